@@ -1,0 +1,379 @@
+//! The catalog a kiosk sells from, as validated types. A `Menu` can only be built by
+//! [`crate::menu_file::parse`], so every reference inside it resolves and every rule of the
+//! menu format holds.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::{Currency, Money, TaxRate};
+
+/// An identifier from the menu file: lowercase letters, digits and `-`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Id(String);
+
+impl Id {
+    pub const MAX_LEN: usize = 48;
+
+    pub fn parse(text: &str) -> Option<Id> {
+        let valid = !text.is_empty()
+            && text.len() <= Self::MAX_LEN
+            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !text.starts_with('-');
+        valid.then(|| Id(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for Id {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A text in every language of the venue.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Text(BTreeMap<String, String>);
+
+impl Text {
+    pub(crate) fn new(by_language: BTreeMap<String, String>) -> Text {
+        Text(by_language)
+    }
+
+    /// The text in `language`, or in any language when that one is missing (only an empty
+    /// optional text can lack one).
+    pub fn get(&self, language: &str) -> &str {
+        self.0.get(language).or_else(|| self.0.values().next()).map_or("", String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// How the customer will eat: it picks each item's tax rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsumptionMode {
+    DineIn,
+    TakeAway,
+}
+
+impl ConsumptionMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsumptionMode::DineIn => "dine_in",
+            ConsumptionMode::TakeAway => "take_away",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Venue {
+    pub name: Text,
+    pub currency: Currency,
+    pub prices_include_tax: bool,
+    /// The languages every text has; the first is the default.
+    pub languages: Vec<String>,
+    pub version_label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TaxCategory {
+    pub id: Id,
+    pub name: String,
+    pub dine_in: TaxRate,
+    pub take_away: TaxRate,
+}
+
+impl TaxCategory {
+    pub fn rate(&self, mode: ConsumptionMode) -> TaxRate {
+        match mode {
+            ConsumptionMode::DineIn => self.dine_in,
+            ConsumptionMode::TakeAway => self.take_away,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Category {
+    pub id: Id,
+    pub name: Text,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Weekday {
+    pub const ALL: [Weekday; 7] =
+        [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun];
+
+    pub fn parse(text: &str) -> Option<Weekday> {
+        Weekday::ALL.into_iter().find(|day| day.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Weekday::Mon => "mon",
+            Weekday::Tue => "tue",
+            Weekday::Wed => "wed",
+            Weekday::Thu => "thu",
+            Weekday::Fri => "fri",
+            Weekday::Sat => "sat",
+            Weekday::Sun => "sun",
+        }
+    }
+
+    fn previous(self) -> Weekday {
+        let index = Weekday::ALL.iter().position(|d| *d == self).unwrap_or(0);
+        Weekday::ALL[(index + 6) % 7]
+    }
+}
+
+/// A time of day in minutes after midnight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct TimeOfDay(u16);
+
+impl TimeOfDay {
+    pub fn new(hour: u32, minute: u32) -> Option<TimeOfDay> {
+        (hour < 24 && minute < 60).then(|| TimeOfDay((hour * 60 + minute) as u16))
+    }
+
+    /// Parses "HH:MM" (24-hour clock).
+    pub fn parse(text: &str) -> Option<TimeOfDay> {
+        let (hour, minute) = text.split_once(':')?;
+        if hour.len() != 2 || minute.len() != 2 {
+            return None;
+        }
+        TimeOfDay::new(hour.parse().ok()?, minute.parse().ok()?)
+    }
+}
+
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0 / 60, self.0 % 60)
+    }
+}
+
+/// The local moment a sale happens, passed in by the caller (the core reads no clock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LocalMoment {
+    pub weekday: Weekday,
+    pub time: TimeOfDay,
+}
+
+/// When an item may be sold. `until` is exclusive; a window whose end is before its start
+/// runs past midnight, and its `days` name the day it starts on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Window {
+    pub days: Vec<Weekday>,
+    pub from: TimeOfDay,
+    pub until: TimeOfDay,
+}
+
+impl Window {
+    pub fn contains(&self, moment: LocalMoment) -> bool {
+        let on = |day: Weekday| self.days.is_empty() || self.days.contains(&day);
+        if self.from <= self.until {
+            on(moment.weekday) && self.from <= moment.time && moment.time < self.until
+        } else {
+            (on(moment.weekday) && moment.time >= self.from)
+                || (on(moment.weekday.previous()) && moment.time < self.until)
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StockRule {
+    pub initial: u32,
+    pub low_threshold: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Showtime {
+    pub starts: TimeOfDay,
+    pub screen: String,
+    pub language: String,
+    pub duration_minutes: u32,
+}
+
+/// Things a product (item or combo) has in common.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProductInfo {
+    pub id: Id,
+    pub category: Id,
+    pub name: Text,
+    pub description: Text,
+    pub price: Money,
+    /// Path of the image, relative to the menu file.
+    pub image: String,
+    pub availability: Vec<Window>,
+    pub upsell: Vec<Id>,
+}
+
+impl ProductInfo {
+    pub fn is_available_at(&self, moment: LocalMoment) -> bool {
+        self.availability.is_empty() || self.availability.iter().any(|w| w.contains(moment))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Item {
+    #[serde(flatten)]
+    pub info: ProductInfo,
+    pub tax: Id,
+    pub allergens: Vec<String>,
+    pub tags: Vec<String>,
+    pub modifier_groups: Vec<Id>,
+    pub stock: Option<StockRule>,
+    pub showtime: Option<Showtime>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModifierGroup {
+    pub id: Id,
+    pub name: Text,
+    pub min: u32,
+    pub max: u32,
+    pub options: Vec<ModifierOption>,
+}
+
+impl ModifierGroup {
+    pub fn option(&self, id: &str) -> Option<&ModifierOption> {
+        self.options.iter().find(|o| o.id.as_str() == id)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModifierOption {
+    pub id: Id,
+    pub name: Text,
+    pub price: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Combo {
+    #[serde(flatten)]
+    pub info: ProductInfo,
+    pub slots: Vec<ComboSlot>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComboSlot {
+    pub id: Id,
+    pub name: Text,
+    pub choices: Vec<ComboChoice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComboChoice {
+    pub item: Id,
+    pub supplement: Money,
+}
+
+/// What a cart line can name.
+#[derive(Clone, Copy, Debug)]
+pub enum Product<'m> {
+    Item(&'m Item),
+    Combo(&'m Combo),
+}
+
+impl<'m> Product<'m> {
+    pub fn info(self) -> &'m ProductInfo {
+        match self {
+            Product::Item(item) => &item.info,
+            Product::Combo(combo) => &combo.info,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Menu {
+    pub venue: Venue,
+    pub taxes: Vec<TaxCategory>,
+    pub categories: Vec<Category>,
+    pub modifier_groups: Vec<ModifierGroup>,
+    pub items: Vec<Item>,
+    pub combos: Vec<Combo>,
+    #[serde(skip)]
+    pub(crate) index: MenuIndex,
+}
+
+/// Positions by id, so that quoting a cart does no linear search.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct MenuIndex {
+    pub(crate) items: HashMap<Id, usize>,
+    pub(crate) combos: HashMap<Id, usize>,
+    pub(crate) groups: HashMap<Id, usize>,
+    pub(crate) taxes: HashMap<Id, usize>,
+}
+
+impl MenuIndex {
+    pub(crate) fn build(menu: &Menu) -> MenuIndex {
+        fn positions<T>(list: &[T], id: impl Fn(&T) -> &Id) -> HashMap<Id, usize> {
+            list.iter().enumerate().map(|(index, entry)| (id(entry).clone(), index)).collect()
+        }
+        MenuIndex {
+            items: positions(&menu.items, |i| &i.info.id),
+            combos: positions(&menu.combos, |c| &c.info.id),
+            groups: positions(&menu.modifier_groups, |g| &g.id),
+            taxes: positions(&menu.taxes, |t| &t.id),
+        }
+    }
+}
+
+impl Menu {
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.index.items.get(id).map(|&i| &self.items[i])
+    }
+
+    pub fn combo(&self, id: &str) -> Option<&Combo> {
+        self.index.combos.get(id).map(|&i| &self.combos[i])
+    }
+
+    pub fn product(&self, id: &str) -> Option<Product<'_>> {
+        self.item(id).map(Product::Item).or_else(|| self.combo(id).map(Product::Combo))
+    }
+
+    pub fn modifier_group(&self, id: &str) -> Option<&ModifierGroup> {
+        self.index.groups.get(id).map(|&i| &self.modifier_groups[i])
+    }
+
+    pub fn tax(&self, id: &str) -> Option<&TaxCategory> {
+        self.index.taxes.get(id).map(|&i| &self.taxes[i])
+    }
+
+    /// Every image the menu names, each once.
+    pub fn images(&self) -> Vec<&str> {
+        let mut images: Vec<&str> = self
+            .items
+            .iter()
+            .map(|i| i.info.image.as_str())
+            .chain(self.combos.iter().map(|c| c.info.image.as_str()))
+            .collect();
+        images.sort_unstable();
+        images.dedup();
+        images
+    }
+}

@@ -1,0 +1,104 @@
+//! Orders: their states and the short number shown to the customer.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Placed,
+    Paid,
+    SentToKitchen,
+    Completed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            OrderStatus::Placed => "placed",
+            OrderStatus::Paid => "paid",
+            OrderStatus::SentToKitchen => "sent_to_kitchen",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<OrderStatus> {
+        [Self::Placed, Self::Paid, Self::SentToKitchen, Self::Completed, Self::Cancelled]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+
+    /// Whether an order may move from this state to `next`. Only an approval makes an order
+    /// paid, and a paid order is never cancelled (it is refunded instead).
+    pub fn can_become(self, next: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, next),
+            (Placed, Paid) | (Placed, Cancelled) | (Paid, SentToKitchen) | (Paid, Completed) | (SentToKitchen, Completed)
+        )
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The kiosk's part of an order number: one to three capital letters or digits, unique among
+/// the kiosks of a venue (from the device config).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OrderPrefix(String);
+
+impl OrderPrefix {
+    pub fn parse(text: &str) -> Option<OrderPrefix> {
+        let valid = (1..=3).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        valid.then(|| OrderPrefix(text.to_owned()))
+    }
+
+    /// The number shown to the customer for the `sequence`-th order of the business day,
+    /// like "A042". Unique across the venue's kiosks for the day because prefixes are.
+    pub fn number(&self, sequence: u32) -> String {
+        format!("{}{sequence:03}", self.0)
+    }
+}
+
+impl TryFrom<String> for OrderPrefix {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        OrderPrefix::parse(&text).ok_or_else(|| format!("\"{text}\" is not an order prefix (1 to 3 capital letters or digits)"))
+    }
+}
+
+impl From<OrderPrefix> for String {
+    fn from(prefix: OrderPrefix) -> String {
+        prefix.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_prefixes() {
+        let prefix = OrderPrefix::parse("B").unwrap();
+        assert_eq!(prefix.number(7), "B007");
+        assert_eq!(prefix.number(1234), "B1234");
+        assert!(OrderPrefix::parse("b").is_none());
+        assert!(OrderPrefix::parse("ABCD").is_none());
+        assert!(OrderPrefix::parse("").is_none());
+    }
+
+    #[test]
+    fn transitions() {
+        assert!(OrderStatus::Placed.can_become(OrderStatus::Paid));
+        assert!(!OrderStatus::Paid.can_become(OrderStatus::Cancelled));
+        assert!(!OrderStatus::Cancelled.can_become(OrderStatus::Paid));
+        assert_eq!(OrderStatus::parse("sent_to_kitchen"), Some(OrderStatus::SentToKitchen));
+    }
+}

@@ -1,0 +1,333 @@
+//! Quoting a cart against a menu: every line checked, priced and split across VAT rates.
+//!
+//! Tax is computed once per rate on the sum of the amounts at that rate (not per line), so
+//! the VAT lines always add up to the total VAT and the quote does not depend on line order.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::cart::{Cart, CartLine, Choices};
+use crate::menu::{Combo, ConsumptionMode, Id, Item, LocalMoment, Menu, Product, Text};
+use crate::money::{split_proportionally, Currency, Money, TaxRate};
+use crate::stock::{StockLevels, StockNeeds};
+
+/// Most units of one line; more is almost always a slip of the finger.
+pub const MAX_QUANTITY: u32 = 99;
+
+/// What the sale depends on besides the menu: when it happens and what is left.
+#[derive(Clone, Copy, Debug)]
+pub struct SaleContext<'a> {
+    pub moment: LocalMoment,
+    pub stock: &'a StockLevels,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Quote {
+    pub currency: Currency,
+    pub mode: ConsumptionMode,
+    pub prices_include_tax: bool,
+    pub lines: Vec<QuoteLine>,
+    /// One line per rate, lowest rate first.
+    pub taxes: Vec<TaxLine>,
+    pub total_tax: Money,
+    /// What the customer pays.
+    pub total: Money,
+    /// Units of each counted or uncounted item the cart takes.
+    pub needs: StockNeeds,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QuoteLine {
+    pub product: Id,
+    pub name: Text,
+    pub quantity: u32,
+    /// One unit with its options and supplements (net of tax when prices exclude it).
+    pub unit_price: Money,
+    pub amount: Money,
+    pub options: Vec<QuotedOption>,
+    /// The chosen items of a combo, in slot order; empty for an item.
+    pub parts: Vec<QuotedPart>,
+    /// The line's amount by tax rate.
+    pub by_rate: Vec<(TaxRate, Money)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QuotedOption {
+    pub group: Id,
+    pub option: Id,
+    pub name: Text,
+    pub price: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QuotedPart {
+    pub slot: Id,
+    pub item: Id,
+    pub name: Text,
+    pub supplement: Money,
+    pub options: Vec<QuotedOption>,
+    pub rate: TaxRate,
+    /// This part's share of one combo: its split of the combo price plus its supplement and
+    /// options.
+    pub share: Money,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TaxLine {
+    pub rate: TaxRate,
+    /// Amount without tax.
+    pub base: Money,
+    pub tax: Money,
+    /// Amount with tax.
+    pub total: Money,
+}
+
+/// A cart that cannot be quoted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QuoteError {
+    #[error("the cart is empty")]
+    Empty,
+    #[error("line {line} ({product}): {problem}")]
+    Line { line: usize, product: String, problem: LineProblem },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LineProblem {
+    UnknownProduct,
+    BadQuantity(u32),
+    Unavailable,
+    SoldOut { item: Id },
+    NotEnoughStock { item: Id, left: u32 },
+    UnknownGroup { group: String },
+    UnknownOption { group: Id, option: String },
+    OptionTwice { group: Id, option: Id },
+    TooFewOptions { group: Id, min: u32 },
+    TooManyOptions { group: Id, max: u32 },
+    ChoicesOnItem,
+    ModifiersOnCombo,
+    MissingSlot { slot: Id },
+    UnknownSlot { slot: String },
+    NotAllowedInSlot { slot: Id, item: String },
+}
+
+impl fmt::Display for LineProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineProblem::UnknownProduct => write!(f, "no such item or combo on the menu"),
+            LineProblem::BadQuantity(q) => write!(f, "quantity {q} is not between 1 and {MAX_QUANTITY}"),
+            LineProblem::Unavailable => write!(f, "not available at this time"),
+            LineProblem::SoldOut { item } => write!(f, "\"{item}\" is sold out"),
+            LineProblem::NotEnoughStock { item, left } => write!(f, "only {left} of \"{item}\" left"),
+            LineProblem::UnknownGroup { group } => write!(f, "\"{group}\" is not an option group of this item"),
+            LineProblem::UnknownOption { group, option } => write!(f, "\"{option}\" is not an option of \"{group}\""),
+            LineProblem::OptionTwice { group, option } => write!(f, "\"{option}\" is chosen twice in \"{group}\""),
+            LineProblem::TooFewOptions { group, min } => write!(f, "\"{group}\" needs at least {min} choice(s)"),
+            LineProblem::TooManyOptions { group, max } => write!(f, "\"{group}\" allows at most {max} choice(s)"),
+            LineProblem::ChoicesOnItem => write!(f, "combo choices given for an item that is not a combo"),
+            LineProblem::ModifiersOnCombo => write!(f, "options belong to the combo's chosen items, not to the combo"),
+            LineProblem::MissingSlot { slot } => write!(f, "nothing chosen for \"{slot}\""),
+            LineProblem::UnknownSlot { slot } => write!(f, "\"{slot}\" is not a slot of this combo"),
+            LineProblem::NotAllowedInSlot { slot, item } => write!(f, "\"{item}\" cannot be chosen for \"{slot}\""),
+        }
+    }
+}
+
+/// Prices a cart: checks every line against the menu, the time and the stock, and computes
+/// lines, VAT per rate and the total.
+pub fn quote(menu: &Menu, cart: &Cart, context: SaleContext<'_>) -> Result<Quote, QuoteError> {
+    if cart.lines.is_empty() {
+        return Err(QuoteError::Empty);
+    }
+    let mut lines = Vec::with_capacity(cart.lines.len());
+    let mut needs = StockNeeds::new();
+    let mut first_line_of: BTreeMap<Id, usize> = BTreeMap::new();
+    for (index, cart_line) in cart.lines.iter().enumerate() {
+        let error = |problem| QuoteError::Line { line: index + 1, product: cart_line.product.clone(), problem };
+        let line = quote_line(menu, cart.mode, cart_line, context.moment).map_err(error)?;
+        for (item, units) in line_needs(&line) {
+            *needs.entry(item.clone()).or_default() += units;
+            first_line_of.entry(item).or_insert(index);
+        }
+        lines.push(line);
+    }
+    if let Err(shortage) = crate::stock::check_available(&needs, context.stock) {
+        let (item, problem) = match shortage {
+            crate::stock::Shortage::SoldOut(item) => (item.clone(), LineProblem::SoldOut { item }),
+            crate::stock::Shortage::NotEnough { item, left } => (item.clone(), LineProblem::NotEnoughStock { item, left }),
+        };
+        let index = first_line_of[&item];
+        return Err(QuoteError::Line { line: index + 1, product: cart.lines[index].product.clone(), problem });
+    }
+    let mut by_rate: BTreeMap<TaxRate, Money> = BTreeMap::new();
+    for line in &lines {
+        for &(rate, amount) in &line.by_rate {
+            *by_rate.entry(rate).or_default() += amount;
+        }
+    }
+    let include = menu.venue.prices_include_tax;
+    let taxes: Vec<TaxLine> = by_rate
+        .into_iter()
+        .map(|(rate, amount)| {
+            if include {
+                let tax = rate.tax_included_in(amount);
+                TaxLine { rate, base: amount - tax, tax, total: amount }
+            } else {
+                let tax = rate.tax_on(amount);
+                TaxLine { rate, base: amount, tax, total: amount + tax }
+            }
+        })
+        .collect();
+    Ok(Quote {
+        currency: menu.venue.currency,
+        mode: cart.mode,
+        prices_include_tax: include,
+        total_tax: taxes.iter().map(|t| t.tax).sum(),
+        total: taxes.iter().map(|t| t.total).sum(),
+        taxes,
+        lines,
+        needs,
+    })
+}
+
+fn line_needs(line: &QuoteLine) -> Vec<(Id, u32)> {
+    if line.parts.is_empty() {
+        vec![(line.product.clone(), line.quantity)]
+    } else {
+        line.parts.iter().map(|part| (part.item.clone(), line.quantity)).collect()
+    }
+}
+
+fn quote_line(
+    menu: &Menu,
+    mode: ConsumptionMode,
+    line: &CartLine,
+    moment: LocalMoment,
+) -> Result<QuoteLine, LineProblem> {
+    let product = menu.product(&line.product).ok_or(LineProblem::UnknownProduct)?;
+    if line.quantity == 0 || line.quantity > MAX_QUANTITY {
+        return Err(LineProblem::BadQuantity(line.quantity));
+    }
+    if !product.info().is_available_at(moment) {
+        return Err(LineProblem::Unavailable);
+    }
+    match product {
+        Product::Item(item) => {
+            if !line.choices.is_empty() {
+                return Err(LineProblem::ChoicesOnItem);
+            }
+            let options = chosen_options(menu, item, &line.modifiers)?;
+            let unit_price = item.info.price + options.iter().map(|o| o.price).sum();
+            let rate = item_rate(menu, item, mode);
+            Ok(QuoteLine {
+                product: item.info.id.clone(),
+                name: item.info.name.clone(),
+                quantity: line.quantity,
+                unit_price,
+                amount: unit_price * line.quantity,
+                options,
+                parts: Vec::new(),
+                by_rate: vec![(rate, unit_price * line.quantity)],
+            })
+        }
+        Product::Combo(combo) => {
+            if !line.modifiers.is_empty() {
+                return Err(LineProblem::ModifiersOnCombo);
+            }
+            let parts = combo_parts(menu, combo, line, mode, moment)?;
+            let unit_price = parts.iter().map(|p| p.share).sum();
+            let mut by_rate: BTreeMap<TaxRate, Money> = BTreeMap::new();
+            for part in &parts {
+                *by_rate.entry(part.rate).or_default() += part.share * line.quantity;
+            }
+            Ok(QuoteLine {
+                product: combo.info.id.clone(),
+                name: combo.info.name.clone(),
+                quantity: line.quantity,
+                unit_price,
+                amount: unit_price * line.quantity,
+                options: Vec::new(),
+                parts,
+                by_rate: by_rate.into_iter().collect(),
+            })
+        }
+    }
+}
+
+fn item_rate(menu: &Menu, item: &Item, mode: ConsumptionMode) -> TaxRate {
+    menu.tax(item.tax.as_str()).expect("a parsed menu's items name known taxes").rate(mode)
+}
+
+fn chosen_options(menu: &Menu, item: &Item, chosen: &Choices) -> Result<Vec<QuotedOption>, LineProblem> {
+    if let Some(group) = chosen.keys().find(|g| !item.modifier_groups.iter().any(|id| id.as_str() == g.as_str())) {
+        return Err(LineProblem::UnknownGroup { group: group.clone() });
+    }
+    let mut options = Vec::new();
+    for group_id in &item.modifier_groups {
+        let group = menu.modifier_group(group_id.as_str()).expect("a parsed menu's items name known groups");
+        let picked = chosen.get(group_id.as_str()).map_or(&[][..], Vec::as_slice);
+        if picked.len() < group.min as usize {
+            return Err(LineProblem::TooFewOptions { group: group.id.clone(), min: group.min });
+        }
+        if picked.len() > group.max as usize {
+            return Err(LineProblem::TooManyOptions { group: group.id.clone(), max: group.max });
+        }
+        let first = options.len();
+        for option_id in picked {
+            let option = group
+                .option(option_id)
+                .ok_or_else(|| LineProblem::UnknownOption { group: group.id.clone(), option: option_id.clone() })?;
+            if options[first..].iter().any(|o: &QuotedOption| o.option == option.id) {
+                return Err(LineProblem::OptionTwice { group: group.id.clone(), option: option.id.clone() });
+            }
+            options.push(QuotedOption {
+                group: group.id.clone(),
+                option: option.id.clone(),
+                name: option.name.clone(),
+                price: option.price,
+            });
+        }
+    }
+    Ok(options)
+}
+
+fn combo_parts(
+    menu: &Menu,
+    combo: &Combo,
+    line: &CartLine,
+    mode: ConsumptionMode,
+    moment: LocalMoment,
+) -> Result<Vec<QuotedPart>, LineProblem> {
+    if let Some(slot) = line.choices.keys().find(|s| !combo.slots.iter().any(|slot| slot.id.as_str() == s.as_str())) {
+        return Err(LineProblem::UnknownSlot { slot: slot.clone() });
+    }
+    let mut chosen = Vec::with_capacity(combo.slots.len());
+    for slot in &combo.slots {
+        let choice = line.choices.get(slot.id.as_str()).ok_or_else(|| LineProblem::MissingSlot { slot: slot.id.clone() })?;
+        let allowed = slot.choices.iter().find(|c| c.item.as_str() == choice.item).ok_or_else(|| {
+            LineProblem::NotAllowedInSlot { slot: slot.id.clone(), item: choice.item.clone() }
+        })?;
+        let item = menu.item(allowed.item.as_str()).expect("a parsed menu's combo choices name known items");
+        if !item.info.is_available_at(moment) {
+            return Err(LineProblem::NotAllowedInSlot { slot: slot.id.clone(), item: choice.item.clone() });
+        }
+        let options = chosen_options(menu, item, &choice.modifiers)?;
+        chosen.push((slot, item, allowed.supplement, options));
+    }
+    let weights: Vec<Money> = chosen.iter().map(|(_, item, _, _)| item.info.price).collect();
+    let splits = split_proportionally(combo.info.price, &weights);
+    Ok(chosen
+        .into_iter()
+        .zip(splits)
+        .map(|((slot, item, supplement, options), split)| QuotedPart {
+            slot: slot.id.clone(),
+            item: item.info.id.clone(),
+            name: item.info.name.clone(),
+            supplement,
+            share: split + supplement + options.iter().map(|o| o.price).sum(),
+            options,
+            rate: item_rate(menu, item, mode),
+        })
+        .collect())
+}

@@ -1,0 +1,110 @@
+//! Menu files: the fixture parses, and each kind of bad input is refused with the file, the
+//! line, the key and the problem.
+
+use kiosk_core::menu_file::{self, MenuError};
+
+const SMALL_MENU: &str = include_str!("fixtures/small-menu.toml");
+
+fn parse(source: &str) -> Result<kiosk_core::menu::Menu, MenuError> {
+    menu_file::parse("menu.toml", source, &|path| path != "missing.svg")
+}
+
+/// The fixture with `from` replaced by `to` (which must be there).
+fn broken(from: &str, to: &str) -> String {
+    assert!(SMALL_MENU.contains(from), "the fixture has no {from:?}");
+    SMALL_MENU.replacen(from, to, 1)
+}
+
+fn line_of(source: &str, needle: &str) -> usize {
+    source[..source.find(needle).expect("needle in source")].matches('\n').count() + 1
+}
+
+#[test]
+fn the_fixture_parses() {
+    let menu = parse(SMALL_MENU).unwrap();
+    assert_eq!((menu.items.len(), menu.combos.len(), menu.modifier_groups.len()), (4, 1, 2));
+    assert_eq!(menu.item("burger").unwrap().stock.as_ref().unwrap().low_threshold, 3);
+    assert_eq!(menu.images(), vec!["beer.svg", "burger.svg", "cola.svg", "menu.svg", "salad.svg"]);
+}
+
+#[test]
+fn each_bad_input_names_file_line_key_and_problem() {
+    let burger_line = line_of(SMALL_MENU, "id = \"burger\"");
+    let cases: Vec<(String, String)> = vec![
+        (
+            broken("price = \"9.50\"", "price = \"-9.50\""),
+            format!("menu.toml:{burger_line}: item \"burger\".price: \"-9.50\" is negative"),
+        ),
+        (
+            broken("id = \"salad\"", "id = \"burger\""),
+            format!(
+                "menu.toml:{}: item \"burger\".id: is used twice (items and combos share one set of ids)\n\
+                 menu.toml:{}: combo \"menu\".slot \"main\".choices: unknown item \"salad\"",
+                line_of(SMALL_MENU, "id = \"salad\""),
+                line_of(SMALL_MENU, "id = \"main\""),
+            ),
+        ),
+        (
+            broken("{ item = \"beer\", supplement = \"1.50\" }", "{ item = \"wine\" }"),
+            format!("menu.toml:{}: combo \"menu\".slot \"drink\".choices: unknown item \"wine\"", line_of(SMALL_MENU, "id = \"drink\"")),
+        ),
+        (
+            broken("min = 1\nmax = 1", "min = 2\nmax = 1"),
+            format!("menu.toml:{}: modifier_group \"cooking\".min: min 2 is larger than max 1", line_of(SMALL_MENU, "id = \"cooking\"")),
+        ),
+        (
+            broken("tax = \"alcohol\"", "tax = \"booze\""),
+            format!("menu.toml:{}: item \"beer\".tax: unknown tax category \"booze\"", line_of(SMALL_MENU, "id = \"beer\"")),
+        ),
+        (
+            broken("image = \"cola.svg\"", "image = \"missing.svg\""),
+            format!("menu.toml:{}: item \"cola\".image: file \"missing.svg\" not found", line_of(SMALL_MENU, "id = \"cola\"")),
+        ),
+        (
+            broken("image = \"cola.svg\"", "image = \"../../etc/passwd\""),
+            format!("menu.toml:{}: item \"cola\".image: \"../../etc/passwd\" must be a path inside the menu's folder", line_of(SMALL_MENU, "id = \"cola\"")),
+        ),
+        (
+            broken("name = { fr = \"Cola\", en = \"Cola\" }", "name = { fr = \"Cola\" }"),
+            format!("menu.toml:{}: item \"cola\".name: has no text in \"en\"", line_of(SMALL_MENU, "id = \"cola\"")),
+        ),
+        (
+            broken("category = \"drinks\"", "category = \"sodas\""),
+            format!("menu.toml:{}: item \"cola\".category: unknown category \"sodas\"", line_of(SMALL_MENU, "id = \"cola\"")),
+        ),
+        (
+            broken("take_away = \"5.5\"", "take_away = \"five\""),
+            format!("menu.toml:{}: tax \"cold\".take_away: \"five\" is not a rate in percent between 0 and 100", line_of(SMALL_MENU, "id = \"cold\"")),
+        ),
+        (
+            broken("from = \"11:00\"", "from = \"25:00\""),
+            format!("menu.toml:{}: item \"salad\".available[0].from: \"25:00\" is not a time like \"11:00\"", line_of(SMALL_MENU, "id = \"salad\"")),
+        ),
+        (
+            broken("price = \"3.00\"", "price = 3.00"),
+            format!("menu.toml:{}: syntax: invalid type: floating point `3.0`, expected a string", line_of(SMALL_MENU, "price = \"3.00\"")),
+        ),
+        (
+            broken("[[category]]", "[[category]"),
+            format!("menu.toml:{}: syntax: unclosed array table, expected `]`", line_of(SMALL_MENU, "[[category]]")),
+        ),
+    ];
+    for (source, expected) in cases {
+        let error = parse(&source).unwrap_err();
+        assert_eq!(error.to_string(), expected);
+    }
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let source = broken("price = \"9.50\"", "price = \"9.999\"").replacen("tax = \"alcohol\"", "tax = \"booze\"", 1);
+    let error = parse(&source).unwrap_err();
+    let keys: Vec<&str> = error.problems.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, vec!["item \"burger\".price", "item \"beer\".tax"]);
+}
+
+#[test]
+fn unknown_fields_are_typos_not_silence() {
+    let error = parse(&broken("low_stock = 3", "low_stok = 3")).unwrap_err();
+    assert!(error.to_string().contains("unknown field `low_stok`"), "{error}");
+}
