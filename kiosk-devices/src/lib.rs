@@ -1,0 +1,5 @@
+//! Kiosk hardware behind small traits, each with a simulator that is real code, so the whole
+//! kiosk runs and is tested without hardware. Drivers report what happened; they never
+//! decide a business outcome.
+
+pub mod terminal;

@@ -1,0 +1,102 @@
+//! The kiosk's SQLite database through sqlx: opening it safely (WAL, `synchronous=FULL`, a
+//! busy timeout, foreign keys), embedded additive migrations, and typed reads and writes per
+//! table. Functions take a connection so that the engine decides what goes in one
+//! transaction; no business rule lives here.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+pub mod journal;
+pub mod menus;
+pub mod orders;
+pub mod payments;
+pub mod stock;
+
+pub use sqlx::SqliteConnection as Connection;
+
+/// A write transaction, begun with `BEGIN IMMEDIATE` so that two writers queue on the busy
+/// timeout instead of failing on a lock upgrade.
+pub type WriteTx = Transaction<'static, Sqlite>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: PathBuf, source: sqlx::Error },
+    #[error("cannot bring the database {path} up to date: {source}")]
+    Migrate { path: PathBuf, source: sqlx::migrate::MigrateError },
+    #[error("database error while {doing}: {source}")]
+    Query { doing: &'static str, source: sqlx::Error },
+    #[error("the database holds a value this release cannot read: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Wraps a sqlx error with what was being done.
+pub(crate) fn doing(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Query { doing, source }
+}
+
+/// How long a writer waits for another one before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Store> {
+        let open_error = |source| StoreError::Open { path: path.to_owned(), source };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| open_error(sqlx::Error::Io(e)))?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(open_error)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(open_error)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate { path: path.to_owned(), source })?;
+        Ok(Store { pool, path: path.to_owned() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Begins a write transaction.
+    pub async fn write(&self) -> Result<WriteTx> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(doing("beginning a write transaction"))
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<Sqlite>> {
+        self.pool.acquire().await.map_err(doing("getting a connection"))
+    }
+
+    /// Runs SQLite's own consistency check; `Ok(())` when it answers "ok".
+    pub async fn integrity_check(&self) -> Result<std::result::Result<(), String>> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(doing("checking integrity"))?;
+        Ok(if rows == ["ok"] { Ok(()) } else { Err(rows.join("; ")) })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

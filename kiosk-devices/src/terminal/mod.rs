@@ -1,0 +1,33 @@
+//! Payment terminals. The kiosk drives a semi-integrated terminal: it sends an amount under
+//! an idempotency key and gets an answer; card data never reaches the kiosk.
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use kiosk_core::money::{Currency, Money};
+use kiosk_core::payment::{AttemptKey, PayReply, StatusReply};
+
+mod sim;
+
+pub use sim::{LedgerEntry, LedgerOutcome, SimOutcome, SimTerminal, SimTerminalError};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentRequest {
+    pub key: AttemptKey,
+    pub amount: Money,
+    pub currency: Currency,
+}
+
+#[async_trait]
+pub trait PaymentTerminal: Send + Sync + Debug {
+    /// Takes the amount under the request's key. Asking again with a key the terminal has
+    /// already seen returns that key's outcome and never charges twice.
+    async fn pay(&self, request: &PaymentRequest) -> PayReply;
+
+    /// Asks the terminal to abandon a payment in progress; the pending `pay` then answers
+    /// (cancelled, or approved when the card was already accepted).
+    async fn cancel(&self, key: &AttemptKey);
+
+    /// What happened to a key: the way to resolve a payment in doubt.
+    async fn status(&self, key: &AttemptKey) -> StatusReply;
+}

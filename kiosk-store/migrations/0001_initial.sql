@@ -1,0 +1,92 @@
+-- The kiosk's first schema. Migrations are additive only: a later release may add tables,
+-- columns with defaults and indexes, never drop or rename, so that a rolled-back release
+-- still reads the database. Money is INTEGER minor units (cents).
+
+CREATE TABLE menus (
+    version      INTEGER PRIMARY KEY AUTOINCREMENT,
+    label        TEXT NOT NULL,
+    source_file  TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    imported_at  TEXT NOT NULL
+);
+
+CREATE TABLE menu_images (
+    menu_version INTEGER NOT NULL REFERENCES menus (version),
+    path         TEXT NOT NULL,
+    content      BLOB NOT NULL,
+    PRIMARY KEY (menu_version, path)
+);
+
+CREATE TABLE stock (
+    item_id       TEXT PRIMARY KEY,
+    on_hand       INTEGER NOT NULL CHECK (on_hand >= 0),
+    low_threshold INTEGER NOT NULL CHECK (low_threshold >= 0),
+    sold_out      INTEGER NOT NULL DEFAULT 0,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE stock_alerts (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id    TEXT NOT NULL,
+    alert      TEXT NOT NULL,
+    on_hand    INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE order_counters (
+    business_date TEXT PRIMARY KEY,
+    last          INTEGER NOT NULL
+);
+
+CREATE TABLE orders (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    number        TEXT NOT NULL,
+    business_date TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    mode          TEXT NOT NULL,
+    menu_version  INTEGER NOT NULL REFERENCES menus (version),
+    currency      TEXT NOT NULL,
+    total_minor   INTEGER NOT NULL CHECK (total_minor >= 0),
+    tax_minor     INTEGER NOT NULL,
+    quote         TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    UNIQUE (business_date, number)
+);
+
+CREATE TABLE payment_attempts (
+    key          TEXT PRIMARY KEY,
+    order_id     INTEGER NOT NULL REFERENCES orders (id),
+    amount_minor INTEGER NOT NULL CHECK (amount_minor >= 0),
+    state        TEXT NOT NULL,
+    reference    TEXT,
+    scheme       TEXT,
+    last_four    TEXT,
+    not_charged  TEXT,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+
+CREATE INDEX payment_attempts_by_order ON payment_attempts (order_id);
+
+-- At most one attempt per order may be unresolved: the customer is never asked to pay
+-- again while a payment is in doubt.
+CREATE UNIQUE INDEX payment_attempts_one_open_per_order
+    ON payment_attempts (order_id) WHERE state IN ('requested', 'in_doubt');
+
+CREATE TABLE stock_holds (
+    attempt_key TEXT NOT NULL REFERENCES payment_attempts (key),
+    item_id     TEXT NOT NULL,
+    quantity    INTEGER NOT NULL CHECK (quantity > 0),
+    PRIMARY KEY (attempt_key, item_id)
+);
+
+CREATE TABLE journal (
+    seq       INTEGER PRIMARY KEY,
+    kind      TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    payload   TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+);

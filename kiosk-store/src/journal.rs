@@ -1,0 +1,55 @@
+//! The append-only journal table; its hashing rules are in `kiosk_core::journal`.
+
+use kiosk_core::journal::{EntryKind, JournalEntry};
+
+use crate::{doing, Connection, Result, StoreError};
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    seq: i64,
+    kind: String,
+    at: String,
+    payload: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl TryFrom<EntryRow> for JournalEntry {
+    type Error = StoreError;
+    fn try_from(row: EntryRow) -> Result<JournalEntry> {
+        let kind = EntryKind::parse(&row.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("journal entry {} has kind {:?}", row.seq, row.kind)))?;
+        let seq = u64::try_from(row.seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {}", row.seq)))?;
+        Ok(JournalEntry { seq, kind, at: row.at, payload: row.payload, prev_hash: row.prev_hash, hash: row.hash })
+    }
+}
+
+pub async fn last(conn: &mut Connection) -> Result<Option<JournalEntry>> {
+    let row: Option<EntryRow> = sqlx::query_as("SELECT * FROM journal ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(conn)
+        .await
+        .map_err(doing("reading the journal"))?;
+    row.map(JournalEntry::try_from).transpose()
+}
+
+pub async fn append(conn: &mut Connection, entry: &JournalEntry) -> Result<()> {
+    sqlx::query("INSERT INTO journal (seq, kind, at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {}", entry.seq)))?)
+        .bind(entry.kind.code())
+        .bind(&entry.at)
+        .bind(&entry.payload)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(conn)
+        .await
+        .map_err(doing("appending to the journal"))?;
+    Ok(())
+}
+
+pub async fn all(conn: &mut Connection) -> Result<Vec<JournalEntry>> {
+    let rows: Vec<EntryRow> = sqlx::query_as("SELECT * FROM journal ORDER BY seq")
+        .fetch_all(conn)
+        .await
+        .map_err(doing("reading the journal"))?;
+    rows.into_iter().map(JournalEntry::try_from).collect()
+}

@@ -1,0 +1,149 @@
+//! Orders and the per-day counter behind their short numbers.
+
+use kiosk_core::money::Money;
+use kiosk_core::order::OrderStatus;
+
+use crate::{doing, Connection, Result, StoreError};
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: i64,
+    number: String,
+    business_date: String,
+    status: String,
+    mode: String,
+    menu_version: i64,
+    currency: String,
+    total_minor: i64,
+    tax_minor: i64,
+    quote: String,
+    created_at: String,
+    updated_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredOrder {
+    pub id: i64,
+    pub number: String,
+    pub business_date: String,
+    pub status: OrderStatus,
+    pub mode: String,
+    pub menu_version: i64,
+    pub currency: String,
+    pub total: Money,
+    pub tax: Money,
+    /// The quote the customer accepted, as JSON.
+    pub quote: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl TryFrom<OrderRow> for StoredOrder {
+    type Error = StoreError;
+    fn try_from(row: OrderRow) -> Result<StoredOrder> {
+        let status = OrderStatus::parse(&row.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("order {} has status {:?}", row.id, row.status)))?;
+        Ok(StoredOrder {
+            id: row.id,
+            number: row.number,
+            business_date: row.business_date,
+            status,
+            mode: row.mode,
+            menu_version: row.menu_version,
+            currency: row.currency,
+            total: Money::from_minor(row.total_minor),
+            tax: Money::from_minor(row.tax_minor),
+            quote: row.quote,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct NewOrder<'a> {
+    pub number: &'a str,
+    pub business_date: &'a str,
+    pub mode: &'a str,
+    pub menu_version: i64,
+    pub currency: &'a str,
+    pub total: Money,
+    pub tax: Money,
+    pub quote: &'a str,
+    pub now: &'a str,
+}
+
+/// The next order sequence of a business day, starting at 1.
+pub async fn next_sequence(conn: &mut Connection, business_date: &str) -> Result<u32> {
+    let last: i64 = sqlx::query_scalar(
+        "INSERT INTO order_counters (business_date, last) VALUES (?, 1) \
+         ON CONFLICT (business_date) DO UPDATE SET last = last + 1 RETURNING last",
+    )
+    .bind(business_date)
+    .fetch_one(conn)
+    .await
+    .map_err(doing("numbering an order"))?;
+    u32::try_from(last).map_err(|_| StoreError::Corrupt(format!("order counter {last}")))
+}
+
+/// Records a placed order; returns its id.
+pub async fn insert(conn: &mut Connection, order: NewOrder<'_>) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO orders (number, business_date, status, mode, menu_version, currency, total_minor, tax_minor, quote, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(order.number)
+    .bind(order.business_date)
+    .bind(OrderStatus::Placed.code())
+    .bind(order.mode)
+    .bind(order.menu_version)
+    .bind(order.currency)
+    .bind(order.total.to_minor())
+    .bind(order.tax.to_minor())
+    .bind(order.quote)
+    .bind(order.now)
+    .bind(order.now)
+    .fetch_one(conn)
+    .await
+    .map_err(doing("recording an order"))
+}
+
+pub async fn set_status(conn: &mut Connection, id: i64, status: OrderStatus, now: &str) -> Result<()> {
+    sqlx::query("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?")
+        .bind(status.code())
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(doing("changing an order's status"))?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut Connection, id: i64) -> Result<Option<StoredOrder>> {
+    let row: Option<OrderRow> = sqlx::query_as("SELECT * FROM orders WHERE id = ?")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(doing("reading an order"))?;
+    row.map(StoredOrder::try_from).transpose()
+}
+
+/// The latest order shown to customers as `number`.
+pub async fn by_number(conn: &mut Connection, number: &str) -> Result<Option<StoredOrder>> {
+    let row: Option<OrderRow> = sqlx::query_as("SELECT * FROM orders WHERE number = ? ORDER BY id DESC LIMIT 1")
+        .bind(number)
+        .fetch_optional(conn)
+        .await
+        .map_err(doing("reading an order"))?;
+    row.map(StoredOrder::try_from).transpose()
+}
+
+/// The latest orders, newest first.
+pub async fn latest(conn: &mut Connection, limit: u32) -> Result<Vec<StoredOrder>> {
+    let rows: Vec<OrderRow> = sqlx::query_as("SELECT * FROM orders ORDER BY id DESC LIMIT ?")
+        .bind(limit)
+        .fetch_all(conn)
+        .await
+        .map_err(doing("listing orders"))?;
+    rows.into_iter().map(StoredOrder::try_from).collect()
+}

@@ -1,0 +1,184 @@
+//! Live stock of counted items, the units held by payments in progress, and alerts.
+
+use kiosk_core::menu::Id;
+use kiosk_core::stock::{StockAlert, StockLevel, StockLevels};
+
+use crate::{doing, Connection, Result, StoreError};
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+struct StockRow {
+    item_id: String,
+    on_hand: i64,
+    held: i64,
+    low_threshold: i64,
+    sold_out: bool,
+}
+
+/// One item's level, as listed to staff.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemStock {
+    pub item: Id,
+    pub level: StockLevel,
+}
+
+fn count(value: i64, what: &str) -> Result<u32> {
+    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} {value} is out of range")))
+}
+
+/// Every counted item with the units held for unresolved payments.
+pub async fn list(conn: &mut Connection) -> Result<Vec<ItemStock>> {
+    let rows: Vec<StockRow> = sqlx::query_as(
+        "SELECT s.item_id, s.on_hand, s.low_threshold, s.sold_out, \
+                COALESCE((SELECT SUM(h.quantity) FROM stock_holds h WHERE h.item_id = s.item_id), 0) AS held \
+         FROM stock s ORDER BY s.item_id",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(doing("reading stock"))?;
+    rows.into_iter()
+        .map(|row| {
+            let item = Id::parse(&row.item_id).ok_or_else(|| StoreError::Corrupt(format!("stock item id {:?}", row.item_id)))?;
+            let level = StockLevel {
+                on_hand: count(row.on_hand, "on hand")?,
+                held: count(row.held, "held")?,
+                low_threshold: count(row.low_threshold, "low threshold")?,
+                sold_out: row.sold_out,
+            };
+            Ok(ItemStock { item, level })
+        })
+        .collect()
+}
+
+pub async fn levels(conn: &mut Connection) -> Result<StockLevels> {
+    Ok(StockLevels::new(list(conn).await?.into_iter().map(|s| (s.item, s.level)).collect()))
+}
+
+/// Starts counting an item at `initial` units, or, for an item already counted, keeps its
+/// live count and only updates the threshold.
+pub async fn start_counting(conn: &mut Connection, item: &Id, initial: u32, low_threshold: u32, now: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO stock (item_id, on_hand, low_threshold, updated_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (item_id) DO UPDATE SET low_threshold = excluded.low_threshold",
+    )
+    .bind(item.as_str())
+    .bind(initial)
+    .bind(low_threshold)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map_err(doing("counting an item"))?;
+    Ok(())
+}
+
+/// What staff change on an item: the count, the threshold, the sold-out mark.
+#[derive(Clone, Debug, Default)]
+pub struct StockChange {
+    pub on_hand: Option<u32>,
+    pub low_threshold: Option<u32>,
+    pub sold_out: Option<bool>,
+}
+
+/// Applies a change to a counted item; false when the item is not counted.
+pub async fn change(conn: &mut Connection, item: &Id, change: &StockChange, now: &str) -> Result<bool> {
+    let result = sqlx::query(
+        "UPDATE stock SET on_hand = COALESCE(?, on_hand), low_threshold = COALESCE(?, low_threshold), \
+         sold_out = COALESCE(?, sold_out), updated_at = ? WHERE item_id = ?",
+    )
+    .bind(change.on_hand)
+    .bind(change.low_threshold)
+    .bind(change.sold_out)
+    .bind(now)
+    .bind(item.as_str())
+    .execute(conn)
+    .await
+    .map_err(doing("changing stock"))?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn hold(conn: &mut Connection, attempt_key: &str, item: &Id, quantity: u32) -> Result<()> {
+    sqlx::query("INSERT INTO stock_holds (attempt_key, item_id, quantity) VALUES (?, ?, ?)")
+        .bind(attempt_key)
+        .bind(item.as_str())
+        .bind(quantity)
+        .execute(conn)
+        .await
+        .map_err(doing("holding stock"))?;
+    Ok(())
+}
+
+pub async fn release(conn: &mut Connection, attempt_key: &str) -> Result<()> {
+    sqlx::query("DELETE FROM stock_holds WHERE attempt_key = ?")
+        .bind(attempt_key)
+        .execute(conn)
+        .await
+        .map_err(doing("releasing held stock"))?;
+    Ok(())
+}
+
+/// A counted item's count before and after a sale took its held units.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Taken {
+    pub item: Id,
+    pub before: u32,
+    pub after: u32,
+    pub low_threshold: u32,
+}
+
+/// Turns an attempt's holds into a sale: the counts drop and the holds go. A count never
+/// goes below zero (staff may have recounted meanwhile): an approved payment must always
+/// commit.
+pub async fn take(conn: &mut Connection, attempt_key: &str) -> Result<Vec<Taken>> {
+    let holds: Vec<(String, i64)> = sqlx::query_as("SELECT item_id, quantity FROM stock_holds WHERE attempt_key = ?")
+        .bind(attempt_key)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(doing("reading held stock"))?;
+    let mut taken = Vec::with_capacity(holds.len());
+    for (item_id, quantity) in holds {
+        let row: Option<(i64, i64)> = sqlx::query_as("SELECT on_hand, low_threshold FROM stock WHERE item_id = ?")
+            .bind(&item_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(doing("reading stock"))?;
+        let Some((before, low_threshold)) = row else { continue };
+        let before = count(before, "on hand")?;
+        let after = before.saturating_sub(count(quantity, "held")?);
+        sqlx::query("UPDATE stock SET on_hand = ? WHERE item_id = ?")
+            .bind(after)
+            .bind(&item_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(doing("taking held stock"))?;
+        let item = Id::parse(&item_id).ok_or_else(|| StoreError::Corrupt(format!("stock item id {item_id:?}")))?;
+        taken.push(Taken { item, before, after, low_threshold: count(low_threshold, "low threshold")? });
+    }
+    release(conn, attempt_key).await?;
+    Ok(taken)
+}
+
+pub async fn record_alert(conn: &mut Connection, item: &Id, alert: StockAlert, on_hand: u32, now: &str) -> Result<()> {
+    sqlx::query("INSERT INTO stock_alerts (item_id, alert, on_hand, created_at) VALUES (?, ?, ?, ?)")
+        .bind(item.as_str())
+        .bind(alert.as_str())
+        .bind(on_hand)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map_err(doing("recording a stock alert"))?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct AlertRow {
+    pub item_id: String,
+    pub alert: String,
+    pub on_hand: i64,
+    pub created_at: String,
+}
+
+pub async fn alerts(conn: &mut Connection) -> Result<Vec<AlertRow>> {
+    sqlx::query_as("SELECT item_id, alert, on_hand, created_at FROM stock_alerts ORDER BY id")
+        .fetch_all(conn)
+        .await
+        .map_err(doing("reading stock alerts"))
+}
