@@ -50,13 +50,25 @@ pub fn entry_hash(prev_hash: &str, seq: u64, kind: EntryKind, at: &str, payload:
 }
 
 /// The entry that follows `previous` (or starts the journal).
-pub fn next_entry(previous: Option<&JournalEntry>, kind: EntryKind, at: String, payload: String) -> JournalEntry {
+pub fn next_entry(
+    previous: Option<&JournalEntry>,
+    kind: EntryKind,
+    at: String,
+    payload: String,
+) -> JournalEntry {
     let (seq, prev_hash) = match previous {
         Some(entry) => (entry.seq + 1, entry.hash.clone()),
         None => (1, GENESIS_HASH.to_owned()),
     };
     let hash = entry_hash(&prev_hash, seq, kind, &at, &payload);
-    JournalEntry { seq, kind, at, payload, prev_hash, hash }
+    JournalEntry {
+        seq,
+        kind,
+        at,
+        payload,
+        prev_hash,
+        hash,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -73,12 +85,22 @@ pub enum ChainBreak {
 /// entry whose predecessor was already checked.
 pub fn verify(entries: &[JournalEntry]) -> Result<(), ChainBreak> {
     for (index, entry) in entries.iter().enumerate() {
-        if entry_hash(&entry.prev_hash, entry.seq, entry.kind, &entry.at, &entry.payload) != entry.hash {
+        if entry_hash(
+            &entry.prev_hash,
+            entry.seq,
+            entry.kind,
+            &entry.at,
+            &entry.payload,
+        ) != entry.hash
+        {
             return Err(ChainBreak::Altered { seq: entry.seq });
         }
         let expected_prev = match index.checked_sub(1).map(|i| &entries[i]) {
             Some(previous) if entry.seq != previous.seq + 1 => {
-                return Err(ChainBreak::Gap { previous: previous.seq, found: entry.seq });
+                return Err(ChainBreak::Gap {
+                    previous: previous.seq,
+                    found: entry.seq,
+                });
             }
             Some(previous) => previous.hash.as_str(),
             None if entry.seq == 1 => GENESIS_HASH,
@@ -98,7 +120,12 @@ mod tests {
     fn chain(count: usize) -> Vec<JournalEntry> {
         let mut entries: Vec<JournalEntry> = Vec::new();
         for n in 0..count {
-            let entry = next_entry(entries.last(), EntryKind::OrderPaid, format!("2026-11-30T12:00:0{n}Z"), format!("{{\"n\":{n}}}"));
+            let entry = next_entry(
+                entries.last(),
+                EntryKind::OrderPaid,
+                format!("2026-11-30T12:00:0{n}Z"),
+                format!("{{\"n\":{n}}}"),
+            );
             entries.push(entry);
         }
         entries
@@ -115,7 +142,13 @@ mod tests {
 
         let mut removed = entries.clone();
         removed.remove(2);
-        assert_eq!(verify(&removed), Err(ChainBreak::Gap { previous: 2, found: 4 }));
+        assert_eq!(
+            verify(&removed),
+            Err(ChainBreak::Gap {
+                previous: 2,
+                found: 4
+            })
+        );
 
         let mut reordered = entries.clone();
         reordered.swap(1, 2);

@@ -20,7 +20,9 @@ impl Id {
     pub fn parse(text: &str) -> Option<Id> {
         let valid = !text.is_empty()
             && text.len() <= Self::MAX_LEN
-            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !text.starts_with('-');
         valid.then(|| Id(text.to_owned()))
     }
@@ -55,7 +57,10 @@ impl Text {
     /// The text in `language`, or in any language when that one is missing (only an empty
     /// optional text can lack one).
     pub fn get(&self, language: &str) -> &str {
-        self.0.get(language).or_else(|| self.0.values().next()).map_or("", String::as_str)
+        self.0
+            .get(language)
+            .or_else(|| self.0.values().next())
+            .map_or("", String::as_str)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -126,8 +131,15 @@ pub enum Weekday {
 }
 
 impl Weekday {
-    pub const ALL: [Weekday; 7] =
-        [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun];
+    pub const ALL: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
 
     pub fn parse(text: &str) -> Option<Weekday> {
         Weekday::ALL.into_iter().find(|day| day.as_str() == text)
@@ -332,7 +344,10 @@ pub(crate) struct MenuIndex {
 impl MenuIndex {
     pub(crate) fn build(menu: &Menu) -> MenuIndex {
         fn positions<T>(list: &[T], id: impl Fn(&T) -> &Id) -> HashMap<Id, usize> {
-            list.iter().enumerate().map(|(index, entry)| (id(entry).clone(), index)).collect()
+            list.iter()
+                .enumerate()
+                .map(|(index, entry)| (id(entry).clone(), index))
+                .collect()
         }
         MenuIndex {
             items: positions(&menu.items, |i| &i.info.id),
@@ -353,7 +368,9 @@ impl Menu {
     }
 
     pub fn product(&self, id: &str) -> Option<Product<'_>> {
-        self.item(id).map(Product::Item).or_else(|| self.combo(id).map(Product::Combo))
+        self.item(id)
+            .map(Product::Item)
+            .or_else(|| self.combo(id).map(Product::Combo))
     }
 
     pub fn modifier_group(&self, id: &str) -> Option<&ModifierGroup> {

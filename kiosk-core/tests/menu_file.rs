@@ -16,15 +16,42 @@ fn broken(from: &str, to: &str) -> String {
 }
 
 fn line_of(source: &str, needle: &str) -> usize {
-    source[..source.find(needle).expect("needle in source")].matches('\n').count() + 1
+    source[..source.find(needle).expect("needle in source")]
+        .matches('\n')
+        .count()
+        + 1
 }
 
 #[test]
 fn the_fixture_parses() {
     let menu = parse(SMALL_MENU).unwrap();
-    assert_eq!((menu.items.len(), menu.combos.len(), menu.modifier_groups.len()), (4, 1, 2));
-    assert_eq!(menu.item("burger").unwrap().stock.as_ref().unwrap().low_threshold, 3);
-    assert_eq!(menu.images(), vec!["beer.svg", "burger.svg", "cola.svg", "menu.svg", "salad.svg"]);
+    assert_eq!(
+        (
+            menu.items.len(),
+            menu.combos.len(),
+            menu.modifier_groups.len()
+        ),
+        (4, 1, 2)
+    );
+    assert_eq!(
+        menu.item("burger")
+            .unwrap()
+            .stock
+            .as_ref()
+            .unwrap()
+            .low_threshold,
+        3
+    );
+    assert_eq!(
+        menu.images(),
+        vec![
+            "beer.svg",
+            "burger.svg",
+            "cola.svg",
+            "menu.svg",
+            "salad.svg"
+        ]
+    );
 }
 
 #[test]
@@ -45,48 +72,87 @@ fn each_bad_input_names_file_line_key_and_problem() {
             ),
         ),
         (
-            broken("{ item = \"beer\", supplement = \"1.50\" }", "{ item = \"wine\" }"),
-            format!("menu.toml:{}: combo \"menu\".slot \"drink\".choices: unknown item \"wine\"", line_of(SMALL_MENU, "id = \"drink\"")),
+            broken(
+                "{ item = \"beer\", supplement = \"1.50\" }",
+                "{ item = \"wine\" }",
+            ),
+            format!(
+                "menu.toml:{}: combo \"menu\".slot \"drink\".choices: unknown item \"wine\"",
+                line_of(SMALL_MENU, "id = \"drink\"")
+            ),
         ),
         (
             broken("min = 1\nmax = 1", "min = 2\nmax = 1"),
-            format!("menu.toml:{}: modifier_group \"cooking\".min: min 2 is larger than max 1", line_of(SMALL_MENU, "id = \"cooking\"")),
+            format!(
+                "menu.toml:{}: modifier_group \"cooking\".min: min 2 is larger than max 1",
+                line_of(SMALL_MENU, "id = \"cooking\"")
+            ),
         ),
         (
             broken("tax = \"alcohol\"", "tax = \"booze\""),
-            format!("menu.toml:{}: item \"beer\".tax: unknown tax category \"booze\"", line_of(SMALL_MENU, "id = \"beer\"")),
+            format!(
+                "menu.toml:{}: item \"beer\".tax: unknown tax category \"booze\"",
+                line_of(SMALL_MENU, "id = \"beer\"")
+            ),
         ),
         (
             broken("image = \"cola.svg\"", "image = \"missing.svg\""),
-            format!("menu.toml:{}: item \"cola\".image: file \"missing.svg\" not found", line_of(SMALL_MENU, "id = \"cola\"")),
+            format!(
+                "menu.toml:{}: item \"cola\".image: file \"missing.svg\" not found",
+                line_of(SMALL_MENU, "id = \"cola\"")
+            ),
         ),
         (
             broken("image = \"cola.svg\"", "image = \"../../etc/passwd\""),
-            format!("menu.toml:{}: item \"cola\".image: \"../../etc/passwd\" must be a path inside the menu's folder", line_of(SMALL_MENU, "id = \"cola\"")),
+            format!(
+                "menu.toml:{}: item \"cola\".image: \"../../etc/passwd\" must be a path inside the menu's folder",
+                line_of(SMALL_MENU, "id = \"cola\"")
+            ),
         ),
         (
-            broken("name = { fr = \"Cola\", en = \"Cola\" }", "name = { fr = \"Cola\" }"),
-            format!("menu.toml:{}: item \"cola\".name: has no text in \"en\"", line_of(SMALL_MENU, "id = \"cola\"")),
+            broken(
+                "name = { fr = \"Cola\", en = \"Cola\" }",
+                "name = { fr = \"Cola\" }",
+            ),
+            format!(
+                "menu.toml:{}: item \"cola\".name: has no text in \"en\"",
+                line_of(SMALL_MENU, "id = \"cola\"")
+            ),
         ),
         (
             broken("category = \"drinks\"", "category = \"sodas\""),
-            format!("menu.toml:{}: item \"cola\".category: unknown category \"sodas\"", line_of(SMALL_MENU, "id = \"cola\"")),
+            format!(
+                "menu.toml:{}: item \"cola\".category: unknown category \"sodas\"",
+                line_of(SMALL_MENU, "id = \"cola\"")
+            ),
         ),
         (
             broken("take_away = \"5.5\"", "take_away = \"five\""),
-            format!("menu.toml:{}: tax \"cold\".take_away: \"five\" is not a rate in percent between 0 and 100", line_of(SMALL_MENU, "id = \"cold\"")),
+            format!(
+                "menu.toml:{}: tax \"cold\".take_away: \"five\" is not a rate in percent between 0 and 100",
+                line_of(SMALL_MENU, "id = \"cold\"")
+            ),
         ),
         (
             broken("from = \"11:00\"", "from = \"25:00\""),
-            format!("menu.toml:{}: item \"salad\".available[0].from: \"25:00\" is not a time like \"11:00\"", line_of(SMALL_MENU, "id = \"salad\"")),
+            format!(
+                "menu.toml:{}: item \"salad\".available[0].from: \"25:00\" is not a time like \"11:00\"",
+                line_of(SMALL_MENU, "id = \"salad\"")
+            ),
         ),
         (
             broken("price = \"3.00\"", "price = 3.00"),
-            format!("menu.toml:{}: syntax: invalid type: floating point `3.0`, expected a string", line_of(SMALL_MENU, "price = \"3.00\"")),
+            format!(
+                "menu.toml:{}: syntax: invalid type: floating point `3.0`, expected a string",
+                line_of(SMALL_MENU, "price = \"3.00\"")
+            ),
         ),
         (
             broken("[[category]]", "[[category]"),
-            format!("menu.toml:{}: syntax: unclosed array table, expected `]`", line_of(SMALL_MENU, "[[category]]")),
+            format!(
+                "menu.toml:{}: syntax: unclosed array table, expected `]`",
+                line_of(SMALL_MENU, "[[category]]")
+            ),
         ),
     ];
     for (source, expected) in cases {
@@ -97,7 +163,11 @@ fn each_bad_input_names_file_line_key_and_problem() {
 
 #[test]
 fn all_problems_are_reported_at_once() {
-    let source = broken("price = \"9.50\"", "price = \"9.999\"").replacen("tax = \"alcohol\"", "tax = \"booze\"", 1);
+    let source = broken("price = \"9.50\"", "price = \"9.999\"").replacen(
+        "tax = \"alcohol\"",
+        "tax = \"booze\"",
+        1,
+    );
     let error = parse(&source).unwrap_err();
     let keys: Vec<&str> = error.problems.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(keys, vec!["item \"burger\".price", "item \"beer\".tax"]);
@@ -106,5 +176,8 @@ fn all_problems_are_reported_at_once() {
 #[test]
 fn unknown_fields_are_typos_not_silence() {
     let error = parse(&broken("low_stock = 3", "low_stok = 3")).unwrap_err();
-    assert!(error.to_string().contains("unknown field `low_stok`"), "{error}");
+    assert!(
+        error.to_string().contains("unknown field `low_stok`"),
+        "{error}"
+    );
 }

@@ -1,0 +1,171 @@
+//! The shared order/payment engine. App, agent and `kioskctl` call it; it carries out
+//! `kiosk-core`'s decisions against the store and the devices: menu import, quoting,
+//! checkout with crash-safe payments, stock.
+//!
+//! Opening an engine resolves every payment left in doubt by an earlier run before anything
+//! else can happen.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kiosk_core::config::{ConfigError, DeviceConfig};
+use kiosk_core::menu_file::MenuError;
+use kiosk_core::payment::UnexpectedEvent;
+use kiosk_core::pricing::QuoteError;
+use kiosk_core::stock::Shortage;
+use kiosk_devices::terminal::PaymentTerminal;
+use kiosk_store::{Store, StoreError};
+
+mod checkout;
+mod clock;
+pub mod logging;
+mod menu;
+mod stock;
+
+pub use checkout::{OrderDetails, PaymentOutcome, PlacedOrder, RecoveryReport};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use menu::{ActiveMenu, ImportOutcome, MenuFile};
+pub use stock::StockEntry;
+
+pub use kiosk_core;
+pub use kiosk_store::stock::StockChange;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Menu(#[from] MenuError),
+    #[error("cannot read {path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: image \"{image}\" is {size} bytes, more than the {limit} bytes allowed")]
+    ImageTooLarge {
+        path: PathBuf,
+        image: String,
+        size: u64,
+        limit: u64,
+    },
+    #[error("no menu has been imported yet: import one with `kioskctl menu import FILE`")]
+    NoMenu,
+    #[error(transparent)]
+    Quote(#[from] QuoteError),
+    #[error("a payment is in progress or in doubt; try again once it is resolved")]
+    PaymentInProgress,
+    #[error("order {0} not found")]
+    OrderNotFound(String),
+    #[error("order {number} is {status} and cannot be paid")]
+    OrderNotPayable { number: String, status: String },
+    #[error(
+        "order {0} has a payment in doubt: it is being checked with the terminal, do not pay again"
+    )]
+    PaymentInDoubt(String),
+    #[error("order {0} has no payment waiting on the terminal")]
+    NoPaymentToCancel(String),
+    #[error(transparent)]
+    Stock(#[from] Shortage),
+    #[error("\"{0}\" is not an item of the menu in use")]
+    UnknownItem(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Payment(#[from] UnexpectedEvent),
+    #[error("order {number} is {status} and cannot be cancelled")]
+    OrderNotCancellable { number: String, status: String },
+}
+
+pub type Result<T> = std::result::Result<T, EngineError>;
+
+/// Everything an engine is made of, chosen by the binary that runs it.
+#[derive(Debug)]
+pub struct EngineOptions {
+    pub db_path: PathBuf,
+    pub device: DeviceConfig,
+    pub terminal: Arc<dyn PaymentTerminal>,
+    pub clock: Arc<dyn Clock>,
+    /// How often a payment in doubt is asked about before it is left in doubt for later.
+    pub status_queries: u32,
+    pub status_retry_delay: Duration,
+}
+
+impl EngineOptions {
+    /// The usual settings for a database, device and terminal.
+    pub fn new(
+        db_path: &Path,
+        device: DeviceConfig,
+        terminal: Arc<dyn PaymentTerminal>,
+    ) -> EngineOptions {
+        EngineOptions {
+            db_path: db_path.to_owned(),
+            device,
+            terminal,
+            clock: Arc::new(SystemClock),
+            status_queries: 3,
+            status_retry_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Engine {
+    store: Store,
+    device: DeviceConfig,
+    terminal: Arc<dyn PaymentTerminal>,
+    clock: Arc<dyn Clock>,
+    status_queries: u32,
+    status_retry_delay: Duration,
+    /// The parsed menu in use, kept until a newer version is imported.
+    menu_cache: Mutex<Option<Arc<ActiveMenu>>>,
+}
+
+impl Engine {
+    /// Opens the database and resolves every payment an earlier run left unresolved.
+    pub async fn open(options: EngineOptions) -> Result<(Engine, RecoveryReport)> {
+        let store = Store::open(&options.db_path).await?;
+        let engine = Engine {
+            store,
+            device: options.device,
+            terminal: options.terminal,
+            clock: options.clock,
+            status_queries: options.status_queries.max(1),
+            status_retry_delay: options.status_retry_delay,
+            menu_cache: Mutex::new(None),
+        };
+        let report = engine.resolve_unresolved_payments().await?;
+        Ok((engine, report))
+    }
+
+    pub fn device(&self) -> &DeviceConfig {
+        &self.device
+    }
+
+    /// The store, for checks and tests that look underneath.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
+        self.clock.now()
+    }
+}
+
+/// Reads the device config, or the development defaults when the file does not exist.
+pub fn load_device_config(path: &Path) -> Result<DeviceConfig> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(DeviceConfig::parse(&path.display().to_string(), &text)?),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            log::info!(
+                "no device config at {}: using development settings",
+                path.display()
+            );
+            Ok(DeviceConfig::development())
+        }
+        Err(source) => Err(EngineError::File {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}

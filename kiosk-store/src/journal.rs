@@ -2,7 +2,7 @@
 
 use kiosk_core::journal::{EntryKind, JournalEntry};
 
-use crate::{doing, Connection, Result, StoreError};
+use crate::{Connection, Result, StoreError, doing};
 
 #[derive(sqlx::FromRow)]
 struct EntryRow {
@@ -17,10 +17,19 @@ struct EntryRow {
 impl TryFrom<EntryRow> for JournalEntry {
     type Error = StoreError;
     fn try_from(row: EntryRow) -> Result<JournalEntry> {
-        let kind = EntryKind::parse(&row.kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("journal entry {} has kind {:?}", row.seq, row.kind)))?;
-        let seq = u64::try_from(row.seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {}", row.seq)))?;
-        Ok(JournalEntry { seq, kind, at: row.at, payload: row.payload, prev_hash: row.prev_hash, hash: row.hash })
+        let kind = EntryKind::parse(&row.kind).ok_or_else(|| {
+            StoreError::Corrupt(format!("journal entry {} has kind {:?}", row.seq, row.kind))
+        })?;
+        let seq = u64::try_from(row.seq)
+            .map_err(|_| StoreError::Corrupt(format!("journal sequence {}", row.seq)))?;
+        Ok(JournalEntry {
+            seq,
+            kind,
+            at: row.at,
+            payload: row.payload,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
+        })
     }
 }
 
@@ -33,16 +42,21 @@ pub async fn last(conn: &mut Connection) -> Result<Option<JournalEntry>> {
 }
 
 pub async fn append(conn: &mut Connection, entry: &JournalEntry) -> Result<()> {
-    sqlx::query("INSERT INTO journal (seq, kind, at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {}", entry.seq)))?)
-        .bind(entry.kind.code())
-        .bind(&entry.at)
-        .bind(&entry.payload)
-        .bind(&entry.prev_hash)
-        .bind(&entry.hash)
-        .execute(conn)
-        .await
-        .map_err(doing("appending to the journal"))?;
+    sqlx::query(
+        "INSERT INTO journal (seq, kind, at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(
+        i64::try_from(entry.seq)
+            .map_err(|_| StoreError::Corrupt(format!("journal sequence {}", entry.seq)))?,
+    )
+    .bind(entry.kind.code())
+    .bind(&entry.at)
+    .bind(&entry.payload)
+    .bind(&entry.prev_hash)
+    .bind(&entry.hash)
+    .execute(conn)
+    .await
+    .map_err(doing("appending to the journal"))?;
     Ok(())
 }
 

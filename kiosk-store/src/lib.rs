@@ -27,9 +27,15 @@ pub enum StoreError {
     #[error("cannot open the database {path}: {source}")]
     Open { path: PathBuf, source: sqlx::Error },
     #[error("cannot bring the database {path} up to date: {source}")]
-    Migrate { path: PathBuf, source: sqlx::migrate::MigrateError },
+    Migrate {
+        path: PathBuf,
+        source: sqlx::migrate::MigrateError,
+    },
     #[error("database error while {doing}: {source}")]
-    Query { doing: &'static str, source: sqlx::Error },
+    Query {
+        doing: &'static str,
+        source: sqlx::Error,
+    },
     #[error("the database holds a value this release cannot read: {0}")]
     Corrupt(String),
 }
@@ -39,6 +45,11 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// Wraps a sqlx error with what was being done.
 pub(crate) fn doing(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Query { doing, source }
+}
+
+/// Commits a write transaction; `what` names it in the error.
+pub async fn commit(tx: WriteTx, what: &'static str) -> Result<()> {
+    tx.commit().await.map_err(doing(what))
 }
 
 /// How long a writer waits for another one before giving up.
@@ -53,7 +64,10 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Store> {
-        let open_error = |source| StoreError::Open { path: path.to_owned(), source };
+        let open_error = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| open_error(sqlx::Error::Io(e)))?;
         }
@@ -65,12 +79,22 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(open_error)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(open_error)?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
-            .map_err(|source| StoreError::Migrate { path: path.to_owned(), source })?;
-        Ok(Store { pool, path: path.to_owned() })
+            .map_err(|source| StoreError::Migrate {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Store {
+            pool,
+            path: path.to_owned(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -79,12 +103,18 @@ impl Store {
 
     /// Begins a write transaction.
     pub async fn write(&self) -> Result<WriteTx> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(doing("beginning a write transaction"))
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(doing("beginning a write transaction"))
     }
 
     /// A connection for reads.
     pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<Sqlite>> {
-        self.pool.acquire().await.map_err(doing("getting a connection"))
+        self.pool
+            .acquire()
+            .await
+            .map_err(doing("getting a connection"))
     }
 
     /// Runs SQLite's own consistency check; `Ok(())` when it answers "ok".
@@ -93,7 +123,11 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(doing("checking integrity"))?;
-        Ok(if rows == ["ok"] { Ok(()) } else { Err(rows.join("; ")) })
+        Ok(if rows == ["ok"] {
+            Ok(())
+        } else {
+            Err(rows.join("; "))
+        })
     }
 
     pub async fn close(&self) {

@@ -3,7 +3,7 @@
 use kiosk_core::money::Money;
 use kiosk_core::payment::{Approval, AttemptKey, NotCharged, PaymentState};
 
-use crate::{doing, Connection, Result, StoreError};
+use crate::{Connection, Result, StoreError, doing};
 
 #[derive(sqlx::FromRow)]
 struct AttemptRow {
@@ -32,18 +32,26 @@ pub struct StoredAttempt {
 impl TryFrom<AttemptRow> for StoredAttempt {
     type Error = StoreError;
     fn try_from(row: AttemptRow) -> Result<StoredAttempt> {
-        let corrupt = |what: &str| StoreError::Corrupt(format!("payment attempt {}: {what}", row.key));
+        let corrupt =
+            |what: &str| StoreError::Corrupt(format!("payment attempt {}: {what}", row.key));
         let state = match row.state.as_str() {
             "requested" => PaymentState::Requested,
             "in_doubt" => PaymentState::InDoubt,
             "approved" => PaymentState::Approved(Approval::new(
-                row.reference.clone().ok_or_else(|| corrupt("approved without a reference"))?,
+                row.reference
+                    .clone()
+                    .ok_or_else(|| corrupt("approved without a reference"))?,
                 row.scheme.clone().unwrap_or_default(),
                 row.last_four.clone(),
             )),
             "not_charged" => {
-                let reason = row.not_charged.as_deref().ok_or_else(|| corrupt("not charged without a reason"))?;
-                PaymentState::NotCharged(serde_json::from_str(reason).map_err(|_| corrupt("unreadable reason"))?)
+                let reason = row
+                    .not_charged
+                    .as_deref()
+                    .ok_or_else(|| corrupt("not charged without a reason"))?;
+                PaymentState::NotCharged(
+                    serde_json::from_str(reason).map_err(|_| corrupt("unreadable reason"))?,
+                )
             }
             other => return Err(corrupt(&format!("unknown state {other:?}"))),
         };
@@ -59,7 +67,13 @@ impl TryFrom<AttemptRow> for StoredAttempt {
 }
 
 /// Records an attempt as requested: it must be durable before the terminal is asked.
-pub async fn insert(conn: &mut Connection, key: &AttemptKey, order_id: i64, amount: Money, now: &str) -> Result<()> {
+pub async fn insert(
+    conn: &mut Connection,
+    key: &AttemptKey,
+    order_id: i64,
+    amount: Money,
+    now: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO payment_attempts (key, order_id, amount_minor, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
     )
@@ -76,13 +90,19 @@ pub async fn insert(conn: &mut Connection, key: &AttemptKey, order_id: i64, amou
 }
 
 /// Stores the state an attempt has reached.
-pub async fn set_state(conn: &mut Connection, key: &AttemptKey, state: &PaymentState, now: &str) -> Result<()> {
+pub async fn set_state(
+    conn: &mut Connection,
+    key: &AttemptKey,
+    state: &PaymentState,
+    now: &str,
+) -> Result<()> {
     let (approval, not_charged) = match state {
         PaymentState::Approved(approval) => (Some(approval), None),
         PaymentState::NotCharged(why) => (None, Some(why)),
         _ => (None, None),
     };
-    let not_charged = not_charged.map(|why: &NotCharged| serde_json::to_string(why).expect("a reason serializes"));
+    let not_charged = not_charged
+        .map(|why: &NotCharged| serde_json::to_string(why).expect("a reason serializes"));
     sqlx::query(
         "UPDATE payment_attempts SET state = ?, reference = ?, scheme = ?, last_four = ?, not_charged = ?, updated_at = ? \
          WHERE key = ?",
@@ -111,19 +131,23 @@ pub async fn unresolved(conn: &mut Connection) -> Result<Vec<StoredAttempt>> {
 }
 
 pub async fn for_order(conn: &mut Connection, order_id: i64) -> Result<Vec<StoredAttempt>> {
-    let rows: Vec<AttemptRow> = sqlx::query_as("SELECT * FROM payment_attempts WHERE order_id = ? ORDER BY created_at, key")
-        .bind(order_id)
-        .fetch_all(conn)
-        .await
-        .map_err(doing("reading an order's payments"))?;
+    let rows: Vec<AttemptRow> = sqlx::query_as(
+        "SELECT * FROM payment_attempts WHERE order_id = ? ORDER BY created_at, key",
+    )
+    .bind(order_id)
+    .fetch_all(conn)
+    .await
+    .map_err(doing("reading an order's payments"))?;
     rows.into_iter().map(StoredAttempt::try_from).collect()
 }
 
 /// Every approved attempt, oldest first.
 pub async fn approved(conn: &mut Connection) -> Result<Vec<StoredAttempt>> {
-    let rows: Vec<AttemptRow> = sqlx::query_as("SELECT * FROM payment_attempts WHERE state = 'approved' ORDER BY created_at, key")
-        .fetch_all(conn)
-        .await
-        .map_err(doing("reading approved payments"))?;
+    let rows: Vec<AttemptRow> = sqlx::query_as(
+        "SELECT * FROM payment_attempts WHERE state = 'approved' ORDER BY created_at, key",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(doing("reading approved payments"))?;
     rows.into_iter().map(StoredAttempt::try_from).collect()
 }

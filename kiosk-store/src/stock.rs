@@ -3,7 +3,7 @@
 use kiosk_core::menu::Id;
 use kiosk_core::stock::{StockAlert, StockLevel, StockLevels};
 
-use crate::{doing, Connection, Result, StoreError};
+use crate::{Connection, Result, StoreError, doing};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 struct StockRow {
@@ -37,7 +37,8 @@ pub async fn list(conn: &mut Connection) -> Result<Vec<ItemStock>> {
     .map_err(doing("reading stock"))?;
     rows.into_iter()
         .map(|row| {
-            let item = Id::parse(&row.item_id).ok_or_else(|| StoreError::Corrupt(format!("stock item id {:?}", row.item_id)))?;
+            let item = Id::parse(&row.item_id)
+                .ok_or_else(|| StoreError::Corrupt(format!("stock item id {:?}", row.item_id)))?;
             let level = StockLevel {
                 on_hand: count(row.on_hand, "on hand")?,
                 held: count(row.held, "held")?,
@@ -50,12 +51,24 @@ pub async fn list(conn: &mut Connection) -> Result<Vec<ItemStock>> {
 }
 
 pub async fn levels(conn: &mut Connection) -> Result<StockLevels> {
-    Ok(StockLevels::new(list(conn).await?.into_iter().map(|s| (s.item, s.level)).collect()))
+    Ok(StockLevels::new(
+        list(conn)
+            .await?
+            .into_iter()
+            .map(|s| (s.item, s.level))
+            .collect(),
+    ))
 }
 
 /// Starts counting an item at `initial` units, or, for an item already counted, keeps its
 /// live count and only updates the threshold.
-pub async fn start_counting(conn: &mut Connection, item: &Id, initial: u32, low_threshold: u32, now: &str) -> Result<()> {
+pub async fn start_counting(
+    conn: &mut Connection,
+    item: &Id,
+    initial: u32,
+    low_threshold: u32,
+    now: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO stock (item_id, on_hand, low_threshold, updated_at) VALUES (?, ?, ?, ?) \
          ON CONFLICT (item_id) DO UPDATE SET low_threshold = excluded.low_threshold",
@@ -79,7 +92,12 @@ pub struct StockChange {
 }
 
 /// Applies a change to a counted item; false when the item is not counted.
-pub async fn change(conn: &mut Connection, item: &Id, change: &StockChange, now: &str) -> Result<bool> {
+pub async fn change(
+    conn: &mut Connection,
+    item: &Id,
+    change: &StockChange,
+    now: &str,
+) -> Result<bool> {
     let result = sqlx::query(
         "UPDATE stock SET on_hand = COALESCE(?, on_hand), low_threshold = COALESCE(?, low_threshold), \
          sold_out = COALESCE(?, sold_out), updated_at = ? WHERE item_id = ?",
@@ -95,7 +113,12 @@ pub async fn change(conn: &mut Connection, item: &Id, change: &StockChange, now:
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn hold(conn: &mut Connection, attempt_key: &str, item: &Id, quantity: u32) -> Result<()> {
+pub async fn hold(
+    conn: &mut Connection,
+    attempt_key: &str,
+    item: &Id,
+    quantity: u32,
+) -> Result<()> {
     sqlx::query("INSERT INTO stock_holds (attempt_key, item_id, quantity) VALUES (?, ?, ?)")
         .bind(attempt_key)
         .bind(item.as_str())
@@ -128,19 +151,23 @@ pub struct Taken {
 /// goes below zero (staff may have recounted meanwhile): an approved payment must always
 /// commit.
 pub async fn take(conn: &mut Connection, attempt_key: &str) -> Result<Vec<Taken>> {
-    let holds: Vec<(String, i64)> = sqlx::query_as("SELECT item_id, quantity FROM stock_holds WHERE attempt_key = ?")
-        .bind(attempt_key)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(doing("reading held stock"))?;
+    let holds: Vec<(String, i64)> =
+        sqlx::query_as("SELECT item_id, quantity FROM stock_holds WHERE attempt_key = ?")
+            .bind(attempt_key)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(doing("reading held stock"))?;
     let mut taken = Vec::with_capacity(holds.len());
     for (item_id, quantity) in holds {
-        let row: Option<(i64, i64)> = sqlx::query_as("SELECT on_hand, low_threshold FROM stock WHERE item_id = ?")
-            .bind(&item_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(doing("reading stock"))?;
-        let Some((before, low_threshold)) = row else { continue };
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT on_hand, low_threshold FROM stock WHERE item_id = ?")
+                .bind(&item_id)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(doing("reading stock"))?;
+        let Some((before, low_threshold)) = row else {
+            continue;
+        };
         let before = count(before, "on hand")?;
         let after = before.saturating_sub(count(quantity, "held")?);
         sqlx::query("UPDATE stock SET on_hand = ? WHERE item_id = ?")
@@ -149,22 +176,36 @@ pub async fn take(conn: &mut Connection, attempt_key: &str) -> Result<Vec<Taken>
             .execute(&mut *conn)
             .await
             .map_err(doing("taking held stock"))?;
-        let item = Id::parse(&item_id).ok_or_else(|| StoreError::Corrupt(format!("stock item id {item_id:?}")))?;
-        taken.push(Taken { item, before, after, low_threshold: count(low_threshold, "low threshold")? });
+        let item = Id::parse(&item_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("stock item id {item_id:?}")))?;
+        taken.push(Taken {
+            item,
+            before,
+            after,
+            low_threshold: count(low_threshold, "low threshold")?,
+        });
     }
     release(conn, attempt_key).await?;
     Ok(taken)
 }
 
-pub async fn record_alert(conn: &mut Connection, item: &Id, alert: StockAlert, on_hand: u32, now: &str) -> Result<()> {
-    sqlx::query("INSERT INTO stock_alerts (item_id, alert, on_hand, created_at) VALUES (?, ?, ?, ?)")
-        .bind(item.as_str())
-        .bind(alert.as_str())
-        .bind(on_hand)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map_err(doing("recording a stock alert"))?;
+pub async fn record_alert(
+    conn: &mut Connection,
+    item: &Id,
+    alert: StockAlert,
+    on_hand: u32,
+    now: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO stock_alerts (item_id, alert, on_hand, created_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(item.as_str())
+    .bind(alert.as_str())
+    .bind(on_hand)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map_err(doing("recording a stock alert"))?;
     Ok(())
 }
 

@@ -1,0 +1,266 @@
+//! `kioskctl`: the kiosk's admin command line. Every command takes `--db PATH` and `--json`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use kiosk_core::cart::Cart;
+use kiosk_devices::terminal::{SimOutcome, SimTerminal};
+use kiosk_engine::{
+    Engine, EngineOptions, MenuFile, PaymentOutcome, StockChange, load_device_config,
+};
+
+mod show;
+
+const DEFAULT_DB: &str = "/var/lib/kiosk/kiosk.db";
+const DEFAULT_CONFIG: &str = "/etc/kiosk/kiosk.toml";
+const DEMO_MENU: &str = "menus/brasserie/menu.toml";
+const DEMO_CART: &str = "menus/brasserie/carts/demo.json";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kioskctl",
+    version,
+    about = "Administer a self-service kiosk: menu, orders, stock"
+)]
+struct Cli {
+    /// The kiosk database.
+    #[arg(long, global = true, env = "KIOSK_DB", default_value = DEFAULT_DB)]
+    db: PathBuf,
+    /// The device config (kiosk id, order prefix); development defaults when absent.
+    #[arg(long, global = true, env = "KIOSK_CONFIG", default_value = DEFAULT_CONFIG)]
+    config: PathBuf,
+    /// The simulated payment terminal's ledger [default: sim-terminal.jsonl beside the database].
+    #[arg(long, global = true)]
+    terminal_ledger: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Menus: check, import, show.
+    #[command(subcommand)]
+    Menu(MenuCommand),
+    /// Orders: quote a cart, place and pay, list, show.
+    #[command(subcommand)]
+    Order(OrderCommand),
+    /// Stock of counted items.
+    #[command(subcommand)]
+    Stock(StockCommand),
+    /// Import the demo menu and place a paid order on the simulated terminal.
+    Demo {
+        #[arg(long, default_value = DEMO_MENU)]
+        menu: PathBuf,
+        #[arg(long, default_value = DEMO_CART)]
+        cart: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum MenuCommand {
+    /// Check a menu file and its images without touching the kiosk.
+    Validate { file: PathBuf },
+    /// Make a menu file the menu in use (all or nothing).
+    Import { file: PathBuf },
+    /// Show the menu in use.
+    Show {
+        /// Language of the texts [default: the venue's first].
+        #[arg(long)]
+        lang: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OrderCommand {
+    /// Price a cart (docs/cart-format.md) without ordering.
+    Quote {
+        #[arg(long)]
+        cart: PathBuf,
+    },
+    /// Place an order for a cart and pay it on the simulated terminal.
+    Place {
+        #[arg(long)]
+        cart: PathBuf,
+        /// What the simulated terminal does.
+        #[arg(long, default_value = "sim-approve", value_parser = parse_pay)]
+        pay: SimOutcome,
+    },
+    /// The latest orders.
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// One order with its payments, by the number the customer got (e.g. A042).
+    Show { number: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum StockCommand {
+    /// Counted items with their levels.
+    List,
+    /// Change an item's count, threshold or sold-out mark.
+    Set {
+        item: String,
+        /// Units on hand.
+        #[arg(long)]
+        count: Option<u32>,
+        /// Alert when the count falls to this or below.
+        #[arg(long)]
+        low: Option<u32>,
+        /// Mark the item sold out whatever its count.
+        #[arg(long, conflicts_with = "available")]
+        sold_out: bool,
+        /// Clear the sold-out mark.
+        #[arg(long)]
+        available: bool,
+    },
+}
+
+fn parse_pay(text: &str) -> Result<SimOutcome, String> {
+    let outcome = text.strip_prefix("sim-").ok_or_else(|| {
+        format!("\"{text}\" is not a payment method (sim-approve, sim-decline, sim-timeout, sim-lost-response, sim-disconnect)")
+    })?;
+    outcome.parse()
+}
+
+/// Exit codes beyond 0 (done) and 1 (error), for scripts.
+const EXIT_NOT_CHARGED: u8 = 3;
+const EXIT_IN_DOUBT: u8 = 4;
+
+fn main() -> ExitCode {
+    kiosk_engine::logging::init_stderr(log::LevelFilter::Warn);
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let out = show::Output { json: cli.json };
+    if let Command::Menu(MenuCommand::Validate { file }) = &cli.command {
+        let checked = MenuFile::load(file)?;
+        out.menu_valid(&checked);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let default_outcome = match &cli.command {
+        Command::Order(OrderCommand::Place { pay, .. }) => *pay,
+        _ => SimOutcome::Approve,
+    };
+    let engine = open_engine(&cli, default_outcome).await?;
+    match cli.command {
+        Command::Menu(MenuCommand::Validate { .. }) => {
+            unreachable!("handled before opening the database")
+        }
+        Command::Menu(MenuCommand::Import { file }) => {
+            out.imported(&engine.import_menu(&file).await?)
+        }
+        Command::Menu(MenuCommand::Show { lang }) => {
+            out.menu(&*engine.active_menu().await?, lang.as_deref())
+        }
+        Command::Order(OrderCommand::Quote { cart }) => {
+            out.quote(&engine.quote(&read_cart(&cart)?).await?)
+        }
+        Command::Order(OrderCommand::Place { cart, .. }) => {
+            let (placed, outcome) = engine.checkout(&read_cart(&cart)?).await?;
+            out.placed(&placed, &outcome);
+            return Ok(exit_code(&outcome));
+        }
+        Command::Order(OrderCommand::List { limit }) => {
+            out.orders(&engine.latest_orders(limit).await?)
+        }
+        Command::Order(OrderCommand::Show { number }) => {
+            out.order(&engine.order_by_number(&number).await?)
+        }
+        Command::Stock(StockCommand::List) => out.stock(&engine.stock().await?),
+        Command::Stock(StockCommand::Set {
+            item,
+            count,
+            low,
+            sold_out,
+            available,
+        }) => {
+            let sold_out = (sold_out || available).then_some(sold_out);
+            let change = StockChange {
+                on_hand: count,
+                low_threshold: low,
+                sold_out,
+            };
+            out.stock(&[engine.change_stock(&item, &change).await?]);
+        }
+        Command::Demo { menu, cart } => {
+            out.imported(&engine.import_menu(&menu).await?);
+            let (placed, outcome) = engine.checkout(&read_cart(&cart)?).await?;
+            out.placed(&placed, &outcome);
+            out.order(&engine.order_by_number(&placed.number).await?);
+            return Ok(exit_code(&outcome));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn exit_code(outcome: &PaymentOutcome) -> ExitCode {
+    match outcome {
+        PaymentOutcome::Paid { .. } => ExitCode::SUCCESS,
+        PaymentOutcome::NotCharged { .. } => ExitCode::from(EXIT_NOT_CHARGED),
+        PaymentOutcome::InDoubt => ExitCode::from(EXIT_IN_DOUBT),
+    }
+}
+
+async fn open_engine(cli: &Cli, default_outcome: SimOutcome) -> Result<Engine> {
+    let device = load_device_config(&cli.config)?;
+    let ledger = cli
+        .terminal_ledger
+        .clone()
+        .unwrap_or_else(|| beside(&cli.db, "sim-terminal.jsonl"));
+    let terminal = Arc::new(SimTerminal::open(&ledger, default_outcome)?);
+    let (engine, recovery) = Engine::open(EngineOptions::new(&cli.db, device, terminal))
+        .await
+        .with_context(|| format!("cannot open the kiosk database {}", cli.db.display()))?;
+    for number in &recovery.paid {
+        eprintln!(
+            "note: order {number} was left mid-payment; the terminal approved it, it is now paid"
+        );
+    }
+    for number in &recovery.not_charged {
+        eprintln!(
+            "note: order {number} was left mid-payment; the terminal did not charge it, its stock is released"
+        );
+    }
+    for number in &recovery.still_in_doubt {
+        eprintln!(
+            "warning: order {number} has a payment in doubt: the terminal does not answer yet"
+        );
+    }
+    Ok(engine)
+}
+
+fn beside(db: &Path, name: &str) -> PathBuf {
+    db.parent()
+        .map_or_else(|| PathBuf::from(name), |dir| dir.join(name))
+}
+
+fn read_cart(path: &Path) -> Result<Cart> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the cart {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a valid cart (see docs/cart-format.md)",
+            path.display()
+        )
+    })
+}

@@ -1,0 +1,293 @@
+//! What `kioskctl` prints: plain text for people, JSON with `--json` for scripts.
+
+use kiosk_core::payment::PaymentState;
+use kiosk_core::pricing::Quote;
+use kiosk_engine::{
+    ActiveMenu, ImportOutcome, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, StockEntry,
+};
+use kiosk_store::orders::StoredOrder;
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    pub json: bool,
+}
+
+fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON prints")
+    );
+}
+
+impl Output {
+    pub fn menu_valid(self, file: &MenuFile) {
+        let menu = &file.menu;
+        if self.json {
+            print_json(&json!({
+                "valid": true,
+                "file": file.path.display().to_string(),
+                "version_label": menu.venue.version_label,
+                "items": menu.items.len(),
+                "combos": menu.combos.len(),
+                "categories": menu.categories.len(),
+                "images": menu.images().len(),
+            }));
+        } else {
+            println!(
+                "{}: valid menu \"{}\": {} items, {} combos, {} categories, {} images",
+                file.path.display(),
+                menu.venue.version_label,
+                menu.items.len(),
+                menu.combos.len(),
+                menu.categories.len(),
+                menu.images().len()
+            );
+        }
+    }
+
+    pub fn imported(self, outcome: &ImportOutcome) {
+        if self.json {
+            print_json(&json!({
+                "version": outcome.version,
+                "already_in_use": outcome.already_in_use,
+                "items": outcome.items,
+                "combos": outcome.combos,
+            }));
+        } else if outcome.already_in_use {
+            println!(
+                "this menu is already in use as version {}: nothing changed",
+                outcome.version
+            );
+        } else {
+            println!(
+                "menu version {} is in use: {} items, {} combos",
+                outcome.version, outcome.items, outcome.combos
+            );
+        }
+    }
+
+    pub fn menu(self, active: &ActiveMenu, language: Option<&str>) {
+        let menu = &active.menu;
+        if self.json {
+            print_json(&json!({
+                "version": active.version,
+                "label": active.label,
+                "imported_at": active.imported_at,
+                "source_file": active.source_file,
+                "menu": menu,
+            }));
+            return;
+        }
+        let language = language
+            .or(menu.venue.languages.first().map(String::as_str))
+            .unwrap_or("");
+        let tax_mode = if menu.venue.prices_include_tax {
+            "prices include VAT"
+        } else {
+            "prices exclude tax"
+        };
+        println!(
+            "{} — menu version {} \"{}\" ({}, {tax_mode})",
+            menu.venue.name.get(language),
+            active.version,
+            active.label,
+            menu.venue.currency
+        );
+        for category in &menu.categories {
+            println!("\n{}", category.name.get(language));
+            let items = menu
+                .items
+                .iter()
+                .filter(|i| i.info.category == category.id)
+                .map(|i| (&i.info, false));
+            let combos = menu
+                .combos
+                .iter()
+                .filter(|c| c.info.category == category.id)
+                .map(|c| (&c.info, true));
+            for (info, is_combo) in items.chain(combos) {
+                let kind = if is_combo { " (combo)" } else { "" };
+                let hours: Vec<String> = info
+                    .availability
+                    .iter()
+                    .map(|w| format!("{}-{}", w.from, w.until))
+                    .collect();
+                let hours = if hours.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", hours.join(", "))
+                };
+                println!(
+                    "  {:<28} {:>8}  {}{kind}{hours}",
+                    info.id.as_str(),
+                    info.price.to_string(),
+                    info.name.get(language)
+                );
+            }
+        }
+    }
+
+    pub fn quote(self, quote: &Quote) {
+        if self.json {
+            print_json(&serde_json::to_value(quote).expect("a quote serializes"));
+            return;
+        }
+        for line in &quote.lines {
+            println!(
+                "{:>3} x {:<32} {:>9}",
+                line.quantity,
+                line.name.get("en"),
+                line.amount.to_string()
+            );
+            for option in &line.options {
+                println!("        + {} {}", option.name.get("en"), option.price);
+            }
+            for part in &line.parts {
+                let extra = if part.supplement.is_zero() {
+                    String::new()
+                } else {
+                    format!(" (+{})", part.supplement)
+                };
+                println!("        - {}{extra}", part.name.get("en"));
+            }
+        }
+        let label = if quote.prices_include_tax {
+            "incl."
+        } else {
+            "added"
+        };
+        for tax in &quote.taxes {
+            println!(
+                "  VAT {:>6} {label}: base {:>8}  tax {:>7}  total {:>8}",
+                tax.rate.to_string(),
+                tax.base.to_string(),
+                tax.tax.to_string(),
+                tax.total.to_string()
+            );
+        }
+        println!(
+            "  TOTAL {} {} ({})",
+            quote.total,
+            quote.currency,
+            quote.mode.as_str()
+        );
+    }
+
+    pub fn placed(self, placed: &PlacedOrder, outcome: &PaymentOutcome) {
+        if self.json {
+            print_json(
+                &json!({ "order": placed.number, "order_id": placed.id, "total": placed.quote.total, "payment": outcome }),
+            );
+            return;
+        }
+        let total = format!("{} {}", placed.quote.total, placed.quote.currency);
+        match outcome {
+            PaymentOutcome::Paid { approval } => {
+                let card = approval
+                    .last_four
+                    .as_deref()
+                    .map(|d| format!(" **** {d}"))
+                    .unwrap_or_default();
+                println!(
+                    "order {} paid: {total} ({}{card}, terminal reference {})",
+                    placed.number, approval.scheme, approval.reference
+                );
+            }
+            PaymentOutcome::NotCharged { reason } => {
+                println!(
+                    "order {} not paid: {reason}; nothing was charged and its stock is released",
+                    placed.number
+                );
+            }
+            PaymentOutcome::InDoubt => println!(
+                "order {} payment in doubt: the terminal has not said whether it charged {total}; \
+                 the kiosk asks it again at the next start, do not pay again",
+                placed.number
+            ),
+        }
+    }
+
+    pub fn orders(self, orders: &[StoredOrder]) {
+        if self.json {
+            print_json(&Value::Array(orders.iter().map(order_json).collect()));
+            return;
+        }
+        for order in orders {
+            println!(
+                "{:<8} {:<16} {:>9} {}  {}",
+                order.number,
+                order.status.to_string(),
+                order.total.to_string(),
+                order.currency,
+                order.created_at
+            );
+        }
+    }
+
+    pub fn order(self, details: &OrderDetails) {
+        let order = &details.order;
+        if self.json {
+            let mut value = order_json(order);
+            value["quote"] = serde_json::from_str(&order.quote).unwrap_or(Value::Null);
+            value["payments"] = details.attempts.iter().map(|a| json!({ "key": a.key, "amount": a.amount, "state": a.state, "updated_at": a.updated_at })).collect();
+            print_json(&value);
+            return;
+        }
+        println!(
+            "order {} ({}), {} {} {}, {}",
+            order.number, order.status, order.total, order.currency, order.mode, order.created_at
+        );
+        for attempt in &details.attempts {
+            let detail = match &attempt.state {
+                PaymentState::Approved(a) => format!("approved, {} {}", a.scheme, a.reference),
+                PaymentState::NotCharged(why) => format!("not charged: {why}"),
+                other => other.code().to_owned(),
+            };
+            println!("  payment {} {}: {detail}", attempt.key, attempt.amount);
+        }
+    }
+
+    pub fn stock(self, entries: &[StockEntry]) {
+        if self.json {
+            let list: Vec<Value> = entries
+                .iter()
+                .map(|e| json!({ "item": e.item, "name": e.name, "level": e.level, "available": e.level.available() }))
+                .collect();
+            print_json(&Value::Array(list));
+            return;
+        }
+        println!(
+            "{:<28} {:>7} {:>6} {:>9} {:>5}  name",
+            "item", "on hand", "held", "available", "low"
+        );
+        for entry in entries {
+            let level = &entry.level;
+            let sold_out = if level.sold_out { "  SOLD OUT" } else { "" };
+            println!(
+                "{:<28} {:>7} {:>6} {:>9} {:>5}  {}{sold_out}",
+                entry.item.as_str(),
+                level.on_hand,
+                level.held,
+                level.available(),
+                level.low_threshold,
+                entry.name
+            );
+        }
+    }
+}
+
+fn order_json(order: &StoredOrder) -> Value {
+    json!({
+        "number": order.number,
+        "id": order.id,
+        "business_date": order.business_date,
+        "status": order.status,
+        "mode": order.mode,
+        "menu_version": order.menu_version,
+        "total": order.total,
+        "tax": order.tax,
+        "currency": order.currency,
+        "created_at": order.created_at,
+    })
+}

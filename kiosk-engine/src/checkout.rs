@@ -1,0 +1,429 @@
+//! Placing orders and carrying payments out: the core's payment state machine decides, this
+//! module does what it says against the store and the terminal, in order.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use kiosk_core::cart::Cart;
+use kiosk_core::journal::{self, EntryKind};
+use kiosk_core::menu::Id;
+use kiosk_core::order::OrderStatus;
+use kiosk_core::payment::{
+    Approval, AttemptKey, Effect, NotCharged, Payment, PaymentEvent, PaymentState, StatusReply,
+};
+use kiosk_core::pricing::{self, Quote, SaleContext};
+use kiosk_core::stock::{StockNeeds, alert_after_sale, check_available};
+use kiosk_devices::terminal::PaymentRequest;
+use kiosk_store::orders::{NewOrder, StoredOrder};
+use kiosk_store::payments::StoredAttempt;
+use kiosk_store::{commit, journal as journal_table, orders, payments, stock};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{business_date, local_moment, timestamp};
+use crate::{Engine, EngineError, Result};
+
+/// An order recorded and numbered, not paid yet.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlacedOrder {
+    pub id: i64,
+    pub number: String,
+    pub quote: Quote,
+}
+
+/// How a payment ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PaymentOutcome {
+    Paid {
+        approval: Approval,
+    },
+    NotCharged {
+        reason: NotCharged,
+    },
+    /// The terminal could not say yet; the stock stays held and the engine asks again at the
+    /// next start or [`Engine::resolve_unresolved_payments`]. Never ask the customer to pay
+    /// again.
+    InDoubt,
+}
+
+/// What resolving unresolved payments found, by order number.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RecoveryReport {
+    pub paid: Vec<String>,
+    pub not_charged: Vec<String>,
+    pub still_in_doubt: Vec<String>,
+}
+
+/// An order with its payment attempts.
+#[derive(Clone, Debug)]
+pub struct OrderDetails {
+    pub order: StoredOrder,
+    pub attempts: Vec<StoredAttempt>,
+}
+
+/// The part of a stored quote the payment needs back.
+#[derive(Deserialize)]
+struct StoredNeeds {
+    needs: BTreeMap<Id, u32>,
+}
+
+impl Engine {
+    /// Prices a cart against the menu in use, the time and the stock.
+    pub async fn quote(&self, cart: &Cart) -> Result<Quote> {
+        let menu = self.active_menu().await?;
+        let levels = stock::levels(&mut *self.store.read().await?).await?;
+        let context = SaleContext {
+            moment: local_moment(&self.now()),
+            stock: &levels,
+        };
+        Ok(pricing::quote(&menu.menu, cart, context)?)
+    }
+
+    /// Records an order for a cart with the next number of the day; nothing is held or paid.
+    pub async fn place_order(&self, cart: &Cart) -> Result<PlacedOrder> {
+        let menu = self.active_menu().await?;
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let levels = stock::levels(&mut tx).await?;
+        let quote = pricing::quote(
+            &menu.menu,
+            cart,
+            SaleContext {
+                moment: local_moment(&now),
+                stock: &levels,
+            },
+        )?;
+        let day = business_date(&now);
+        let number = self
+            .device
+            .order_prefix
+            .number(orders::next_sequence(&mut tx, &day).await?);
+        let quote_json = serde_json::to_string(&quote).expect("a quote serializes");
+        let id = orders::insert(
+            &mut tx,
+            NewOrder {
+                number: &number,
+                business_date: &day,
+                mode: quote.mode.as_str(),
+                menu_version: menu.version,
+                currency: quote.currency.code(),
+                total: quote.total,
+                tax: quote.total_tax,
+                quote: &quote_json,
+                now: &timestamp(&now),
+            },
+        )
+        .await?;
+        commit(tx, "committing an order").await?;
+        Ok(PlacedOrder { id, number, quote })
+    }
+
+    /// Takes payment for a placed order on the terminal.
+    pub async fn pay(&self, order_id: i64) -> Result<PaymentOutcome> {
+        let mut conn = self.store.read().await?;
+        let order = orders::get(&mut conn, order_id)
+            .await?
+            .ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
+        if order.status != OrderStatus::Placed {
+            return Err(EngineError::OrderNotPayable {
+                number: order.number,
+                status: order.status.to_string(),
+            });
+        }
+        let attempts = payments::for_order(&mut conn, order.id).await?;
+        drop(conn);
+        if attempts.iter().any(|a| !a.state.is_final()) {
+            return Err(EngineError::PaymentInDoubt(order.number));
+        }
+        let attempt = u32::try_from(attempts.len() + 1).expect("attempts per order stay few");
+        let payment = Payment::new(
+            AttemptKey::new(&self.device.kiosk_id, order.id, attempt),
+            order.total,
+        );
+        self.drive(&order, payment, PaymentEvent::Start).await
+    }
+
+    /// Places an order for the cart and pays it in one go; an order that ends up not charged
+    /// is cancelled. (A screen that lets the customer try another card calls
+    /// [`Engine::place_order`] and [`Engine::pay`] itself.)
+    pub async fn checkout(&self, cart: &Cart) -> Result<(PlacedOrder, PaymentOutcome)> {
+        let placed = self.place_order(cart).await?;
+        let outcome = self.pay(placed.id).await?;
+        if matches!(outcome, PaymentOutcome::NotCharged { .. }) {
+            self.cancel_order(placed.id).await?;
+        }
+        Ok((placed, outcome))
+    }
+
+    /// Cancels a placed order that has no payment under way.
+    pub async fn cancel_order(&self, order_id: i64) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let order = orders::get(&mut tx, order_id)
+            .await?
+            .ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
+        if !order.status.can_become(OrderStatus::Cancelled) {
+            return Err(EngineError::OrderNotCancellable {
+                number: order.number,
+                status: order.status.to_string(),
+            });
+        }
+        if payments::for_order(&mut tx, order_id)
+            .await?
+            .iter()
+            .any(|a| !a.state.is_final())
+        {
+            return Err(EngineError::PaymentInDoubt(order.number));
+        }
+        orders::set_status(
+            &mut tx,
+            order_id,
+            OrderStatus::Cancelled,
+            &timestamp(&self.now()),
+        )
+        .await?;
+        commit(tx, "cancelling an order").await?;
+        Ok(())
+    }
+
+    /// Asks the terminal to abandon the payment an order is waiting on; the pending
+    /// [`Engine::pay`] then returns how it ended (cancelled, or paid if the card was already
+    /// accepted).
+    pub async fn cancel_payment(&self, order_id: i64) -> Result<()> {
+        let mut conn = self.store.read().await?;
+        let order = orders::get(&mut conn, order_id)
+            .await?
+            .ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
+        let open = payments::for_order(&mut conn, order_id)
+            .await?
+            .into_iter()
+            .find(|a| !a.state.is_final());
+        let attempt = open.ok_or_else(|| EngineError::NoPaymentToCancel(order.number.clone()))?;
+        let mut payment = Payment {
+            key: attempt.key,
+            amount: attempt.amount,
+            state: attempt.state,
+        };
+        let effects = payment
+            .apply(PaymentEvent::CancelRequested)
+            .map_err(|_| EngineError::PaymentInDoubt(order.number))?;
+        for effect in effects {
+            if effect == Effect::RequestCancel {
+                self.terminal.cancel(&payment.key).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks the terminal about every payment whose outcome is not recorded (after a crash, a
+    /// lost response or an unreachable terminal) and settles each one.
+    pub async fn resolve_unresolved_payments(&self) -> Result<RecoveryReport> {
+        let unresolved = payments::unresolved(&mut *self.store.read().await?).await?;
+        let mut report = RecoveryReport::default();
+        for attempt in unresolved {
+            let order = orders::get(&mut *self.store.read().await?, attempt.order_id)
+                .await?
+                .ok_or_else(|| EngineError::OrderNotFound(attempt.order_id.to_string()))?;
+            let payment = Payment {
+                key: attempt.key,
+                amount: attempt.amount,
+                state: attempt.state,
+            };
+            let number = order.number.clone();
+            match self.drive(&order, payment, PaymentEvent::Restarted).await? {
+                PaymentOutcome::Paid { .. } => report.paid.push(number),
+                PaymentOutcome::NotCharged { .. } => report.not_charged.push(number),
+                PaymentOutcome::InDoubt => report.still_in_doubt.push(number),
+            }
+        }
+        if report != RecoveryReport::default() {
+            log::warn!("resolved unresolved payments: {report:?}");
+        }
+        Ok(report)
+    }
+
+    pub async fn order_by_number(&self, number: &str) -> Result<OrderDetails> {
+        let mut conn = self.store.read().await?;
+        let order = orders::by_number(&mut conn, number)
+            .await?
+            .ok_or_else(|| EngineError::OrderNotFound(number.to_owned()))?;
+        let attempts = payments::for_order(&mut conn, order.id).await?;
+        Ok(OrderDetails { order, attempts })
+    }
+
+    /// The latest orders, newest first.
+    pub async fn latest_orders(&self, limit: u32) -> Result<Vec<StoredOrder>> {
+        Ok(orders::latest(&mut *self.store.read().await?, limit).await?)
+    }
+
+    /// Runs the payment state machine from `event` until it has nothing left to do.
+    async fn drive(
+        &self,
+        order: &StoredOrder,
+        mut payment: Payment,
+        event: PaymentEvent,
+    ) -> Result<PaymentOutcome> {
+        let mut events = VecDeque::from([event]);
+        while let Some(event) = events.pop_front() {
+            for effect in payment.apply(event)? {
+                match effect {
+                    Effect::RecordAttempt => self.record_attempt(order, &payment).await?,
+                    Effect::RequestPayment => events.push_back(PaymentEvent::Paid(
+                        self.request_payment(order, &payment).await,
+                    )),
+                    Effect::RequestCancel => self.terminal.cancel(&payment.key).await,
+                    Effect::QueryStatus => events
+                        .push_back(PaymentEvent::Status(self.query_status(&payment.key).await)),
+                    Effect::RecordInDoubt => self.record_state(&payment).await?,
+                    Effect::CommitApproval(approval) => {
+                        self.commit_approval(order, &payment, &approval).await?
+                    }
+                    Effect::ReleaseHold(_) => self.release_hold(&payment).await?,
+                }
+            }
+        }
+        Ok(match payment.state {
+            PaymentState::Approved(approval) => PaymentOutcome::Paid { approval },
+            PaymentState::NotCharged(reason) => PaymentOutcome::NotCharged { reason },
+            PaymentState::New | PaymentState::Requested | PaymentState::InDoubt => {
+                PaymentOutcome::InDoubt
+            }
+        })
+    }
+
+    /// Holds the order's counted stock and records the attempt, durably, before the terminal
+    /// hears of it.
+    async fn record_attempt(&self, order: &StoredOrder, payment: &Payment) -> Result<()> {
+        let needs: StockNeeds = serde_json::from_str::<StoredNeeds>(&order.quote)
+            .map_err(|e| {
+                kiosk_store::StoreError::Corrupt(format!(
+                    "order {}: quote without needs: {e}",
+                    order.number
+                ))
+            })?
+            .needs;
+        let mut tx = self.store.write().await?;
+        let levels = stock::levels(&mut tx).await?;
+        check_available(&needs, &levels)?;
+        payments::insert(
+            &mut tx,
+            &payment.key,
+            order.id,
+            payment.amount,
+            &timestamp(&self.now()),
+        )
+        .await?;
+        for (item, &units) in &needs {
+            if levels.get(item.as_str()).is_some() {
+                stock::hold(&mut tx, payment.key.as_str(), item, units).await?;
+            }
+        }
+        commit(tx, "recording a payment attempt").await?;
+        Ok(())
+    }
+
+    async fn request_payment(
+        &self,
+        order: &StoredOrder,
+        payment: &Payment,
+    ) -> kiosk_core::payment::PayReply {
+        let currency = kiosk_core::money::Currency::parse(&order.currency)
+            .unwrap_or(kiosk_core::money::Currency::Eur);
+        let request = PaymentRequest {
+            key: payment.key.clone(),
+            amount: payment.amount,
+            currency,
+        };
+        let limit = std::time::Duration::from_secs(self.device.terminal_timeout_seconds);
+        match tokio::time::timeout(limit, self.terminal.pay(&request)).await {
+            Ok(reply) => reply,
+            Err(_) => kiosk_core::payment::PayReply::NoAnswer(format!(
+                "no answer from the terminal within {}s",
+                limit.as_secs()
+            )),
+        }
+    }
+
+    /// Asks for a key's status a few times while the terminal is busy or unreachable.
+    async fn query_status(&self, key: &AttemptKey) -> StatusReply {
+        let mut reply = self.terminal.status(key).await;
+        for _ in 1..self.status_queries {
+            if !matches!(reply, StatusReply::InProgress | StatusReply::Unreachable(_)) {
+                break;
+            }
+            tokio::time::sleep(self.status_retry_delay).await;
+            reply = self.terminal.status(key).await;
+        }
+        reply
+    }
+
+    async fn record_state(&self, payment: &Payment) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        payments::set_state(
+            &mut tx,
+            &payment.key,
+            &payment.state,
+            &timestamp(&self.now()),
+        )
+        .await?;
+        commit(tx, "recording a payment state").await?;
+        Ok(())
+    }
+
+    /// In one transaction: the approval, the paid order, the stock taken (with its alerts)
+    /// and the journal entry.
+    async fn commit_approval(
+        &self,
+        order: &StoredOrder,
+        payment: &Payment,
+        approval: &Approval,
+    ) -> Result<()> {
+        let now = timestamp(&self.now());
+        let mut tx = self.store.write().await?;
+        payments::set_state(&mut tx, &payment.key, &payment.state, &now).await?;
+        for taken in stock::take(&mut tx, payment.key.as_str()).await? {
+            if let Some(alert) = alert_after_sale(taken.before, taken.after, taken.low_threshold) {
+                stock::record_alert(&mut tx, &taken.item, alert, taken.after, &now).await?;
+                log::warn!(
+                    "stock of {} is {} ({} left)",
+                    taken.item,
+                    alert.as_str(),
+                    taken.after
+                );
+            }
+        }
+        orders::set_status(&mut tx, order.id, OrderStatus::Paid, &now).await?;
+        let payload = serde_json::json!({
+            "order": order.number,
+            "order_id": order.id,
+            "business_date": order.business_date,
+            "currency": order.currency,
+            "total_minor": order.total.to_minor(),
+            "tax_minor": order.tax.to_minor(),
+            "payment_key": payment.key.as_str(),
+            "terminal_reference": approval.reference,
+        });
+        let previous = journal_table::last(&mut tx).await?;
+        let entry = journal::next_entry(
+            previous.as_ref(),
+            EntryKind::OrderPaid,
+            now,
+            payload.to_string(),
+        );
+        journal_table::append(&mut tx, &entry).await?;
+        commit(tx, "committing a paid order").await?;
+        Ok(())
+    }
+
+    async fn release_hold(&self, payment: &Payment) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        payments::set_state(
+            &mut tx,
+            &payment.key,
+            &payment.state,
+            &timestamp(&self.now()),
+        )
+        .await?;
+        stock::release(&mut tx, payment.key.as_str()).await?;
+        commit(tx, "releasing a payment's stock").await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,199 @@
+//! Menu files in, menu versions out: loading a file with its images, importing it all or
+//! nothing, and keeping the parsed menu in use at hand.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kiosk_core::menu::Menu;
+use kiosk_core::menu_file;
+use kiosk_store::{menus, payments, stock};
+use sha2::{Digest, Sha256};
+
+use crate::clock::timestamp;
+use crate::{Engine, EngineError, Result};
+
+/// Largest image a menu may carry; kiosk screens need far less.
+pub const MAX_IMAGE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// A menu file read from disk and checked, with its images, ready to import.
+#[derive(Debug)]
+pub struct MenuFile {
+    pub path: PathBuf,
+    pub menu: Menu,
+    source: String,
+    images: Vec<(String, Vec<u8>)>,
+    content_hash: String,
+}
+
+impl MenuFile {
+    /// Reads and checks a menu file and the images it names (relative to its folder).
+    pub fn load(path: &Path) -> Result<MenuFile> {
+        let read_error = |source| EngineError::File {
+            path: path.to_owned(),
+            source,
+        };
+        let source = std::fs::read_to_string(path).map_err(read_error)?;
+        let folder = path.parent().unwrap_or(Path::new("."));
+        let menu = menu_file::parse(&path.display().to_string(), &source, &|image| {
+            folder.join(image).is_file()
+        })?;
+        let mut images = Vec::new();
+        for image in menu.images() {
+            let image_path = folder.join(image);
+            let size = std::fs::metadata(&image_path).map_err(read_error)?.len();
+            if size > MAX_IMAGE_BYTES {
+                return Err(EngineError::ImageTooLarge {
+                    path: path.to_owned(),
+                    image: image.to_owned(),
+                    size,
+                    limit: MAX_IMAGE_BYTES,
+                });
+            }
+            let bytes = std::fs::read(&image_path).map_err(|source| EngineError::File {
+                path: image_path,
+                source,
+            })?;
+            images.push((image.to_owned(), bytes));
+        }
+        let content_hash = content_hash(&source, &images);
+        Ok(MenuFile {
+            path: path.to_owned(),
+            menu,
+            source,
+            images,
+            content_hash,
+        })
+    }
+}
+
+fn content_hash(source: &str, images: &[(String, Vec<u8>)]) -> String {
+    let mut hasher = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        hasher.update((bytes.len() as u64).to_be_bytes());
+        hasher.update(bytes);
+    };
+    field(source.as_bytes());
+    for (path, bytes) in images {
+        field(path.as_bytes());
+        field(bytes);
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// The menu in use.
+#[derive(Debug)]
+pub struct ActiveMenu {
+    pub version: i64,
+    pub label: String,
+    pub source_file: String,
+    pub imported_at: String,
+    pub menu: Menu,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub version: i64,
+    /// The same menu and images were already in use: nothing changed.
+    pub already_in_use: bool,
+    pub items: usize,
+    pub combos: usize,
+}
+
+impl Engine {
+    /// Makes a menu file the menu in use, all or nothing. Refused while a payment is
+    /// unresolved; a file with any problem leaves the menu in use untouched.
+    pub async fn import_menu(&self, path: &Path) -> Result<ImportOutcome> {
+        let owned = path.to_owned();
+        let file = tokio::task::spawn_blocking(move || MenuFile::load(&owned))
+            .await
+            .expect("menu loading does not panic")?;
+        let counts = (file.menu.items.len(), file.menu.combos.len());
+        let now = timestamp(&self.now());
+        let mut tx = self.store.write().await?;
+        if !payments::unresolved(&mut tx).await?.is_empty() {
+            return Err(EngineError::PaymentInProgress);
+        }
+        if let Some(current) = menus::current(&mut tx).await? {
+            if current.content_hash == file.content_hash {
+                return Ok(ImportOutcome {
+                    version: current.version,
+                    already_in_use: true,
+                    items: counts.0,
+                    combos: counts.1,
+                });
+            }
+        }
+        let version = menus::insert(
+            &mut tx,
+            menus::NewMenu {
+                label: &file.menu.venue.version_label,
+                source_file: &file.path.display().to_string(),
+                source: &file.source,
+                content_hash: &file.content_hash,
+                imported_at: &now,
+            },
+            &file.images,
+        )
+        .await?;
+        for item in &file.menu.items {
+            if let Some(rule) = &item.stock {
+                stock::start_counting(
+                    &mut tx,
+                    &item.info.id,
+                    rule.initial,
+                    rule.low_threshold,
+                    &now,
+                )
+                .await?;
+            }
+        }
+        kiosk_store::commit(tx, "committing a menu import").await?;
+        log::info!(
+            "menu version {version} imported from {}",
+            file.path.display()
+        );
+        Ok(ImportOutcome {
+            version,
+            already_in_use: false,
+            items: counts.0,
+            combos: counts.1,
+        })
+    }
+
+    /// The menu in use, parsed once per version (a newer import is picked up at once).
+    pub async fn active_menu(&self) -> Result<Arc<ActiveMenu>> {
+        let mut conn = self.store.read().await?;
+        let version = menus::current_version(&mut conn)
+            .await?
+            .ok_or(EngineError::NoMenu)?;
+        if let Some(cached) = self
+            .menu_cache
+            .lock()
+            .expect("menu cache lock")
+            .as_ref()
+            .filter(|m| m.version == version)
+        {
+            return Ok(cached.clone());
+        }
+        let stored = menus::current(&mut conn)
+            .await?
+            .ok_or(EngineError::NoMenu)?;
+        // Images were checked at import and live in the database now.
+        let menu = menu_file::parse(&stored.source_file, &stored.source, &|_| true)?;
+        let active = Arc::new(ActiveMenu {
+            version: stored.version,
+            label: stored.label,
+            source_file: stored.source_file,
+            imported_at: stored.imported_at,
+            menu,
+        });
+        *self.menu_cache.lock().expect("menu cache lock") = Some(active.clone());
+        Ok(active)
+    }
+
+    /// An image of the menu in use, by the path the menu file gives.
+    pub async fn menu_image(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let version = self.active_menu().await?.version;
+        Ok(menus::image(&mut *self.store.read().await?, version, path).await?)
+    }
+}

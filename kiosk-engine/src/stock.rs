@@ -1,0 +1,73 @@
+//! Stock as staff see and change it.
+
+use kiosk_core::menu::Id;
+use kiosk_core::stock::StockLevel;
+use kiosk_store::commit;
+use kiosk_store::stock::{self as stock_table, StockChange};
+
+use crate::clock::timestamp;
+use crate::{Engine, EngineError, Result};
+
+/// One counted item of the menu in use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StockEntry {
+    pub item: Id,
+    /// The name in the venue's first language.
+    pub name: String,
+    pub level: StockLevel,
+}
+
+impl Engine {
+    /// The counted items of the menu in use, in menu order.
+    pub async fn stock(&self) -> Result<Vec<StockEntry>> {
+        let menu = self.active_menu().await?;
+        let levels = stock_table::levels(&mut *self.store.read().await?).await?;
+        let language = menu.menu.venue.languages.first().map_or("", String::as_str);
+        Ok(menu
+            .menu
+            .items
+            .iter()
+            .filter_map(|item| {
+                let level = *levels.get(item.info.id.as_str())?;
+                Some(StockEntry {
+                    item: item.info.id.clone(),
+                    name: item.info.name.get(language).to_owned(),
+                    level,
+                })
+            })
+            .collect())
+    }
+
+    /// Changes an item's count, threshold or sold-out mark. An item of the menu that was not
+    /// counted starts being counted when given a count.
+    pub async fn change_stock(&self, item: &str, change: &StockChange) -> Result<StockEntry> {
+        let menu = self.active_menu().await?;
+        let known = menu
+            .menu
+            .item(item)
+            .ok_or_else(|| EngineError::UnknownItem(item.to_owned()))?;
+        let id = known.info.id.clone();
+        let now = timestamp(&self.now());
+        let mut tx = self.store.write().await?;
+        if !stock_table::change(&mut tx, &id, change, &now).await? {
+            let on_hand = change.on_hand.ok_or_else(|| {
+                EngineError::UnknownItem(format!("{item} (not counted: give it a count)"))
+            })?;
+            stock_table::start_counting(
+                &mut tx,
+                &id,
+                on_hand,
+                change.low_threshold.unwrap_or(0),
+                &now,
+            )
+            .await?;
+            stock_table::change(&mut tx, &id, change, &now).await?;
+        }
+        commit(tx, "changing stock").await?;
+        self.stock()
+            .await?
+            .into_iter()
+            .find(|entry| entry.item == id)
+            .ok_or(EngineError::UnknownItem(item.to_owned()))
+    }
+}
