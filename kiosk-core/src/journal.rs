@@ -49,15 +49,31 @@ pub fn entry_hash(prev_hash: &str, seq: u64, kind: EntryKind, at: &str, payload:
     hex::encode(hasher.finalize())
 }
 
-/// The entry that follows `previous` (or starts the journal).
+/// The last entry of a journal, all a new entry needs to link to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainTail {
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl JournalEntry {
+    pub fn tail(&self) -> ChainTail {
+        ChainTail {
+            seq: self.seq,
+            hash: self.hash.clone(),
+        }
+    }
+}
+
+/// The entry that follows `previous` (or starts the journal when there is none).
 pub fn next_entry(
-    previous: Option<&JournalEntry>,
+    previous: Option<&ChainTail>,
     kind: EntryKind,
     at: String,
     payload: String,
 ) -> JournalEntry {
     let (seq, prev_hash) = match previous {
-        Some(entry) => (entry.seq + 1, entry.hash.clone()),
+        Some(tail) => (tail.seq + 1, tail.hash.clone()),
         None => (1, GENESIS_HASH.to_owned()),
     };
     let hash = entry_hash(&prev_hash, seq, kind, &at, &payload);
@@ -121,7 +137,7 @@ mod tests {
         let mut entries: Vec<JournalEntry> = Vec::new();
         for n in 0..count {
             let entry = next_entry(
-                entries.last(),
+                entries.last().map(JournalEntry::tail).as_ref(),
                 EntryKind::OrderPaid,
                 format!("2026-11-30T12:00:0{n}Z"),
                 format!("{{\"n\":{n}}}"),

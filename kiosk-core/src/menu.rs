@@ -4,15 +4,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::money::{Currency, Money, TaxRate};
 
-/// An identifier from the menu file: lowercase letters, digits and `-`.
+/// An identifier from the menu file: lowercase letters, digits and `-`. Shared, so that
+/// quotes copy ids without allocating.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Id(String);
+pub struct Id(Arc<str>);
 
 impl Id {
     pub const MAX_LEN: usize = 48;
@@ -24,7 +26,7 @@ impl Id {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !text.starts_with('-');
-        valid.then(|| Id(text.to_owned()))
+        valid.then(|| Id(Arc::from(text)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -44,14 +46,14 @@ impl std::borrow::Borrow<str> for Id {
     }
 }
 
-/// A text in every language of the venue.
+/// A text in every language of the venue. Shared, like [`Id`].
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Text(BTreeMap<String, String>);
+pub struct Text(Arc<BTreeMap<String, String>>);
 
 impl Text {
     pub(crate) fn new(by_language: BTreeMap<String, String>) -> Text {
-        Text(by_language)
+        Text(Arc::new(by_language))
     }
 
     /// The text in `language`, or in any language when that one is missing (only an empty

@@ -172,11 +172,13 @@ pub enum Effect {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("payment {key}: {event:?} cannot happen while {state:?}")]
+#[error("payment {key}: {event} cannot happen while it is {state}")]
 pub struct UnexpectedEvent {
     pub key: AttemptKey,
-    pub state: PaymentState,
-    pub event: PaymentEvent,
+    /// The state's code, as stored.
+    pub state: &'static str,
+    /// The event, as debug text.
+    pub event: String,
 }
 
 /// One payment attempt.
@@ -233,8 +235,8 @@ impl Payment {
             _ => {
                 return Err(UnexpectedEvent {
                     key: self.key.clone(),
-                    state: self.state.clone(),
-                    event,
+                    state: self.state.code(),
+                    event: format!("{event:?}"),
                 });
             }
         };

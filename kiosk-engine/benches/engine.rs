@@ -1,1 +1,178 @@
-fn main() {}
+//! Engine figures, printed: one checkout's approval commit against the raw fsync latency of
+//! the same disk, measured in the same run (target: under 1.5x), and importing a 1,000-item
+//! menu (target: under 200 ms). Run: `cargo bench -p kiosk-engine --bench engine`.
+
+// Floats here are timings, never money.
+#![allow(clippy::float_arithmetic)]
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kiosk_core::cart::{Cart, CartLine};
+use kiosk_core::config::DeviceConfig;
+use kiosk_core::menu::ConsumptionMode;
+use kiosk_devices::terminal::{SimOutcome, SimTerminal};
+use kiosk_engine::{Engine, EngineOptions, FixedClock, PaymentOutcome, StockChange};
+
+const ROUNDS: usize = 300;
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn percentile_90(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() * 9 / 10]
+}
+
+fn micros(d: Duration) -> String {
+    format!("{:>9.1} µs", d.as_secs_f64() * 1e6)
+}
+
+/// Appends a 4 KiB page and `fdatasync`s it: the least one SQLite WAL commit must cost.
+fn raw_fsync(file: &mut std::fs::File) -> Duration {
+    let page = [0x5au8; 4096];
+    let started = Instant::now();
+    file.write_all(&page).unwrap();
+    file.sync_data().unwrap();
+    started.elapsed()
+}
+
+async fn open_engine(dir: &Path) -> Engine {
+    let terminal =
+        Arc::new(SimTerminal::open(&dir.join("ledger.jsonl"), SimOutcome::Approve).unwrap());
+    let mut options =
+        EngineOptions::new(&dir.join("kiosk.db"), DeviceConfig::development(), terminal);
+    options.clock = Arc::new(FixedClock::at("2026-12-01T12:00:00+01:00"));
+    Engine::open(options).await.unwrap().0
+}
+
+/// Runs checkouts and, before each, a raw fsync on the same disk, so that both see the
+/// same conditions. Returns (raw fsync times, approval commit times).
+async fn commit_and_fsync_times(dir: &Path) -> (Vec<Duration>, Vec<Duration>) {
+    let engine = open_engine(dir).await;
+    let menu = Path::new(env!("CARGO_MANIFEST_DIR")).join("../menus/brasserie/menu.toml");
+    engine.import_menu(&menu).await.unwrap();
+    let plenty = StockChange {
+        on_hand: Some(1_000_000),
+        ..StockChange::default()
+    };
+    engine
+        .change_stock("salade-nicoise", &plenty)
+        .await
+        .unwrap();
+    let mut cola = CartLine::item("cola", 2);
+    cola.modifiers
+        .insert("taille-boisson".into(), vec!["50cl".into()]);
+    let cart = Cart {
+        mode: ConsumptionMode::TakeAway,
+        lines: vec![CartLine::item("salade-nicoise", 1), cola],
+    };
+    let mut probe = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("fsync-probe"))
+        .unwrap();
+    let mut fsyncs = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        fsyncs.push(raw_fsync(&mut probe));
+        let (_, outcome) = engine.checkout(&cart).await.unwrap();
+        assert!(matches!(outcome, PaymentOutcome::Paid { .. }));
+    }
+    (fsyncs, engine.approval_commit_times())
+}
+
+/// A menu with `count` items over ten categories, all sharing one image.
+fn big_menu(dir: &Path, count: usize, label: &str) -> std::path::PathBuf {
+    let mut text = format!(
+        "[venue]\nname = {{ fr = \"Banc\", en = \"Bench\" }}\ncurrency = \"EUR\"\nlanguages = [\"fr\", \"en\"]\nversion = \"{label}\"\n\n\
+         [[tax]]\nid = \"food\"\ndine_in = \"10\"\ntake_away = \"5.5\"\n\n\
+         [[modifier_group]]\nid = \"size\"\nname = {{ fr = \"Taille\", en = \"Size\" }}\nmin = 1\nmax = 1\n\
+         option = [{{ id = \"s\", name = {{ fr = \"Petit\", en = \"Small\" }}, price = \"0.00\" }}, \
+         {{ id = \"l\", name = {{ fr = \"Grand\", en = \"Large\" }}, price = \"1.00\" }}]\n"
+    );
+    for category in 0..10 {
+        text += &format!(
+            "\n[[category]]\nid = \"c{category}\"\nname = {{ fr = \"Rayon {category}\", en = \"Aisle {category}\" }}\n"
+        );
+    }
+    for item in 0..count {
+        text += &format!(
+            "\n[[item]]\nid = \"item-{item}\"\ncategory = \"c{}\"\nname = {{ fr = \"Article {item}\", en = \"Item {item}\" }}\n\
+             description = {{ fr = \"Un article\", en = \"An item\" }}\nprice = \"{}.{:02}\"\nimage = \"item.svg\"\ntax = \"food\"\n\
+             allergens = [\"gluten\"]\nmodifiers = [\"size\"]\nstock = 100\nlow_stock = 5\n\
+             available = [{{ from = \"06:00\", until = \"23:00\" }}]\n",
+            item % 10,
+            1 + item % 20,
+            item % 100
+        );
+    }
+    std::fs::write(
+        dir.join("item.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 8 8\"/>",
+    )
+    .unwrap();
+    let path = dir.join("big-menu.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn import_times(dir: &Path) -> (Vec<Duration>, Vec<Duration>) {
+    let engine = open_engine(dir).await;
+    let mut imports = Vec::new();
+    let mut loads = Vec::new();
+    for round in 0..15 {
+        let path = big_menu(dir, 1000, &format!("bench {round}"));
+        let started = Instant::now();
+        kiosk_engine::MenuFile::load(&path).unwrap();
+        loads.push(started.elapsed());
+        let started = Instant::now();
+        let outcome = engine.import_menu(&path).await.unwrap();
+        imports.push(started.elapsed());
+        assert_eq!(outcome.items, 1000);
+    }
+    (imports, loads)
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let (fsync, commits) = runtime.block_on(commit_and_fsync_times(scratch.path()));
+    let (imports, loads) = runtime.block_on(import_times(&scratch.path().join("import")));
+
+    println!(
+        "\nengine figures ({} rounds, disk of {})",
+        ROUNDS,
+        scratch.path().display()
+    );
+    println!(
+        "  raw append + fdatasync          median {}   p90 {}",
+        micros(median(fsync.clone())),
+        micros(percentile_90(fsync.clone()))
+    );
+    println!(
+        "  approval commit (one checkout)  median {}   p90 {}",
+        micros(median(commits.clone())),
+        micros(percentile_90(commits.clone()))
+    );
+    let ratio = median(commits).as_secs_f64() / median(fsync).as_secs_f64();
+    println!("  commit / raw fsync              {ratio:>9.2} x      (target: under 1.5 x)");
+    println!(
+        "  load + check a 1,000-item menu  median {}",
+        micros(median(loads))
+    );
+    println!(
+        "  import a 1,000-item menu        median {}   (target: under 200 ms)",
+        micros(median(imports))
+    );
+}

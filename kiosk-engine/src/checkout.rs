@@ -2,9 +2,10 @@
 //! module does what it says against the store and the terminal, in order.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::time::Instant;
 
 use kiosk_core::cart::Cart;
-use kiosk_core::journal::{self, EntryKind};
+use kiosk_core::journal::{self, ChainTail, EntryKind};
 use kiosk_core::menu::Id;
 use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::{
@@ -14,12 +15,15 @@ use kiosk_core::pricing::{self, Quote, SaleContext};
 use kiosk_core::stock::{StockNeeds, alert_after_sale, check_available};
 use kiosk_devices::terminal::PaymentRequest;
 use kiosk_store::orders::{NewOrder, StoredOrder};
-use kiosk_store::payments::StoredAttempt;
-use kiosk_store::{commit, journal as journal_table, orders, payments, stock};
+use kiosk_store::payments::{ApprovalWrite, StoredAttempt};
+use kiosk_store::{StoreError, commit, journal as journal_table, orders, payments, stock};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{business_date, local_moment, timestamp};
-use crate::{Engine, EngineError, Result};
+use crate::{Engine, EngineError, Result, TailCache};
+
+/// How often an approval is relinked when other writers keep appending to the journal.
+const JOURNAL_RACE_TRIES: u32 = 5;
 
 /// An order recorded and numbered, not paid yet.
 #[derive(Clone, Debug, Serialize)]
@@ -368,8 +372,8 @@ impl Engine {
         Ok(())
     }
 
-    /// In one transaction: the approval, the paid order, the stock taken (with its alerts)
-    /// and the journal entry.
+    /// In one transaction: the approval, the paid order, the stock taken and the journal
+    /// entry; then the stock alerts that sale caused.
     async fn commit_approval(
         &self,
         order: &StoredOrder,
@@ -377,20 +381,6 @@ impl Engine {
         approval: &Approval,
     ) -> Result<()> {
         let now = timestamp(&self.now());
-        let mut tx = self.store.write().await?;
-        payments::set_state(&mut tx, &payment.key, &payment.state, &now).await?;
-        for taken in stock::take(&mut tx, payment.key.as_str()).await? {
-            if let Some(alert) = alert_after_sale(taken.before, taken.after, taken.low_threshold) {
-                stock::record_alert(&mut tx, &taken.item, alert, taken.after, &now).await?;
-                log::warn!(
-                    "stock of {} is {} ({} left)",
-                    taken.item,
-                    alert.as_str(),
-                    taken.after
-                );
-            }
-        }
-        orders::set_status(&mut tx, order.id, OrderStatus::Paid, &now).await?;
         let payload = serde_json::json!({
             "order": order.number,
             "order_id": order.id,
@@ -400,17 +390,86 @@ impl Engine {
             "tax_minor": order.tax.to_minor(),
             "payment_key": payment.key.as_str(),
             "terminal_reference": approval.reference,
-        });
-        let previous = journal_table::last(&mut tx).await?;
-        let entry = journal::next_entry(
-            previous.as_ref(),
-            EntryKind::OrderPaid,
-            now,
-            payload.to_string(),
-        );
-        journal_table::append(&mut tx, &entry).await?;
-        commit(tx, "committing a paid order").await?;
+        })
+        .to_string();
+        let started = Instant::now();
+        let mut tries_left = JOURNAL_RACE_TRIES;
+        let taken = loop {
+            let tail = self.journal_tail().await?;
+            let entry = journal::next_entry(
+                tail.as_ref(),
+                EntryKind::OrderPaid,
+                now.clone(),
+                payload.clone(),
+            );
+            // Spawned so that a caller giving up cannot cut the batch short.
+            let store = self.store.clone();
+            let (key, approval, order_id, written, at) = (
+                payment.key.clone(),
+                approval.clone(),
+                order.id,
+                entry.clone(),
+                now.clone(),
+            );
+            let outcome = tokio::spawn(async move {
+                let write = ApprovalWrite {
+                    key: &key,
+                    approval: &approval,
+                    order_id,
+                    entry: &written,
+                    now: &at,
+                };
+                payments::commit_approval(&store, &write).await
+            })
+            .await
+            .expect("committing an approval does not panic");
+            match outcome {
+                Ok(taken) => {
+                    *self.journal_tail.lock().expect("journal tail lock") =
+                        TailCache::Known(Some(entry.tail()));
+                    break taken;
+                }
+                Err(error) => {
+                    *self.journal_tail.lock().expect("journal tail lock") = TailCache::Unknown;
+                    tries_left -= 1;
+                    if !matches!(error, StoreError::JournalMoved) || tries_left == 0 {
+                        return Err(error.into());
+                    }
+                }
+            }
+        };
+        self.record_approval_commit(started.elapsed());
+        let alerts: Vec<_> = taken
+            .iter()
+            .filter_map(|t| {
+                alert_after_sale(t.before, t.after, t.low_threshold).map(|alert| (t, alert))
+            })
+            .collect();
+        if !alerts.is_empty() {
+            let mut tx = self.store.write().await?;
+            for (taken, alert) in alerts {
+                stock::record_alert(&mut tx, &taken.item, alert, taken.after, &now).await?;
+                log::warn!(
+                    "stock of {} is {} ({} left)",
+                    taken.item,
+                    alert.as_str(),
+                    taken.after
+                );
+            }
+            commit(tx, "recording stock alerts").await?;
+        }
         Ok(())
+    }
+
+    /// The end of the journal as this process last wrote it, read from the store when not
+    /// known (at start, or after another writer moved it).
+    async fn journal_tail(&self) -> Result<Option<ChainTail>> {
+        if let TailCache::Known(tail) = &*self.journal_tail.lock().expect("journal tail lock") {
+            return Ok(tail.clone());
+        }
+        let tail = journal_table::tail(&mut *self.store.read().await?).await?;
+        *self.journal_tail.lock().expect("journal tail lock") = TailCache::Known(tail.clone());
+        Ok(tail)
     }
 
     async fn release_hold(&self, payment: &Payment) -> Result<()> {

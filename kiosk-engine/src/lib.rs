@@ -5,6 +5,7 @@
 //! Opening an engine resolves every payment left in doubt by an earlier run before anything
 //! else can happen.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -119,7 +120,21 @@ pub struct Engine {
     status_retry_delay: Duration,
     /// The parsed menu in use, kept until a newer version is imported.
     menu_cache: Mutex<Option<Arc<ActiveMenu>>>,
+    /// The end of the journal as this process last saw it.
+    journal_tail: Mutex<TailCache>,
+    /// How long the latest approval transactions took, oldest first.
+    approval_commits: Mutex<VecDeque<Duration>>,
 }
+
+/// The journal's last entry, as this process knows it.
+#[derive(Debug)]
+enum TailCache {
+    Unknown,
+    Known(Option<kiosk_core::journal::ChainTail>),
+}
+
+/// How many approval commit times are kept.
+const COMMIT_TIMES_KEPT: usize = 1024;
 
 impl Engine {
     /// Opens the database and resolves every payment an earlier run left unresolved.
@@ -133,6 +148,8 @@ impl Engine {
             status_queries: options.status_queries.max(1),
             status_retry_delay: options.status_retry_delay,
             menu_cache: Mutex::new(None),
+            journal_tail: Mutex::new(TailCache::Unknown),
+            approval_commits: Mutex::new(VecDeque::with_capacity(COMMIT_TIMES_KEPT)),
         };
         let report = engine.resolve_unresolved_payments().await?;
         Ok((engine, report))
@@ -149,6 +166,26 @@ impl Engine {
 
     fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
         self.clock.now()
+    }
+
+    /// How long the latest approval transactions took (paid order, stock, journal, from
+    /// `BEGIN` to the end of `COMMIT`), oldest first: the figure behind "an approval is
+    /// durable this fast".
+    pub fn approval_commit_times(&self) -> Vec<Duration> {
+        self.approval_commits
+            .lock()
+            .expect("commit times lock")
+            .iter()
+            .copied()
+            .collect()
+    }
+
+    fn record_approval_commit(&self, took: Duration) {
+        let mut times = self.approval_commits.lock().expect("commit times lock");
+        if times.len() == COMMIT_TIMES_KEPT {
+            times.pop_front();
+        }
+        times.push_back(took);
     }
 }
 

@@ -113,15 +113,15 @@ impl Engine {
         if !payments::unresolved(&mut tx).await?.is_empty() {
             return Err(EngineError::PaymentInProgress);
         }
-        if let Some(current) = menus::current(&mut tx).await? {
-            if current.content_hash == file.content_hash {
-                return Ok(ImportOutcome {
-                    version: current.version,
-                    already_in_use: true,
-                    items: counts.0,
-                    combos: counts.1,
-                });
-            }
+        if let Some(current) = menus::current(&mut tx).await?
+            && current.content_hash == file.content_hash
+        {
+            return Ok(ImportOutcome {
+                version: current.version,
+                already_in_use: true,
+                items: counts.0,
+                combos: counts.1,
+            });
         }
         let version = menus::insert(
             &mut tx,

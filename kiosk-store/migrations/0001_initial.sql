@@ -24,7 +24,7 @@ CREATE TABLE stock (
     low_threshold INTEGER NOT NULL CHECK (low_threshold >= 0),
     sold_out      INTEGER NOT NULL DEFAULT 0,
     updated_at    TEXT NOT NULL
-);
+) WITHOUT ROWID;
 
 CREATE TABLE stock_alerts (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -80,7 +80,7 @@ CREATE TABLE stock_holds (
     item_id     TEXT NOT NULL,
     quantity    INTEGER NOT NULL CHECK (quantity > 0),
     PRIMARY KEY (attempt_key, item_id)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE journal (
     seq       INTEGER PRIMARY KEY,

@@ -1,6 +1,6 @@
 //! The append-only journal table; its hashing rules are in `kiosk_core::journal`.
 
-use kiosk_core::journal::{EntryKind, JournalEntry};
+use kiosk_core::journal::{ChainTail, EntryKind, JournalEntry};
 
 use crate::{Connection, Result, StoreError, doing};
 
@@ -33,12 +33,24 @@ impl TryFrom<EntryRow> for JournalEntry {
     }
 }
 
-pub async fn last(conn: &mut Connection) -> Result<Option<JournalEntry>> {
-    let row: Option<EntryRow> = sqlx::query_as("SELECT * FROM journal ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(conn)
-        .await
-        .map_err(doing("reading the journal"))?;
-    row.map(JournalEntry::try_from).transpose()
+/// The last entry's sequence number and hash, or `None` for an empty journal.
+pub async fn tail(conn: &mut Connection) -> Result<Option<ChainTail>> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(conn)
+            .await
+            .map_err(doing("reading the journal"))?;
+    row.map(|(seq, hash)| {
+        Ok(ChainTail {
+            seq: sequence(seq)?,
+            hash,
+        })
+    })
+    .transpose()
+}
+
+fn sequence(seq: i64) -> Result<u64> {
+    u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {seq}")))
 }
 
 pub async fn append(conn: &mut Connection, entry: &JournalEntry) -> Result<()> {

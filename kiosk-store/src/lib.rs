@@ -38,6 +38,8 @@ pub enum StoreError {
     },
     #[error("the database holds a value this release cannot read: {0}")]
     Corrupt(String),
+    #[error("another writer appended to the journal meanwhile")]
+    JournalMoved,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -57,7 +59,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
     path: PathBuf,
 }
 
@@ -81,6 +83,8 @@ impl Store {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A local file needs no ping before each use: it would cost a round trip.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(open_error)?;

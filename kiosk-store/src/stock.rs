@@ -21,7 +21,7 @@ pub struct ItemStock {
     pub level: StockLevel,
 }
 
-fn count(value: i64, what: &str) -> Result<u32> {
+pub(crate) fn count(value: i64, what: &str) -> Result<u32> {
     u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} {value} is out of range")))
 }
 
@@ -138,55 +138,14 @@ pub async fn release(conn: &mut Connection, attempt_key: &str) -> Result<()> {
     Ok(())
 }
 
-/// A counted item's count before and after a sale took its held units.
+/// A counted item's count before and after a sale took its held units (see
+/// [`crate::payments::commit_approval`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Taken {
     pub item: Id,
     pub before: u32,
     pub after: u32,
     pub low_threshold: u32,
-}
-
-/// Turns an attempt's holds into a sale: the counts drop and the holds go. A count never
-/// goes below zero (staff may have recounted meanwhile): an approved payment must always
-/// commit.
-pub async fn take(conn: &mut Connection, attempt_key: &str) -> Result<Vec<Taken>> {
-    let holds: Vec<(String, i64)> =
-        sqlx::query_as("SELECT item_id, quantity FROM stock_holds WHERE attempt_key = ?")
-            .bind(attempt_key)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(doing("reading held stock"))?;
-    let mut taken = Vec::with_capacity(holds.len());
-    for (item_id, quantity) in holds {
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT on_hand, low_threshold FROM stock WHERE item_id = ?")
-                .bind(&item_id)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(doing("reading stock"))?;
-        let Some((before, low_threshold)) = row else {
-            continue;
-        };
-        let before = count(before, "on hand")?;
-        let after = before.saturating_sub(count(quantity, "held")?);
-        sqlx::query("UPDATE stock SET on_hand = ? WHERE item_id = ?")
-            .bind(after)
-            .bind(&item_id)
-            .execute(&mut *conn)
-            .await
-            .map_err(doing("taking held stock"))?;
-        let item = Id::parse(&item_id)
-            .ok_or_else(|| StoreError::Corrupt(format!("stock item id {item_id:?}")))?;
-        taken.push(Taken {
-            item,
-            before,
-            after,
-            low_threshold: count(low_threshold, "low threshold")?,
-        });
-    }
-    release(conn, attempt_key).await?;
-    Ok(taken)
 }
 
 pub async fn record_alert(

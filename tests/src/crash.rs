@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{Context, Result, bail, ensure};
 use kiosk_core::journal;
 use kiosk_devices::terminal::{LedgerOutcome, SimTerminal};
 use kiosk_engine::StockChange;
@@ -37,8 +37,14 @@ pub async fn prepare(dir: &Path) -> Result<BTreeMap<String, u32>> {
     let kiosk = TestKiosk::with_demo_menu(dir).await;
     let mut initial = BTreeMap::new();
     for entry in kiosk.engine.stock().await? {
-        let change = StockChange { on_hand: Some(INITIAL_STOCK), ..StockChange::default() };
-        kiosk.engine.change_stock(entry.item.as_str(), &change).await?;
+        let change = StockChange {
+            on_hand: Some(INITIAL_STOCK),
+            ..StockChange::default()
+        };
+        kiosk
+            .engine
+            .change_stock(entry.item.as_str(), &change)
+            .await?;
         initial.insert(entry.item.as_str().to_owned(), INITIAL_STOCK);
     }
     kiosk.engine.store().close().await;
@@ -46,7 +52,13 @@ pub async fn prepare(dir: &Path) -> Result<BTreeMap<String, u32>> {
 }
 
 /// Runs `kills` rounds of start, run for a random while, SIGKILL, reopen and check.
-pub async fn run(child_binary: &Path, dir: &Path, kills: u32, seed: u64, mut progress: impl FnMut(u32, &CrashReport)) -> Result<CrashReport> {
+pub async fn run(
+    child_binary: &Path,
+    dir: &Path,
+    kills: u32,
+    seed: u64,
+    mut progress: impl FnMut(u32, &CrashReport),
+) -> Result<CrashReport> {
     let initial = prepare(dir).await?;
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut report = CrashReport::default();
@@ -64,18 +76,28 @@ pub async fn run(child_binary: &Path, dir: &Path, kills: u32, seed: u64, mut pro
         child.kill()?;
         child.wait()?;
         report.kills += 1;
-        check_after_restart(dir, &initial, &mut report).await.with_context(|| format!("after kill {}", round + 1))?;
+        check_after_restart(dir, &initial, &mut report)
+            .await
+            .with_context(|| format!("after kill {}", round + 1))?;
         progress(round + 1, &report);
     }
     Ok(report)
 }
 
 /// Opens the kiosk as a restart would and checks every invariant against the ledger.
-pub async fn check_after_restart(dir: &Path, initial: &BTreeMap<String, u32>, report: &mut CrashReport) -> Result<()> {
+pub async fn check_after_restart(
+    dir: &Path,
+    initial: &BTreeMap<String, u32>,
+    report: &mut CrashReport,
+) -> Result<()> {
     let kiosk = TestKiosk::open(dir).await;
     report.resolved_paid_at_restart += kiosk.recovery.paid.len();
     report.resolved_not_charged_at_restart += kiosk.recovery.not_charged.len();
-    ensure!(kiosk.recovery.still_in_doubt.is_empty(), "payments still in doubt: {:?}", kiosk.recovery.still_in_doubt);
+    ensure!(
+        kiosk.recovery.still_in_doubt.is_empty(),
+        "payments still in doubt: {:?}",
+        kiosk.recovery.still_in_doubt
+    );
 
     let store = kiosk.engine.store();
     if let Err(problems) = store.integrity_check().await? {
@@ -84,23 +106,48 @@ pub async fn check_after_restart(dir: &Path, initial: &BTreeMap<String, u32>, re
     let mut conn = store.read().await?;
 
     let ledger = SimTerminal::read_ledger(&TestKiosk::ledger_path(dir))?;
-    let charged: BTreeMap<String, i64> =
-        ledger.iter().filter(|e| e.outcome == LedgerOutcome::Approved).map(|e| (e.key.clone(), e.amount_minor)).collect();
-    let approved: BTreeMap<String, i64> = sqlx::query("SELECT key, amount_minor FROM payment_attempts WHERE state = 'approved'")
-        .fetch_all(&mut *conn)
-        .await?
+    let charged: BTreeMap<String, i64> = ledger
         .iter()
-        .map(|row| (row.get("key"), row.get("amount_minor")))
+        .filter(|e| e.outcome == LedgerOutcome::Approved)
+        .map(|e| (e.key.clone(), e.amount_minor))
         .collect();
-    let lost: Vec<&String> = charged.keys().filter(|k| !approved.contains_key(*k)).collect();
-    let invented: Vec<&String> = approved.keys().filter(|k| !charged.contains_key(*k)).collect();
-    ensure!(lost.is_empty(), "charged on the terminal but not recorded as paid: {lost:?}");
-    ensure!(invented.is_empty(), "recorded as paid without a charge on the terminal: {invented:?}");
-    ensure!(charged == approved, "amounts differ between the terminal and the kiosk");
+    let approved: BTreeMap<String, i64> =
+        sqlx::query("SELECT key, amount_minor FROM payment_attempts WHERE state = 'approved'")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| (row.get("key"), row.get("amount_minor")))
+            .collect();
+    let lost: Vec<&String> = charged
+        .keys()
+        .filter(|k| !approved.contains_key(*k))
+        .collect();
+    let invented: Vec<&String> = approved
+        .keys()
+        .filter(|k| !charged.contains_key(*k))
+        .collect();
+    ensure!(
+        lost.is_empty(),
+        "charged on the terminal but not recorded as paid: {lost:?}"
+    );
+    ensure!(
+        invented.is_empty(),
+        "recorded as paid without a charge on the terminal: {invented:?}"
+    );
+    ensure!(
+        charged == approved,
+        "amounts differ between the terminal and the kiosk"
+    );
 
-    let paid_orders: Vec<String> = sqlx::query_scalar("SELECT quote FROM orders WHERE status = 'paid'").fetch_all(&mut *conn).await?;
-    let orders_with_approval: i64 =
-        sqlx::query_scalar("SELECT COUNT(DISTINCT order_id) FROM payment_attempts WHERE state = 'approved'").fetch_one(&mut *conn).await?;
+    let paid_orders: Vec<String> =
+        sqlx::query_scalar("SELECT quote FROM orders WHERE status = 'paid'")
+            .fetch_all(&mut *conn)
+            .await?;
+    let orders_with_approval: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT order_id) FROM payment_attempts WHERE state = 'approved'",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     ensure!(
         paid_orders.len() == approved.len() && orders_with_approval as usize == approved.len(),
         "{} paid orders, {} approvals, {} orders with an approval: not one to one",
@@ -109,30 +156,47 @@ pub async fn check_after_restart(dir: &Path, initial: &BTreeMap<String, u32>, re
         orders_with_approval
     );
 
-    let holds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stock_holds").fetch_one(&mut *conn).await?;
+    let holds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stock_holds")
+        .fetch_one(&mut *conn)
+        .await?;
     ensure!(holds == 0, "{holds} stock holds left over");
 
     let mut sold: BTreeMap<String, u32> = BTreeMap::new();
     for quote in &paid_orders {
         let quote: serde_json::Value = serde_json::from_str(quote)?;
-        for (item, units) in quote["needs"].as_object().context("a quote lists its needs")? {
+        for (item, units) in quote["needs"]
+            .as_object()
+            .context("a quote lists its needs")?
+        {
             *sold.entry(item.clone()).or_default() += units.as_u64().context("units")? as u32;
         }
     }
     for entry in kiosk.engine.stock().await? {
         let item = entry.item.as_str();
         let expected = initial[item] - sold.get(item).copied().unwrap_or(0);
-        ensure!(entry.level.on_hand == expected, "{item}: {} on hand, expected {expected}", entry.level.on_hand);
+        ensure!(
+            entry.level.on_hand == expected,
+            "{item}: {} on hand, expected {expected}",
+            entry.level.on_hand
+        );
     }
 
     let entries = kiosk_store::journal::all(&mut conn).await?;
     journal::verify(&entries)?;
-    ensure!(entries.len() == paid_orders.len(), "{} journal entries for {} paid orders", entries.len(), paid_orders.len());
+    ensure!(
+        entries.len() == paid_orders.len(),
+        "{} journal entries for {} paid orders",
+        entries.len(),
+        paid_orders.len()
+    );
 
     report.paid_orders = paid_orders.len();
     report.approvals_in_ledger = charged.len();
-    report.not_charged_attempts =
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM payment_attempts WHERE state = 'not_charged'").fetch_one(&mut *conn).await? as usize;
+    report.not_charged_attempts = sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM payment_attempts WHERE state = 'not_charged'",
+    )
+    .fetch_one(&mut *conn)
+    .await? as usize;
     drop(conn);
     store.close().await;
     Ok(())
