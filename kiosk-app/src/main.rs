@@ -48,8 +48,6 @@ async fn main() -> Result<()> {
         menu.menu.combos.len(),
         db.display()
     );
-    println!(
-        "the touch screen is not built yet; order from the command line with kioskctl (see README.md)"
-    );
+    println!("the touch screen is not built yet; order from the command line with kioskctl (see README.md)");
     Ok(())
 }

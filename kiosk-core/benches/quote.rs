@@ -18,20 +18,13 @@ fn quote_ten_lines(c: &mut Criterion) {
     let cart: Cart = serde_json::from_str(CART).expect("the cart parses");
     let stock = StockLevels::new(BTreeMap::new());
     let context = SaleContext {
-        moment: LocalMoment {
-            weekday: Weekday::Tue,
-            time: TimeOfDay::new(12, 0).unwrap(),
-        },
+        moment: LocalMoment { weekday: Weekday::Tue, time: TimeOfDay::new(12, 0).unwrap() },
         stock: &stock,
     };
     let priced = quote(&menu, &cart, context).expect("the cart is valid at noon");
     assert_eq!(priced.lines.len(), 10);
-    c.bench_function("quote a 10-line cart (modifiers, combo)", |b| {
-        b.iter(|| quote(&menu, &cart, context))
-    });
-    c.bench_function("parse the demo menu file", |b| {
-        b.iter(|| menu_file::parse("menu.toml", MENU, &|_| true))
-    });
+    c.bench_function("quote a 10-line cart (modifiers, combo)", |b| b.iter(|| quote(&menu, &cart, context)));
+    c.bench_function("parse the demo menu file", |b| b.iter(|| menu_file::parse("menu.toml", MENU, &|_| true)));
 }
 
 criterion_group!(benches, quote_ten_lines);

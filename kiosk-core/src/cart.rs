@@ -47,11 +47,6 @@ fn one() -> u32 {
 impl CartLine {
     /// A line for `quantity` of an item without options.
     pub fn item(product: &str, quantity: u32) -> CartLine {
-        CartLine {
-            product: product.to_owned(),
-            quantity,
-            modifiers: Choices::new(),
-            choices: BTreeMap::new(),
-        }
+        CartLine { product: product.to_owned(), quantity, modifiers: Choices::new(), choices: BTreeMap::new() }
     }
 }

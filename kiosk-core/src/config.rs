@@ -42,25 +42,14 @@ pub struct ConfigError {
 
 impl DeviceConfig {
     pub fn parse(file: &str, source: &str) -> Result<DeviceConfig, ConfigError> {
-        let config: DeviceConfig = toml::from_str(source).map_err(|e| ConfigError {
-            file: file.into(),
-            message: e.to_string().trim().into(),
-        })?;
+        let config: DeviceConfig = toml::from_str(source)
+            .map_err(|e| ConfigError { file: file.into(), message: e.to_string().trim().into() })?;
         let id_ok = !config.kiosk_id.is_empty()
             && config.kiosk_id.len() <= 32
-            && config
-                .kiosk_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            && config.kiosk_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !id_ok {
-            let message = format!(
-                "kiosk_id \"{}\" must be 1 to 32 letters, digits or '-'",
-                config.kiosk_id
-            );
-            return Err(ConfigError {
-                file: file.into(),
-                message,
-            });
+            let message = format!("kiosk_id \"{}\" must be 1 to 32 letters, digits or '-'", config.kiosk_id);
+            return Err(ConfigError { file: file.into(), message });
         }
         if config.terminal_timeout_seconds == 0 {
             return Err(ConfigError {
@@ -88,21 +77,13 @@ mod tests {
 
     #[test]
     fn parses_and_refuses() {
-        let config = DeviceConfig::parse(
-            "k.toml",
-            "kiosk_id = \"lyon-01\"\norder_prefix = \"B\"\nmode = \"cinema\"\n",
-        )
-        .unwrap();
+        let config =
+            DeviceConfig::parse("k.toml", "kiosk_id = \"lyon-01\"\norder_prefix = \"B\"\nmode = \"cinema\"\n").unwrap();
         assert_eq!(config.order_prefix.number(1), "B001");
         assert_eq!(config.mode, VenueMode::Cinema);
-        let bad_prefix =
-            DeviceConfig::parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"b\"\n").unwrap_err();
-        assert!(
-            bad_prefix.message.contains("not an order prefix"),
-            "{bad_prefix}"
-        );
-        let bad_id = DeviceConfig::parse("k.toml", "kiosk_id = \"a b\"\norder_prefix = \"B\"\n")
-            .unwrap_err();
+        let bad_prefix = DeviceConfig::parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"b\"\n").unwrap_err();
+        assert!(bad_prefix.message.contains("not an order prefix"), "{bad_prefix}");
+        let bad_id = DeviceConfig::parse("k.toml", "kiosk_id = \"a b\"\norder_prefix = \"B\"\n").unwrap_err();
         assert!(bad_id.message.contains("kiosk_id"), "{bad_id}");
     }
 }

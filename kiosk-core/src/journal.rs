@@ -58,33 +58,18 @@ pub struct ChainTail {
 
 impl JournalEntry {
     pub fn tail(&self) -> ChainTail {
-        ChainTail {
-            seq: self.seq,
-            hash: self.hash.clone(),
-        }
+        ChainTail { seq: self.seq, hash: self.hash.clone() }
     }
 }
 
 /// The entry that follows `previous` (or starts the journal when there is none).
-pub fn next_entry(
-    previous: Option<&ChainTail>,
-    kind: EntryKind,
-    at: String,
-    payload: String,
-) -> JournalEntry {
+pub fn next_entry(previous: Option<&ChainTail>, kind: EntryKind, at: String, payload: String) -> JournalEntry {
     let (seq, prev_hash) = match previous {
         Some(tail) => (tail.seq + 1, tail.hash.clone()),
         None => (1, GENESIS_HASH.to_owned()),
     };
     let hash = entry_hash(&prev_hash, seq, kind, &at, &payload);
-    JournalEntry {
-        seq,
-        kind,
-        at,
-        payload,
-        prev_hash,
-        hash,
-    }
+    JournalEntry { seq, kind, at, payload, prev_hash, hash }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -101,22 +86,12 @@ pub enum ChainBreak {
 /// entry whose predecessor was already checked.
 pub fn verify(entries: &[JournalEntry]) -> Result<(), ChainBreak> {
     for (index, entry) in entries.iter().enumerate() {
-        if entry_hash(
-            &entry.prev_hash,
-            entry.seq,
-            entry.kind,
-            &entry.at,
-            &entry.payload,
-        ) != entry.hash
-        {
+        if entry_hash(&entry.prev_hash, entry.seq, entry.kind, &entry.at, &entry.payload) != entry.hash {
             return Err(ChainBreak::Altered { seq: entry.seq });
         }
         let expected_prev = match index.checked_sub(1).map(|i| &entries[i]) {
             Some(previous) if entry.seq != previous.seq + 1 => {
-                return Err(ChainBreak::Gap {
-                    previous: previous.seq,
-                    found: entry.seq,
-                });
+                return Err(ChainBreak::Gap { previous: previous.seq, found: entry.seq });
             }
             Some(previous) => previous.hash.as_str(),
             None if entry.seq == 1 => GENESIS_HASH,
@@ -158,13 +133,7 @@ mod tests {
 
         let mut removed = entries.clone();
         removed.remove(2);
-        assert_eq!(
-            verify(&removed),
-            Err(ChainBreak::Gap {
-                previous: 2,
-                found: 4
-            })
-        );
+        assert_eq!(verify(&removed), Err(ChainBreak::Gap { previous: 2, found: 4 }));
 
         let mut reordered = entries.clone();
         reordered.swap(1, 2);

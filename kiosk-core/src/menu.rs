@@ -22,9 +22,7 @@ impl Id {
     pub fn parse(text: &str) -> Option<Id> {
         let valid = !text.is_empty()
             && text.len() <= Self::MAX_LEN
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !text.starts_with('-');
         valid.then(|| Id(Arc::from(text)))
     }
@@ -59,10 +57,7 @@ impl Text {
     /// The text in `language`, or in any language when that one is missing (only an empty
     /// optional text can lack one).
     pub fn get(&self, language: &str) -> &str {
-        self.0
-            .get(language)
-            .or_else(|| self.0.values().next())
-            .map_or("", String::as_str)
+        self.0.get(language).or_else(|| self.0.values().next()).map_or("", String::as_str)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -133,15 +128,8 @@ pub enum Weekday {
 }
 
 impl Weekday {
-    pub const ALL: [Weekday; 7] = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ];
+    pub const ALL: [Weekday; 7] =
+        [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun];
 
     pub fn parse(text: &str) -> Option<Weekday> {
         Weekday::ALL.into_iter().find(|day| day.as_str() == text)
@@ -346,10 +334,7 @@ pub(crate) struct MenuIndex {
 impl MenuIndex {
     pub(crate) fn build(menu: &Menu) -> MenuIndex {
         fn positions<T>(list: &[T], id: impl Fn(&T) -> &Id) -> HashMap<Id, usize> {
-            list.iter()
-                .enumerate()
-                .map(|(index, entry)| (id(entry).clone(), index))
-                .collect()
+            list.iter().enumerate().map(|(index, entry)| (id(entry).clone(), index)).collect()
         }
         MenuIndex {
             items: positions(&menu.items, |i| &i.info.id),
@@ -370,9 +355,7 @@ impl Menu {
     }
 
     pub fn product(&self, id: &str) -> Option<Product<'_>> {
-        self.item(id)
-            .map(Product::Item)
-            .or_else(|| self.combo(id).map(Product::Combo))
+        self.item(id).map(Product::Item).or_else(|| self.combo(id).map(Product::Combo))
     }
 
     pub fn modifier_group(&self, id: &str) -> Option<&ModifierGroup> {

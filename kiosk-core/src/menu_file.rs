@@ -10,9 +10,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::menu::{
-    Category, Combo, ComboChoice, ComboSlot, Id, Item, Menu, MenuIndex, ModifierGroup,
-    ModifierOption, ProductInfo, Showtime, StockRule, TaxCategory, Text, TimeOfDay, Venue, Weekday,
-    Window,
+    Category, Combo, ComboChoice, ComboSlot, Id, Item, Menu, MenuIndex, ModifierGroup, ModifierOption, ProductInfo,
+    Showtime, StockRule, TaxCategory, Text, TimeOfDay, Venue, Weekday, Window,
 };
 use crate::money::{Currency, Money, TaxRate};
 
@@ -197,11 +196,7 @@ struct RawChoice {
 
 /// Parses a menu file. `file` names it in messages; `image_exists` answers for each image
 /// path the menu names (relative to the file).
-pub fn parse(
-    file: &str,
-    source: &str,
-    image_exists: &dyn Fn(&str) -> bool,
-) -> Result<Menu, MenuError> {
+pub fn parse(file: &str, source: &str, image_exists: &dyn Fn(&str) -> bool) -> Result<Menu, MenuError> {
     let raw: RawMenu = toml::from_str(source).map_err(|error| MenuError {
         file: file.to_owned(),
         problems: vec![MenuProblem {
@@ -210,29 +205,17 @@ pub fn parse(
             message: error.message().trim().to_owned(),
         }],
     })?;
-    let mut checker = Checker {
-        source,
-        problems: Vec::new(),
-        languages: Vec::new(),
-        image_exists,
-    };
+    let mut checker = Checker { source, problems: Vec::new(), languages: Vec::new(), image_exists };
     let menu = checker.menu(raw);
     if checker.problems.is_empty() {
         Ok(menu)
     } else {
-        Err(MenuError {
-            file: file.to_owned(),
-            problems: checker.problems,
-        })
+        Err(MenuError { file: file.to_owned(), problems: checker.problems })
     }
 }
 
 fn line_of(source: &str, offset: usize) -> usize {
-    source.as_bytes()[..offset.min(source.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    source.as_bytes()[..offset.min(source.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 /// Where a problem is: the line of the entry and the key path inside it.
@@ -250,22 +233,22 @@ struct Checker<'s> {
 
 impl Checker<'_> {
     fn report(&mut self, at: &At<'_>, field: &str, message: impl Into<String>) {
-        let key = if field.is_empty() {
-            at.key.to_owned()
-        } else {
-            format!("{}.{field}", at.key)
-        };
+        let key = if field.is_empty() { at.key.to_owned() } else { format!("{}.{field}", at.key) };
         let line = Some(line_of(self.source, at.span.start));
-        self.problems.push(MenuProblem {
-            line,
-            key,
-            message: message.into(),
-        });
+        self.problems.push(MenuProblem { line, key, message: message.into() });
     }
 
     fn id(&mut self, at: &At<'_>, raw: &Spanned<String>) -> Id {
         Id::parse(raw.get_ref()).unwrap_or_else(|| {
-            self.report(at, "id", format!("\"{}\" is not a valid id (lowercase letters, digits and '-', at most {} characters)", raw.get_ref(), Id::MAX_LEN));
+            self.report(
+                at,
+                "id",
+                format!(
+                    "\"{}\" is not a valid id (lowercase letters, digits and '-', at most {} characters)",
+                    raw.get_ref(),
+                    Id::MAX_LEN
+                ),
+            );
             Id::parse("invalid").expect("a valid id")
         })
     }
@@ -278,25 +261,13 @@ impl Checker<'_> {
     }
 
     fn text(&mut self, at: &At<'_>, field: &str, texts: Texts) -> Text {
-        let missing: Vec<&String> = self
-            .languages
-            .iter()
-            .filter(|l| !texts.contains_key(*l))
-            .collect();
+        let missing: Vec<&String> = self.languages.iter().filter(|l| !texts.contains_key(*l)).collect();
         if !missing.is_empty() {
-            let list = missing
-                .iter()
-                .map(|l| format!("\"{l}\""))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = missing.iter().map(|l| format!("\"{l}\"")).collect::<Vec<_>>().join(", ");
             self.report(at, field, format!("has no text in {list}"));
         }
         if let Some(extra) = texts.keys().find(|l| !self.languages.contains(l)) {
-            self.report(
-                at,
-                field,
-                format!("has a text in \"{extra}\", which is not one of the venue's languages"),
-            );
+            self.report(at, field, format!("has a text in \"{extra}\", which is not one of the venue's languages"));
         }
         if let Some((language, _)) = texts.iter().find(|(_, t)| t.trim().is_empty()) {
             self.report(at, field, format!("the \"{language}\" text is empty"));
@@ -313,11 +284,7 @@ impl Checker<'_> {
         if path.trim().is_empty() {
             self.report(at, "image", "is empty");
         } else if escapes {
-            self.report(
-                at,
-                "image",
-                format!("\"{path}\" must be a path inside the menu's folder"),
-            );
+            self.report(at, "image", format!("\"{path}\" must be a path inside the menu's folder"));
         } else if !(self.image_exists)(&path) {
             self.report(at, "image", format!("file \"{path}\" not found"));
         }
@@ -330,11 +297,7 @@ impl Checker<'_> {
             let field = format!("available[{index}]");
             let time = |checker: &mut Self, text: &str, name: &str| {
                 TimeOfDay::parse(text).unwrap_or_else(|| {
-                    checker.report(
-                        at,
-                        &format!("{field}.{name}"),
-                        format!("\"{text}\" is not a time like \"11:00\""),
-                    );
+                    checker.report(at, &format!("{field}.{name}"), format!("\"{text}\" is not a time like \"11:00\""));
                     TimeOfDay::default()
                 })
             };
@@ -368,84 +331,47 @@ impl Checker<'_> {
         let tax_ids: HashSet<&Id> = taxes.iter().map(|t| &t.id).collect();
         let category_ids: HashSet<&Id> = categories.iter().map(|c| &c.id).collect();
         let group_ids: HashSet<&Id> = modifier_groups.iter().map(|g| &g.id).collect();
-        let references = References {
-            taxes: tax_ids,
-            categories: category_ids,
-            groups: group_ids,
-        };
+        let references = References { taxes: tax_ids, categories: category_ids, groups: group_ids };
 
         let mut product_ids = BTreeSet::new();
         let item_ids: HashSet<String> = raw.item.iter().map(|i| i.id.get_ref().clone()).collect();
-        let all_products: HashSet<String> = item_ids
-            .iter()
-            .cloned()
-            .chain(raw.combo.iter().map(|c| c.id.get_ref().clone()))
-            .collect();
+        let all_products: HashSet<String> =
+            item_ids.iter().cloned().chain(raw.combo.iter().map(|c| c.id.get_ref().clone())).collect();
 
         let mut items = Vec::new();
         for raw_item in raw.item {
             let key = format!("item \"{}\"", raw_item.id.get_ref());
-            let at = At {
-                span: raw_item.id.span(),
-                key: &key,
-            };
+            let at = At { span: raw_item.id.span(), key: &key };
             if !product_ids.insert(raw_item.id.get_ref().clone()) {
-                self.report(
-                    &at,
-                    "id",
-                    "is used twice (items and combos share one set of ids)",
-                );
+                self.report(&at, "id", "is used twice (items and combos share one set of ids)");
             }
             items.push(self.item(&at, raw_item, &references, &all_products));
         }
         let mut combos = Vec::new();
         for raw_combo in raw.combo {
             let key = format!("combo \"{}\"", raw_combo.id.get_ref());
-            let at = At {
-                span: raw_combo.id.span(),
-                key: &key,
-            };
+            let at = At { span: raw_combo.id.span(), key: &key };
             if !product_ids.insert(raw_combo.id.get_ref().clone()) {
-                self.report(
-                    &at,
-                    "id",
-                    "is used twice (items and combos share one set of ids)",
-                );
+                self.report(&at, "id", "is used twice (items and combos share one set of ids)");
             }
             combos.push(self.combo(&at, raw_combo, &references, &item_ids, &all_products));
         }
-        let mut menu = Menu {
-            venue,
-            taxes,
-            categories,
-            modifier_groups,
-            items,
-            combos,
-            index: MenuIndex::default(),
-        };
+        let mut menu = Menu { venue, taxes, categories, modifier_groups, items, combos, index: MenuIndex::default() };
         menu.index = MenuIndex::build(&menu);
         menu
     }
 
     fn venue(&mut self, raw: RawVenue) -> Venue {
         let span = raw.languages.span();
-        let at = At {
-            span: span.clone(),
-            key: "venue",
-        };
+        let at = At { span: span.clone(), key: "venue" };
         let languages = raw.languages.into_inner();
         if languages.is_empty() {
             self.report(&at, "languages", "lists no language");
         }
         for language in &languages {
-            let well_formed = (2..=3).contains(&language.len())
-                && language.bytes().all(|b| b.is_ascii_lowercase());
+            let well_formed = (2..=3).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_lowercase());
             if !well_formed {
-                self.report(
-                    &at,
-                    "languages",
-                    format!("\"{language}\" is not a language code like \"fr\""),
-                );
+                self.report(&at, "languages", format!("\"{language}\" is not a language code like \"fr\""));
             }
         }
         let unique: BTreeSet<&String> = languages.iter().collect();
@@ -454,28 +380,16 @@ impl Checker<'_> {
         }
         self.languages = languages.clone();
         let currency = Currency::parse(raw.currency.get_ref()).unwrap_or_else(|| {
-            let at = At {
-                span: raw.currency.span(),
-                key: "venue",
-            };
+            let at = At { span: raw.currency.span(), key: "venue" };
             self.report(
                 &at,
                 "currency",
-                format!(
-                    "\"{}\" is not a known currency (EUR, USD, GBP, CHF)",
-                    raw.currency.get_ref()
-                ),
+                format!("\"{}\" is not a known currency (EUR, USD, GBP, CHF)", raw.currency.get_ref()),
             );
             Currency::Eur
         });
         let name = self.text(&at, "name", raw.name);
-        Venue {
-            name,
-            currency,
-            prices_include_tax: raw.prices_include_tax,
-            languages,
-            version_label: raw.version,
-        }
+        Venue { name, currency, prices_include_tax: raw.prices_include_tax, languages, version_label: raw.version }
     }
 
     fn taxes(&mut self, raw: Vec<RawTax>) -> Vec<TaxCategory> {
@@ -483,32 +397,20 @@ impl Checker<'_> {
         let mut taxes = Vec::new();
         for tax in raw {
             let key = format!("tax \"{}\"", tax.id.get_ref());
-            let at = At {
-                span: tax.id.span(),
-                key: &key,
-            };
+            let at = At { span: tax.id.span(), key: &key };
             let id = self.id(&at, &tax.id);
             if !seen.insert(id.clone()) {
                 self.report(&at, "id", "is used twice");
             }
             let rate = |checker: &mut Self, text: &str, field: &str| {
                 TaxRate::parse(text).unwrap_or_else(|| {
-                    checker.report(
-                        &at,
-                        field,
-                        format!("\"{text}\" is not a rate in percent between 0 and 100"),
-                    );
+                    checker.report(&at, field, format!("\"{text}\" is not a rate in percent between 0 and 100"));
                     TaxRate::parse("0").expect("zero is a rate")
                 })
             };
             let dine_in = rate(self, &tax.dine_in, "dine_in");
             let take_away = rate(self, &tax.take_away, "take_away");
-            taxes.push(TaxCategory {
-                id,
-                name: tax.name,
-                dine_in,
-                take_away,
-            });
+            taxes.push(TaxCategory { id, name: tax.name, dine_in, take_away });
         }
         if taxes.is_empty() {
             self.problems.push(MenuProblem {
@@ -525,10 +427,7 @@ impl Checker<'_> {
         let mut categories = Vec::new();
         for category in raw {
             let key = format!("category \"{}\"", category.id.get_ref());
-            let at = At {
-                span: category.id.span(),
-                key: &key,
-            };
+            let at = At { span: category.id.span(), key: &key };
             let id = self.id(&at, &category.id);
             if !seen.insert(id.clone()) {
                 self.report(&at, "id", "is used twice");
@@ -544,21 +443,14 @@ impl Checker<'_> {
         let mut groups = Vec::new();
         for group in raw {
             let key = format!("modifier_group \"{}\"", group.id.get_ref());
-            let at = At {
-                span: group.id.span(),
-                key: &key,
-            };
+            let at = At { span: group.id.span(), key: &key };
             let id = self.id(&at, &group.id);
             if !seen.insert(id.clone()) {
                 self.report(&at, "id", "is used twice");
             }
             let name = self.text(&at, "name", group.name);
             if group.min > group.max {
-                self.report(
-                    &at,
-                    "min",
-                    format!("min {} is larger than max {}", group.min, group.max),
-                );
+                self.report(&at, "min", format!("min {} is larger than max {}", group.min, group.max));
             }
             if group.max == 0 {
                 self.report(&at, "max", "must be at least 1");
@@ -567,40 +459,23 @@ impl Checker<'_> {
                 self.report(
                     &at,
                     "min",
-                    format!(
-                        "min {} is more than the {} options the group has",
-                        group.min,
-                        group.option.len()
-                    ),
+                    format!("min {} is more than the {} options the group has", group.min, group.option.len()),
                 );
             }
             let mut option_ids = HashSet::new();
             let mut options = Vec::new();
             for option in group.option {
                 let option_key = format!("{key}.option \"{}\"", option.id.get_ref());
-                let at = At {
-                    span: option.id.span(),
-                    key: &option_key,
-                };
+                let at = At { span: option.id.span(), key: &option_key };
                 let option_id = self.id(&at, &option.id);
                 if !option_ids.insert(option_id.clone()) {
                     self.report(&at, "id", "is used twice in this group");
                 }
                 let name = self.text(&at, "name", option.name);
                 let price = self.price(&at, "price", &option.price);
-                options.push(ModifierOption {
-                    id: option_id,
-                    name,
-                    price,
-                });
+                options.push(ModifierOption { id: option_id, name, price });
             }
-            groups.push(ModifierGroup {
-                id,
-                name,
-                min: group.min,
-                max: group.max,
-                options,
-            });
+            groups.push(ModifierGroup { id, name, min: group.min, max: group.max, options });
         }
         groups
     }
@@ -638,32 +513,13 @@ impl Checker<'_> {
             match Id::parse(&suggestion).filter(|s| products.contains(s.as_str())) {
                 Some(s) if s == id => self.report(at, "upsell", "suggests the product itself"),
                 Some(s) => suggestions.push(s),
-                None => self.report(
-                    at,
-                    "upsell",
-                    format!("unknown item or combo \"{suggestion}\""),
-                ),
+                None => self.report(at, "upsell", format!("unknown item or combo \"{suggestion}\"")),
             }
         }
-        ProductInfo {
-            id,
-            category,
-            name,
-            description,
-            price,
-            image,
-            availability,
-            upsell: suggestions,
-        }
+        ProductInfo { id, category, name, description, price, image, availability, upsell: suggestions }
     }
 
-    fn item(
-        &mut self,
-        at: &At<'_>,
-        raw: RawItem,
-        references: &References<'_>,
-        products: &HashSet<String>,
-    ) -> Item {
+    fn item(&mut self, at: &At<'_>, raw: RawItem, references: &References<'_>, products: &HashSet<String>) -> Item {
         let info = self.product_info(
             at,
             &raw.id,
@@ -691,53 +547,25 @@ impl Checker<'_> {
                     self.report(at, "modifiers", format!("names \"{group}\" twice"))
                 }
                 Some(g) => modifier_groups.push(g),
-                None => self.report(
-                    at,
-                    "modifiers",
-                    format!("unknown modifier group \"{group}\""),
-                ),
+                None => self.report(at, "modifiers", format!("unknown modifier group \"{group}\"")),
             }
         }
         let stock = match (raw.stock, raw.low_stock) {
-            (Some(initial), low) => Some(StockRule {
-                initial,
-                low_threshold: low.unwrap_or(0),
-            }),
+            (Some(initial), low) => Some(StockRule { initial, low_threshold: low.unwrap_or(0) }),
             (None, Some(_)) => {
-                self.report(
-                    at,
-                    "low_stock",
-                    "is set but stock is not (only counted items have a threshold)",
-                );
+                self.report(at, "low_stock", "is set but stock is not (only counted items have a threshold)");
                 None
             }
             (None, None) => None,
         };
         let showtime = raw.showtime.map(|show| {
             let starts = TimeOfDay::parse(&show.starts).unwrap_or_else(|| {
-                self.report(
-                    at,
-                    "showtime.starts",
-                    format!("\"{}\" is not a time like \"20:30\"", show.starts),
-                );
+                self.report(at, "showtime.starts", format!("\"{}\" is not a time like \"20:30\"", show.starts));
                 TimeOfDay::default()
             });
-            Showtime {
-                starts,
-                screen: show.screen,
-                language: show.language,
-                duration_minutes: show.duration_minutes,
-            }
+            Showtime { starts, screen: show.screen, language: show.language, duration_minutes: show.duration_minutes }
         });
-        Item {
-            info,
-            tax,
-            allergens: raw.allergens,
-            tags: raw.tags,
-            modifier_groups,
-            stock,
-            showtime,
-        }
+        Item { info, tax, allergens: raw.allergens, tags: raw.tags, modifier_groups, stock, showtime }
     }
 
     fn combo(
@@ -768,10 +596,7 @@ impl Checker<'_> {
         let mut slots = Vec::new();
         for slot in raw.slot {
             let slot_key = format!("{}.slot \"{}\"", at.key, slot.id.get_ref());
-            let slot_at = At {
-                span: slot.id.span(),
-                key: &slot_key,
-            };
+            let slot_at = At { span: slot.id.span(), key: &slot_key };
             let id = self.id(&slot_at, &slot.id);
             if !slot_ids.insert(id.clone()) {
                 self.report(&slot_at, "id", "is used twice in this combo");
@@ -782,20 +607,14 @@ impl Checker<'_> {
             }
             let mut choices: Vec<ComboChoice> = Vec::new();
             for choice in slot.choices {
-                let supplement = choice
-                    .supplement
-                    .as_deref()
-                    .map_or(Money::ZERO, |s| self.price(&slot_at, "supplement", s));
+                let supplement =
+                    choice.supplement.as_deref().map_or(Money::ZERO, |s| self.price(&slot_at, "supplement", s));
                 match Id::parse(&choice.item).filter(|i| items.contains(i.as_str())) {
                     Some(item) if choices.iter().any(|c| c.item == item) => {
                         self.report(&slot_at, "choices", format!("names \"{item}\" twice"))
                     }
                     Some(item) => choices.push(ComboChoice { item, supplement }),
-                    None => self.report(
-                        &slot_at,
-                        "choices",
-                        format!("unknown item \"{}\"", choice.item),
-                    ),
+                    None => self.report(&slot_at, "choices", format!("unknown item \"{}\"", choice.item)),
                 }
             }
             slots.push(ComboSlot { id, name, choices });

@@ -13,9 +13,7 @@ use serde::{Deserialize, Serialize};
 pub const MINOR_DIGITS: u32 = 2;
 
 /// An amount of money, always held at cent precision.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Money(Decimal);
 
@@ -36,8 +34,7 @@ impl Money {
 
     /// Parses a non-negative price written as text ("9.50", "12", "0.5").
     pub fn parse_price(text: &str) -> Result<Money, MoneyError> {
-        let value =
-            Decimal::from_str(text.trim()).map_err(|_| MoneyError::NotAnAmount(text.into()))?;
+        let value = Decimal::from_str(text.trim()).map_err(|_| MoneyError::NotAnAmount(text.into()))?;
         if value.is_sign_negative() && !value.is_zero() {
             return Err(MoneyError::Negative(text.into()));
         }
@@ -158,11 +155,7 @@ pub fn split_proportionally(total: Money, weights: &[Money]) -> Vec<Money> {
         .collect();
     let mut left_cents = (total - shares.iter().copied().sum()).to_minor();
     let mut by_remainder: Vec<usize> = (0..shares.len()).collect();
-    by_remainder.sort_by(|&a, &b| {
-        (exact[b] - shares[b].0)
-            .cmp(&(exact[a] - shares[a].0))
-            .then(a.cmp(&b))
-    });
+    by_remainder.sort_by(|&a, &b| (exact[b] - shares[b].0).cmp(&(exact[a] - shares[a].0)).then(a.cmp(&b)));
     for index in by_remainder.into_iter().cycle() {
         if left_cents == 0 {
             break;
@@ -232,10 +225,7 @@ impl TaxRate {
 
     /// The tax contained in a tax-inclusive amount, rounded commercially.
     pub fn tax_included_in(self, gross: Money) -> Money {
-        Money::round(
-            gross.0 * self.0 / (Decimal::ONE_HUNDRED + self.0),
-            Rounding::Commercial,
-        )
+        Money::round(gross.0 * self.0 / (Decimal::ONE_HUNDRED + self.0), Rounding::Commercial)
     }
 
     /// The tax to add on top of a net amount, rounded commercially.
@@ -262,18 +252,9 @@ mod tests {
     fn parses_prices_and_refuses_bad_ones() {
         assert_eq!(m("9.5").to_string(), "9.50");
         assert_eq!(m("12").to_minor(), 1200);
-        assert_eq!(
-            Money::parse_price("-1.00"),
-            Err(MoneyError::Negative("-1.00".into()))
-        );
-        assert_eq!(
-            Money::parse_price("1.005"),
-            Err(MoneyError::TooPrecise("1.005".into()))
-        );
-        assert_eq!(
-            Money::parse_price("abc"),
-            Err(MoneyError::NotAnAmount("abc".into()))
-        );
+        assert_eq!(Money::parse_price("-1.00"), Err(MoneyError::Negative("-1.00".into())));
+        assert_eq!(Money::parse_price("1.005"), Err(MoneyError::TooPrecise("1.005".into())));
+        assert_eq!(Money::parse_price("abc"), Err(MoneyError::NotAnAmount("abc".into())));
         assert_eq!(Money::parse_price("1.50").unwrap(), Money::from_minor(150));
     }
 
@@ -297,9 +278,6 @@ mod tests {
         assert_eq!(shares, vec![m("3.34"), m("3.33"), m("3.33")]);
         let shares = split_proportionally(m("12.90"), &[m("9.50"), m("3.90"), m("3.00")]);
         assert_eq!(shares.iter().copied().sum::<Money>(), m("12.90"));
-        assert_eq!(
-            split_proportionally(m("1.00"), &[Money::ZERO, Money::ZERO]),
-            vec![m("0.50"), m("0.50")]
-        );
+        assert_eq!(split_proportionally(m("1.00"), &[Money::ZERO, Money::ZERO]), vec![m("0.50"), m("0.50")]);
     }
 }

@@ -26,15 +26,9 @@ impl OrderStatus {
     }
 
     pub fn parse(code: &str) -> Option<OrderStatus> {
-        [
-            Self::Placed,
-            Self::Paid,
-            Self::SentToKitchen,
-            Self::Completed,
-            Self::Cancelled,
-        ]
-        .into_iter()
-        .find(|s| s.code() == code)
+        [Self::Placed, Self::Paid, Self::SentToKitchen, Self::Completed, Self::Cancelled]
+            .into_iter()
+            .find(|s| s.code() == code)
     }
 
     /// Whether an order may move from this state to `next`. Only an approval makes an order
@@ -66,10 +60,7 @@ pub struct OrderPrefix(String);
 
 impl OrderPrefix {
     pub fn parse(text: &str) -> Option<OrderPrefix> {
-        let valid = (1..=3).contains(&text.len())
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        let valid = (1..=3).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         valid.then(|| OrderPrefix(text.to_owned()))
     }
 
@@ -83,9 +74,8 @@ impl OrderPrefix {
 impl TryFrom<String> for OrderPrefix {
     type Error = String;
     fn try_from(text: String) -> Result<Self, Self::Error> {
-        OrderPrefix::parse(&text).ok_or_else(|| {
-            format!("\"{text}\" is not an order prefix (1 to 3 capital letters or digits)")
-        })
+        OrderPrefix::parse(&text)
+            .ok_or_else(|| format!("\"{text}\" is not an order prefix (1 to 3 capital letters or digits)"))
     }
 }
 
@@ -114,9 +104,6 @@ mod tests {
         assert!(OrderStatus::Placed.can_become(OrderStatus::Paid));
         assert!(!OrderStatus::Paid.can_become(OrderStatus::Cancelled));
         assert!(!OrderStatus::Cancelled.can_become(OrderStatus::Paid));
-        assert_eq!(
-            OrderStatus::parse("sent_to_kitchen"),
-            Some(OrderStatus::SentToKitchen)
-        );
+        assert_eq!(OrderStatus::parse("sent_to_kitchen"), Some(OrderStatus::SentToKitchen));
     }
 }

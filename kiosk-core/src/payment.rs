@@ -55,11 +55,7 @@ impl Approval {
     /// a card number than the kiosk may hold.
     pub fn new(reference: String, scheme: String, last_four: Option<String>) -> Approval {
         let last_four = last_four.filter(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
-        Approval {
-            reference,
-            scheme,
-            last_four,
-        }
+        Approval { reference, scheme, last_four }
     }
 }
 
@@ -133,10 +129,7 @@ impl PaymentState {
     }
 
     pub fn is_final(&self) -> bool {
-        matches!(
-            self,
-            PaymentState::Approved(_) | PaymentState::NotCharged(_)
-        )
+        matches!(self, PaymentState::Approved(_) | PaymentState::NotCharged(_))
     }
 }
 
@@ -191,11 +184,7 @@ pub struct Payment {
 
 impl Payment {
     pub fn new(key: AttemptKey, amount: Money) -> Payment {
-        Payment {
-            key,
-            amount,
-            state: PaymentState::New,
-        }
+        Payment { key, amount, state: PaymentState::New }
     }
 
     /// Applies an event and returns the effects to carry out.
@@ -203,35 +192,25 @@ impl Payment {
         use PaymentEvent as E;
         use PaymentState as S;
         let (state, effects) = match (&self.state, &event) {
-            (S::New, E::Start) => (
-                S::Requested,
-                vec![Effect::RecordAttempt, Effect::RequestPayment],
-            ),
+            (S::New, E::Start) => (S::Requested, vec![Effect::RecordAttempt, Effect::RequestPayment]),
             (S::Requested, E::CancelRequested) => (S::Requested, vec![Effect::RequestCancel]),
-            (S::Requested, E::Paid(PayReply::Approved(approval))) => (
-                S::Approved(approval.clone()),
-                vec![Effect::CommitApproval(approval.clone())],
-            ),
-            (S::Requested, E::Paid(PayReply::NotCharged(why))) => (
-                S::NotCharged(why.clone()),
-                vec![Effect::ReleaseHold(why.clone())],
-            ),
-            (S::Requested, E::Paid(PayReply::NoAnswer(_)))
-            | (S::Requested | S::InDoubt, E::Restarted) => {
+            (S::Requested, E::Paid(PayReply::Approved(approval))) => {
+                (S::Approved(approval.clone()), vec![Effect::CommitApproval(approval.clone())])
+            }
+            (S::Requested, E::Paid(PayReply::NotCharged(why))) => {
+                (S::NotCharged(why.clone()), vec![Effect::ReleaseHold(why.clone())])
+            }
+            (S::Requested, E::Paid(PayReply::NoAnswer(_))) | (S::Requested | S::InDoubt, E::Restarted) => {
                 (S::InDoubt, vec![Effect::RecordInDoubt, Effect::QueryStatus])
             }
-            (S::InDoubt, E::Status(StatusReply::Approved(approval))) => (
-                S::Approved(approval.clone()),
-                vec![Effect::CommitApproval(approval.clone())],
-            ),
-            (S::InDoubt, E::Status(StatusReply::NotCharged(why))) => (
-                S::NotCharged(why.clone()),
-                vec![Effect::ReleaseHold(why.clone())],
-            ),
-            // Still unknown: keep the stock held and ask again later; never ask to pay again.
-            (S::InDoubt, E::Status(StatusReply::InProgress | StatusReply::Unreachable(_))) => {
-                (S::InDoubt, vec![])
+            (S::InDoubt, E::Status(StatusReply::Approved(approval))) => {
+                (S::Approved(approval.clone()), vec![Effect::CommitApproval(approval.clone())])
             }
+            (S::InDoubt, E::Status(StatusReply::NotCharged(why))) => {
+                (S::NotCharged(why.clone()), vec![Effect::ReleaseHold(why.clone())])
+            }
+            // Still unknown: keep the stock held and ask again later; never ask to pay again.
+            (S::InDoubt, E::Status(StatusReply::InProgress | StatusReply::Unreachable(_))) => (S::InDoubt, vec![]),
             _ => {
                 return Err(UnexpectedEvent {
                     key: self.key.clone(),
@@ -275,34 +254,15 @@ mod tests {
             ),
             (
                 "declined",
-                vec![
-                    Start,
-                    Paid(PayReply::NotCharged(NotCharged::Declined(
-                        "insufficient funds".into(),
-                    ))),
-                ],
+                vec![Start, Paid(PayReply::NotCharged(NotCharged::Declined("insufficient funds".into())))],
                 PaymentState::NotCharged(NotCharged::Declined("insufficient funds".into())),
-                vec![
-                    RecordAttempt,
-                    RequestPayment,
-                    ReleaseHold(NotCharged::Declined("insufficient funds".into())),
-                ],
+                vec![RecordAttempt, RequestPayment, ReleaseHold(NotCharged::Declined("insufficient funds".into()))],
             ),
             (
                 "lost response, then the terminal says approved",
-                vec![
-                    Start,
-                    Paid(PayReply::NoAnswer("lost".into())),
-                    Status(StatusReply::Approved(approval())),
-                ],
+                vec![Start, Paid(PayReply::NoAnswer("lost".into())), Status(StatusReply::Approved(approval()))],
                 PaymentState::Approved(approval()),
-                vec![
-                    RecordAttempt,
-                    RequestPayment,
-                    RecordInDoubt,
-                    QueryStatus,
-                    CommitApproval(approval()),
-                ],
+                vec![RecordAttempt, RequestPayment, RecordInDoubt, QueryStatus, CommitApproval(approval())],
             ),
             (
                 "disconnect, then the terminal never saw it",
@@ -312,13 +272,7 @@ mod tests {
                     Status(StatusReply::NotCharged(NotCharged::NeverReceived)),
                 ],
                 PaymentState::NotCharged(NotCharged::NeverReceived),
-                vec![
-                    RecordAttempt,
-                    RequestPayment,
-                    RecordInDoubt,
-                    QueryStatus,
-                    ReleaseHold(NotCharged::NeverReceived),
-                ],
+                vec![RecordAttempt, RequestPayment, RecordInDoubt, QueryStatus, ReleaseHold(NotCharged::NeverReceived)],
             ),
             (
                 "status unreachable keeps it in doubt",
@@ -352,18 +306,9 @@ mod tests {
             ),
             (
                 "cancel asks the terminal; its answer ends the attempt",
-                vec![
-                    Start,
-                    CancelRequested,
-                    Paid(PayReply::NotCharged(NotCharged::Cancelled)),
-                ],
+                vec![Start, CancelRequested, Paid(PayReply::NotCharged(NotCharged::Cancelled))],
                 PaymentState::NotCharged(NotCharged::Cancelled),
-                vec![
-                    RecordAttempt,
-                    RequestPayment,
-                    RequestCancel,
-                    ReleaseHold(NotCharged::Cancelled),
-                ],
+                vec![RecordAttempt, RequestPayment, RequestCancel, ReleaseHold(NotCharged::Cancelled)],
             ),
         ];
         for (name, events, state, effects) in cases {
@@ -375,15 +320,9 @@ mod tests {
     fn final_states_take_no_more_events() {
         let mut payment = Payment::new(AttemptKey::new("k1", 1, 1), Money::from_minor(100));
         payment.apply(PaymentEvent::Start).unwrap();
-        payment
-            .apply(PaymentEvent::Paid(PayReply::Approved(approval())))
-            .unwrap();
+        payment.apply(PaymentEvent::Paid(PayReply::Approved(approval()))).unwrap();
         // A second approval or a restart must never lead to a second charge or commit.
-        assert!(
-            payment
-                .apply(PaymentEvent::Paid(PayReply::Approved(approval())))
-                .is_err()
-        );
+        assert!(payment.apply(PaymentEvent::Paid(PayReply::Approved(approval()))).is_err());
         assert!(payment.apply(PaymentEvent::Restarted).is_err());
         assert!(payment.apply(PaymentEvent::Start).is_err());
     }

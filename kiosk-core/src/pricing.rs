@@ -90,11 +90,7 @@ pub enum QuoteError {
     #[error("the cart is empty")]
     Empty,
     #[error("line {line} ({product}): {problem}")]
-    Line {
-        line: usize,
-        product: String,
-        problem: LineProblem,
-    },
+    Line { line: usize, product: String, problem: LineProblem },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,10 +142,7 @@ impl fmt::Display for LineProblem {
             LineProblem::ChoicesOnItem => {
                 write!(f, "combo choices given for an item that is not a combo")
             }
-            LineProblem::ModifiersOnCombo => write!(
-                f,
-                "options belong to the combo's chosen items, not to the combo"
-            ),
+            LineProblem::ModifiersOnCombo => write!(f, "options belong to the combo's chosen items, not to the combo"),
             LineProblem::MissingSlot { slot } => write!(f, "nothing chosen for \"{slot}\""),
             LineProblem::UnknownSlot { slot } => {
                 write!(f, "\"{slot}\" is not a slot of this combo")
@@ -171,11 +164,7 @@ pub fn quote(menu: &Menu, cart: &Cart, context: SaleContext<'_>) -> Result<Quote
     let mut needs = StockNeeds::new();
     let mut first_line_of: BTreeMap<Id, usize> = BTreeMap::new();
     for (index, cart_line) in cart.lines.iter().enumerate() {
-        let error = |problem| QuoteError::Line {
-            line: index + 1,
-            product: cart_line.product.clone(),
-            problem,
-        };
+        let error = |problem| QuoteError::Line { line: index + 1, product: cart_line.product.clone(), problem };
         let line = quote_line(menu, cart.mode, cart_line, context.moment).map_err(error)?;
         for (item, units) in line_needs(&line) {
             *needs.entry(item.clone()).or_default() += units;
@@ -191,11 +180,7 @@ pub fn quote(menu: &Menu, cart: &Cart, context: SaleContext<'_>) -> Result<Quote
             }
         };
         let index = first_line_of[&item];
-        return Err(QuoteError::Line {
-            line: index + 1,
-            product: cart.lines[index].product.clone(),
-            problem,
-        });
+        return Err(QuoteError::Line { line: index + 1, product: cart.lines[index].product.clone(), problem });
     }
     let mut by_rate: BTreeMap<TaxRate, Money> = BTreeMap::new();
     for line in &lines {
@@ -209,20 +194,10 @@ pub fn quote(menu: &Menu, cart: &Cart, context: SaleContext<'_>) -> Result<Quote
         .map(|(rate, amount)| {
             if include {
                 let tax = rate.tax_included_in(amount);
-                TaxLine {
-                    rate,
-                    base: amount - tax,
-                    tax,
-                    total: amount,
-                }
+                TaxLine { rate, base: amount - tax, tax, total: amount }
             } else {
                 let tax = rate.tax_on(amount);
-                TaxLine {
-                    rate,
-                    base: amount,
-                    tax,
-                    total: amount + tax,
-                }
+                TaxLine { rate, base: amount, tax, total: amount + tax }
             }
         })
         .collect();
@@ -242,10 +217,7 @@ fn line_needs(line: &QuoteLine) -> Vec<(Id, u32)> {
     if line.parts.is_empty() {
         vec![(line.product.clone(), line.quantity)]
     } else {
-        line.parts
-            .iter()
-            .map(|part| (part.item.clone(), line.quantity))
-            .collect()
+        line.parts.iter().map(|part| (part.item.clone(), line.quantity)).collect()
     }
 }
 
@@ -255,9 +227,7 @@ fn quote_line(
     line: &CartLine,
     moment: LocalMoment,
 ) -> Result<QuoteLine, LineProblem> {
-    let product = menu
-        .product(&line.product)
-        .ok_or(LineProblem::UnknownProduct)?;
+    let product = menu.product(&line.product).ok_or(LineProblem::UnknownProduct)?;
     if line.quantity == 0 || line.quantity > MAX_QUANTITY {
         return Err(LineProblem::BadQuantity(line.quantity));
     }
@@ -308,60 +278,30 @@ fn quote_line(
 }
 
 fn item_rate(menu: &Menu, item: &Item, mode: ConsumptionMode) -> TaxRate {
-    menu.tax(item.tax.as_str())
-        .expect("a parsed menu's items name known taxes")
-        .rate(mode)
+    menu.tax(item.tax.as_str()).expect("a parsed menu's items name known taxes").rate(mode)
 }
 
-fn chosen_options(
-    menu: &Menu,
-    item: &Item,
-    chosen: &Choices,
-) -> Result<Vec<QuotedOption>, LineProblem> {
-    if let Some(group) = chosen.keys().find(|g| {
-        !item
-            .modifier_groups
-            .iter()
-            .any(|id| id.as_str() == g.as_str())
-    }) {
-        return Err(LineProblem::UnknownGroup {
-            group: group.clone(),
-        });
+fn chosen_options(menu: &Menu, item: &Item, chosen: &Choices) -> Result<Vec<QuotedOption>, LineProblem> {
+    if let Some(group) = chosen.keys().find(|g| !item.modifier_groups.iter().any(|id| id.as_str() == g.as_str())) {
+        return Err(LineProblem::UnknownGroup { group: group.clone() });
     }
     let mut options = Vec::new();
     for group_id in &item.modifier_groups {
-        let group = menu
-            .modifier_group(group_id.as_str())
-            .expect("a parsed menu's items name known groups");
+        let group = menu.modifier_group(group_id.as_str()).expect("a parsed menu's items name known groups");
         let picked = chosen.get(group_id.as_str()).map_or(&[][..], Vec::as_slice);
         if picked.len() < group.min as usize {
-            return Err(LineProblem::TooFewOptions {
-                group: group.id.clone(),
-                min: group.min,
-            });
+            return Err(LineProblem::TooFewOptions { group: group.id.clone(), min: group.min });
         }
         if picked.len() > group.max as usize {
-            return Err(LineProblem::TooManyOptions {
-                group: group.id.clone(),
-                max: group.max,
-            });
+            return Err(LineProblem::TooManyOptions { group: group.id.clone(), max: group.max });
         }
         let first = options.len();
         for option_id in picked {
             let option = group
                 .option(option_id)
-                .ok_or_else(|| LineProblem::UnknownOption {
-                    group: group.id.clone(),
-                    option: option_id.clone(),
-                })?;
-            if options[first..]
-                .iter()
-                .any(|o: &QuotedOption| o.option == option.id)
-            {
-                return Err(LineProblem::OptionTwice {
-                    group: group.id.clone(),
-                    option: option.id.clone(),
-                });
+                .ok_or_else(|| LineProblem::UnknownOption { group: group.id.clone(), option: option_id.clone() })?;
+            if options[first..].iter().any(|o: &QuotedOption| o.option == option.id) {
+                return Err(LineProblem::OptionTwice { group: group.id.clone(), option: option.id.clone() });
             }
             options.push(QuotedOption {
                 group: group.id.clone(),
@@ -381,46 +321,26 @@ fn combo_parts(
     mode: ConsumptionMode,
     moment: LocalMoment,
 ) -> Result<Vec<QuotedPart>, LineProblem> {
-    if let Some(slot) = line.choices.keys().find(|s| {
-        !combo
-            .slots
-            .iter()
-            .any(|slot| slot.id.as_str() == s.as_str())
-    }) {
+    if let Some(slot) = line.choices.keys().find(|s| !combo.slots.iter().any(|slot| slot.id.as_str() == s.as_str())) {
         return Err(LineProblem::UnknownSlot { slot: slot.clone() });
     }
     let mut chosen = Vec::with_capacity(combo.slots.len());
     for slot in &combo.slots {
         let choice =
-            line.choices
-                .get(slot.id.as_str())
-                .ok_or_else(|| LineProblem::MissingSlot {
-                    slot: slot.id.clone(),
-                })?;
+            line.choices.get(slot.id.as_str()).ok_or_else(|| LineProblem::MissingSlot { slot: slot.id.clone() })?;
         let allowed = slot
             .choices
             .iter()
             .find(|c| c.item.as_str() == choice.item)
-            .ok_or_else(|| LineProblem::NotAllowedInSlot {
-                slot: slot.id.clone(),
-                item: choice.item.clone(),
-            })?;
-        let item = menu
-            .item(allowed.item.as_str())
-            .expect("a parsed menu's combo choices name known items");
+            .ok_or_else(|| LineProblem::NotAllowedInSlot { slot: slot.id.clone(), item: choice.item.clone() })?;
+        let item = menu.item(allowed.item.as_str()).expect("a parsed menu's combo choices name known items");
         if !item.info.is_available_at(moment) {
-            return Err(LineProblem::NotAllowedInSlot {
-                slot: slot.id.clone(),
-                item: choice.item.clone(),
-            });
+            return Err(LineProblem::NotAllowedInSlot { slot: slot.id.clone(), item: choice.item.clone() });
         }
         let options = chosen_options(menu, item, &choice.modifiers)?;
         chosen.push((slot, item, allowed.supplement, options));
     }
-    let weights: Vec<Money> = chosen
-        .iter()
-        .map(|(_, item, _, _)| item.info.price)
-        .collect();
+    let weights: Vec<Money> = chosen.iter().map(|(_, item, _, _)| item.info.price).collect();
     let splits = split_proportionally(combo.info.price, &weights);
     Ok(chosen
         .into_iter()

@@ -21,11 +21,7 @@ pub struct StockLevel {
 impl StockLevel {
     /// Units a new sale may take.
     pub fn available(&self) -> u32 {
-        if self.sold_out {
-            0
-        } else {
-            self.on_hand.saturating_sub(self.held)
-        }
+        if self.sold_out { 0 } else { self.on_hand.saturating_sub(self.held) }
     }
 }
 
@@ -66,10 +62,7 @@ pub fn check_available(needs: &StockNeeds, levels: &StockLevels) -> Result<(), S
         match levels.available(item.as_str()) {
             Some(0) => return Err(Shortage::SoldOut(item.clone())),
             Some(left) if left < wanted => {
-                return Err(Shortage::NotEnough {
-                    item: item.clone(),
-                    left,
-                });
+                return Err(Shortage::NotEnough { item: item.clone(), left });
             }
             _ => {}
         }
@@ -123,21 +116,9 @@ mod tests {
 
     #[test]
     fn held_units_and_sold_out_flag_reduce_availability() {
-        let level = StockLevel {
-            on_hand: 5,
-            held: 3,
-            low_threshold: 1,
-            sold_out: false,
-        };
+        let level = StockLevel { on_hand: 5, held: 3, low_threshold: 1, sold_out: false };
         assert_eq!(level.available(), 2);
-        assert_eq!(
-            StockLevel {
-                sold_out: true,
-                ..level
-            }
-            .available(),
-            0
-        );
+        assert_eq!(StockLevel { sold_out: true, ..level }.available(), 0);
         assert_eq!(StockLevel { held: 9, ..level }.available(), 0);
     }
 }

@@ -16,42 +16,15 @@ fn broken(from: &str, to: &str) -> String {
 }
 
 fn line_of(source: &str, needle: &str) -> usize {
-    source[..source.find(needle).expect("needle in source")]
-        .matches('\n')
-        .count()
-        + 1
+    source[..source.find(needle).expect("needle in source")].matches('\n').count() + 1
 }
 
 #[test]
 fn the_fixture_parses() {
     let menu = parse(SMALL_MENU).unwrap();
-    assert_eq!(
-        (
-            menu.items.len(),
-            menu.combos.len(),
-            menu.modifier_groups.len()
-        ),
-        (4, 1, 2)
-    );
-    assert_eq!(
-        menu.item("burger")
-            .unwrap()
-            .stock
-            .as_ref()
-            .unwrap()
-            .low_threshold,
-        3
-    );
-    assert_eq!(
-        menu.images(),
-        vec![
-            "beer.svg",
-            "burger.svg",
-            "cola.svg",
-            "menu.svg",
-            "salad.svg"
-        ]
-    );
+    assert_eq!((menu.items.len(), menu.combos.len(), menu.modifier_groups.len()), (4, 1, 2));
+    assert_eq!(menu.item("burger").unwrap().stock.as_ref().unwrap().low_threshold, 3);
+    assert_eq!(menu.images(), vec!["beer.svg", "burger.svg", "cola.svg", "menu.svg", "salad.svg"]);
 }
 
 #[test]
@@ -72,10 +45,7 @@ fn each_bad_input_names_file_line_key_and_problem() {
             ),
         ),
         (
-            broken(
-                "{ item = \"beer\", supplement = \"1.50\" }",
-                "{ item = \"wine\" }",
-            ),
+            broken("{ item = \"beer\", supplement = \"1.50\" }", "{ item = \"wine\" }"),
             format!(
                 "menu.toml:{}: combo \"menu\".slot \"drink\".choices: unknown item \"wine\"",
                 line_of(SMALL_MENU, "id = \"drink\"")
@@ -110,14 +80,8 @@ fn each_bad_input_names_file_line_key_and_problem() {
             ),
         ),
         (
-            broken(
-                "name = { fr = \"Cola\", en = \"Cola\" }",
-                "name = { fr = \"Cola\" }",
-            ),
-            format!(
-                "menu.toml:{}: item \"cola\".name: has no text in \"en\"",
-                line_of(SMALL_MENU, "id = \"cola\"")
-            ),
+            broken("name = { fr = \"Cola\", en = \"Cola\" }", "name = { fr = \"Cola\" }"),
+            format!("menu.toml:{}: item \"cola\".name: has no text in \"en\"", line_of(SMALL_MENU, "id = \"cola\"")),
         ),
         (
             broken("category = \"drinks\"", "category = \"sodas\""),
@@ -149,10 +113,7 @@ fn each_bad_input_names_file_line_key_and_problem() {
         ),
         (
             broken("[[category]]", "[[category]"),
-            format!(
-                "menu.toml:{}: syntax: unclosed array table, expected `]`",
-                line_of(SMALL_MENU, "[[category]]")
-            ),
+            format!("menu.toml:{}: syntax: unclosed array table, expected `]`", line_of(SMALL_MENU, "[[category]]")),
         ),
     ];
     for (source, expected) in cases {
@@ -163,11 +124,7 @@ fn each_bad_input_names_file_line_key_and_problem() {
 
 #[test]
 fn all_problems_are_reported_at_once() {
-    let source = broken("price = \"9.50\"", "price = \"9.999\"").replacen(
-        "tax = \"alcohol\"",
-        "tax = \"booze\"",
-        1,
-    );
+    let source = broken("price = \"9.50\"", "price = \"9.999\"").replacen("tax = \"alcohol\"", "tax = \"booze\"", 1);
     let error = parse(&source).unwrap_err();
     let keys: Vec<&str> = error.problems.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(keys, vec!["item \"burger\".price", "item \"beer\".tax"]);
@@ -176,8 +133,5 @@ fn all_problems_are_reported_at_once() {
 #[test]
 fn unknown_fields_are_typos_not_silence() {
     let error = parse(&broken("low_stock = 3", "low_stok = 3")).unwrap_err();
-    assert!(
-        error.to_string().contains("unknown field `low_stok`"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("unknown field `low_stok`"), "{error}");
 }

@@ -18,19 +18,11 @@ fn menu() -> Menu {
 }
 
 fn noon() -> LocalMoment {
-    LocalMoment {
-        weekday: Weekday::Tue,
-        time: TimeOfDay::new(12, 0).unwrap(),
-    }
+    LocalMoment { weekday: Weekday::Tue, time: TimeOfDay::new(12, 0).unwrap() }
 }
 
 fn stock() -> StockLevels {
-    let level = |on_hand| StockLevel {
-        on_hand,
-        held: 0,
-        low_threshold: 0,
-        sold_out: false,
-    };
+    let level = |on_hand| StockLevel { on_hand, held: 0, low_threshold: 0, sold_out: false };
     StockLevels::new(BTreeMap::from([
         (Id::parse("burger").unwrap(), level(1000)),
         (Id::parse("beer").unwrap(), level(2)),
@@ -38,14 +30,7 @@ fn stock() -> StockLevels {
 }
 
 fn price(menu: &Menu, cart: &Cart) -> Result<Quote, QuoteError> {
-    quote(
-        menu,
-        cart,
-        SaleContext {
-            moment: noon(),
-            stock: &stock(),
-        },
-    )
+    quote(menu, cart, SaleContext { moment: noon(), stock: &stock() })
 }
 
 fn m(text: &str) -> Money {
@@ -60,33 +45,19 @@ fn burger(extras: &[&str]) -> CartLine {
     let mut line = CartLine::item("burger", 1);
     line.modifiers.insert("cooking".into(), vec!["rare".into()]);
     if !extras.is_empty() {
-        line.modifiers.insert(
-            "extras".into(),
-            extras.iter().map(|e| e.to_string()).collect(),
-        );
+        line.modifiers.insert("extras".into(), extras.iter().map(|e| e.to_string()).collect());
     }
     line
 }
 
 fn meal(main: &str, drink: &str, quantity: u32) -> CartLine {
     let mut line = CartLine::item("menu", quantity);
-    let mut main_choice = SlotChoice {
-        item: main.into(),
-        modifiers: BTreeMap::new(),
-    };
+    let mut main_choice = SlotChoice { item: main.into(), modifiers: BTreeMap::new() };
     if main == "burger" {
-        main_choice
-            .modifiers
-            .insert("cooking".into(), vec!["well-done".into()]);
+        main_choice.modifiers.insert("cooking".into(), vec!["well-done".into()]);
     }
     line.choices.insert("main".into(), main_choice);
-    line.choices.insert(
-        "drink".into(),
-        SlotChoice {
-            item: drink.into(),
-            modifiers: BTreeMap::new(),
-        },
-    );
+    line.choices.insert("drink".into(), SlotChoice { item: drink.into(), modifiers: BTreeMap::new() });
     line
 }
 
@@ -96,19 +67,12 @@ fn cart(mode: ConsumptionMode, lines: Vec<CartLine>) -> Cart {
 
 #[test]
 fn an_item_with_options_is_priced_and_taxed_inclusive() {
-    let quote = price(
-        &menu(),
-        &cart(ConsumptionMode::DineIn, vec![burger(&["bacon", "cheese"])]),
-    )
-    .unwrap();
+    let quote = price(&menu(), &cart(ConsumptionMode::DineIn, vec![burger(&["bacon", "cheese"])])).unwrap();
     assert_eq!(quote.lines[0].unit_price, m("11.30"));
     assert_eq!(quote.total, m("11.30"));
     // 11.30 * 10 / 110 = 1.0272... -> 1.03
     assert_eq!(quote.taxes.len(), 1);
-    assert_eq!(
-        (quote.taxes[0].rate, quote.taxes[0].tax, quote.taxes[0].base),
-        (rate("10"), m("1.03"), m("10.27"))
-    );
+    assert_eq!((quote.taxes[0].rate, quote.taxes[0].tax, quote.taxes[0].base), (rate("10"), m("1.03"), m("10.27")));
 }
 
 #[test]
@@ -116,94 +80,46 @@ fn the_consumption_mode_picks_the_rate() {
     let lines = vec![CartLine::item("cola", 2)];
     let dine_in = price(&menu(), &cart(ConsumptionMode::DineIn, lines.clone())).unwrap();
     let take_away = price(&menu(), &cart(ConsumptionMode::TakeAway, lines)).unwrap();
-    assert_eq!(
-        (dine_in.taxes[0].rate, dine_in.total_tax),
-        (rate("10"), m("0.55"))
-    );
+    assert_eq!((dine_in.taxes[0].rate, dine_in.total_tax), (rate("10"), m("0.55")));
     // 6.00 * 5.5 / 105.5 = 0.3127... -> 0.31
-    assert_eq!(
-        (take_away.taxes[0].rate, take_away.total_tax),
-        (rate("5.5"), m("0.31"))
-    );
+    assert_eq!((take_away.taxes[0].rate, take_away.total_tax), (rate("5.5"), m("0.31")));
     assert_eq!(dine_in.total, take_away.total);
 }
 
 #[test]
 fn a_combo_is_split_across_its_parts_rates_in_proportion() {
-    let quote = price(
-        &menu(),
-        &cart(ConsumptionMode::TakeAway, vec![meal("burger", "cola", 1)]),
-    )
-    .unwrap();
+    let quote = price(&menu(), &cart(ConsumptionMode::TakeAway, vec![meal("burger", "cola", 1)])).unwrap();
     let line = &quote.lines[0];
     // 11.90 split 9.50 : 3.00 -> 9.044 and 2.856: rounded down 9.04 + 2.85, the cent left
     // goes to the larger remainder (cola).
-    let shares: Vec<(&str, Money, TaxRate)> = line
-        .parts
-        .iter()
-        .map(|p| (p.item.as_str(), p.share, p.rate))
-        .collect();
-    assert_eq!(
-        shares,
-        vec![
-            ("burger", m("9.04"), rate("10")),
-            ("cola", m("2.86"), rate("5.5"))
-        ]
-    );
+    let shares: Vec<(&str, Money, TaxRate)> = line.parts.iter().map(|p| (p.item.as_str(), p.share, p.rate)).collect();
+    assert_eq!(shares, vec![("burger", m("9.04"), rate("10")), ("cola", m("2.86"), rate("5.5"))]);
     assert_eq!(quote.total, m("11.90"));
     let taxes: Vec<(TaxRate, Money)> = quote.taxes.iter().map(|t| (t.rate, t.tax)).collect();
-    assert_eq!(
-        taxes,
-        vec![(rate("5.5"), m("0.15")), (rate("10"), m("0.82"))]
-    );
+    assert_eq!(taxes, vec![(rate("5.5"), m("0.15")), (rate("10"), m("0.82"))]);
 }
 
 #[test]
 fn supplements_go_to_their_parts_rate() {
-    let quote = price(
-        &menu(),
-        &cart(ConsumptionMode::DineIn, vec![meal("salad", "beer", 2)]),
-    )
-    .unwrap();
+    let quote = price(&menu(), &cart(ConsumptionMode::DineIn, vec![meal("salad", "beer", 2)])).unwrap();
     // Split 11.90 by 7.90 : 5.00 = 7.2876 : 4.6124 -> 7.29 + 4.61; the salad adds 0.50 and
     // the beer 1.50, each at its own rate.
     let line = &quote.lines[0];
     assert_eq!(line.unit_price, m("13.90"));
     assert_eq!(line.amount, m("27.80"));
-    assert_eq!(
-        line.by_rate,
-        vec![(rate("10"), m("15.58")), (rate("20"), m("12.22"))]
-    );
+    assert_eq!(line.by_rate, vec![(rate("10"), m("15.58")), (rate("20"), m("12.22"))]);
     assert_eq!(quote.total, m("27.80"));
 }
 
 #[test]
 fn tax_exclusive_menus_add_tax_on_top() {
-    let source = SMALL_MENU.replace(
-        "version = \"test-1\"",
-        "version = \"test-1\"\nprices_include_tax = false",
-    );
+    let source = SMALL_MENU.replace("version = \"test-1\"", "version = \"test-1\"\nprices_include_tax = false");
     let menu = menu_file::parse("us.toml", &source, &|_| true).unwrap();
-    let quote = price(
-        &menu,
-        &cart(
-            ConsumptionMode::DineIn,
-            vec![CartLine::item("cola", 1), CartLine::item("beer", 1)],
-        ),
-    )
-    .unwrap();
-    let taxes: Vec<(Money, Money, Money)> = quote
-        .taxes
-        .iter()
-        .map(|t| (t.base, t.tax, t.total))
-        .collect();
-    assert_eq!(
-        taxes,
-        vec![
-            (m("3.00"), m("0.30"), m("3.30")),
-            (m("5.00"), m("1.00"), m("6.00"))
-        ]
-    );
+    let quote =
+        price(&menu, &cart(ConsumptionMode::DineIn, vec![CartLine::item("cola", 1), CartLine::item("beer", 1)]))
+            .unwrap();
+    let taxes: Vec<(Money, Money, Money)> = quote.taxes.iter().map(|t| (t.base, t.tax, t.total)).collect();
+    assert_eq!(taxes, vec![(m("3.00"), m("0.30"), m("3.30")), (m("5.00"), m("1.00"), m("6.00"))]);
     assert_eq!(quote.total, m("9.30"));
 }
 
@@ -211,155 +127,75 @@ fn tax_exclusive_menus_add_tax_on_top() {
 fn each_bad_line_is_refused_with_its_line_and_reason() {
     let menu = menu();
     let mut two_cookings = burger(&[]);
-    two_cookings
-        .modifiers
-        .insert("cooking".into(), vec!["rare".into(), "well-done".into()]);
+    two_cookings.modifiers.insert("cooking".into(), vec!["rare".into(), "well-done".into()]);
     let mut no_cooking = burger(&[]);
     no_cooking.modifiers.remove("cooking");
     let mut unknown_option = burger(&[]);
-    unknown_option
-        .modifiers
-        .insert("extras".into(), vec!["truffle".into()]);
+    unknown_option.modifiers.insert("extras".into(), vec!["truffle".into()]);
     let mut foreign_group = CartLine::item("cola", 1);
-    foreign_group
-        .modifiers
-        .insert("extras".into(), vec!["bacon".into()]);
+    foreign_group.modifiers.insert("extras".into(), vec!["bacon".into()]);
     let mut missing_slot = meal("burger", "cola", 1);
     missing_slot.choices.remove("drink");
     let cases: Vec<(CartLine, &str)> = vec![
-        (
-            CartLine::item("pizza", 1),
-            "line 2 (pizza): no such item or combo on the menu",
-        ),
-        (
-            CartLine::item("cola", 0),
-            "line 2 (cola): quantity 0 is not between 1 and 99",
-        ),
-        (
-            burger(&["bacon", "cheese", "egg"]),
-            "line 2 (burger): \"extras\" allows at most 2 choice(s)",
-        ),
-        (
-            two_cookings,
-            "line 2 (burger): \"cooking\" allows at most 1 choice(s)",
-        ),
-        (
-            no_cooking,
-            "line 2 (burger): \"cooking\" needs at least 1 choice(s)",
-        ),
-        (
-            unknown_option,
-            "line 2 (burger): \"truffle\" is not an option of \"extras\"",
-        ),
-        (
-            burger(&["bacon", "bacon"]),
-            "line 2 (burger): \"bacon\" is chosen twice in \"extras\"",
-        ),
-        (
-            foreign_group,
-            "line 2 (cola): \"extras\" is not an option group of this item",
-        ),
+        (CartLine::item("pizza", 1), "line 2 (pizza): no such item or combo on the menu"),
+        (CartLine::item("cola", 0), "line 2 (cola): quantity 0 is not between 1 and 99"),
+        (burger(&["bacon", "cheese", "egg"]), "line 2 (burger): \"extras\" allows at most 2 choice(s)"),
+        (two_cookings, "line 2 (burger): \"cooking\" allows at most 1 choice(s)"),
+        (no_cooking, "line 2 (burger): \"cooking\" needs at least 1 choice(s)"),
+        (unknown_option, "line 2 (burger): \"truffle\" is not an option of \"extras\""),
+        (burger(&["bacon", "bacon"]), "line 2 (burger): \"bacon\" is chosen twice in \"extras\""),
+        (foreign_group, "line 2 (cola): \"extras\" is not an option group of this item"),
         (missing_slot, "line 2 (menu): nothing chosen for \"drink\""),
-        (
-            meal("burger", "salad", 1),
-            "line 2 (menu): \"salad\" cannot be chosen for \"drink\"",
-        ),
-        (
-            CartLine::item("beer", 3),
-            "line 2 (beer): only 2 of \"beer\" left",
-        ),
+        (meal("burger", "salad", 1), "line 2 (menu): \"salad\" cannot be chosen for \"drink\""),
+        (CartLine::item("beer", 3), "line 2 (beer): only 2 of \"beer\" left"),
     ];
     for (bad_line, expected) in cases {
-        let error = price(
-            &menu,
-            &cart(
-                ConsumptionMode::DineIn,
-                vec![CartLine::item("cola", 1), bad_line],
-            ),
-        )
-        .unwrap_err();
+        let error =
+            price(&menu, &cart(ConsumptionMode::DineIn, vec![CartLine::item("cola", 1), bad_line])).unwrap_err();
         assert_eq!(error.to_string(), expected);
     }
-    assert_eq!(
-        price(&menu, &cart(ConsumptionMode::DineIn, vec![])).unwrap_err(),
-        QuoteError::Empty
-    );
+    assert_eq!(price(&menu, &cart(ConsumptionMode::DineIn, vec![])).unwrap_err(), QuoteError::Empty);
 }
 
 #[test]
 fn sold_out_and_unavailable_items_are_refused() {
     let menu = menu();
-    let evening = LocalMoment {
-        weekday: Weekday::Tue,
-        time: TimeOfDay::new(19, 0).unwrap(),
-    };
+    let evening = LocalMoment { weekday: Weekday::Tue, time: TimeOfDay::new(19, 0).unwrap() };
     let error = quote(
         &menu,
         &cart(ConsumptionMode::DineIn, vec![CartLine::item("salad", 1)]),
-        SaleContext {
-            moment: evening,
-            stock: &stock(),
-        },
+        SaleContext { moment: evening, stock: &stock() },
     )
     .unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "line 1 (salad): not available at this time"
-    );
+    assert_eq!(error.to_string(), "line 1 (salad): not available at this time");
 
     let sold_out = StockLevels::new(BTreeMap::from([(
         Id::parse("beer").unwrap(),
-        StockLevel {
-            on_hand: 4,
-            held: 0,
-            low_threshold: 0,
-            sold_out: true,
-        },
+        StockLevel { on_hand: 4, held: 0, low_threshold: 0, sold_out: true },
     )]));
     let error = quote(
         &menu,
         &cart(ConsumptionMode::DineIn, vec![meal("burger", "beer", 1)]),
-        SaleContext {
-            moment: noon(),
-            stock: &sold_out,
-        },
+        SaleContext { moment: noon(), stock: &sold_out },
     )
     .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            QuoteError::Line {
-                line: 1,
-                problem: LineProblem::SoldOut { .. },
-                ..
-            }
-        ),
-        "{error}"
-    );
+    assert!(matches!(error, QuoteError::Line { line: 1, problem: LineProblem::SoldOut { .. }, .. }), "{error}");
 }
 
 #[test]
 fn stock_counts_units_across_lines_and_combo_parts() {
     let menu = menu();
     // Two beers on their own and one in a meal: three beers, two left.
-    let error = price(
-        &menu,
-        &cart(
-            ConsumptionMode::DineIn,
-            vec![CartLine::item("beer", 2), meal("burger", "beer", 1)],
-        ),
-    )
-    .unwrap_err();
+    let error =
+        price(&menu, &cart(ConsumptionMode::DineIn, vec![CartLine::item("beer", 2), meal("burger", "beer", 1)]))
+            .unwrap_err();
     assert_eq!(error.to_string(), "line 1 (beer): only 2 of \"beer\" left");
 }
 
 fn any_line() -> impl Strategy<Value = CartLine> {
     let extras = proptest::sample::subsequence(vec!["bacon", "cheese", "egg"], 0..=2);
     prop_oneof![
-        (extras, 1u32..4).prop_map(|(extras, quantity)| CartLine {
-            quantity,
-            ..burger(&extras)
-        }),
+        (extras, 1u32..4).prop_map(|(extras, quantity)| CartLine { quantity, ..burger(&extras) }),
         (1u32..5).prop_map(|quantity| CartLine::item("cola", quantity)),
         (1u32..3).prop_map(|quantity| CartLine::item("salad", quantity)),
         (prop::bool::ANY, 1u32..3).prop_map(|(salad, quantity)| meal(
@@ -372,14 +208,7 @@ fn any_line() -> impl Strategy<Value = CartLine> {
 
 fn any_cart() -> impl Strategy<Value = Cart> {
     (prop::bool::ANY, prop::collection::vec(any_line(), 1..10)).prop_map(|(dine_in, lines)| {
-        cart(
-            if dine_in {
-                ConsumptionMode::DineIn
-            } else {
-                ConsumptionMode::TakeAway
-            },
-            lines,
-        )
+        cart(if dine_in { ConsumptionMode::DineIn } else { ConsumptionMode::TakeAway }, lines)
     })
 }
 

@@ -43,10 +43,8 @@ fn raw_fsync(file: &mut std::fs::File) -> Duration {
 }
 
 async fn open_engine(dir: &Path) -> Engine {
-    let terminal =
-        Arc::new(SimTerminal::open(&dir.join("ledger.jsonl"), SimOutcome::Approve).unwrap());
-    let mut options =
-        EngineOptions::new(&dir.join("kiosk.db"), DeviceConfig::development(), terminal);
+    let terminal = Arc::new(SimTerminal::open(&dir.join("ledger.jsonl"), SimOutcome::Approve).unwrap());
+    let mut options = EngineOptions::new(&dir.join("kiosk.db"), DeviceConfig::development(), terminal);
     options.clock = Arc::new(FixedClock::at("2026-12-01T12:00:00+01:00"));
     Engine::open(options).await.unwrap().0
 }
@@ -57,26 +55,12 @@ async fn commit_and_fsync_times(dir: &Path) -> (Vec<Duration>, Vec<Duration>) {
     let engine = open_engine(dir).await;
     let menu = Path::new(env!("CARGO_MANIFEST_DIR")).join("../menus/brasserie/menu.toml");
     engine.import_menu(&menu).await.unwrap();
-    let plenty = StockChange {
-        on_hand: Some(1_000_000),
-        ..StockChange::default()
-    };
-    engine
-        .change_stock("salade-nicoise", &plenty)
-        .await
-        .unwrap();
+    let plenty = StockChange { on_hand: Some(1_000_000), ..StockChange::default() };
+    engine.change_stock("salade-nicoise", &plenty).await.unwrap();
     let mut cola = CartLine::item("cola", 2);
-    cola.modifiers
-        .insert("taille-boisson".into(), vec!["50cl".into()]);
-    let cart = Cart {
-        mode: ConsumptionMode::TakeAway,
-        lines: vec![CartLine::item("salade-nicoise", 1), cola],
-    };
-    let mut probe = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("fsync-probe"))
-        .unwrap();
+    cola.modifiers.insert("taille-boisson".into(), vec!["50cl".into()]);
+    let cart = Cart { mode: ConsumptionMode::TakeAway, lines: vec![CartLine::item("salade-nicoise", 1), cola] };
+    let mut probe = OpenOptions::new().create(true).append(true).open(dir.join("fsync-probe")).unwrap();
     let mut fsyncs = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         fsyncs.push(raw_fsync(&mut probe));
@@ -111,11 +95,7 @@ fn big_menu(dir: &Path, count: usize, label: &str) -> std::path::PathBuf {
             item % 100
         );
     }
-    std::fs::write(
-        dir.join("item.svg"),
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 8 8\"/>",
-    )
-    .unwrap();
+    std::fs::write(dir.join("item.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 8 8\"/>").unwrap();
     let path = dir.join("big-menu.toml");
     std::fs::write(&path, text).unwrap();
     path
@@ -142,19 +122,12 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let (fsync, commits) = runtime.block_on(commit_and_fsync_times(scratch.path()));
     let (imports, loads) = runtime.block_on(import_times(&scratch.path().join("import")));
 
-    println!(
-        "\nengine figures ({} rounds, disk of {})",
-        ROUNDS,
-        scratch.path().display()
-    );
+    println!("\nengine figures ({} rounds, disk of {})", ROUNDS, scratch.path().display());
     println!(
         "  raw append + fdatasync          median {}   p90 {}",
         micros(median(fsync.clone())),
@@ -167,12 +140,6 @@ fn main() {
     );
     let ratio = median(commits).as_secs_f64() / median(fsync).as_secs_f64();
     println!("  commit / raw fsync              {ratio:>9.2} x      (target: under 1.5 x)");
-    println!(
-        "  load + check a 1,000-item menu  median {}",
-        micros(median(loads))
-    );
-    println!(
-        "  import a 1,000-item menu        median {}   (target: under 200 ms)",
-        micros(median(imports))
-    );
+    println!("  load + check a 1,000-item menu  median {}", micros(median(loads)));
+    println!("  import a 1,000-item menu        median {}   (target: under 200 ms)", micros(median(imports)));
 }

@@ -8,9 +8,7 @@ use kiosk_core::cart::Cart;
 use kiosk_core::journal::{self, ChainTail, EntryKind};
 use kiosk_core::menu::Id;
 use kiosk_core::order::OrderStatus;
-use kiosk_core::payment::{
-    Approval, AttemptKey, Effect, NotCharged, Payment, PaymentEvent, PaymentState, StatusReply,
-};
+use kiosk_core::payment::{Approval, AttemptKey, Effect, NotCharged, Payment, PaymentEvent, PaymentState, StatusReply};
 use kiosk_core::pricing::{self, Quote, SaleContext};
 use kiosk_core::stock::{StockNeeds, alert_after_sale, check_available};
 use kiosk_devices::terminal::PaymentRequest;
@@ -75,10 +73,7 @@ impl Engine {
     pub async fn quote(&self, cart: &Cart) -> Result<Quote> {
         let menu = self.active_menu().await?;
         let levels = stock::levels(&mut *self.store.read().await?).await?;
-        let context = SaleContext {
-            moment: local_moment(&self.now()),
-            stock: &levels,
-        };
+        let context = SaleContext { moment: local_moment(&self.now()), stock: &levels };
         Ok(pricing::quote(&menu.menu, cart, context)?)
     }
 
@@ -88,19 +83,9 @@ impl Engine {
         let now = self.now();
         let mut tx = self.store.write().await?;
         let levels = stock::levels(&mut tx).await?;
-        let quote = pricing::quote(
-            &menu.menu,
-            cart,
-            SaleContext {
-                moment: local_moment(&now),
-                stock: &levels,
-            },
-        )?;
+        let quote = pricing::quote(&menu.menu, cart, SaleContext { moment: local_moment(&now), stock: &levels })?;
         let day = business_date(&now);
-        let number = self
-            .device
-            .order_prefix
-            .number(orders::next_sequence(&mut tx, &day).await?);
+        let number = self.device.order_prefix.number(orders::next_sequence(&mut tx, &day).await?);
         let quote_json = serde_json::to_string(&quote).expect("a quote serializes");
         let id = orders::insert(
             &mut tx,
@@ -124,14 +109,10 @@ impl Engine {
     /// Takes payment for a placed order on the terminal.
     pub async fn pay(&self, order_id: i64) -> Result<PaymentOutcome> {
         let mut conn = self.store.read().await?;
-        let order = orders::get(&mut conn, order_id)
-            .await?
-            .ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
+        let order =
+            orders::get(&mut conn, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
         if order.status != OrderStatus::Placed {
-            return Err(EngineError::OrderNotPayable {
-                number: order.number,
-                status: order.status.to_string(),
-            });
+            return Err(EngineError::OrderNotPayable { number: order.number, status: order.status.to_string() });
         }
         let attempts = payments::for_order(&mut conn, order.id).await?;
         drop(conn);
@@ -139,10 +120,7 @@ impl Engine {
             return Err(EngineError::PaymentInDoubt(order.number));
         }
         let attempt = u32::try_from(attempts.len() + 1).expect("attempts per order stay few");
-        let payment = Payment::new(
-            AttemptKey::new(&self.device.kiosk_id, order.id, attempt),
-            order.total,
-        );
+        let payment = Payment::new(AttemptKey::new(&self.device.kiosk_id, order.id, attempt), order.total);
         self.drive(&order, payment, PaymentEvent::Start).await
     }
 
@@ -161,29 +139,15 @@ impl Engine {
     /// Cancels a placed order that has no payment under way.
     pub async fn cancel_order(&self, order_id: i64) -> Result<()> {
         let mut tx = self.store.write().await?;
-        let order = orders::get(&mut tx, order_id)
-            .await?
-            .ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
+        let order =
+            orders::get(&mut tx, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
         if !order.status.can_become(OrderStatus::Cancelled) {
-            return Err(EngineError::OrderNotCancellable {
-                number: order.number,
-                status: order.status.to_string(),
-            });
+            return Err(EngineError::OrderNotCancellable { number: order.number, status: order.status.to_string() });
         }
-        if payments::for_order(&mut tx, order_id)
-            .await?
-            .iter()
-            .any(|a| !a.state.is_final())
-        {
+        if payments::for_order(&mut tx, order_id).await?.iter().any(|a| !a.state.is_final()) {
             return Err(EngineError::PaymentInDoubt(order.number));
         }
-        orders::set_status(
-            &mut tx,
-            order_id,
-            OrderStatus::Cancelled,
-            &timestamp(&self.now()),
-        )
-        .await?;
+        orders::set_status(&mut tx, order_id, OrderStatus::Cancelled, &timestamp(&self.now())).await?;
         commit(tx, "cancelling an order").await?;
         Ok(())
     }
@@ -193,22 +157,13 @@ impl Engine {
     /// accepted).
     pub async fn cancel_payment(&self, order_id: i64) -> Result<()> {
         let mut conn = self.store.read().await?;
-        let order = orders::get(&mut conn, order_id)
-            .await?
-            .ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
-        let open = payments::for_order(&mut conn, order_id)
-            .await?
-            .into_iter()
-            .find(|a| !a.state.is_final());
+        let order =
+            orders::get(&mut conn, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
+        let open = payments::for_order(&mut conn, order_id).await?.into_iter().find(|a| !a.state.is_final());
         let attempt = open.ok_or_else(|| EngineError::NoPaymentToCancel(order.number.clone()))?;
-        let mut payment = Payment {
-            key: attempt.key,
-            amount: attempt.amount,
-            state: attempt.state,
-        };
-        let effects = payment
-            .apply(PaymentEvent::CancelRequested)
-            .map_err(|_| EngineError::PaymentInDoubt(order.number))?;
+        let mut payment = Payment { key: attempt.key, amount: attempt.amount, state: attempt.state };
+        let effects =
+            payment.apply(PaymentEvent::CancelRequested).map_err(|_| EngineError::PaymentInDoubt(order.number))?;
         for effect in effects {
             if effect == Effect::RequestCancel {
                 self.terminal.cancel(&payment.key).await;
@@ -226,11 +181,7 @@ impl Engine {
             let order = orders::get(&mut *self.store.read().await?, attempt.order_id)
                 .await?
                 .ok_or_else(|| EngineError::OrderNotFound(attempt.order_id.to_string()))?;
-            let payment = Payment {
-                key: attempt.key,
-                amount: attempt.amount,
-                state: attempt.state,
-            };
+            let payment = Payment { key: attempt.key, amount: attempt.amount, state: attempt.state };
             let number = order.number.clone();
             match self.drive(&order, payment, PaymentEvent::Restarted).await? {
                 PaymentOutcome::Paid { .. } => report.paid.push(number),
@@ -246,9 +197,8 @@ impl Engine {
 
     pub async fn order_by_number(&self, number: &str) -> Result<OrderDetails> {
         let mut conn = self.store.read().await?;
-        let order = orders::by_number(&mut conn, number)
-            .await?
-            .ok_or_else(|| EngineError::OrderNotFound(number.to_owned()))?;
+        let order =
+            orders::by_number(&mut conn, number).await?.ok_or_else(|| EngineError::OrderNotFound(number.to_owned()))?;
         let attempts = payments::for_order(&mut conn, order.id).await?;
         Ok(OrderDetails { order, attempts })
     }
@@ -259,27 +209,21 @@ impl Engine {
     }
 
     /// Runs the payment state machine from `event` until it has nothing left to do.
-    async fn drive(
-        &self,
-        order: &StoredOrder,
-        mut payment: Payment,
-        event: PaymentEvent,
-    ) -> Result<PaymentOutcome> {
+    async fn drive(&self, order: &StoredOrder, mut payment: Payment, event: PaymentEvent) -> Result<PaymentOutcome> {
         let mut events = VecDeque::from([event]);
         while let Some(event) = events.pop_front() {
             for effect in payment.apply(event)? {
                 match effect {
                     Effect::RecordAttempt => self.record_attempt(order, &payment).await?,
-                    Effect::RequestPayment => events.push_back(PaymentEvent::Paid(
-                        self.request_payment(order, &payment).await,
-                    )),
-                    Effect::RequestCancel => self.terminal.cancel(&payment.key).await,
-                    Effect::QueryStatus => events
-                        .push_back(PaymentEvent::Status(self.query_status(&payment.key).await)),
-                    Effect::RecordInDoubt => self.record_state(&payment).await?,
-                    Effect::CommitApproval(approval) => {
-                        self.commit_approval(order, &payment, &approval).await?
+                    Effect::RequestPayment => {
+                        events.push_back(PaymentEvent::Paid(self.request_payment(order, &payment).await))
                     }
+                    Effect::RequestCancel => self.terminal.cancel(&payment.key).await,
+                    Effect::QueryStatus => {
+                        events.push_back(PaymentEvent::Status(self.query_status(&payment.key).await))
+                    }
+                    Effect::RecordInDoubt => self.record_state(&payment).await?,
+                    Effect::CommitApproval(approval) => self.commit_approval(order, &payment, &approval).await?,
                     Effect::ReleaseHold(_) => self.release_hold(&payment).await?,
                 }
             }
@@ -287,9 +231,7 @@ impl Engine {
         Ok(match payment.state {
             PaymentState::Approved(approval) => PaymentOutcome::Paid { approval },
             PaymentState::NotCharged(reason) => PaymentOutcome::NotCharged { reason },
-            PaymentState::New | PaymentState::Requested | PaymentState::InDoubt => {
-                PaymentOutcome::InDoubt
-            }
+            PaymentState::New | PaymentState::Requested | PaymentState::InDoubt => PaymentOutcome::InDoubt,
         })
     }
 
@@ -297,24 +239,12 @@ impl Engine {
     /// hears of it.
     async fn record_attempt(&self, order: &StoredOrder, payment: &Payment) -> Result<()> {
         let needs: StockNeeds = serde_json::from_str::<StoredNeeds>(&order.quote)
-            .map_err(|e| {
-                kiosk_store::StoreError::Corrupt(format!(
-                    "order {}: quote without needs: {e}",
-                    order.number
-                ))
-            })?
+            .map_err(|e| kiosk_store::StoreError::Corrupt(format!("order {}: quote without needs: {e}", order.number)))?
             .needs;
         let mut tx = self.store.write().await?;
         let levels = stock::levels(&mut tx).await?;
         check_available(&needs, &levels)?;
-        payments::insert(
-            &mut tx,
-            &payment.key,
-            order.id,
-            payment.amount,
-            &timestamp(&self.now()),
-        )
-        .await?;
+        payments::insert(&mut tx, &payment.key, order.id, payment.amount, &timestamp(&self.now())).await?;
         for (item, &units) in &needs {
             if levels.get(item.as_str()).is_some() {
                 stock::hold(&mut tx, payment.key.as_str(), item, units).await?;
@@ -324,18 +254,9 @@ impl Engine {
         Ok(())
     }
 
-    async fn request_payment(
-        &self,
-        order: &StoredOrder,
-        payment: &Payment,
-    ) -> kiosk_core::payment::PayReply {
-        let currency = kiosk_core::money::Currency::parse(&order.currency)
-            .unwrap_or(kiosk_core::money::Currency::Eur);
-        let request = PaymentRequest {
-            key: payment.key.clone(),
-            amount: payment.amount,
-            currency,
-        };
+    async fn request_payment(&self, order: &StoredOrder, payment: &Payment) -> kiosk_core::payment::PayReply {
+        let currency = kiosk_core::money::Currency::parse(&order.currency).unwrap_or(kiosk_core::money::Currency::Eur);
+        let request = PaymentRequest { key: payment.key.clone(), amount: payment.amount, currency };
         let limit = std::time::Duration::from_secs(self.device.terminal_timeout_seconds);
         match tokio::time::timeout(limit, self.terminal.pay(&request)).await {
             Ok(reply) => reply,
@@ -361,25 +282,14 @@ impl Engine {
 
     async fn record_state(&self, payment: &Payment) -> Result<()> {
         let mut tx = self.store.write().await?;
-        payments::set_state(
-            &mut tx,
-            &payment.key,
-            &payment.state,
-            &timestamp(&self.now()),
-        )
-        .await?;
+        payments::set_state(&mut tx, &payment.key, &payment.state, &timestamp(&self.now())).await?;
         commit(tx, "recording a payment state").await?;
         Ok(())
     }
 
     /// In one transaction: the approval, the paid order, the stock taken and the journal
     /// entry; then the stock alerts that sale caused.
-    async fn commit_approval(
-        &self,
-        order: &StoredOrder,
-        payment: &Payment,
-        approval: &Approval,
-    ) -> Result<()> {
+    async fn commit_approval(&self, order: &StoredOrder, payment: &Payment, approval: &Approval) -> Result<()> {
         let now = timestamp(&self.now());
         let payload = serde_json::json!({
             "order": order.number,
@@ -396,37 +306,20 @@ impl Engine {
         let mut tries_left = JOURNAL_RACE_TRIES;
         let taken = loop {
             let tail = self.journal_tail().await?;
-            let entry = journal::next_entry(
-                tail.as_ref(),
-                EntryKind::OrderPaid,
-                now.clone(),
-                payload.clone(),
-            );
+            let entry = journal::next_entry(tail.as_ref(), EntryKind::OrderPaid, now.clone(), payload.clone());
             // Spawned so that a caller giving up cannot cut the batch short.
             let store = self.store.clone();
-            let (key, approval, order_id, written, at) = (
-                payment.key.clone(),
-                approval.clone(),
-                order.id,
-                entry.clone(),
-                now.clone(),
-            );
+            let (key, approval, order_id, written, at) =
+                (payment.key.clone(), approval.clone(), order.id, entry.clone(), now.clone());
             let outcome = tokio::spawn(async move {
-                let write = ApprovalWrite {
-                    key: &key,
-                    approval: &approval,
-                    order_id,
-                    entry: &written,
-                    now: &at,
-                };
+                let write = ApprovalWrite { key: &key, approval: &approval, order_id, entry: &written, now: &at };
                 payments::commit_approval(&store, &write).await
             })
             .await
             .expect("committing an approval does not panic");
             match outcome {
                 Ok(taken) => {
-                    *self.journal_tail.lock().expect("journal tail lock") =
-                        TailCache::Known(Some(entry.tail()));
+                    *self.journal_tail.lock().expect("journal tail lock") = TailCache::Known(Some(entry.tail()));
                     break taken;
                 }
                 Err(error) => {
@@ -441,20 +334,13 @@ impl Engine {
         self.record_approval_commit(started.elapsed());
         let alerts: Vec<_> = taken
             .iter()
-            .filter_map(|t| {
-                alert_after_sale(t.before, t.after, t.low_threshold).map(|alert| (t, alert))
-            })
+            .filter_map(|t| alert_after_sale(t.before, t.after, t.low_threshold).map(|alert| (t, alert)))
             .collect();
         if !alerts.is_empty() {
             let mut tx = self.store.write().await?;
             for (taken, alert) in alerts {
                 stock::record_alert(&mut tx, &taken.item, alert, taken.after, &now).await?;
-                log::warn!(
-                    "stock of {} is {} ({} left)",
-                    taken.item,
-                    alert.as_str(),
-                    taken.after
-                );
+                log::warn!("stock of {} is {} ({} left)", taken.item, alert.as_str(), taken.after);
             }
             commit(tx, "recording stock alerts").await?;
         }
@@ -474,13 +360,7 @@ impl Engine {
 
     async fn release_hold(&self, payment: &Payment) -> Result<()> {
         let mut tx = self.store.write().await?;
-        payments::set_state(
-            &mut tx,
-            &payment.key,
-            &payment.state,
-            &timestamp(&self.now()),
-        )
-        .await?;
+        payments::set_state(&mut tx, &payment.key, &payment.state, &timestamp(&self.now())).await?;
         stock::release(&mut tx, payment.key.as_str()).await?;
         commit(tx, "releasing a payment's stock").await?;
         Ok(())

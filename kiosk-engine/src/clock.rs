@@ -28,14 +28,11 @@ pub struct FixedClock(Mutex<DateTime<FixedOffset>>);
 impl FixedClock {
     /// At an RFC 3339 time such as "2026-12-01T12:00:00+01:00".
     pub fn at(rfc3339: &str) -> FixedClock {
-        FixedClock(Mutex::new(
-            DateTime::parse_from_rfc3339(rfc3339).expect("an RFC 3339 time"),
-        ))
+        FixedClock(Mutex::new(DateTime::parse_from_rfc3339(rfc3339).expect("an RFC 3339 time")))
     }
 
     pub fn set(&self, rfc3339: &str) {
-        *self.0.lock().expect("clock lock") =
-            DateTime::parse_from_rfc3339(rfc3339).expect("an RFC 3339 time");
+        *self.0.lock().expect("clock lock") = DateTime::parse_from_rfc3339(rfc3339).expect("an RFC 3339 time");
     }
 }
 

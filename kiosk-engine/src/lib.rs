@@ -39,17 +39,9 @@ pub enum EngineError {
     #[error(transparent)]
     Menu(#[from] MenuError),
     #[error("cannot read {path}: {source}")]
-    File {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    File { path: PathBuf, source: std::io::Error },
     #[error("{path}: image \"{image}\" is {size} bytes, more than the {limit} bytes allowed")]
-    ImageTooLarge {
-        path: PathBuf,
-        image: String,
-        size: u64,
-        limit: u64,
-    },
+    ImageTooLarge { path: PathBuf, image: String, size: u64, limit: u64 },
     #[error("no menu has been imported yet: import one with `kioskctl menu import FILE`")]
     NoMenu,
     #[error(transparent)]
@@ -60,9 +52,7 @@ pub enum EngineError {
     OrderNotFound(String),
     #[error("order {number} is {status} and cannot be paid")]
     OrderNotPayable { number: String, status: String },
-    #[error(
-        "order {0} has a payment in doubt: it is being checked with the terminal, do not pay again"
-    )]
+    #[error("order {0} has a payment in doubt: it is being checked with the terminal, do not pay again")]
     PaymentInDoubt(String),
     #[error("order {0} has no payment waiting on the terminal")]
     NoPaymentToCancel(String),
@@ -94,11 +84,7 @@ pub struct EngineOptions {
 
 impl EngineOptions {
     /// The usual settings for a database, device and terminal.
-    pub fn new(
-        db_path: &Path,
-        device: DeviceConfig,
-        terminal: Arc<dyn PaymentTerminal>,
-    ) -> EngineOptions {
+    pub fn new(db_path: &Path, device: DeviceConfig, terminal: Arc<dyn PaymentTerminal>) -> EngineOptions {
         EngineOptions {
             db_path: db_path.to_owned(),
             device,
@@ -172,12 +158,7 @@ impl Engine {
     /// `BEGIN` to the end of `COMMIT`), oldest first: the figure behind "an approval is
     /// durable this fast".
     pub fn approval_commit_times(&self) -> Vec<Duration> {
-        self.approval_commits
-            .lock()
-            .expect("commit times lock")
-            .iter()
-            .copied()
-            .collect()
+        self.approval_commits.lock().expect("commit times lock").iter().copied().collect()
     }
 
     fn record_approval_commit(&self, took: Duration) {
@@ -194,15 +175,9 @@ pub fn load_device_config(path: &Path) -> Result<DeviceConfig> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(DeviceConfig::parse(&path.display().to_string(), &text)?),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            log::info!(
-                "no device config at {}: using development settings",
-                path.display()
-            );
+            log::info!("no device config at {}: using development settings", path.display());
             Ok(DeviceConfig::development())
         }
-        Err(source) => Err(EngineError::File {
-            path: path.to_owned(),
-            source,
-        }),
+        Err(source) => Err(EngineError::File { path: path.to_owned(), source }),
     }
 }

@@ -29,10 +29,7 @@ impl Log for StderrLog {
 
 /// Sends log records to standard error. Call once, first thing in `main`.
 pub fn init_stderr(default_level: LevelFilter) {
-    let level = std::env::var("KIOSK_LOG")
-        .ok()
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(default_level);
+    let level = std::env::var("KIOSK_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(default_level);
     if log::set_logger(&StderrLog).is_ok() {
         log::set_max_level(level);
     }

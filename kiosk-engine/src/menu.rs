@@ -28,15 +28,10 @@ pub struct MenuFile {
 impl MenuFile {
     /// Reads and checks a menu file and the images it names (relative to its folder).
     pub fn load(path: &Path) -> Result<MenuFile> {
-        let read_error = |source| EngineError::File {
-            path: path.to_owned(),
-            source,
-        };
+        let read_error = |source| EngineError::File { path: path.to_owned(), source };
         let source = std::fs::read_to_string(path).map_err(read_error)?;
         let folder = path.parent().unwrap_or(Path::new("."));
-        let menu = menu_file::parse(&path.display().to_string(), &source, &|image| {
-            folder.join(image).is_file()
-        })?;
+        let menu = menu_file::parse(&path.display().to_string(), &source, &|image| folder.join(image).is_file())?;
         let mut images = Vec::new();
         for image in menu.images() {
             let image_path = folder.join(image);
@@ -49,20 +44,11 @@ impl MenuFile {
                     limit: MAX_IMAGE_BYTES,
                 });
             }
-            let bytes = std::fs::read(&image_path).map_err(|source| EngineError::File {
-                path: image_path,
-                source,
-            })?;
+            let bytes = std::fs::read(&image_path).map_err(|source| EngineError::File { path: image_path, source })?;
             images.push((image.to_owned(), bytes));
         }
         let content_hash = content_hash(&source, &images);
-        Ok(MenuFile {
-            path: path.to_owned(),
-            menu,
-            source,
-            images,
-            content_hash,
-        })
+        Ok(MenuFile { path: path.to_owned(), menu, source, images, content_hash })
     }
 }
 
@@ -104,9 +90,8 @@ impl Engine {
     /// unresolved; a file with any problem leaves the menu in use untouched.
     pub async fn import_menu(&self, path: &Path) -> Result<ImportOutcome> {
         let owned = path.to_owned();
-        let file = tokio::task::spawn_blocking(move || MenuFile::load(&owned))
-            .await
-            .expect("menu loading does not panic")?;
+        let file =
+            tokio::task::spawn_blocking(move || MenuFile::load(&owned)).await.expect("menu loading does not panic")?;
         let counts = (file.menu.items.len(), file.menu.combos.len());
         let now = timestamp(&self.now());
         let mut tx = self.store.write().await?;
@@ -137,47 +122,23 @@ impl Engine {
         .await?;
         for item in &file.menu.items {
             if let Some(rule) = &item.stock {
-                stock::start_counting(
-                    &mut tx,
-                    &item.info.id,
-                    rule.initial,
-                    rule.low_threshold,
-                    &now,
-                )
-                .await?;
+                stock::start_counting(&mut tx, &item.info.id, rule.initial, rule.low_threshold, &now).await?;
             }
         }
         kiosk_store::commit(tx, "committing a menu import").await?;
-        log::info!(
-            "menu version {version} imported from {}",
-            file.path.display()
-        );
-        Ok(ImportOutcome {
-            version,
-            already_in_use: false,
-            items: counts.0,
-            combos: counts.1,
-        })
+        log::info!("menu version {version} imported from {}", file.path.display());
+        Ok(ImportOutcome { version, already_in_use: false, items: counts.0, combos: counts.1 })
     }
 
     /// The menu in use, parsed once per version (a newer import is picked up at once).
     pub async fn active_menu(&self) -> Result<Arc<ActiveMenu>> {
         let mut conn = self.store.read().await?;
-        let version = menus::current_version(&mut conn)
-            .await?
-            .ok_or(EngineError::NoMenu)?;
-        if let Some(cached) = self
-            .menu_cache
-            .lock()
-            .expect("menu cache lock")
-            .as_ref()
-            .filter(|m| m.version == version)
+        let version = menus::current_version(&mut conn).await?.ok_or(EngineError::NoMenu)?;
+        if let Some(cached) = self.menu_cache.lock().expect("menu cache lock").as_ref().filter(|m| m.version == version)
         {
             return Ok(cached.clone());
         }
-        let stored = menus::current(&mut conn)
-            .await?
-            .ok_or(EngineError::NoMenu)?;
+        let stored = menus::current(&mut conn).await?.ok_or(EngineError::NoMenu)?;
         // Images were checked at import and live in the database now.
         let menu = menu_file::parse(&stored.source_file, &stored.source, &|_| true)?;
         let active = Arc::new(ActiveMenu {

@@ -29,11 +29,7 @@ impl Engine {
             .iter()
             .filter_map(|item| {
                 let level = *levels.get(item.info.id.as_str())?;
-                Some(StockEntry {
-                    item: item.info.id.clone(),
-                    name: item.info.name.get(language).to_owned(),
-                    level,
-                })
+                Some(StockEntry { item: item.info.id.clone(), name: item.info.name.get(language).to_owned(), level })
             })
             .collect())
     }
@@ -42,32 +38,18 @@ impl Engine {
     /// counted starts being counted when given a count.
     pub async fn change_stock(&self, item: &str, change: &StockChange) -> Result<StockEntry> {
         let menu = self.active_menu().await?;
-        let known = menu
-            .menu
-            .item(item)
-            .ok_or_else(|| EngineError::UnknownItem(item.to_owned()))?;
+        let known = menu.menu.item(item).ok_or_else(|| EngineError::UnknownItem(item.to_owned()))?;
         let id = known.info.id.clone();
         let now = timestamp(&self.now());
         let mut tx = self.store.write().await?;
         if !stock_table::change(&mut tx, &id, change, &now).await? {
-            let on_hand = change.on_hand.ok_or_else(|| {
-                EngineError::UnknownItem(format!("{item} (not counted: give it a count)"))
-            })?;
-            stock_table::start_counting(
-                &mut tx,
-                &id,
-                on_hand,
-                change.low_threshold.unwrap_or(0),
-                &now,
-            )
-            .await?;
+            let on_hand = change
+                .on_hand
+                .ok_or_else(|| EngineError::UnknownItem(format!("{item} (not counted: give it a count)")))?;
+            stock_table::start_counting(&mut tx, &id, on_hand, change.low_threshold.unwrap_or(0), &now).await?;
             stock_table::change(&mut tx, &id, change, &now).await?;
         }
         commit(tx, "changing stock").await?;
-        self.stock()
-            .await?
-            .into_iter()
-            .find(|entry| entry.item == id)
-            .ok_or(EngineError::UnknownItem(item.to_owned()))
+        self.stock().await?.into_iter().find(|entry| entry.item == id).ok_or(EngineError::UnknownItem(item.to_owned()))
     }
 }

@@ -17,36 +17,20 @@ struct EntryRow {
 impl TryFrom<EntryRow> for JournalEntry {
     type Error = StoreError;
     fn try_from(row: EntryRow) -> Result<JournalEntry> {
-        let kind = EntryKind::parse(&row.kind).ok_or_else(|| {
-            StoreError::Corrupt(format!("journal entry {} has kind {:?}", row.seq, row.kind))
-        })?;
-        let seq = u64::try_from(row.seq)
-            .map_err(|_| StoreError::Corrupt(format!("journal sequence {}", row.seq)))?;
-        Ok(JournalEntry {
-            seq,
-            kind,
-            at: row.at,
-            payload: row.payload,
-            prev_hash: row.prev_hash,
-            hash: row.hash,
-        })
+        let kind = EntryKind::parse(&row.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("journal entry {} has kind {:?}", row.seq, row.kind)))?;
+        let seq = u64::try_from(row.seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {}", row.seq)))?;
+        Ok(JournalEntry { seq, kind, at: row.at, payload: row.payload, prev_hash: row.prev_hash, hash: row.hash })
     }
 }
 
 /// The last entry's sequence number and hash, or `None` for an empty journal.
 pub async fn tail(conn: &mut Connection) -> Result<Option<ChainTail>> {
-    let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(conn)
-            .await
-            .map_err(doing("reading the journal"))?;
-    row.map(|(seq, hash)| {
-        Ok(ChainTail {
-            seq: sequence(seq)?,
-            hash,
-        })
-    })
-    .transpose()
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(conn)
+        .await
+        .map_err(doing("reading the journal"))?;
+    row.map(|(seq, hash)| Ok(ChainTail { seq: sequence(seq)?, hash })).transpose()
 }
 
 fn sequence(seq: i64) -> Result<u64> {
@@ -54,21 +38,16 @@ fn sequence(seq: i64) -> Result<u64> {
 }
 
 pub async fn append(conn: &mut Connection, entry: &JournalEntry) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO journal (seq, kind, at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(
-        i64::try_from(entry.seq)
-            .map_err(|_| StoreError::Corrupt(format!("journal sequence {}", entry.seq)))?,
-    )
-    .bind(entry.kind.code())
-    .bind(&entry.at)
-    .bind(&entry.payload)
-    .bind(&entry.prev_hash)
-    .bind(&entry.hash)
-    .execute(conn)
-    .await
-    .map_err(doing("appending to the journal"))?;
+    sqlx::query("INSERT INTO journal (seq, kind, at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {}", entry.seq)))?)
+        .bind(entry.kind.code())
+        .bind(&entry.at)
+        .bind(&entry.payload)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(conn)
+        .await
+        .map_err(doing("appending to the journal"))?;
     Ok(())
 }
 

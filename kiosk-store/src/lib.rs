@@ -27,15 +27,9 @@ pub enum StoreError {
     #[error("cannot open the database {path}: {source}")]
     Open { path: PathBuf, source: sqlx::Error },
     #[error("cannot bring the database {path} up to date: {source}")]
-    Migrate {
-        path: PathBuf,
-        source: sqlx::migrate::MigrateError,
-    },
+    Migrate { path: PathBuf, source: sqlx::migrate::MigrateError },
     #[error("database error while {doing}: {source}")]
-    Query {
-        doing: &'static str,
-        source: sqlx::Error,
-    },
+    Query { doing: &'static str, source: sqlx::Error },
     #[error("the database holds a value this release cannot read: {0}")]
     Corrupt(String),
     #[error("another writer appended to the journal meanwhile")]
@@ -66,10 +60,7 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Store> {
-        let open_error = |source| StoreError::Open {
-            path: path.to_owned(),
-            source,
-        };
+        let open_error = |source| StoreError::Open { path: path.to_owned(), source };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| open_error(sqlx::Error::Io(e)))?;
         }
@@ -91,14 +82,8 @@ impl Store {
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
-            .map_err(|source| StoreError::Migrate {
-                path: path.to_owned(),
-                source,
-            })?;
-        Ok(Store {
-            pool,
-            path: path.to_owned(),
-        })
+            .map_err(|source| StoreError::Migrate { path: path.to_owned(), source })?;
+        Ok(Store { pool, path: path.to_owned() })
     }
 
     pub fn path(&self) -> &Path {
@@ -107,18 +92,12 @@ impl Store {
 
     /// Begins a write transaction.
     pub async fn write(&self) -> Result<WriteTx> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(doing("beginning a write transaction"))
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(doing("beginning a write transaction"))
     }
 
     /// A connection for reads.
     pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<Sqlite>> {
-        self.pool
-            .acquire()
-            .await
-            .map_err(doing("getting a connection"))
+        self.pool.acquire().await.map_err(doing("getting a connection"))
     }
 
     /// Runs SQLite's own consistency check; `Ok(())` when it answers "ok".
@@ -127,11 +106,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(doing("checking integrity"))?;
-        Ok(if rows == ["ok"] {
-            Ok(())
-        } else {
-            Err(rows.join("; "))
-        })
+        Ok(if rows == ["ok"] { Ok(()) } else { Err(rows.join("; ")) })
     }
 
     pub async fn close(&self) {

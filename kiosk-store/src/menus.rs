@@ -24,11 +24,7 @@ pub struct NewMenu<'a> {
 
 /// Adds a menu version with its images; it becomes the menu in use when the transaction
 /// commits. Returns its version number.
-pub async fn insert(
-    conn: &mut Connection,
-    menu: NewMenu<'_>,
-    images: &[(String, Vec<u8>)],
-) -> Result<i64> {
+pub async fn insert(conn: &mut Connection, menu: NewMenu<'_>, images: &[(String, Vec<u8>)]) -> Result<i64> {
     let version: i64 = sqlx::query_scalar(
         "INSERT INTO menus (label, source_file, source, content_hash, imported_at) VALUES (?, ?, ?, ?, ?) RETURNING version",
     )

@@ -41,9 +41,8 @@ pub struct StoredOrder {
 impl TryFrom<OrderRow> for StoredOrder {
     type Error = StoreError;
     fn try_from(row: OrderRow) -> Result<StoredOrder> {
-        let status = OrderStatus::parse(&row.status).ok_or_else(|| {
-            StoreError::Corrupt(format!("order {} has status {:?}", row.id, row.status))
-        })?;
+        let status = OrderStatus::parse(&row.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("order {} has status {:?}", row.id, row.status)))?;
         Ok(StoredOrder {
             id: row.id,
             number: row.number,
@@ -109,12 +108,7 @@ pub async fn insert(conn: &mut Connection, order: NewOrder<'_>) -> Result<i64> {
     .map_err(doing("recording an order"))
 }
 
-pub async fn set_status(
-    conn: &mut Connection,
-    id: i64,
-    status: OrderStatus,
-    now: &str,
-) -> Result<()> {
+pub async fn set_status(conn: &mut Connection, id: i64, status: OrderStatus, now: &str) -> Result<()> {
     sqlx::query("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?")
         .bind(status.code())
         .bind(now)
@@ -136,12 +130,11 @@ pub async fn get(conn: &mut Connection, id: i64) -> Result<Option<StoredOrder>> 
 
 /// The latest order shown to customers as `number`.
 pub async fn by_number(conn: &mut Connection, number: &str) -> Result<Option<StoredOrder>> {
-    let row: Option<OrderRow> =
-        sqlx::query_as("SELECT * FROM orders WHERE number = ? ORDER BY id DESC LIMIT 1")
-            .bind(number)
-            .fetch_optional(conn)
-            .await
-            .map_err(doing("reading an order"))?;
+    let row: Option<OrderRow> = sqlx::query_as("SELECT * FROM orders WHERE number = ? ORDER BY id DESC LIMIT 1")
+        .bind(number)
+        .fetch_optional(conn)
+        .await
+        .map_err(doing("reading an order"))?;
     row.map(StoredOrder::try_from).transpose()
 }
 

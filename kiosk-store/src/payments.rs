@@ -38,26 +38,18 @@ pub struct StoredAttempt {
 impl TryFrom<AttemptRow> for StoredAttempt {
     type Error = StoreError;
     fn try_from(row: AttemptRow) -> Result<StoredAttempt> {
-        let corrupt =
-            |what: &str| StoreError::Corrupt(format!("payment attempt {}: {what}", row.key));
+        let corrupt = |what: &str| StoreError::Corrupt(format!("payment attempt {}: {what}", row.key));
         let state = match row.state.as_str() {
             "requested" => PaymentState::Requested,
             "in_doubt" => PaymentState::InDoubt,
             "approved" => PaymentState::Approved(Approval::new(
-                row.reference
-                    .clone()
-                    .ok_or_else(|| corrupt("approved without a reference"))?,
+                row.reference.clone().ok_or_else(|| corrupt("approved without a reference"))?,
                 row.scheme.clone().unwrap_or_default(),
                 row.last_four.clone(),
             )),
             "not_charged" => {
-                let reason = row
-                    .not_charged
-                    .as_deref()
-                    .ok_or_else(|| corrupt("not charged without a reason"))?;
-                PaymentState::NotCharged(
-                    serde_json::from_str(reason).map_err(|_| corrupt("unreadable reason"))?,
-                )
+                let reason = row.not_charged.as_deref().ok_or_else(|| corrupt("not charged without a reason"))?;
+                PaymentState::NotCharged(serde_json::from_str(reason).map_err(|_| corrupt("unreadable reason"))?)
             }
             other => return Err(corrupt(&format!("unknown state {other:?}"))),
         };
@@ -73,13 +65,7 @@ impl TryFrom<AttemptRow> for StoredAttempt {
 }
 
 /// Records an attempt as requested: it must be durable before the terminal is asked.
-pub async fn insert(
-    conn: &mut Connection,
-    key: &AttemptKey,
-    order_id: i64,
-    amount: Money,
-    now: &str,
-) -> Result<()> {
+pub async fn insert(conn: &mut Connection, key: &AttemptKey, order_id: i64, amount: Money, now: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO payment_attempts (key, order_id, amount_minor, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
     )
@@ -96,19 +82,13 @@ pub async fn insert(
 }
 
 /// Stores the state an attempt has reached.
-pub async fn set_state(
-    conn: &mut Connection,
-    key: &AttemptKey,
-    state: &PaymentState,
-    now: &str,
-) -> Result<()> {
+pub async fn set_state(conn: &mut Connection, key: &AttemptKey, state: &PaymentState, now: &str) -> Result<()> {
     let (approval, not_charged) = match state {
         PaymentState::Approved(approval) => (Some(approval), None),
         PaymentState::NotCharged(why) => (None, Some(why)),
         _ => (None, None),
     };
-    let not_charged = not_charged
-        .map(|why: &NotCharged| serde_json::to_string(why).expect("a reason serializes"));
+    let not_charged = not_charged.map(|why: &NotCharged| serde_json::to_string(why).expect("a reason serializes"));
     sqlx::query(
         "UPDATE payment_attempts SET state = ?, reference = ?, scheme = ?, last_four = ?, not_charged = ?, updated_at = ? \
          WHERE key = ?",
@@ -128,33 +108,32 @@ pub async fn set_state(
 
 /// Attempts whose outcome is not known yet (requested or in doubt), oldest first.
 pub async fn unresolved(conn: &mut Connection) -> Result<Vec<StoredAttempt>> {
-    let rows: Vec<AttemptRow> =
-        sqlx::query_as("SELECT * FROM payment_attempts WHERE state IN ('requested', 'in_doubt') ORDER BY created_at, key")
-            .fetch_all(conn)
-            .await
-            .map_err(doing("reading unresolved payments"))?;
+    let rows: Vec<AttemptRow> = sqlx::query_as(
+        "SELECT * FROM payment_attempts WHERE state IN ('requested', 'in_doubt') ORDER BY created_at, key",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(doing("reading unresolved payments"))?;
     rows.into_iter().map(StoredAttempt::try_from).collect()
 }
 
 pub async fn for_order(conn: &mut Connection, order_id: i64) -> Result<Vec<StoredAttempt>> {
-    let rows: Vec<AttemptRow> = sqlx::query_as(
-        "SELECT * FROM payment_attempts WHERE order_id = ? ORDER BY created_at, key",
-    )
-    .bind(order_id)
-    .fetch_all(conn)
-    .await
-    .map_err(doing("reading an order's payments"))?;
+    let rows: Vec<AttemptRow> =
+        sqlx::query_as("SELECT * FROM payment_attempts WHERE order_id = ? ORDER BY created_at, key")
+            .bind(order_id)
+            .fetch_all(conn)
+            .await
+            .map_err(doing("reading an order's payments"))?;
     rows.into_iter().map(StoredAttempt::try_from).collect()
 }
 
 /// Every approved attempt, oldest first.
 pub async fn approved(conn: &mut Connection) -> Result<Vec<StoredAttempt>> {
-    let rows: Vec<AttemptRow> = sqlx::query_as(
-        "SELECT * FROM payment_attempts WHERE state = 'approved' ORDER BY created_at, key",
-    )
-    .fetch_all(conn)
-    .await
-    .map_err(doing("reading approved payments"))?;
+    let rows: Vec<AttemptRow> =
+        sqlx::query_as("SELECT * FROM payment_attempts WHERE state = 'approved' ORDER BY created_at, key")
+            .fetch_all(conn)
+            .await
+            .map_err(doing("reading approved payments"))?;
     rows.into_iter().map(StoredAttempt::try_from).collect()
 }
 
@@ -208,15 +187,8 @@ pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result
         "prev_hash": write.entry.prev_hash,
         "hash": write.entry.hash,
     });
-    let mut conn = store
-        .pool
-        .acquire()
-        .await
-        .map_err(doing("getting a connection"))?;
-    let result = sqlx::query(APPROVAL_BATCH)
-        .bind(values.to_string())
-        .fetch_all(&mut *conn)
-        .await;
+    let mut conn = store.pool.acquire().await.map_err(doing("getting a connection"))?;
+    let result = sqlx::query(APPROVAL_BATCH).bind(values.to_string()).fetch_all(&mut *conn).await;
     let rows = match result {
         Ok(rows) => rows,
         Err(error) => {
@@ -227,50 +199,28 @@ pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result
             }
             let journal_moved = matches!(&error, sqlx::Error::Database(e)
                 if e.kind() == sqlx::error::ErrorKind::UniqueViolation && e.message().contains("journal.seq"));
-            return Err(if journal_moved {
-                StoreError::JournalMoved
-            } else {
-                doing("committing an approval")(error)
-            });
+            return Err(if journal_moved { StoreError::JournalMoved } else { doing("committing an approval")(error) });
         }
     };
     let mut held: BTreeMap<String, u32> = BTreeMap::new();
     let mut after: Vec<(String, u32, u32)> = Vec::new();
     for row in rows {
-        let what: String = row
-            .try_get("what")
-            .map_err(doing("reading an approval's stock"))?;
-        let item: String = row
-            .try_get("item_id")
-            .map_err(doing("reading an approval's stock"))?;
-        let units = count(
-            row.try_get("units")
-                .map_err(doing("reading an approval's stock"))?,
-            "units",
-        )?;
+        let what: String = row.try_get("what").map_err(doing("reading an approval's stock"))?;
+        let item: String = row.try_get("item_id").map_err(doing("reading an approval's stock"))?;
+        let units = count(row.try_get("units").map_err(doing("reading an approval's stock"))?, "units")?;
         if what == "held" {
             held.insert(item, units);
         } else {
-            let low = count(
-                row.try_get("low")
-                    .map_err(doing("reading an approval's stock"))?,
-                "low threshold",
-            )?;
+            let low = count(row.try_get("low").map_err(doing("reading an approval's stock"))?, "low threshold")?;
             after.push((item, units, low));
         }
     }
     after
         .into_iter()
         .map(|(item_id, after, low_threshold)| {
-            let item = Id::parse(&item_id)
-                .ok_or_else(|| StoreError::Corrupt(format!("stock item id {item_id:?}")))?;
+            let item = Id::parse(&item_id).ok_or_else(|| StoreError::Corrupt(format!("stock item id {item_id:?}")))?;
             let before = after + held.get(&item_id).copied().unwrap_or(0);
-            Ok(Taken {
-                item,
-                before,
-                after,
-                low_threshold,
-            })
+            Ok(Taken { item, before, after, low_threshold })
         })
         .collect()
 }

@@ -51,13 +51,7 @@ pub async fn list(conn: &mut Connection) -> Result<Vec<ItemStock>> {
 }
 
 pub async fn levels(conn: &mut Connection) -> Result<StockLevels> {
-    Ok(StockLevels::new(
-        list(conn)
-            .await?
-            .into_iter()
-            .map(|s| (s.item, s.level))
-            .collect(),
-    ))
+    Ok(StockLevels::new(list(conn).await?.into_iter().map(|s| (s.item, s.level)).collect()))
 }
 
 /// Starts counting an item at `initial` units, or, for an item already counted, keeps its
@@ -92,12 +86,7 @@ pub struct StockChange {
 }
 
 /// Applies a change to a counted item; false when the item is not counted.
-pub async fn change(
-    conn: &mut Connection,
-    item: &Id,
-    change: &StockChange,
-    now: &str,
-) -> Result<bool> {
+pub async fn change(conn: &mut Connection, item: &Id, change: &StockChange, now: &str) -> Result<bool> {
     let result = sqlx::query(
         "UPDATE stock SET on_hand = COALESCE(?, on_hand), low_threshold = COALESCE(?, low_threshold), \
          sold_out = COALESCE(?, sold_out), updated_at = ? WHERE item_id = ?",
@@ -113,12 +102,7 @@ pub async fn change(
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn hold(
-    conn: &mut Connection,
-    attempt_key: &str,
-    item: &Id,
-    quantity: u32,
-) -> Result<()> {
+pub async fn hold(conn: &mut Connection, attempt_key: &str, item: &Id, quantity: u32) -> Result<()> {
     sqlx::query("INSERT INTO stock_holds (attempt_key, item_id, quantity) VALUES (?, ?, ?)")
         .bind(attempt_key)
         .bind(item.as_str())
@@ -148,23 +132,15 @@ pub struct Taken {
     pub low_threshold: u32,
 }
 
-pub async fn record_alert(
-    conn: &mut Connection,
-    item: &Id,
-    alert: StockAlert,
-    on_hand: u32,
-    now: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO stock_alerts (item_id, alert, on_hand, created_at) VALUES (?, ?, ?, ?)",
-    )
-    .bind(item.as_str())
-    .bind(alert.as_str())
-    .bind(on_hand)
-    .bind(now)
-    .execute(conn)
-    .await
-    .map_err(doing("recording a stock alert"))?;
+pub async fn record_alert(conn: &mut Connection, item: &Id, alert: StockAlert, on_hand: u32, now: &str) -> Result<()> {
+    sqlx::query("INSERT INTO stock_alerts (item_id, alert, on_hand, created_at) VALUES (?, ?, ?, ?)")
+        .bind(item.as_str())
+        .bind(alert.as_str())
+        .bind(on_hand)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map_err(doing("recording a stock alert"))?;
     Ok(())
 }
 

@@ -37,14 +37,8 @@ pub async fn prepare(dir: &Path) -> Result<BTreeMap<String, u32>> {
     let kiosk = TestKiosk::with_demo_menu(dir).await;
     let mut initial = BTreeMap::new();
     for entry in kiosk.engine.stock().await? {
-        let change = StockChange {
-            on_hand: Some(INITIAL_STOCK),
-            ..StockChange::default()
-        };
-        kiosk
-            .engine
-            .change_stock(entry.item.as_str(), &change)
-            .await?;
+        let change = StockChange { on_hand: Some(INITIAL_STOCK), ..StockChange::default() };
+        kiosk.engine.change_stock(entry.item.as_str(), &change).await?;
         initial.insert(entry.item.as_str().to_owned(), INITIAL_STOCK);
     }
     kiosk.engine.store().close().await;
@@ -76,28 +70,18 @@ pub async fn run(
         child.kill()?;
         child.wait()?;
         report.kills += 1;
-        check_after_restart(dir, &initial, &mut report)
-            .await
-            .with_context(|| format!("after kill {}", round + 1))?;
+        check_after_restart(dir, &initial, &mut report).await.with_context(|| format!("after kill {}", round + 1))?;
         progress(round + 1, &report);
     }
     Ok(report)
 }
 
 /// Opens the kiosk as a restart would and checks every invariant against the ledger.
-pub async fn check_after_restart(
-    dir: &Path,
-    initial: &BTreeMap<String, u32>,
-    report: &mut CrashReport,
-) -> Result<()> {
+pub async fn check_after_restart(dir: &Path, initial: &BTreeMap<String, u32>, report: &mut CrashReport) -> Result<()> {
     let kiosk = TestKiosk::open(dir).await;
     report.resolved_paid_at_restart += kiosk.recovery.paid.len();
     report.resolved_not_charged_at_restart += kiosk.recovery.not_charged.len();
-    ensure!(
-        kiosk.recovery.still_in_doubt.is_empty(),
-        "payments still in doubt: {:?}",
-        kiosk.recovery.still_in_doubt
-    );
+    ensure!(kiosk.recovery.still_in_doubt.is_empty(), "payments still in doubt: {:?}", kiosk.recovery.still_in_doubt);
 
     let store = kiosk.engine.store();
     if let Err(problems) = store.integrity_check().await? {
@@ -118,36 +102,18 @@ pub async fn check_after_restart(
             .iter()
             .map(|row| (row.get("key"), row.get("amount_minor")))
             .collect();
-    let lost: Vec<&String> = charged
-        .keys()
-        .filter(|k| !approved.contains_key(*k))
-        .collect();
-    let invented: Vec<&String> = approved
-        .keys()
-        .filter(|k| !charged.contains_key(*k))
-        .collect();
-    ensure!(
-        lost.is_empty(),
-        "charged on the terminal but not recorded as paid: {lost:?}"
-    );
-    ensure!(
-        invented.is_empty(),
-        "recorded as paid without a charge on the terminal: {invented:?}"
-    );
-    ensure!(
-        charged == approved,
-        "amounts differ between the terminal and the kiosk"
-    );
+    let lost: Vec<&String> = charged.keys().filter(|k| !approved.contains_key(*k)).collect();
+    let invented: Vec<&String> = approved.keys().filter(|k| !charged.contains_key(*k)).collect();
+    ensure!(lost.is_empty(), "charged on the terminal but not recorded as paid: {lost:?}");
+    ensure!(invented.is_empty(), "recorded as paid without a charge on the terminal: {invented:?}");
+    ensure!(charged == approved, "amounts differ between the terminal and the kiosk");
 
     let paid_orders: Vec<String> =
-        sqlx::query_scalar("SELECT quote FROM orders WHERE status = 'paid'")
-            .fetch_all(&mut *conn)
+        sqlx::query_scalar("SELECT quote FROM orders WHERE status = 'paid'").fetch_all(&mut *conn).await?;
+    let orders_with_approval: i64 =
+        sqlx::query_scalar("SELECT COUNT(DISTINCT order_id) FROM payment_attempts WHERE state = 'approved'")
+            .fetch_one(&mut *conn)
             .await?;
-    let orders_with_approval: i64 = sqlx::query_scalar(
-        "SELECT COUNT(DISTINCT order_id) FROM payment_attempts WHERE state = 'approved'",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
     ensure!(
         paid_orders.len() == approved.len() && orders_with_approval as usize == approved.len(),
         "{} paid orders, {} approvals, {} orders with an approval: not one to one",
@@ -156,29 +122,20 @@ pub async fn check_after_restart(
         orders_with_approval
     );
 
-    let holds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stock_holds")
-        .fetch_one(&mut *conn)
-        .await?;
+    let holds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stock_holds").fetch_one(&mut *conn).await?;
     ensure!(holds == 0, "{holds} stock holds left over");
 
     let mut sold: BTreeMap<String, u32> = BTreeMap::new();
     for quote in &paid_orders {
         let quote: serde_json::Value = serde_json::from_str(quote)?;
-        for (item, units) in quote["needs"]
-            .as_object()
-            .context("a quote lists its needs")?
-        {
+        for (item, units) in quote["needs"].as_object().context("a quote lists its needs")? {
             *sold.entry(item.clone()).or_default() += units.as_u64().context("units")? as u32;
         }
     }
     for entry in kiosk.engine.stock().await? {
         let item = entry.item.as_str();
         let expected = initial[item] - sold.get(item).copied().unwrap_or(0);
-        ensure!(
-            entry.level.on_hand == expected,
-            "{item}: {} on hand, expected {expected}",
-            entry.level.on_hand
-        );
+        ensure!(entry.level.on_hand == expected, "{item}: {} on hand, expected {expected}", entry.level.on_hand);
     }
 
     let entries = kiosk_store::journal::all(&mut conn).await?;
@@ -192,11 +149,10 @@ pub async fn check_after_restart(
 
     report.paid_orders = paid_orders.len();
     report.approvals_in_ledger = charged.len();
-    report.not_charged_attempts = sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM payment_attempts WHERE state = 'not_charged'",
-    )
-    .fetch_one(&mut *conn)
-    .await? as usize;
+    report.not_charged_attempts =
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM payment_attempts WHERE state = 'not_charged'")
+            .fetch_one(&mut *conn)
+            .await? as usize;
     drop(conn);
     store.close().await;
     Ok(())

@@ -14,9 +14,7 @@ pub mod crash;
 
 /// A path inside the workspace, such as `menus/brasserie/menu.toml`.
 pub fn workspace_path(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
 }
 
 pub const DEMO_MENU: &str = "menus/brasserie/menu.toml";
@@ -56,30 +54,19 @@ impl TestKiosk {
         options.clock = clock.clone();
         options.status_retry_delay = Duration::ZERO;
         let (engine, recovery) = Engine::open(options).await.expect("the engine opens");
-        TestKiosk {
-            engine,
-            terminal,
-            clock,
-            recovery,
-            dir: dir.to_owned(),
-        }
+        TestKiosk { engine, terminal, clock, recovery, dir: dir.to_owned() }
     }
 
     /// Opens the kiosk in `dir` with an approving terminal and the development config.
     pub async fn open(dir: &Path) -> TestKiosk {
-        let terminal =
-            SimTerminal::open(&TestKiosk::ledger_path(dir), SimOutcome::Approve).expect("ledger");
+        let terminal = SimTerminal::open(&TestKiosk::ledger_path(dir), SimOutcome::Approve).expect("ledger");
         TestKiosk::open_with(dir, DeviceConfig::development(), terminal).await
     }
 
     /// A new kiosk in `dir` with the demo menu imported.
     pub async fn with_demo_menu(dir: &Path) -> TestKiosk {
         let kiosk = TestKiosk::open(dir).await;
-        kiosk
-            .engine
-            .import_menu(&workspace_path(DEMO_MENU))
-            .await
-            .expect("the demo menu imports");
+        kiosk.engine.import_menu(&workspace_path(DEMO_MENU)).await.expect("the demo menu imports");
         kiosk
     }
 }

@@ -8,15 +8,10 @@ use std::path::Path;
 async fn killing_the_kiosk_mid_payment_never_loses_or_doubles_a_charge() {
     let dir = tempfile::tempdir().unwrap();
     let child = Path::new(env!("CARGO_BIN_EXE_checkout-loop"));
-    let report = kiosk_tests::crash::run(child, dir.path(), 200, 20261130, |_, _| {})
-        .await
-        .unwrap();
+    let report = kiosk_tests::crash::run(child, dir.path(), 200, 20261130, |_, _| {}).await.unwrap();
     println!("{report:#?}");
     assert_eq!(report.kills, 200);
-    assert!(
-        report.paid_orders > 0,
-        "the loop paid no order: the kills came too early to test anything"
-    );
+    assert!(report.paid_orders > 0, "the loop paid no order: the kills came too early to test anything");
     assert!(
         report.resolved_paid_at_restart + report.resolved_not_charged_at_restart > 0,
         "no kill landed during a payment: the test did not exercise recovery"

@@ -26,11 +26,7 @@ async fn imports_are_versioned_and_keep_live_stock() {
     let dir = tempfile::tempdir().unwrap();
     let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
     assert_eq!(kiosk.engine.active_menu().await.unwrap().version, 1);
-    let again = kiosk
-        .engine
-        .import_menu(&workspace_path(DEMO_MENU))
-        .await
-        .unwrap();
+    let again = kiosk.engine.import_menu(&workspace_path(DEMO_MENU)).await.unwrap();
     assert!(again.already_in_use);
     assert_eq!(again.version, 1);
 
@@ -39,38 +35,14 @@ async fn imports_are_versioned_and_keep_live_stock() {
         lines: vec![kiosk_core::cart::CartLine::item("salade-nicoise", 2)],
     };
     kiosk.engine.checkout(&cart).await.unwrap();
-    let cheaper = altered_demo(
-        &dir.path().join("v2"),
-        "price = \"11.90\"",
-        "price = \"10.90\"",
-    );
+    let cheaper = altered_demo(&dir.path().join("v2"), "price = \"11.90\"", "price = \"10.90\"");
     let outcome = kiosk.engine.import_menu(&cheaper).await.unwrap();
     assert_eq!((outcome.version, outcome.already_in_use), (2, false));
     let menu = kiosk.engine.active_menu().await.unwrap();
-    assert_eq!(
-        menu.menu
-            .item("salade-nicoise")
-            .unwrap()
-            .info
-            .price
-            .to_string(),
-        "10.90"
-    );
-    let salad = kiosk
-        .engine
-        .stock()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|e| e.item.as_str() == "salade-nicoise")
-        .unwrap();
+    assert_eq!(menu.menu.item("salade-nicoise").unwrap().info.price.to_string(), "10.90");
+    let salad = kiosk.engine.stock().await.unwrap().into_iter().find(|e| e.item.as_str() == "salade-nicoise").unwrap();
     assert_eq!(salad.level.on_hand, 13, "a new import keeps the live count");
-    let image = kiosk
-        .engine
-        .menu_image("images/salade-nicoise.svg")
-        .await
-        .unwrap()
-        .unwrap();
+    let image = kiosk.engine.menu_image("images/salade-nicoise.svg").await.unwrap().unwrap();
     assert!(String::from_utf8(image).unwrap().contains("<svg"));
 }
 
@@ -79,31 +51,15 @@ async fn a_bad_menu_is_refused_and_the_menu_in_use_stays() {
     let dir = tempfile::tempdir().unwrap();
     let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
     let cases: Vec<(&str, &str, &str)> = vec![
-        (
-            "price = \"11.90\"",
-            "price = \"-11.90\"",
-            "item \"salade-nicoise\".price: \"-11.90\" is negative",
-        ),
-        (
-            "id = \"frites\"",
-            "id = \"cola\"",
-            "item \"cola\".id: is used twice",
-        ),
+        ("price = \"11.90\"", "price = \"-11.90\"", "item \"salade-nicoise\".price: \"-11.90\" is negative"),
+        ("id = \"frites\"", "id = \"cola\"", "item \"cola\".id: is used twice"),
         (
             "{ item = \"frites\" }",
             "{ item = \"potatoes\" }",
             "combo \"menu-burger\".slot \"side\".choices: unknown item \"potatoes\"",
         ),
-        (
-            "min = 1\nmax = 1",
-            "min = 2\nmax = 1",
-            "modifier_group \"cuisson\".min: min 2 is larger than max 1",
-        ),
-        (
-            "tax = \"alcohol\"",
-            "tax = \"spirits\"",
-            "tax: unknown tax category \"spirits\"",
-        ),
+        ("min = 1\nmax = 1", "min = 2\nmax = 1", "modifier_group \"cuisson\".min: min 2 is larger than max 1"),
+        ("tax = \"alcohol\"", "tax = \"spirits\"", "tax: unknown tax category \"spirits\""),
         (
             "image = \"images/cola.svg\"",
             "image = \"images/cola-zero.svg\"",
@@ -116,21 +72,11 @@ async fn a_bad_menu_is_refused_and_the_menu_in_use_stays() {
         let error = kiosk.engine.import_menu(&path).await.unwrap_err();
         let message = error.to_string();
         assert!(matches!(error, EngineError::Menu(_)), "{message}");
-        assert!(
-            message.starts_with(&format!("{}:", path.display())),
-            "names the file: {message}"
-        );
-        assert!(
-            message.contains(expected),
-            "{message}\nshould say: {expected}"
-        );
+        assert!(message.starts_with(&format!("{}:", path.display())), "names the file: {message}");
+        assert!(message.contains(expected), "{message}\nshould say: {expected}");
         let menu = kiosk.engine.active_menu().await.unwrap();
         assert_eq!(menu.version, 1, "the menu in use stays after {expected}");
     }
-    let missing = kiosk
-        .engine
-        .import_menu(&dir.path().join("nowhere.toml"))
-        .await
-        .unwrap_err();
+    let missing = kiosk.engine.import_menu(&dir.path().join("nowhere.toml")).await.unwrap_err();
     assert!(matches!(missing, EngineError::File { .. }), "{missing}");
 }

@@ -15,21 +15,11 @@ use kiosk_engine::{EngineError, PaymentOutcome, StockChange};
 use kiosk_tests::{TestKiosk, cart};
 
 fn salads(quantity: u32) -> Cart {
-    Cart {
-        mode: ConsumptionMode::TakeAway,
-        lines: vec![CartLine::item("salade-nicoise", quantity)],
-    }
+    Cart { mode: ConsumptionMode::TakeAway, lines: vec![CartLine::item("salade-nicoise", quantity)] }
 }
 
 async fn on_hand(kiosk: &TestKiosk, item: &str) -> (u32, u32) {
-    let entry = kiosk
-        .engine
-        .stock()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|e| e.item.as_str() == item)
-        .unwrap();
+    let entry = kiosk.engine.stock().await.unwrap().into_iter().find(|e| e.item.as_str() == item).unwrap();
     (entry.level.on_hand, entry.level.held)
 }
 
@@ -37,14 +27,8 @@ async fn on_hand(kiosk: &TestKiosk, item: &str) -> (u32, u32) {
 async fn an_approved_payment_pays_the_order_takes_stock_and_journals_it() {
     let dir = tempfile::tempdir().unwrap();
     let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
-    let (placed, outcome) = kiosk
-        .engine
-        .checkout(&cart("menus/brasserie/carts/burger-meal.json"))
-        .await
-        .unwrap();
-    let PaymentOutcome::Paid { approval } = outcome else {
-        panic!("expected paid, got {outcome:?}")
-    };
+    let (placed, outcome) = kiosk.engine.checkout(&cart("menus/brasserie/carts/burger-meal.json")).await.unwrap();
+    let PaymentOutcome::Paid { approval } = outcome else { panic!("expected paid, got {outcome:?}") };
     assert_eq!(approval.last_four.as_deref(), Some("4242"));
     assert_eq!(placed.number, "A001");
     // Menu Burger 13.90 + bacon-cheese 1.50 + beer 1.50 supplements + crème brûlée 5.50.
@@ -52,13 +36,9 @@ async fn an_approved_payment_pays_the_order_takes_stock_and_journals_it() {
 
     let details = kiosk.engine.order_by_number("A001").await.unwrap();
     assert_eq!(details.order.status, OrderStatus::Paid);
-    assert!(
-        matches!(details.attempts[..], [ref attempt] if matches!(attempt.state, PaymentState::Approved(_)))
-    );
+    assert!(matches!(details.attempts[..], [ref attempt] if matches!(attempt.state, PaymentState::Approved(_))));
     assert_eq!(on_hand(&kiosk, "creme-brulee").await, (19, 0));
-    let entries = kiosk_store::journal::all(&mut kiosk.engine.store().read().await.unwrap())
-        .await
-        .unwrap();
+    let entries = kiosk_store::journal::all(&mut kiosk.engine.store().read().await.unwrap()).await.unwrap();
     assert_eq!(entries.len(), 1);
     assert!(entries[0].payload.contains("\"order\":\"A001\""));
 }
@@ -66,10 +46,7 @@ async fn an_approved_payment_pays_the_order_takes_stock_and_journals_it() {
 #[tokio::test]
 async fn declines_and_timeouts_charge_nothing_and_release_the_stock() {
     for (outcome, reason) in [
-        (
-            SimOutcome::Decline,
-            NotCharged::Declined("card declined by the issuer".into()),
-        ),
+        (SimOutcome::Decline, NotCharged::Declined("card declined by the issuer".into())),
         (SimOutcome::Timeout, NotCharged::TimedOut),
         (SimOutcome::Disconnect, NotCharged::NeverReceived),
     ] {
@@ -78,17 +55,8 @@ async fn declines_and_timeouts_charge_nothing_and_release_the_stock() {
         kiosk.terminal.script([outcome]);
         let (placed, result) = kiosk.engine.checkout(&salads(2)).await.unwrap();
         assert_eq!(result, PaymentOutcome::NotCharged { reason }, "{outcome:?}");
-        assert_eq!(
-            on_hand(&kiosk, "salade-nicoise").await,
-            (15, 0),
-            "{outcome:?}"
-        );
-        let order = kiosk
-            .engine
-            .order_by_number(&placed.number)
-            .await
-            .unwrap()
-            .order;
+        assert_eq!(on_hand(&kiosk, "salade-nicoise").await, (15, 0), "{outcome:?}");
+        let order = kiosk.engine.order_by_number(&placed.number).await.unwrap().order;
         assert_eq!(order.status, OrderStatus::Cancelled, "{outcome:?}");
     }
 }
@@ -99,10 +67,7 @@ async fn a_lost_response_is_resolved_by_asking_the_terminal() {
     let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
     kiosk.terminal.script([SimOutcome::LostResponse]);
     let (_, outcome) = kiosk.engine.checkout(&salads(1)).await.unwrap();
-    assert!(
-        matches!(outcome, PaymentOutcome::Paid { .. }),
-        "{outcome:?}"
-    );
+    assert!(matches!(outcome, PaymentOutcome::Paid { .. }), "{outcome:?}");
     assert_eq!(on_hand(&kiosk, "salade-nicoise").await, (14, 0));
 }
 
@@ -113,31 +78,15 @@ async fn a_payment_in_doubt_keeps_its_stock_and_is_settled_at_the_next_start() {
     kiosk.terminal.script([SimOutcome::LostResponse]);
     kiosk.terminal.set_reachable(false);
     let placed = kiosk.engine.place_order(&salads(3)).await.unwrap();
-    assert_eq!(
-        kiosk.engine.pay(placed.id).await.unwrap(),
-        PaymentOutcome::InDoubt
-    );
-    assert_eq!(
-        on_hand(&kiosk, "salade-nicoise").await,
-        (15, 3),
-        "the stock stays held"
-    );
+    assert_eq!(kiosk.engine.pay(placed.id).await.unwrap(), PaymentOutcome::InDoubt);
+    assert_eq!(on_hand(&kiosk, "salade-nicoise").await, (15, 3), "the stock stays held");
 
     // The customer is never asked to pay again, the order cannot be cancelled, and no menu
     // is imported while the payment is in doubt.
-    assert!(matches!(
-        kiosk.engine.pay(placed.id).await,
-        Err(EngineError::PaymentInDoubt(_))
-    ));
-    assert!(matches!(
-        kiosk.engine.cancel_order(placed.id).await,
-        Err(EngineError::PaymentInDoubt(_))
-    ));
+    assert!(matches!(kiosk.engine.pay(placed.id).await, Err(EngineError::PaymentInDoubt(_))));
+    assert!(matches!(kiosk.engine.cancel_order(placed.id).await, Err(EngineError::PaymentInDoubt(_))));
     let demo = kiosk_tests::workspace_path(kiosk_tests::DEMO_MENU);
-    assert!(matches!(
-        kiosk.engine.import_menu(&demo).await,
-        Err(EngineError::PaymentInProgress)
-    ));
+    assert!(matches!(kiosk.engine.import_menu(&demo).await, Err(EngineError::PaymentInProgress)));
     kiosk.engine.store().close().await;
     drop(kiosk);
 
@@ -145,24 +94,14 @@ async fn a_payment_in_doubt_keeps_its_stock_and_is_settled_at_the_next_start() {
     let restarted = TestKiosk::open(dir.path()).await;
     assert_eq!(restarted.recovery.paid, vec![placed.number.clone()]);
     assert_eq!(on_hand(&restarted, "salade-nicoise").await, (12, 0));
-    let order = restarted
-        .engine
-        .order_by_number(&placed.number)
-        .await
-        .unwrap()
-        .order;
+    let order = restarted.engine.order_by_number(&placed.number).await.unwrap().order;
     assert_eq!(order.status, OrderStatus::Paid);
 }
 
 #[tokio::test]
 async fn stock_is_held_while_the_customer_is_at_the_terminal_and_cancel_releases_it() {
     let dir = tempfile::tempdir().unwrap();
-    TestKiosk::with_demo_menu(dir.path())
-        .await
-        .engine
-        .store()
-        .close()
-        .await;
+    TestKiosk::with_demo_menu(dir.path()).await.engine.store().close().await;
     let slow = SimTerminal::open(&TestKiosk::ledger_path(dir.path()), SimOutcome::Approve)
         .unwrap()
         .with_card_delay(Duration::from_secs(30));
@@ -177,19 +116,11 @@ async fn stock_is_held_while_the_customer_is_at_the_terminal_and_cancel_releases
     }
     // Meanwhile every unit is held: another customer cannot buy one.
     let error = kiosk.engine.quote(&salads(1)).await.unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "line 1 (salade-nicoise): \"salade-nicoise\" is sold out"
-    );
+    assert_eq!(error.to_string(), "line 1 (salade-nicoise): \"salade-nicoise\" is sold out");
 
     kiosk.engine.cancel_payment(placed.id).await.unwrap();
     let outcome = paying.await.unwrap().unwrap();
-    assert_eq!(
-        outcome,
-        PaymentOutcome::NotCharged {
-            reason: NotCharged::Cancelled
-        }
-    );
+    assert_eq!(outcome, PaymentOutcome::NotCharged { reason: NotCharged::Cancelled });
     assert_eq!(on_hand(&kiosk, "salade-nicoise").await, (15, 0));
 }
 
@@ -199,106 +130,57 @@ async fn selling_past_the_threshold_records_alerts_and_zero_means_sold_out() {
     let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
     kiosk.engine.checkout(&salads(12)).await.unwrap();
     kiosk.engine.checkout(&salads(3)).await.unwrap();
-    let alerts = kiosk_store::stock::alerts(&mut kiosk.engine.store().read().await.unwrap())
-        .await
-        .unwrap();
-    let seen: Vec<(&str, &str, i64)> = alerts
-        .iter()
-        .map(|a| (a.item_id.as_str(), a.alert.as_str(), a.on_hand))
-        .collect();
-    assert_eq!(
-        seen,
-        vec![("salade-nicoise", "low", 3), ("salade-nicoise", "out", 0)]
-    );
+    let alerts = kiosk_store::stock::alerts(&mut kiosk.engine.store().read().await.unwrap()).await.unwrap();
+    let seen: Vec<(&str, &str, i64)> =
+        alerts.iter().map(|a| (a.item_id.as_str(), a.alert.as_str(), a.on_hand)).collect();
+    assert_eq!(seen, vec![("salade-nicoise", "low", 3), ("salade-nicoise", "out", 0)]);
     let error = kiosk.engine.checkout(&salads(1)).await.unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "line 1 (salade-nicoise): \"salade-nicoise\" is sold out"
-    );
+    assert_eq!(error.to_string(), "line 1 (salade-nicoise): \"salade-nicoise\" is sold out");
 }
 
 #[tokio::test]
 async fn staff_stock_changes_and_sold_out_marks_apply_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
-    let sold_out = StockChange {
-        sold_out: Some(true),
-        ..StockChange::default()
-    };
-    kiosk
-        .engine
-        .change_stock("creme-brulee", &sold_out)
-        .await
-        .unwrap();
+    let sold_out = StockChange { sold_out: Some(true), ..StockChange::default() };
+    kiosk.engine.change_stock("creme-brulee", &sold_out).await.unwrap();
     let error = kiosk
         .engine
-        .quote(&Cart {
-            mode: ConsumptionMode::DineIn,
-            lines: vec![CartLine::item("creme-brulee", 1)],
-        })
+        .quote(&Cart { mode: ConsumptionMode::DineIn, lines: vec![CartLine::item("creme-brulee", 1)] })
         .await
         .unwrap_err();
     assert!(error.to_string().contains("is sold out"), "{error}");
 
     // An uncounted item starts being counted when staff give it a count.
-    let count = StockChange {
-        on_hand: Some(2),
-        ..StockChange::default()
-    };
+    let count = StockChange { on_hand: Some(2), ..StockChange::default() };
     let entry = kiosk.engine.change_stock("expresso", &count).await.unwrap();
     assert_eq!((entry.level.on_hand, entry.level.available()), (2, 2));
-    assert!(matches!(
-        kiosk.engine.change_stock("caviar", &count).await,
-        Err(EngineError::UnknownItem(_))
-    ));
-    let no_count = StockChange {
-        low_threshold: Some(1),
-        ..StockChange::default()
-    };
-    assert!(matches!(
-        kiosk.engine.change_stock("cola", &no_count).await,
-        Err(EngineError::UnknownItem(_))
-    ));
+    assert!(matches!(kiosk.engine.change_stock("caviar", &count).await, Err(EngineError::UnknownItem(_))));
+    let no_count = StockChange { low_threshold: Some(1), ..StockChange::default() };
+    assert!(matches!(kiosk.engine.change_stock("cola", &no_count).await, Err(EngineError::UnknownItem(_))));
 }
 
 #[tokio::test]
 async fn order_numbers_carry_the_kiosk_prefix_and_restart_each_day() {
     let dir = tempfile::tempdir().unwrap();
-    let device = DeviceConfig {
-        order_prefix: OrderPrefix::parse("K2").unwrap(),
-        ..DeviceConfig::development()
-    };
-    let terminal =
-        SimTerminal::open(&TestKiosk::ledger_path(dir.path()), SimOutcome::Approve).unwrap();
+    let device = DeviceConfig { order_prefix: OrderPrefix::parse("K2").unwrap(), ..DeviceConfig::development() };
+    let terminal = SimTerminal::open(&TestKiosk::ledger_path(dir.path()), SimOutcome::Approve).unwrap();
     let kiosk = TestKiosk::open_with(dir.path(), device, terminal).await;
-    kiosk
-        .engine
-        .import_menu(&kiosk_tests::workspace_path(kiosk_tests::DEMO_MENU))
-        .await
-        .unwrap();
+    kiosk.engine.import_menu(&kiosk_tests::workspace_path(kiosk_tests::DEMO_MENU)).await.unwrap();
     let first = kiosk.engine.place_order(&salads(1)).await.unwrap();
     let second = kiosk.engine.place_order(&salads(1)).await.unwrap();
     kiosk.clock.set("2026-12-02T12:00:00+01:00");
     let next_day = kiosk.engine.place_order(&salads(1)).await.unwrap();
-    assert_eq!(
-        [first.number, second.number, next_day.number],
-        ["K2001", "K2002", "K2001"]
-    );
+    assert_eq!([first.number, second.number, next_day.number], ["K2001", "K2002", "K2001"]);
 }
 
 #[tokio::test]
 async fn items_outside_their_hours_cannot_be_ordered() {
     let dir = tempfile::tempdir().unwrap();
     let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
-    let breakfast = Cart {
-        mode: ConsumptionMode::DineIn,
-        lines: vec![CartLine::item("croissant", 1)],
-    };
+    let breakfast = Cart { mode: ConsumptionMode::DineIn, lines: vec![CartLine::item("croissant", 1)] };
     let error = kiosk.engine.quote(&breakfast).await.unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "line 1 (croissant): not available at this time"
-    );
+    assert_eq!(error.to_string(), "line 1 (croissant): not available at this time");
     kiosk.clock.set("2026-12-01T08:30:00+01:00");
     assert!(kiosk.engine.quote(&breakfast).await.is_ok());
 }
@@ -321,9 +203,7 @@ async fn two_engines_on_one_database_keep_one_journal_chain() {
         .unwrap();
         assert!(matches!(outcome, PaymentOutcome::Paid { .. }));
     }
-    let entries = kiosk_store::journal::all(&mut first.engine.store().read().await.unwrap())
-        .await
-        .unwrap();
+    let entries = kiosk_store::journal::all(&mut first.engine.store().read().await.unwrap()).await.unwrap();
     assert_eq!(entries.len(), 9);
     kiosk_core::journal::verify(&entries).unwrap();
     assert_eq!(on_hand(&first, "salade-nicoise").await, (6, 0));

@@ -69,9 +69,7 @@ impl LedgerEntry {
     fn pay_reply(&self) -> PayReply {
         match self.outcome {
             LedgerOutcome::Approved => PayReply::Approved(sim_approval(&self.reference)),
-            LedgerOutcome::Declined => {
-                PayReply::NotCharged(NotCharged::Declined(DECLINE_REASON.into()))
-            }
+            LedgerOutcome::Declined => PayReply::NotCharged(NotCharged::Declined(DECLINE_REASON.into())),
             LedgerOutcome::TimedOut => PayReply::NotCharged(NotCharged::TimedOut),
             LedgerOutcome::Cancelled => PayReply::NotCharged(NotCharged::Cancelled),
         }
@@ -113,18 +111,10 @@ pub struct SimTerminal {
 impl SimTerminal {
     /// Opens the simulator over its ledger file (created if missing). A line torn by a crash
     /// in the middle of a write is dropped: that transaction never completed.
-    pub fn open(
-        ledger_path: &Path,
-        default_outcome: SimOutcome,
-    ) -> Result<SimTerminal, SimTerminalError> {
-        let entries = read_ledger_repairing(ledger_path).map_err(|source| SimTerminalError {
-            path: ledger_path.to_owned(),
-            source,
-        })?;
-        let state = State {
-            entries: entries.into_iter().map(|e| (e.key.clone(), e)).collect(),
-            ..State::default()
-        };
+    pub fn open(ledger_path: &Path, default_outcome: SimOutcome) -> Result<SimTerminal, SimTerminalError> {
+        let entries = read_ledger_repairing(ledger_path)
+            .map_err(|source| SimTerminalError { path: ledger_path.to_owned(), source })?;
+        let state = State { entries: entries.into_iter().map(|e| (e.key.clone(), e)).collect(), ..State::default() };
         Ok(SimTerminal {
             ledger_path: ledger_path.to_owned(),
             state: Mutex::new(state),
@@ -152,16 +142,11 @@ impl SimTerminal {
 
     /// Every entry of a ledger file, for comparing the terminal's side with the kiosk's.
     pub fn read_ledger(path: &Path) -> Result<Vec<LedgerEntry>, SimTerminalError> {
-        read_ledger_repairing(path).map_err(|source| SimTerminalError {
-            path: path.to_owned(),
-            source,
-        })
+        read_ledger_repairing(path).map_err(|source| SimTerminalError { path: path.to_owned(), source })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Durably records an outcome before anyone is told about it, as a real terminal does.
@@ -181,10 +166,7 @@ impl SimTerminal {
             .await
             .expect("the ledger writer does not panic")
             .unwrap_or_else(|error| {
-                panic!(
-                    "simulated terminal cannot write its ledger {}: {error}",
-                    self.ledger_path.display()
-                )
+                panic!("simulated terminal cannot write its ledger {}: {error}", self.ledger_path.display())
             });
         self.lock().entries.insert(entry.key.clone(), entry.clone());
         entry
@@ -283,19 +265,14 @@ fn read_ledger_repairing(path: &Path) -> io::Result<Vec<LedgerEntry>> {
     };
     let complete = text.rfind('\n').map_or(0, |end| end + 1);
     if complete < text.len() {
-        log::warn!(
-            "simulated terminal: dropping a torn last line of {}",
-            path.display()
-        );
+        log::warn!("simulated terminal: dropping a torn last line of {}", path.display());
         let file = File::options().write(true).open(path)?;
         file.set_len(complete as u64)?;
         file.sync_data()?;
     }
     text[..complete]
         .lines()
-        .map(|line| {
-            serde_json::from_str(line).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-        })
+        .map(|line| serde_json::from_str(line).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)))
         .collect()
 }
 
@@ -318,55 +295,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ledger.jsonl");
         let terminal = SimTerminal::open(&path, SimOutcome::Approve).unwrap();
-        terminal.script([
-            SimOutcome::Decline,
-            SimOutcome::LostResponse,
-            SimOutcome::Disconnect,
-        ]);
+        terminal.script([SimOutcome::Decline, SimOutcome::LostResponse, SimOutcome::Disconnect]);
 
-        assert!(matches!(
-            terminal.pay(&request("a")).await,
-            PayReply::NotCharged(NotCharged::Declined(_))
-        ));
-        assert!(matches!(
-            terminal.pay(&request("b")).await,
-            PayReply::NoAnswer(_)
-        ));
-        assert!(matches!(
-            terminal.status(&request("b").key).await,
-            StatusReply::Approved(_)
-        ));
-        assert!(matches!(
-            terminal.pay(&request("c")).await,
-            PayReply::NoAnswer(_)
-        ));
-        assert_eq!(
-            terminal.status(&request("c").key).await,
-            StatusReply::NotCharged(NotCharged::NeverReceived)
-        );
+        assert!(matches!(terminal.pay(&request("a")).await, PayReply::NotCharged(NotCharged::Declined(_))));
+        assert!(matches!(terminal.pay(&request("b")).await, PayReply::NoAnswer(_)));
+        assert!(matches!(terminal.status(&request("b").key).await, StatusReply::Approved(_)));
+        assert!(matches!(terminal.pay(&request("c")).await, PayReply::NoAnswer(_)));
+        assert_eq!(terminal.status(&request("c").key).await, StatusReply::NotCharged(NotCharged::NeverReceived));
         // Paying again under a known key returns the first answer: no second charge.
         let again = terminal.pay(&request("b")).await;
         assert!(matches!(again, PayReply::Approved(_)));
         let ledger = SimTerminal::read_ledger(&path).unwrap();
-        assert_eq!(
-            ledger
-                .iter()
-                .filter(|e| e.outcome == LedgerOutcome::Approved)
-                .count(),
-            1
-        );
+        assert_eq!(ledger.iter().filter(|e| e.outcome == LedgerOutcome::Approved).count(), 1);
 
         // A new simulator over the same file remembers everything.
         let reopened = SimTerminal::open(&path, SimOutcome::Approve).unwrap();
-        assert!(matches!(
-            reopened.status(&request("b").key).await,
-            StatusReply::Approved(_)
-        ));
+        assert!(matches!(reopened.status(&request("b").key).await, StatusReply::Approved(_)));
         reopened.set_reachable(false);
-        assert!(matches!(
-            reopened.status(&request("b").key).await,
-            StatusReply::Unreachable(_)
-        ));
+        assert!(matches!(reopened.status(&request("b").key).await, StatusReply::Unreachable(_)));
     }
 
     #[tokio::test]
@@ -375,17 +321,9 @@ mod tests {
         let path = dir.path().join("ledger.jsonl");
         let terminal = SimTerminal::open(&path, SimOutcome::Approve).unwrap();
         terminal.pay(&request("a")).await;
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap()
-            .write_all(b"{\"key\":\"b\",\"amo")
-            .unwrap();
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"key\":\"b\",\"amo").unwrap();
         let reopened = SimTerminal::open(&path, SimOutcome::Approve).unwrap();
-        assert_eq!(
-            reopened.status(&request("b").key).await,
-            StatusReply::NotCharged(NotCharged::NeverReceived)
-        );
+        assert_eq!(reopened.status(&request("b").key).await, StatusReply::NotCharged(NotCharged::NeverReceived));
         assert_eq!(SimTerminal::read_ledger(&path).unwrap().len(), 1);
     }
 
@@ -405,9 +343,6 @@ mod tests {
             tokio::task::yield_now().await;
         }
         terminal.cancel(&request("k").key).await;
-        assert_eq!(
-            paying.await.unwrap(),
-            PayReply::NotCharged(NotCharged::Cancelled)
-        );
+        assert_eq!(paying.await.unwrap(), PayReply::NotCharged(NotCharged::Cancelled));
     }
 }

@@ -14,10 +14,7 @@ use kiosk_tests::TestKiosk;
 async fn main() {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().expect("usage: checkout-loop DIR SEED"));
-    let seed: u64 = args
-        .next()
-        .and_then(|s| s.parse().ok())
-        .expect("usage: checkout-loop DIR SEED");
+    let seed: u64 = args.next().and_then(|s| s.parse().ok()).expect("usage: checkout-loop DIR SEED");
     let mut rng = fastrand::Rng::with_seed(seed);
 
     let terminal = SimTerminal::open(&TestKiosk::ledger_path(&dir), SimOutcome::Approve)
@@ -39,16 +36,12 @@ async fn main() {
 
     loop {
         let mut cola = CartLine::item("cola", 1);
-        cola.modifiers
-            .insert("taille-boisson".into(), vec!["33cl".into()]);
+        cola.modifiers.insert("taille-boisson".into(), vec!["33cl".into()]);
         let mut lines = vec![CartLine::item("salade-nicoise", rng.u32(1..3)), cola];
         if rng.bool() {
             lines.push(CartLine::item("mousse-chocolat", rng.u32(1..3)));
         }
-        let cart = Cart {
-            mode: ConsumptionMode::TakeAway,
-            lines,
-        };
+        let cart = Cart { mode: ConsumptionMode::TakeAway, lines };
         if let Err(error) = kiosk.engine.checkout(&cart).await {
             eprintln!("checkout-loop: {error}");
             std::process::exit(1);

@@ -8,9 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kiosk_core::cart::Cart;
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{
-    Engine, EngineOptions, MenuFile, PaymentOutcome, StockChange, load_device_config,
-};
+use kiosk_engine::{Engine, EngineOptions, MenuFile, PaymentOutcome, StockChange, load_device_config};
 
 mod show;
 
@@ -20,11 +18,7 @@ const DEMO_MENU: &str = "menus/brasserie/menu.toml";
 const DEMO_CART: &str = "menus/brasserie/carts/demo.json";
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "kioskctl",
-    version,
-    about = "Administer a self-service kiosk: menu, orders, stock"
-)]
+#[command(name = "kioskctl", version, about = "Administer a self-service kiosk: menu, orders, stock")]
 struct Cli {
     /// The kiosk database.
     #[arg(long, global = true, env = "KIOSK_DB", default_value = DEFAULT_DB)]
@@ -136,11 +130,8 @@ const EXIT_IN_DOUBT: u8 = 4;
 fn main() -> ExitCode {
     kiosk_engine::logging::init_stderr(log::LevelFilter::Warn);
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(error) => {
@@ -166,40 +157,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Menu(MenuCommand::Validate { .. }) => {
             unreachable!("handled before opening the database")
         }
-        Command::Menu(MenuCommand::Import { file }) => {
-            out.imported(&engine.import_menu(&file).await?)
-        }
-        Command::Menu(MenuCommand::Show { lang }) => {
-            out.menu(&*engine.active_menu().await?, lang.as_deref())
-        }
-        Command::Order(OrderCommand::Quote { cart }) => {
-            out.quote(&engine.quote(&read_cart(&cart)?).await?)
-        }
+        Command::Menu(MenuCommand::Import { file }) => out.imported(&engine.import_menu(&file).await?),
+        Command::Menu(MenuCommand::Show { lang }) => out.menu(&*engine.active_menu().await?, lang.as_deref()),
+        Command::Order(OrderCommand::Quote { cart }) => out.quote(&engine.quote(&read_cart(&cart)?).await?),
         Command::Order(OrderCommand::Place { cart, .. }) => {
             let (placed, outcome) = engine.checkout(&read_cart(&cart)?).await?;
             out.placed(&placed, &outcome);
             return Ok(exit_code(&outcome));
         }
-        Command::Order(OrderCommand::List { limit }) => {
-            out.orders(&engine.latest_orders(limit).await?)
-        }
-        Command::Order(OrderCommand::Show { number }) => {
-            out.order(&engine.order_by_number(&number).await?)
-        }
+        Command::Order(OrderCommand::List { limit }) => out.orders(&engine.latest_orders(limit).await?),
+        Command::Order(OrderCommand::Show { number }) => out.order(&engine.order_by_number(&number).await?),
         Command::Stock(StockCommand::List) => out.stock(&engine.stock().await?),
-        Command::Stock(StockCommand::Set {
-            item,
-            count,
-            low,
-            sold_out,
-            available,
-        }) => {
+        Command::Stock(StockCommand::Set { item, count, low, sold_out, available }) => {
             let sold_out = (sold_out || available).then_some(sold_out);
-            let change = StockChange {
-                on_hand: count,
-                low_threshold: low,
-                sold_out,
-            };
+            let change = StockChange { on_hand: count, low_threshold: low, sold_out };
             out.stock(&[engine.change_stock(&item, &change).await?]);
         }
         Command::Demo { menu, cart } => {
@@ -223,44 +194,29 @@ fn exit_code(outcome: &PaymentOutcome) -> ExitCode {
 
 async fn open_engine(cli: &Cli, default_outcome: SimOutcome) -> Result<Engine> {
     let device = load_device_config(&cli.config)?;
-    let ledger = cli
-        .terminal_ledger
-        .clone()
-        .unwrap_or_else(|| beside(&cli.db, "sim-terminal.jsonl"));
+    let ledger = cli.terminal_ledger.clone().unwrap_or_else(|| beside(&cli.db, "sim-terminal.jsonl"));
     let terminal = Arc::new(SimTerminal::open(&ledger, default_outcome)?);
     let (engine, recovery) = Engine::open(EngineOptions::new(&cli.db, device, terminal))
         .await
         .with_context(|| format!("cannot open the kiosk database {}", cli.db.display()))?;
     for number in &recovery.paid {
-        eprintln!(
-            "note: order {number} was left mid-payment; the terminal approved it, it is now paid"
-        );
+        eprintln!("note: order {number} was left mid-payment; the terminal approved it, it is now paid");
     }
     for number in &recovery.not_charged {
-        eprintln!(
-            "note: order {number} was left mid-payment; the terminal did not charge it, its stock is released"
-        );
+        eprintln!("note: order {number} was left mid-payment; the terminal did not charge it, its stock is released");
     }
     for number in &recovery.still_in_doubt {
-        eprintln!(
-            "warning: order {number} has a payment in doubt: the terminal does not answer yet"
-        );
+        eprintln!("warning: order {number} has a payment in doubt: the terminal does not answer yet");
     }
     Ok(engine)
 }
 
 fn beside(db: &Path, name: &str) -> PathBuf {
-    db.parent()
-        .map_or_else(|| PathBuf::from(name), |dir| dir.join(name))
+    db.parent().map_or_else(|| PathBuf::from(name), |dir| dir.join(name))
 }
 
 fn read_cart(path: &Path) -> Result<Cart> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the cart {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a valid cart (see docs/cart-format.md)",
-            path.display()
-        )
-    })
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the cart {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid cart (see docs/cart-format.md)", path.display()))
 }

@@ -2,9 +2,7 @@
 
 use kiosk_core::payment::PaymentState;
 use kiosk_core::pricing::Quote;
-use kiosk_engine::{
-    ActiveMenu, ImportOutcome, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, StockEntry,
-};
+use kiosk_engine::{ActiveMenu, ImportOutcome, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, StockEntry};
 use kiosk_store::orders::StoredOrder;
 use serde_json::{Value, json};
 
@@ -14,10 +12,7 @@ pub struct Output {
 }
 
 fn print_json(value: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("JSON prints")
-    );
+    println!("{}", serde_json::to_string_pretty(value).expect("JSON prints"));
 }
 
 impl Output {
@@ -55,15 +50,9 @@ impl Output {
                 "combos": outcome.combos,
             }));
         } else if outcome.already_in_use {
-            println!(
-                "this menu is already in use as version {}: nothing changed",
-                outcome.version
-            );
+            println!("this menu is already in use as version {}: nothing changed", outcome.version);
         } else {
-            println!(
-                "menu version {} is in use: {} items, {} combos",
-                outcome.version, outcome.items, outcome.combos
-            );
+            println!("menu version {} is in use: {} items, {} combos", outcome.version, outcome.items, outcome.combos);
         }
     }
 
@@ -79,14 +68,8 @@ impl Output {
             }));
             return;
         }
-        let language = language
-            .or(menu.venue.languages.first().map(String::as_str))
-            .unwrap_or("");
-        let tax_mode = if menu.venue.prices_include_tax {
-            "prices include VAT"
-        } else {
-            "prices exclude tax"
-        };
+        let language = language.or(menu.venue.languages.first().map(String::as_str)).unwrap_or("");
+        let tax_mode = if menu.venue.prices_include_tax { "prices include VAT" } else { "prices exclude tax" };
         println!(
             "{} — menu version {} \"{}\" ({}, {tax_mode})",
             menu.venue.name.get(language),
@@ -96,28 +79,12 @@ impl Output {
         );
         for category in &menu.categories {
             println!("\n{}", category.name.get(language));
-            let items = menu
-                .items
-                .iter()
-                .filter(|i| i.info.category == category.id)
-                .map(|i| (&i.info, false));
-            let combos = menu
-                .combos
-                .iter()
-                .filter(|c| c.info.category == category.id)
-                .map(|c| (&c.info, true));
+            let items = menu.items.iter().filter(|i| i.info.category == category.id).map(|i| (&i.info, false));
+            let combos = menu.combos.iter().filter(|c| c.info.category == category.id).map(|c| (&c.info, true));
             for (info, is_combo) in items.chain(combos) {
                 let kind = if is_combo { " (combo)" } else { "" };
-                let hours: Vec<String> = info
-                    .availability
-                    .iter()
-                    .map(|w| format!("{}-{}", w.from, w.until))
-                    .collect();
-                let hours = if hours.is_empty() {
-                    String::new()
-                } else {
-                    format!("  [{}]", hours.join(", "))
-                };
+                let hours: Vec<String> = info.availability.iter().map(|w| format!("{}-{}", w.from, w.until)).collect();
+                let hours = if hours.is_empty() { String::new() } else { format!("  [{}]", hours.join(", ")) };
                 println!(
                     "  {:<28} {:>8}  {}{kind}{hours}",
                     info.id.as_str(),
@@ -134,29 +101,16 @@ impl Output {
             return;
         }
         for line in &quote.lines {
-            println!(
-                "{:>3} x {:<32} {:>9}",
-                line.quantity,
-                line.name.get("en"),
-                line.amount.to_string()
-            );
+            println!("{:>3} x {:<32} {:>9}", line.quantity, line.name.get("en"), line.amount.to_string());
             for option in &line.options {
                 println!("        + {} {}", option.name.get("en"), option.price);
             }
             for part in &line.parts {
-                let extra = if part.supplement.is_zero() {
-                    String::new()
-                } else {
-                    format!(" (+{})", part.supplement)
-                };
+                let extra = if part.supplement.is_zero() { String::new() } else { format!(" (+{})", part.supplement) };
                 println!("        - {}{extra}", part.name.get("en"));
             }
         }
-        let label = if quote.prices_include_tax {
-            "incl."
-        } else {
-            "added"
-        };
+        let label = if quote.prices_include_tax { "incl." } else { "added" };
         for tax in &quote.taxes {
             println!(
                 "  VAT {:>6} {label}: base {:>8}  tax {:>7}  total {:>8}",
@@ -166,12 +120,7 @@ impl Output {
                 tax.total.to_string()
             );
         }
-        println!(
-            "  TOTAL {} {} ({})",
-            quote.total,
-            quote.currency,
-            quote.mode.as_str()
-        );
+        println!("  TOTAL {} {} ({})", quote.total, quote.currency, quote.mode.as_str());
     }
 
     pub fn placed(self, placed: &PlacedOrder, outcome: &PaymentOutcome) {
@@ -184,21 +133,14 @@ impl Output {
         let total = format!("{} {}", placed.quote.total, placed.quote.currency);
         match outcome {
             PaymentOutcome::Paid { approval } => {
-                let card = approval
-                    .last_four
-                    .as_deref()
-                    .map(|d| format!(" **** {d}"))
-                    .unwrap_or_default();
+                let card = approval.last_four.as_deref().map(|d| format!(" **** {d}")).unwrap_or_default();
                 println!(
                     "order {} paid: {total} ({}{card}, terminal reference {})",
                     placed.number, approval.scheme, approval.reference
                 );
             }
             PaymentOutcome::NotCharged { reason } => {
-                println!(
-                    "order {} not paid: {reason}; nothing was charged and its stock is released",
-                    placed.number
-                );
+                println!("order {} not paid: {reason}; nothing was charged and its stock is released", placed.number);
             }
             PaymentOutcome::InDoubt => println!(
                 "order {} payment in doubt: the terminal has not said whether it charged {total}; \
@@ -230,7 +172,11 @@ impl Output {
         if self.json {
             let mut value = order_json(order);
             value["quote"] = serde_json::from_str(&order.quote).unwrap_or(Value::Null);
-            value["payments"] = details.attempts.iter().map(|a| json!({ "key": a.key, "amount": a.amount, "state": a.state, "updated_at": a.updated_at })).collect();
+            value["payments"] = details
+                .attempts
+                .iter()
+                .map(|a| json!({ "key": a.key, "amount": a.amount, "state": a.state, "updated_at": a.updated_at }))
+                .collect();
             print_json(&value);
             return;
         }
@@ -257,10 +203,7 @@ impl Output {
             print_json(&Value::Array(list));
             return;
         }
-        println!(
-            "{:<28} {:>7} {:>6} {:>9} {:>5}  name",
-            "item", "on hand", "held", "available", "low"
-        );
+        println!("{:<28} {:>7} {:>6} {:>9} {:>5}  name", "item", "on hand", "held", "available", "low");
         for entry in entries {
             let level = &entry.level;
             let sold_out = if level.sold_out { "  SOLD OUT" } else { "" };

@@ -1,0 +1,155 @@
+//! `kioskctl` end to end: each command on a fresh database, in text and JSON, with the exit
+//! codes scripts rely on and the messages people read on bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn workspace(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
+}
+
+struct Ctl {
+    dir: tempfile::TempDir,
+}
+
+impl Ctl {
+    fn new() -> Ctl {
+        Ctl { dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_kioskctl"))
+            .arg("--db")
+            .arg(self.dir.path().join("kiosk.db"))
+            .arg("--config")
+            .arg(self.dir.path().join("no-config.toml"))
+            .args(args)
+            .env("KIOSK_LOG", "error")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(output.status.success(), "kioskctl {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        serde_json::from_str(&self.ok(&with_json)).unwrap()
+    }
+}
+
+fn path(relative: &str) -> String {
+    workspace(relative).display().to_string()
+}
+
+#[test]
+fn menu_commands() {
+    let ctl = Ctl::new();
+    let menu = path("menus/brasserie/menu.toml");
+    assert!(ctl.ok(&["menu", "validate", &menu]).contains("valid menu"));
+    let validated = ctl.json(&["menu", "validate", &path("menus/cinema/menu.toml")]);
+    assert_eq!(validated["valid"], true);
+    assert!(!ctl.dir.path().join("kiosk.db").exists(), "validate does not touch the kiosk");
+
+    assert_eq!(ctl.json(&["menu", "import", &menu])["version"], 1);
+    assert!(ctl.ok(&["menu", "import", &menu]).contains("already in use as version 1"));
+    let shown = ctl.json(&["menu", "show"]);
+    assert_eq!(shown["version"], 1);
+    assert_eq!(shown["menu"]["venue"]["currency"], "EUR");
+    assert!(ctl.ok(&["menu", "show", "--lang", "en"]).contains("Homemade fries"));
+}
+
+#[test]
+fn a_broken_menu_is_refused_with_file_and_line() {
+    let ctl = Ctl::new();
+    let broken = ctl.dir.path().join("broken.toml");
+    std::fs::write(&broken, "[venue]\nname = { fr = \"X\" }\ncurrency = \"EUR\"\nlanguages = [\"fr\"]\n\n[[tax]]\nid = \"t\"\ndine_in = \"ten\"\ntake_away = \"10\"\n").unwrap();
+    let output = ctl.run(&["menu", "import", broken.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("{}:7: tax \"t\".dine_in: \"ten\" is not a rate", broken.display())), "{stderr}");
+    let shown = ctl.run(&["menu", "show"]);
+    assert!(String::from_utf8_lossy(&shown.stderr).contains("no menu has been imported yet"));
+}
+
+#[test]
+fn order_and_stock_commands() {
+    let ctl = Ctl::new();
+    ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
+    let cart = path("menus/brasserie/carts/demo.json");
+
+    let quote = ctl.json(&["order", "quote", "--cart", &cart]);
+    assert_eq!(quote["total"], "28.80");
+    assert_eq!(quote["taxes"].as_array().unwrap().len(), 2);
+
+    let paid = ctl.json(&["order", "place", "--cart", &cart]);
+    assert_eq!((paid["order"].as_str(), paid["payment"]["outcome"].as_str()), (Some("A001"), Some("paid")));
+
+    let declined = ctl.run(&["order", "place", "--cart", &cart, "--pay", "sim-decline"]);
+    assert_eq!(declined.status.code(), Some(3), "not charged has its own exit code");
+    assert!(String::from_utf8_lossy(&declined.stdout).contains("order A002 not paid: declined"));
+
+    let lost = ctl.json(&["order", "place", "--cart", &cart, "--pay", "sim-lost-response"]);
+    assert_eq!(lost["payment"]["outcome"], "paid", "a lost response is recovered by a status query");
+
+    let list = ctl.json(&["order", "list"]);
+    let statuses: Vec<&str> = list.as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["paid", "cancelled", "paid"]);
+    assert!(ctl.ok(&["order", "show", "A002"]).contains("not charged: declined"));
+
+    let stock = ctl.json(&["stock", "list"]);
+    let salad = stock.as_array().unwrap().iter().find(|e| e["item"] == "salade-nicoise").unwrap();
+    assert_eq!(salad["level"]["on_hand"], 13);
+    let changed = ctl.json(&["stock", "set", "salade-nicoise", "--count", "1", "--sold-out"]);
+    assert_eq!((changed[0]["level"]["on_hand"].as_u64(), changed[0]["available"].as_u64()), (Some(1), Some(0)));
+    let refused = ctl.run(&["order", "place", "--cart", &cart]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("line 1 (salade-nicoise): \"salade-nicoise\" is sold out")
+    );
+}
+
+#[test]
+fn bad_arguments_and_carts_get_clear_messages() {
+    let ctl = Ctl::new();
+    ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
+    let bad_pay = ctl.run(&["order", "place", "--cart", "x.json", "--pay", "cash"]);
+    assert!(String::from_utf8_lossy(&bad_pay.stderr).contains("\"cash\" is not a payment method"));
+
+    let cart = ctl.dir.path().join("cart.json");
+    std::fs::write(&cart, "{\"mode\": \"dine_in\", \"lines\": [{\"product\": \"cola\", \"qty\": 2}]}").unwrap();
+    let typo = ctl.run(&["order", "quote", "--cart", cart.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&typo.stderr);
+    assert!(stderr.contains("is not a valid cart") && stderr.contains("unknown field `qty`"), "{stderr}");
+
+    std::fs::write(&cart, "{\"mode\": \"dine_in\", \"lines\": [{\"product\": \"cola\"}]}").unwrap();
+    let missing_choice = ctl.run(&["order", "quote", "--cart", cart.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&missing_choice.stderr)
+            .contains("line 1 (cola): \"taille-boisson\" needs at least 1 choice(s)")
+    );
+    assert!(String::from_utf8_lossy(&ctl.run(&["order", "show", "Z999"]).stderr).contains("order Z999 not found"));
+}
+
+#[test]
+fn demo_imports_and_pays() {
+    let ctl = Ctl::new();
+    let output = Command::new(env!("CARGO_BIN_EXE_kioskctl"))
+        .current_dir(workspace(""))
+        .args([
+            "--db",
+            ctl.dir.path().join("kiosk.db").to_str().unwrap(),
+            "--config",
+            "/nonexistent/kiosk.toml",
+            "demo",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("menu version 1 is in use") && stdout.contains("order A001 paid: 28.80 EUR"), "{stdout}");
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building and testing the kiosk needs on a fresh Debian 12 machine, then
+# returns. Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+# The bundled SQLite (libsqlite3-sys) is C: it needs a C compiler and the C library headers.
+packages=(gcc libc6-dev)
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+if ((${#missing[@]})); then
+    as_root=()
+    if [ "$(id -u)" -ne 0 ]; then
+        as_root=(sudo)
+    fi
+    echo "setup: installing ${missing[*]}" >&2
+    "${as_root[@]}" apt-get update -q
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+    echo "setup: cargo not found: install a Rust toolchain (rustup) first" >&2
+    exit 1
+fi
