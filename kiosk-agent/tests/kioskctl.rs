@@ -100,6 +100,9 @@ fn order_and_stock_commands() {
     let statuses: Vec<&str> = list.as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["paid", "cancelled", "paid"]);
     assert!(ctl.ok(&["order", "show", "A002"]).contains("not charged: declined"));
+    assert!(ctl.ok(&["order", "status", "A001", "completed"]).contains("order A001 (completed)"));
+    let refused = ctl.run(&["order", "status", "A002", "paid"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("order A002 is cancelled and cannot become paid"));
 
     let stock = ctl.json(&["stock", "list"]);
     let salad = stock.as_array().unwrap().iter().find(|e| e["item"] == "salade-nicoise").unwrap();

@@ -253,6 +253,15 @@ impl Checker<'_> {
         })
     }
 
+    /// Parses an id that must not repeat among those in `seen` (`scope` says where).
+    fn unique_id(&mut self, at: &At<'_>, raw: &Spanned<String>, seen: &mut HashSet<Id>, scope: &str) -> Id {
+        let id = self.id(at, raw);
+        if !seen.insert(id.clone()) {
+            self.report(at, "id", format!("is used twice{scope}"));
+        }
+        id
+    }
+
     fn price(&mut self, at: &At<'_>, field: &str, text: &str) -> Money {
         Money::parse_price(text).unwrap_or_else(|error| {
             self.report(at, field, error.to_string());
@@ -398,10 +407,7 @@ impl Checker<'_> {
         for tax in raw {
             let key = format!("tax \"{}\"", tax.id.get_ref());
             let at = At { span: tax.id.span(), key: &key };
-            let id = self.id(&at, &tax.id);
-            if !seen.insert(id.clone()) {
-                self.report(&at, "id", "is used twice");
-            }
+            let id = self.unique_id(&at, &tax.id, &mut seen, "");
             let rate = |checker: &mut Self, text: &str, field: &str| {
                 TaxRate::parse(text).unwrap_or_else(|| {
                     checker.report(&at, field, format!("\"{text}\" is not a rate in percent between 0 and 100"));
@@ -428,10 +434,7 @@ impl Checker<'_> {
         for category in raw {
             let key = format!("category \"{}\"", category.id.get_ref());
             let at = At { span: category.id.span(), key: &key };
-            let id = self.id(&at, &category.id);
-            if !seen.insert(id.clone()) {
-                self.report(&at, "id", "is used twice");
-            }
+            let id = self.unique_id(&at, &category.id, &mut seen, "");
             let name = self.text(&at, "name", category.name);
             categories.push(Category { id, name });
         }
@@ -444,10 +447,7 @@ impl Checker<'_> {
         for group in raw {
             let key = format!("modifier_group \"{}\"", group.id.get_ref());
             let at = At { span: group.id.span(), key: &key };
-            let id = self.id(&at, &group.id);
-            if !seen.insert(id.clone()) {
-                self.report(&at, "id", "is used twice");
-            }
+            let id = self.unique_id(&at, &group.id, &mut seen, "");
             let name = self.text(&at, "name", group.name);
             if group.min > group.max {
                 self.report(&at, "min", format!("min {} is larger than max {}", group.min, group.max));
@@ -467,10 +467,7 @@ impl Checker<'_> {
             for option in group.option {
                 let option_key = format!("{key}.option \"{}\"", option.id.get_ref());
                 let at = At { span: option.id.span(), key: &option_key };
-                let option_id = self.id(&at, &option.id);
-                if !option_ids.insert(option_id.clone()) {
-                    self.report(&at, "id", "is used twice in this group");
-                }
+                let option_id = self.unique_id(&at, &option.id, &mut option_ids, " in this group");
                 let name = self.text(&at, "name", option.name);
                 let price = self.price(&at, "price", &option.price);
                 options.push(ModifierOption { id: option_id, name, price });
@@ -597,10 +594,7 @@ impl Checker<'_> {
         for slot in raw.slot {
             let slot_key = format!("{}.slot \"{}\"", at.key, slot.id.get_ref());
             let slot_at = At { span: slot.id.span(), key: &slot_key };
-            let id = self.id(&slot_at, &slot.id);
-            if !slot_ids.insert(id.clone()) {
-                self.report(&slot_at, "id", "is used twice in this combo");
-            }
+            let id = self.unique_id(&slot_at, &slot.id, &mut slot_ids, " in this combo");
             let name = self.text(&slot_at, "name", slot.name);
             if slot.choices.is_empty() {
                 self.report(&slot_at, "choices", "lists no item");

@@ -44,6 +44,12 @@ impl OrderStatus {
                 | (SentToKitchen, Completed)
         )
     }
+
+    /// Whether staff or an admin may move an order to `next` by hand: any allowed move
+    /// except paying, which only an approved payment does.
+    pub fn may_be_set_to(self, next: OrderStatus) -> bool {
+        next != OrderStatus::Paid && self.can_become(next)
+    }
 }
 
 impl fmt::Display for OrderStatus {
@@ -105,5 +111,8 @@ mod tests {
         assert!(!OrderStatus::Paid.can_become(OrderStatus::Cancelled));
         assert!(!OrderStatus::Cancelled.can_become(OrderStatus::Paid));
         assert_eq!(OrderStatus::parse("sent_to_kitchen"), Some(OrderStatus::SentToKitchen));
+        assert!(!OrderStatus::Placed.may_be_set_to(OrderStatus::Paid));
+        assert!(OrderStatus::Placed.may_be_set_to(OrderStatus::Cancelled));
+        assert!(OrderStatus::Paid.may_be_set_to(OrderStatus::Completed));
     }
 }

@@ -131,24 +131,25 @@ impl Engine {
         let placed = self.place_order(cart).await?;
         let outcome = self.pay(placed.id).await?;
         if matches!(outcome, PaymentOutcome::NotCharged { .. }) {
-            self.cancel_order(placed.id).await?;
+            self.change_order_status(placed.id, OrderStatus::Cancelled).await?;
         }
         Ok((placed, outcome))
     }
 
-    /// Cancels a placed order that has no payment under way.
-    pub async fn cancel_order(&self, order_id: i64) -> Result<()> {
+    /// Moves an order on by hand: a paid order to the kitchen or completed, a placed order
+    /// with no payment under way to cancelled. Paying is left to approvals.
+    pub async fn change_order_status(&self, order_id: i64, next: OrderStatus) -> Result<()> {
         let mut tx = self.store.write().await?;
         let order =
             orders::get(&mut tx, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
-        if !order.status.can_become(OrderStatus::Cancelled) {
-            return Err(EngineError::OrderNotCancellable { number: order.number, status: order.status.to_string() });
+        if !order.status.may_be_set_to(next) {
+            return Err(EngineError::OrderStatusChange { number: order.number, from: order.status, to: next });
         }
         if payments::for_order(&mut tx, order_id).await?.iter().any(|a| !a.state.is_final()) {
             return Err(EngineError::PaymentInDoubt(order.number));
         }
-        orders::set_status(&mut tx, order_id, OrderStatus::Cancelled, &timestamp(&self.now())).await?;
-        commit(tx, "cancelling an order").await?;
+        orders::set_status(&mut tx, order_id, next, &timestamp(&self.now())).await?;
+        commit(tx, "changing an order's status").await?;
         Ok(())
     }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use kiosk_core::config::{ConfigError, DeviceConfig};
 use kiosk_core::menu_file::MenuError;
+use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::UnexpectedEvent;
 use kiosk_core::pricing::QuoteError;
 use kiosk_core::stock::Shortage;
@@ -64,8 +65,8 @@ pub enum EngineError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Payment(#[from] UnexpectedEvent),
-    #[error("order {number} is {status} and cannot be cancelled")]
-    OrderNotCancellable { number: String, status: String },
+    #[error("order {number} is {from} and cannot become {to}")]
+    OrderStatusChange { number: String, from: OrderStatus, to: OrderStatus },
 }
 
 pub type Result<T> = std::result::Result<T, EngineError>;

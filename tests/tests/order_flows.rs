@@ -84,7 +84,8 @@ async fn a_payment_in_doubt_keeps_its_stock_and_is_settled_at_the_next_start() {
     // The customer is never asked to pay again, the order cannot be cancelled, and no menu
     // is imported while the payment is in doubt.
     assert!(matches!(kiosk.engine.pay(placed.id).await, Err(EngineError::PaymentInDoubt(_))));
-    assert!(matches!(kiosk.engine.cancel_order(placed.id).await, Err(EngineError::PaymentInDoubt(_))));
+    let cancel = kiosk.engine.change_order_status(placed.id, OrderStatus::Cancelled).await;
+    assert!(matches!(cancel, Err(EngineError::PaymentInDoubt(_))));
     let demo = kiosk_tests::workspace_path(kiosk_tests::DEMO_MENU);
     assert!(matches!(kiosk.engine.import_menu(&demo).await, Err(EngineError::PaymentInProgress)));
     kiosk.engine.store().close().await;
@@ -207,4 +208,27 @@ async fn two_engines_on_one_database_keep_one_journal_chain() {
     assert_eq!(entries.len(), 9);
     kiosk_core::journal::verify(&entries).unwrap();
     assert_eq!(on_hand(&first, "salade-nicoise").await, (6, 0));
+}
+
+#[tokio::test]
+async fn staff_move_orders_on_but_never_pay_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
+    let (paid, _) = kiosk.engine.checkout(&salads(1)).await.unwrap();
+    let unpaid = kiosk.engine.place_order(&salads(1)).await.unwrap();
+    let engine = &kiosk.engine;
+
+    let refused = engine.change_order_status(unpaid.id, OrderStatus::Paid).await.unwrap_err();
+    assert_eq!(refused.to_string(), format!("order {} is placed and cannot become paid", unpaid.number));
+    let refused = engine.change_order_status(paid.id, OrderStatus::Cancelled).await.unwrap_err();
+    assert_eq!(refused.to_string(), format!("order {} is paid and cannot become cancelled", paid.number));
+
+    engine.change_order_status(paid.id, OrderStatus::SentToKitchen).await.unwrap();
+    engine.change_order_status(paid.id, OrderStatus::Completed).await.unwrap();
+    engine.change_order_status(unpaid.id, OrderStatus::Cancelled).await.unwrap();
+    let statuses = [&paid.number, &unpaid.number].map(|n| n.to_owned());
+    for (number, expected) in statuses.iter().zip([OrderStatus::Completed, OrderStatus::Cancelled]) {
+        assert_eq!(engine.order_by_number(number).await.unwrap().order.status, expected);
+    }
+    assert!(matches!(engine.pay(unpaid.id).await, Err(EngineError::OrderNotPayable { .. })));
 }

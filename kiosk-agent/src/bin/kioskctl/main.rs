@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kiosk_core::cart::Cart;
+use kiosk_core::order::OrderStatus;
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
 use kiosk_engine::{Engine, EngineOptions, MenuFile, PaymentOutcome, StockChange, load_device_config};
 
@@ -92,6 +93,12 @@ enum OrderCommand {
     },
     /// One order with its payments, by the number the customer got (e.g. A042).
     Show { number: String },
+    /// Move an order on: sent_to_kitchen, completed, or cancelled (an unpaid order).
+    Status {
+        number: String,
+        #[arg(value_parser = parse_status)]
+        status: OrderStatus,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -114,6 +121,11 @@ enum StockCommand {
         #[arg(long)]
         available: bool,
     },
+}
+
+fn parse_status(text: &str) -> Result<OrderStatus, String> {
+    OrderStatus::parse(text)
+        .ok_or_else(|| format!("\"{text}\" is not an order status (sent_to_kitchen, completed, cancelled)"))
 }
 
 fn parse_pay(text: &str) -> Result<SimOutcome, String> {
@@ -167,6 +179,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Order(OrderCommand::List { limit }) => out.orders(&engine.latest_orders(limit).await?),
         Command::Order(OrderCommand::Show { number }) => out.order(&engine.order_by_number(&number).await?),
+        Command::Order(OrderCommand::Status { number, status }) => {
+            let order = engine.order_by_number(&number).await?.order;
+            engine.change_order_status(order.id, status).await?;
+            out.order(&engine.order_by_number(&number).await?);
+        }
         Command::Stock(StockCommand::List) => out.stock(&engine.stock().await?),
         Command::Stock(StockCommand::Set { item, count, low, sold_out, available }) => {
             let sold_out = (sold_out || available).then_some(sold_out);
