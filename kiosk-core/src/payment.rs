@@ -19,9 +19,11 @@ use crate::money::Money;
 pub struct AttemptKey(String);
 
 impl AttemptKey {
-    /// The key of attempt number `attempt` of order `order_id` on kiosk `kiosk_id`.
-    pub fn new(kiosk_id: &str, order_id: i64, attempt: u32) -> AttemptKey {
-        AttemptKey(format!("{kiosk_id}-{order_id}-{attempt}"))
+    /// The key of attempt number `attempt` of order `order_id` in database `database_id` of
+    /// kiosk `kiosk_id`: unique across the venue, and never reused even when a kiosk's
+    /// database is reset (its new id differs).
+    pub fn new(kiosk_id: &str, database_id: &str, order_id: i64, attempt: u32) -> AttemptKey {
+        AttemptKey(format!("{kiosk_id}-{database_id}-{order_id}-{attempt}"))
     }
 
     /// A key read back from storage or a terminal.
@@ -233,7 +235,7 @@ mod tests {
     }
 
     fn run(events: Vec<PaymentEvent>) -> (PaymentState, Vec<Effect>) {
-        let mut payment = Payment::new(AttemptKey::new("k1", 7, 1), Money::from_minor(1290));
+        let mut payment = Payment::new(AttemptKey::new("k1", "d1", 7, 1), Money::from_minor(1290));
         let mut effects = Vec::new();
         for event in events {
             effects.extend(payment.apply(event).expect("a valid transition"));
@@ -318,7 +320,7 @@ mod tests {
 
     #[test]
     fn final_states_take_no_more_events() {
-        let mut payment = Payment::new(AttemptKey::new("k1", 1, 1), Money::from_minor(100));
+        let mut payment = Payment::new(AttemptKey::new("k1", "d1", 1, 1), Money::from_minor(100));
         payment.apply(PaymentEvent::Start).unwrap();
         payment.apply(PaymentEvent::Paid(PayReply::Approved(approval()))).unwrap();
         // A second approval or a restart must never lead to a second charge or commit.

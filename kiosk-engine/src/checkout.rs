@@ -2,23 +2,27 @@
 //! module does what it says against the store and the terminal, in order.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use kiosk_core::cart::Cart;
 use kiosk_core::journal::{self, ChainTail, EntryKind};
 use kiosk_core::menu::Id;
+use kiosk_core::money::Currency;
 use kiosk_core::order::OrderStatus;
-use kiosk_core::payment::{Approval, AttemptKey, Effect, NotCharged, Payment, PaymentEvent, PaymentState, StatusReply};
+use kiosk_core::payment::{
+    Approval, AttemptKey, Effect, NotCharged, PayReply, Payment, PaymentEvent, PaymentState, StatusReply,
+};
 use kiosk_core::pricing::{self, Quote, SaleContext};
-use kiosk_core::stock::{StockNeeds, alert_after_sale, check_available};
+use kiosk_core::stock::{StockAlert, StockNeeds, alert_after_sale, check_available};
 use kiosk_devices::terminal::PaymentRequest;
 use kiosk_store::orders::{NewOrder, StoredOrder};
 use kiosk_store::payments::{ApprovalWrite, StoredAttempt};
+use kiosk_store::stock::Taken;
 use kiosk_store::{StoreError, commit, journal as journal_table, orders, payments, stock};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{business_date, local_moment, timestamp};
-use crate::{Engine, EngineError, Result, TailCache};
+use crate::{Engine, EngineError, Result, TailCache, process};
 
 /// How often an approval is relinked when other writers keep appending to the journal.
 const JOURNAL_RACE_TRIES: u32 = 5;
@@ -53,6 +57,8 @@ pub struct RecoveryReport {
     pub paid: Vec<String>,
     pub not_charged: Vec<String>,
     pub still_in_doubt: Vec<String>,
+    /// Being carried out by a process that is still running (or by this engine): left to it.
+    pub running_elsewhere: Vec<String>,
 }
 
 /// An order with its payment attempts.
@@ -111,17 +117,12 @@ impl Engine {
         let mut conn = self.store.read().await?;
         let order =
             orders::get(&mut conn, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
-        if order.status != OrderStatus::Placed {
-            return Err(EngineError::OrderNotPayable { number: order.number, status: order.status.to_string() });
-        }
         let attempts = payments::for_order(&mut conn, order.id).await?;
         drop(conn);
-        if attempts.iter().any(|a| !a.state.is_final()) {
-            return Err(EngineError::PaymentInDoubt(order.number));
-        }
+        check_payable(&order, &attempts)?;
         let attempt = u32::try_from(attempts.len() + 1).expect("attempts per order stay few");
-        let payment = Payment::new(AttemptKey::new(&self.device.kiosk_id, order.id, attempt), order.total);
-        self.drive(&order, payment, PaymentEvent::Start).await
+        let key = AttemptKey::new(&self.device.kiosk_id, self.store.database_id(), order.id, attempt);
+        self.drive(&order, Payment::new(key, order.total), PaymentEvent::Start).await
     }
 
     /// Places an order for the cart and pays it in one go; an order that ends up not charged
@@ -182,6 +183,16 @@ impl Engine {
             let order = orders::get(&mut *self.store.read().await?, attempt.order_id)
                 .await?
                 .ok_or_else(|| EngineError::OrderNotFound(attempt.order_id.to_string()))?;
+            // A requested attempt is being carried out by its owner while that runs; one in
+            // doubt is anyone's to settle (every asker gets the terminal's same answer).
+            let in_flight_here = self.in_flight.lock().expect("in-flight lock").contains(&attempt.key);
+            let owner_at_it = attempt.state == PaymentState::Requested
+                && attempt.owner != self.owner
+                && process::is_running(&attempt.owner);
+            if in_flight_here || owner_at_it {
+                report.running_elsewhere.push(order.number);
+                continue;
+            }
             let payment = Payment { key: attempt.key, amount: attempt.amount, state: attempt.state };
             let number = order.number.clone();
             match self.drive(&order, payment, PaymentEvent::Restarted).await? {
@@ -211,20 +222,32 @@ impl Engine {
 
     /// Runs the payment state machine from `event` until it has nothing left to do.
     async fn drive(&self, order: &StoredOrder, mut payment: Payment, event: PaymentEvent) -> Result<PaymentOutcome> {
+        let _in_flight = InFlight::register(self, &payment.key);
         let mut events = VecDeque::from([event]);
         while let Some(event) = events.pop_front() {
             for effect in payment.apply(event)? {
                 match effect {
                     Effect::RecordAttempt => self.record_attempt(order, &payment).await?,
                     Effect::RequestPayment => {
-                        events.push_back(PaymentEvent::Paid(self.request_payment(order, &payment).await))
+                        events.push_back(PaymentEvent::Paid(self.request_payment(order, &payment).await?))
                     }
                     Effect::RequestCancel => self.terminal.cancel(&payment.key).await,
                     Effect::QueryStatus => {
                         events.push_back(PaymentEvent::Status(self.query_status(&payment.key).await))
                     }
                     Effect::RecordInDoubt => self.record_state(&payment).await?,
-                    Effect::CommitApproval(approval) => self.commit_approval(order, &payment, &approval).await?,
+                    Effect::CommitApproval(approval) => {
+                        if let Err(error) = self.commit_approval(order, &payment, &approval).await {
+                            // The terminal took the money: the attempt stays unresolved and the
+                            // next resolution commits it. Never report it as failed.
+                            log::error!(
+                                "order {}: approval {} not recorded yet: {error}",
+                                order.number,
+                                approval.reference
+                            );
+                            return Ok(PaymentOutcome::InDoubt);
+                        }
+                    }
                     Effect::ReleaseHold(_) => self.release_hold(&payment).await?,
                 }
             }
@@ -243,9 +266,19 @@ impl Engine {
             .map_err(|e| kiosk_store::StoreError::Corrupt(format!("order {}: quote without needs: {e}", order.number)))?
             .needs;
         let mut tx = self.store.write().await?;
+        // Checked again here: a cancel or another payment may have come in since `pay` looked.
+        let current =
+            orders::get(&mut tx, order.id).await?.ok_or_else(|| EngineError::OrderNotFound(order.number.clone()))?;
+        check_payable(&current, &payments::for_order(&mut tx, order.id).await?)?;
         let levels = stock::levels(&mut tx).await?;
         check_available(&needs, &levels)?;
-        payments::insert(&mut tx, &payment.key, order.id, payment.amount, &timestamp(&self.now())).await?;
+        payments::insert(&mut tx, &payment.key, order.id, payment.amount, &self.owner, &timestamp(&self.now()))
+            .await
+            .map_err(|error| match error {
+            // The same key, recorded by a payment of this order that raced this one.
+            StoreError::AttemptExists(_) => EngineError::PaymentInProgress,
+            other => other.into(),
+        })?;
         for (item, &units) in &needs {
             if levels.get(item.as_str()).is_some() {
                 stock::hold(&mut tx, payment.key.as_str(), item, units).await?;
@@ -255,17 +288,20 @@ impl Engine {
         Ok(())
     }
 
-    async fn request_payment(&self, order: &StoredOrder, payment: &Payment) -> kiosk_core::payment::PayReply {
-        let currency = kiosk_core::money::Currency::parse(&order.currency).unwrap_or(kiosk_core::money::Currency::Eur);
+    /// Asks the terminal to pay; past the configured timeout, asks it to cancel and reports
+    /// no answer (the status query that follows says what really happened).
+    async fn request_payment(&self, order: &StoredOrder, payment: &Payment) -> Result<PayReply> {
+        let currency = Currency::parse(&order.currency)
+            .ok_or_else(|| StoreError::Corrupt(format!("order {} has currency {:?}", order.number, order.currency)))?;
         let request = PaymentRequest { key: payment.key.clone(), amount: payment.amount, currency };
-        let limit = std::time::Duration::from_secs(self.device.terminal_timeout_seconds);
-        match tokio::time::timeout(limit, self.terminal.pay(&request)).await {
+        let limit = Duration::from_secs(self.device.terminal_timeout_seconds);
+        Ok(match tokio::time::timeout(limit, self.terminal.pay(&request)).await {
             Ok(reply) => reply,
-            Err(_) => kiosk_core::payment::PayReply::NoAnswer(format!(
-                "no answer from the terminal within {}s",
-                limit.as_secs()
-            )),
-        }
+            Err(_) => {
+                self.terminal.cancel(&payment.key).await;
+                PayReply::NoAnswer(format!("no answer from the terminal within {}s", limit.as_secs()))
+            }
+        })
     }
 
     /// Asks for a key's status a few times while the terminal is busy or unreachable.
@@ -337,14 +373,24 @@ impl Engine {
             .iter()
             .filter_map(|t| alert_after_sale(t.before, t.after, t.low_threshold).map(|alert| (t, alert)))
             .collect();
-        if !alerts.is_empty() {
-            let mut tx = self.store.write().await?;
-            for (taken, alert) in alerts {
-                stock::record_alert(&mut tx, &taken.item, alert, taken.after, &now).await?;
-                log::warn!("stock of {} is {} ({} left)", taken.item, alert.as_str(), taken.after);
-            }
-            commit(tx, "recording stock alerts").await?;
+        for (taken, alert) in &alerts {
+            log::warn!("stock of {} is {} ({} left)", taken.item, alert.as_str(), taken.after);
         }
+        if !alerts.is_empty()
+            && let Err(error) = self.record_alerts(&alerts, &now).await
+        {
+            // The sale is recorded; a lost alert must not turn it into a failure.
+            log::error!("stock alerts not recorded: {error}");
+        }
+        Ok(())
+    }
+
+    async fn record_alerts(&self, alerts: &[(&Taken, StockAlert)], now: &str) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        for (taken, alert) in alerts {
+            stock::record_alert(&mut tx, &taken.item, *alert, taken.after, now).await?;
+        }
+        commit(tx, "recording stock alerts").await?;
         Ok(())
     }
 
@@ -365,5 +411,35 @@ impl Engine {
         stock::release(&mut tx, payment.key.as_str()).await?;
         commit(tx, "releasing a payment's stock").await?;
         Ok(())
+    }
+}
+
+/// Refuses to pay an order that is not waiting for payment, or has a payment unresolved.
+fn check_payable(order: &StoredOrder, attempts: &[StoredAttempt]) -> Result<()> {
+    if order.status != OrderStatus::Placed {
+        return Err(EngineError::OrderNotPayable { number: order.number.clone(), status: order.status.to_string() });
+    }
+    if attempts.iter().any(|a| !a.state.is_final()) {
+        return Err(EngineError::PaymentInDoubt(order.number.clone()));
+    }
+    Ok(())
+}
+
+/// Marks an attempt as being carried out by this engine for as long as it lives.
+struct InFlight<'e> {
+    engine: &'e Engine,
+    key: AttemptKey,
+}
+
+impl<'e> InFlight<'e> {
+    fn register(engine: &'e Engine, key: &AttemptKey) -> InFlight<'e> {
+        engine.in_flight.lock().expect("in-flight lock").insert(key.clone());
+        InFlight { engine, key: key.clone() }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.engine.in_flight.lock().expect("in-flight lock").remove(&self.key);
     }
 }

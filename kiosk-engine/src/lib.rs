@@ -5,7 +5,7 @@
 //! Opening an engine resolves every payment left in doubt by an earlier run before anything
 //! else can happen.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,7 +13,7 @@ use std::time::Duration;
 use kiosk_core::config::{ConfigError, DeviceConfig};
 use kiosk_core::menu_file::MenuError;
 use kiosk_core::order::OrderStatus;
-use kiosk_core::payment::UnexpectedEvent;
+use kiosk_core::payment::{AttemptKey, UnexpectedEvent};
 use kiosk_core::pricing::QuoteError;
 use kiosk_core::stock::Shortage;
 use kiosk_devices::terminal::PaymentTerminal;
@@ -23,6 +23,7 @@ mod checkout;
 mod clock;
 pub mod logging;
 mod menu;
+mod process;
 mod stock;
 
 pub use checkout::{OrderDetails, PaymentOutcome, PlacedOrder, RecoveryReport};
@@ -107,6 +108,10 @@ pub struct Engine {
     status_retry_delay: Duration,
     /// The parsed menu in use, kept until a newer version is imported.
     menu_cache: Mutex<Option<Arc<ActiveMenu>>>,
+    /// This engine, as recorded on the payment attempts it makes (see `process`).
+    owner: String,
+    /// Attempts this engine is carrying out right now: recovery leaves them alone.
+    in_flight: Mutex<HashSet<AttemptKey>>,
     /// The end of the journal as this process last saw it.
     journal_tail: Mutex<TailCache>,
     /// How long the latest approval transactions took, oldest first.
@@ -135,6 +140,8 @@ impl Engine {
             status_queries: options.status_queries.max(1),
             status_retry_delay: options.status_retry_delay,
             menu_cache: Mutex::new(None),
+            owner: process::new_owner(),
+            in_flight: Mutex::new(HashSet::new()),
             journal_tail: Mutex::new(TailCache::Unknown),
             approval_commits: Mutex::new(VecDeque::with_capacity(COMMIT_TIMES_KEPT)),
         };

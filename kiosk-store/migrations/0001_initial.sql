@@ -2,6 +2,12 @@
 -- columns with defaults and indexes, never drop or rename, so that a rolled-back release
 -- still reads the database. Money is INTEGER minor units (cents).
 
+-- Facts about this database itself, such as the id that makes its payment keys unique.
+CREATE TABLE kiosk_meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
 CREATE TABLE menus (
     version      INTEGER PRIMARY KEY AUTOINCREMENT,
     label        TEXT NOT NULL,
@@ -64,6 +70,9 @@ CREATE TABLE payment_attempts (
     scheme       TEXT,
     last_four    TEXT,
     not_charged  TEXT,
+    -- The process that asked the terminal ("pid:start time"): recovery leaves alone the
+    -- attempts of a process that is still running.
+    owner        TEXT NOT NULL,
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL
 );
@@ -74,6 +83,13 @@ CREATE INDEX payment_attempts_by_order ON payment_attempts (order_id);
 -- again while a payment is in doubt.
 CREATE UNIQUE INDEX payment_attempts_one_open_per_order
     ON payment_attempts (order_id) WHERE state IN ('requested', 'in_doubt');
+
+-- A settled attempt is history: nothing may change its outcome.
+CREATE TRIGGER payment_attempts_settled BEFORE UPDATE OF state ON payment_attempts
+    WHEN OLD.state IN ('approved', 'not_charged')
+BEGIN
+    SELECT RAISE(ABORT, 'payment attempt already settled');
+END;
 
 CREATE TABLE stock_holds (
     attempt_key TEXT NOT NULL REFERENCES payment_attempts (key),

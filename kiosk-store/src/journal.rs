@@ -37,20 +37,6 @@ fn sequence(seq: i64) -> Result<u64> {
     u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {seq}")))
 }
 
-pub async fn append(conn: &mut Connection, entry: &JournalEntry) -> Result<()> {
-    sqlx::query("INSERT INTO journal (seq, kind, at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {}", entry.seq)))?)
-        .bind(entry.kind.code())
-        .bind(&entry.at)
-        .bind(&entry.payload)
-        .bind(&entry.prev_hash)
-        .bind(&entry.hash)
-        .execute(conn)
-        .await
-        .map_err(doing("appending to the journal"))?;
-    Ok(())
-}
-
 pub async fn all(conn: &mut Connection) -> Result<Vec<JournalEntry>> {
     let rows: Vec<EntryRow> = sqlx::query_as("SELECT * FROM journal ORDER BY seq")
         .fetch_all(conn)

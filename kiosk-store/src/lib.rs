@@ -34,6 +34,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("another writer appended to the journal meanwhile")]
     JournalMoved,
+    #[error("payment attempt {0} exists already, or its order has another payment unresolved")]
+    AttemptExists(String),
+    #[error("payment attempt {0} is already settled: its outcome cannot change")]
+    AttemptSettled(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -48,6 +52,24 @@ pub async fn commit(tx: WriteTx, what: &'static str) -> Result<()> {
     tx.commit().await.map_err(doing(what))
 }
 
+/// Reads this database's id, making one on first use.
+async fn database_id(pool: &SqlitePool) -> Result<String> {
+    let mut random = [0u8; 6];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut source| std::io::Read::read_exact(&mut source, &mut random))
+        .map_err(|e| doing("making the database id")(sqlx::Error::Io(e)))?;
+    let fresh: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    sqlx::query("INSERT OR IGNORE INTO kiosk_meta (name, value) VALUES ('database_id', ?)")
+        .bind(fresh)
+        .execute(pool)
+        .await
+        .map_err(doing("recording the database id"))?;
+    sqlx::query_scalar("SELECT value FROM kiosk_meta WHERE name = 'database_id'")
+        .fetch_one(pool)
+        .await
+        .map_err(doing("reading the database id"))
+}
+
 /// How long a writer waits for another one before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -55,6 +77,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Store {
     pub(crate) pool: SqlitePool,
     path: PathBuf,
+    database_id: String,
 }
 
 impl Store {
@@ -83,11 +106,18 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|source| StoreError::Migrate { path: path.to_owned(), source })?;
-        Ok(Store { pool, path: path.to_owned() })
+        let database_id = database_id(&pool).await?;
+        Ok(Store { pool, path: path.to_owned(), database_id })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A random id given to this database when it was created. Payment keys carry it, so that
+    /// a kiosk whose database was reset never sends a terminal a key it used before.
+    pub fn database_id(&self) -> &str {
+        &self.database_id
     }
 
     /// Begins a write transaction.

@@ -21,6 +21,7 @@ struct AttemptRow {
     scheme: Option<String>,
     last_four: Option<String>,
     not_charged: Option<String>,
+    owner: String,
     created_at: String,
     updated_at: String,
 }
@@ -31,6 +32,8 @@ pub struct StoredAttempt {
     pub order_id: i64,
     pub amount: Money,
     pub state: PaymentState,
+    /// The process that asked the terminal, as given to [`insert`].
+    pub owner: String,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -58,26 +61,42 @@ impl TryFrom<AttemptRow> for StoredAttempt {
             order_id: row.order_id,
             amount: Money::from_minor(row.amount_minor),
             state,
+            owner: row.owner,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
     }
 }
 
-/// Records an attempt as requested: it must be durable before the terminal is asked.
-pub async fn insert(conn: &mut Connection, key: &AttemptKey, order_id: i64, amount: Money, now: &str) -> Result<()> {
+/// Records an attempt as requested by `owner` (the process asking the terminal): it must be
+/// durable before the terminal is asked.
+pub async fn insert(
+    conn: &mut Connection,
+    key: &AttemptKey,
+    order_id: i64,
+    amount: Money,
+    owner: &str,
+    now: &str,
+) -> Result<()> {
     sqlx::query(
-        "INSERT INTO payment_attempts (key, order_id, amount_minor, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO payment_attempts (key, order_id, amount_minor, state, owner, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(key.as_str())
     .bind(order_id)
     .bind(amount.to_minor())
     .bind(PaymentState::Requested.code())
+    .bind(owner)
     .bind(now)
     .bind(now)
     .execute(conn)
     .await
-    .map_err(doing("recording a payment attempt"))?;
+    .map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+            StoreError::AttemptExists(key.as_str().to_owned())
+        }
+        _ => doing("recording a payment attempt")(error),
+    })?;
     Ok(())
 }
 
@@ -102,7 +121,7 @@ pub async fn set_state(conn: &mut Connection, key: &AttemptKey, state: &PaymentS
     .bind(key.as_str())
     .execute(conn)
     .await
-    .map_err(doing("updating a payment attempt"))?;
+    .map_err(|error| settled_or(error, key, "updating a payment attempt"))?;
     Ok(())
 }
 
@@ -127,14 +146,14 @@ pub async fn for_order(conn: &mut Connection, order_id: i64) -> Result<Vec<Store
     rows.into_iter().map(StoredAttempt::try_from).collect()
 }
 
-/// Every approved attempt, oldest first.
-pub async fn approved(conn: &mut Connection) -> Result<Vec<StoredAttempt>> {
-    let rows: Vec<AttemptRow> =
-        sqlx::query_as("SELECT * FROM payment_attempts WHERE state = 'approved' ORDER BY created_at, key")
-            .fetch_all(conn)
-            .await
-            .map_err(doing("reading approved payments"))?;
-    rows.into_iter().map(StoredAttempt::try_from).collect()
+/// The error of the `payment_attempts_settled` trigger, or the query error.
+fn settled_or(error: sqlx::Error, key: &AttemptKey, doing_what: &'static str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(e) if e.message().contains("payment attempt already settled") => {
+            StoreError::AttemptSettled(key.as_str().to_owned())
+        }
+        _ => doing(doing_what)(error),
+    }
 }
 
 /// Everything an approval changes.
@@ -199,7 +218,11 @@ pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result
             }
             let journal_moved = matches!(&error, sqlx::Error::Database(e)
                 if e.kind() == sqlx::error::ErrorKind::UniqueViolation && e.message().contains("journal.seq"));
-            return Err(if journal_moved { StoreError::JournalMoved } else { doing("committing an approval")(error) });
+            return Err(if journal_moved {
+                StoreError::JournalMoved
+            } else {
+                settled_or(error, write.key, "committing an approval")
+            });
         }
     };
     let mut held: BTreeMap<String, u32> = BTreeMap::new();

@@ -232,3 +232,59 @@ async fn staff_move_orders_on_but_never_pay_them() {
     }
     assert!(matches!(engine.pay(unpaid.id).await, Err(EngineError::OrderNotPayable { .. })));
 }
+
+/// A kiosk whose terminal keeps the customer at the reader for `card_delay`.
+async fn slow_kiosk(dir: &std::path::Path, device: DeviceConfig, card_delay: Duration) -> Arc<TestKiosk> {
+    let slow =
+        SimTerminal::open(&TestKiosk::ledger_path(dir), SimOutcome::Approve).unwrap().with_card_delay(card_delay);
+    Arc::new(TestKiosk::open_with(dir, device, slow).await)
+}
+
+#[tokio::test]
+async fn opening_a_second_engine_leaves_a_payment_in_progress_to_its_owner() {
+    // kioskctl opening the database while the app takes a payment must not "recover" it.
+    let dir = tempfile::tempdir().unwrap();
+    TestKiosk::with_demo_menu(dir.path()).await.engine.store().close().await;
+    let app = slow_kiosk(dir.path(), DeviceConfig::development(), Duration::from_secs(30)).await;
+    let placed = app.engine.place_order(&salads(2)).await.unwrap();
+    let paying = {
+        let app = app.clone();
+        tokio::spawn(async move { app.engine.pay(placed.id).await })
+    };
+    while on_hand(&app, "salade-nicoise").await != (15, 2) {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let admin = TestKiosk::open(dir.path()).await;
+    assert_eq!(admin.recovery.running_elsewhere, vec![placed.number.clone()]);
+    assert_eq!(
+        admin.engine.resolve_unresolved_payments().await.unwrap().running_elsewhere,
+        vec![placed.number.clone()]
+    );
+    assert_eq!(on_hand(&admin, "salade-nicoise").await, (15, 2), "the holds stay");
+
+    app.engine.cancel_payment(placed.id).await.unwrap();
+    assert_eq!(paying.await.unwrap().unwrap(), PaymentOutcome::NotCharged { reason: NotCharged::Cancelled });
+}
+
+#[tokio::test]
+async fn a_terminal_that_does_not_answer_in_time_is_cancelled_then_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    TestKiosk::with_demo_menu(dir.path()).await.engine.store().close().await;
+    let device = DeviceConfig { terminal_timeout_seconds: 1, ..DeviceConfig::development() };
+    let kiosk = slow_kiosk(dir.path(), device, Duration::from_secs(30)).await;
+    let (_, outcome) = kiosk.engine.checkout(&salads(1)).await.unwrap();
+    assert_eq!(outcome, PaymentOutcome::NotCharged { reason: NotCharged::NeverReceived });
+    assert_eq!(on_hand(&kiosk, "salade-nicoise").await, (15, 0));
+}
+
+#[tokio::test]
+async fn a_settled_payment_never_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
+    let (placed, _) = kiosk.engine.checkout(&salads(1)).await.unwrap();
+    let attempt = kiosk.engine.order_by_number(&placed.number).await.unwrap().attempts.remove(0);
+    let mut conn = kiosk.engine.store().read().await.unwrap();
+    let undo = PaymentState::NotCharged(NotCharged::Cancelled);
+    let error = kiosk_store::payments::set_state(&mut conn, &attempt.key, &undo, "2026-12-01T12:01:00+01:00").await;
+    assert!(matches!(error, Err(kiosk_store::StoreError::AttemptSettled(_))), "{error:?}");
+}

@@ -92,6 +92,8 @@ pub struct SimTerminalError {
 #[derive(Debug, Default)]
 struct State {
     entries: HashMap<String, LedgerEntry>,
+    /// The number of the last reference handed out.
+    last_reference: usize,
     in_progress: HashSet<String>,
     cancelled: HashSet<String>,
     script: VecDeque<SimOutcome>,
@@ -114,7 +116,11 @@ impl SimTerminal {
     pub fn open(ledger_path: &Path, default_outcome: SimOutcome) -> Result<SimTerminal, SimTerminalError> {
         let entries = read_ledger_repairing(ledger_path)
             .map_err(|source| SimTerminalError { path: ledger_path.to_owned(), source })?;
-        let state = State { entries: entries.into_iter().map(|e| (e.key.clone(), e)).collect(), ..State::default() };
+        let state = State {
+            last_reference: entries.len(),
+            entries: entries.into_iter().map(|e| (e.key.clone(), e)).collect(),
+            ..State::default()
+        };
         Ok(SimTerminal {
             ledger_path: ledger_path.to_owned(),
             state: Mutex::new(state),
@@ -150,26 +156,22 @@ impl SimTerminal {
     }
 
     /// Durably records an outcome before anyone is told about it, as a real terminal does.
-    async fn record(&self, request: &PaymentRequest, outcome: LedgerOutcome) -> LedgerEntry {
+    async fn record(&self, request: &PaymentRequest, outcome: LedgerOutcome) -> io::Result<LedgerEntry> {
         let entry = {
-            let state = self.lock();
+            let mut state = self.lock();
+            state.last_reference += 1;
             LedgerEntry {
                 key: request.key.as_str().to_owned(),
                 amount_minor: request.amount.to_minor(),
                 outcome,
-                reference: format!("SIM-{:06}", state.entries.len() + 1),
+                reference: format!("SIM-{:06}", state.last_reference),
             }
         };
         let path = self.ledger_path.clone();
         let line = entry.clone();
-        tokio::task::spawn_blocking(move || append_line(&path, &line))
-            .await
-            .expect("the ledger writer does not panic")
-            .unwrap_or_else(|error| {
-                panic!("simulated terminal cannot write its ledger {}: {error}", self.ledger_path.display())
-            });
+        tokio::task::spawn_blocking(move || append_line(&path, &line)).await.map_err(io::Error::other)??;
         self.lock().entries.insert(entry.key.clone(), entry.clone());
-        entry
+        Ok(entry)
     }
 
     /// Waits for the customer, or for a cancel of this key.
@@ -196,15 +198,21 @@ impl PaymentTerminal for SimTerminal {
         let outcome = {
             let mut state = self.lock();
             if let Some(known) = state.entries.get(key) {
+                if known.amount_minor != request.amount.to_minor() {
+                    return PayReply::NotCharged(NotCharged::Declined(
+                        "this payment key was already used for another amount".into(),
+                    ));
+                }
                 return known.pay_reply();
             }
             let outcome = state.script.pop_front().unwrap_or(self.default_outcome);
             if outcome == SimOutcome::Disconnect {
                 return PayReply::NoAnswer("connection to the terminal lost".into());
             }
-            state.in_progress.insert(key.to_owned());
             outcome
         };
+        // The customer stands at the reader until this call ends, however it ends.
+        let _customer = AtTheReader::arrive(self, key);
         let presented = self.wait_for_card(key).await;
         let ledger_outcome = match (presented, outcome) {
             (false, _) => LedgerOutcome::Cancelled,
@@ -212,12 +220,14 @@ impl PaymentTerminal for SimTerminal {
             (true, SimOutcome::Decline) => LedgerOutcome::Declined,
             (true, SimOutcome::Timeout | SimOutcome::Disconnect) => LedgerOutcome::TimedOut,
         };
-        let entry = self.record(request, ledger_outcome).await;
-        {
-            let mut state = self.lock();
-            state.in_progress.remove(key);
-            state.cancelled.remove(key);
-        }
+        let entry = match self.record(request, ledger_outcome).await {
+            Ok(entry) => entry,
+            Err(error) => {
+                // Nothing recorded means nothing charged: the status query will say so.
+                log::error!("simulated terminal cannot write its ledger {}: {error}", self.ledger_path.display());
+                return PayReply::NoAnswer("the terminal failed".into());
+            }
+        };
         if presented && outcome == SimOutcome::LostResponse {
             return PayReply::NoAnswer("the terminal's answer was lost".into());
         }
@@ -246,6 +256,27 @@ impl PaymentTerminal for SimTerminal {
             None if state.in_progress.contains(key.as_str()) => StatusReply::InProgress,
             None => StatusReply::NotCharged(NotCharged::NeverReceived),
         }
+    }
+}
+
+/// A payment waiting at the reader: its key is in progress until dropped.
+struct AtTheReader<'t> {
+    terminal: &'t SimTerminal,
+    key: String,
+}
+
+impl<'t> AtTheReader<'t> {
+    fn arrive(terminal: &'t SimTerminal, key: &str) -> AtTheReader<'t> {
+        terminal.lock().in_progress.insert(key.to_owned());
+        AtTheReader { terminal, key: key.to_owned() }
+    }
+}
+
+impl Drop for AtTheReader<'_> {
+    fn drop(&mut self) {
+        let mut state = self.terminal.lock();
+        state.in_progress.remove(&self.key);
+        state.cancelled.remove(&self.key);
     }
 }
 

@@ -1,0 +1,51 @@
+//! Which process owns a payment attempt, and whether it still runs. The app, the agent and
+//! `kioskctl` share one database on one device; a process resolving unresolved payments at
+//! start must leave alone those another running process is still carrying out.
+
+use std::fs;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// "pid:start time" of a process; the start time (in clock ticks since boot) tells a process
+/// from a later one that got the same pid.
+fn identity(pid: u32) -> Option<String> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from its end.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let start_time = after_name.split_whitespace().nth(19)?;
+    Some(format!("{pid}:{start_time}"))
+}
+
+/// A new owner name for an engine of this process: "pid:start time:engine number".
+pub(crate) fn new_owner() -> String {
+    static ENGINES: AtomicU64 = AtomicU64::new(0);
+    let process = identity(std::process::id()).unwrap_or_else(|| format!("{}:unknown", std::process::id()));
+    format!("{process}:{}", ENGINES.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Whether the process of an owner name is still running.
+pub(crate) fn is_running(owner: &str) -> bool {
+    let mut parts = owner.splitn(3, ':');
+    let (Some(pid), Some(start)) = (parts.next(), parts.next()) else { return false };
+    let Ok(pid) = pid.parse() else { return false };
+    identity(pid).is_some_and(|now| now == format!("{pid}:{start}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_runs_and_a_finished_one_does_not() {
+        assert!(is_running(&new_owner()));
+        assert_ne!(new_owner(), new_owner(), "each engine has its own name");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        let owner = identity(pid);
+        child.wait().unwrap();
+        if let Some(owner) = owner {
+            assert!(!is_running(&owner));
+        }
+        assert!(!is_running("garbage"));
+        assert!(!is_running(&format!("{}:0", std::process::id())));
+    }
+}
