@@ -214,6 +214,9 @@ pub fn parse(file: &str, source: &str, image_exists: &dyn Fn(&str) -> bool) -> R
     }
 }
 
+/// The image files a menu may name, by extension.
+const IMAGE_TYPES: [&str; 4] = [".svg", ".png", ".jpg", ".jpeg"];
+
 fn line_of(source: &str, offset: usize) -> usize {
     source.as_bytes()[..offset.min(source.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
@@ -294,6 +297,8 @@ impl Checker<'_> {
             self.report(at, "image", "is empty");
         } else if escapes {
             self.report(at, "image", format!("\"{path}\" must be a path inside the menu's folder"));
+        } else if !IMAGE_TYPES.iter().any(|ext| path.to_ascii_lowercase().ends_with(ext)) {
+            self.report(at, "image", format!("\"{path}\" is not an SVG, PNG or JPEG file"));
         } else if !(self.image_exists)(&path) {
             self.report(at, "image", format!("file \"{path}\" not found"));
         }

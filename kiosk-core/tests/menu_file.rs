@@ -80,6 +80,13 @@ fn each_bad_input_names_file_line_key_and_problem() {
             ),
         ),
         (
+            broken("image = \"cola.svg\"", "image = \"cola.gif\""),
+            format!(
+                "menu.toml:{}: item \"cola\".image: \"cola.gif\" is not an SVG, PNG or JPEG file",
+                line_of(SMALL_MENU, "id = \"cola\"")
+            ),
+        ),
+        (
             broken("name = { fr = \"Cola\", en = \"Cola\" }", "name = { fr = \"Cola\" }"),
             format!("menu.toml:{}: item \"cola\".name: has no text in \"en\"", line_of(SMALL_MENU, "id = \"cola\"")),
         ),

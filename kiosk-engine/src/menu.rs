@@ -30,8 +30,12 @@ impl MenuFile {
     pub fn load(path: &Path) -> Result<MenuFile> {
         let read_error = |source| EngineError::File { path: path.to_owned(), source };
         let source = std::fs::read_to_string(path).map_err(read_error)?;
-        let folder = path.parent().unwrap_or(Path::new("."));
-        let menu = menu_file::parse(&path.display().to_string(), &source, &|image| folder.join(image).is_file())?;
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let folder = folder.canonicalize().map_err(read_error)?;
+        // An image counts only if it is a file really inside the folder (a link may point out).
+        let inside =
+            |image: &str| folder.join(image).canonicalize().is_ok_and(|p| p.starts_with(&folder) && p.is_file());
+        let menu = menu_file::parse(&path.display().to_string(), &source, &inside)?;
         let mut images = Vec::new();
         for image in menu.images() {
             let image_path = folder.join(image);

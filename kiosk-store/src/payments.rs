@@ -127,22 +127,20 @@ pub async fn set_state(conn: &mut Connection, key: &AttemptKey, state: &PaymentS
 
 /// Attempts whose outcome is not known yet (requested or in doubt), oldest first.
 pub async fn unresolved(conn: &mut Connection) -> Result<Vec<StoredAttempt>> {
-    let rows: Vec<AttemptRow> = sqlx::query_as(
-        "SELECT * FROM payment_attempts WHERE state IN ('requested', 'in_doubt') ORDER BY created_at, key",
-    )
-    .fetch_all(conn)
-    .await
-    .map_err(doing("reading unresolved payments"))?;
+    let rows: Vec<AttemptRow> =
+        sqlx::query_as("SELECT * FROM payment_attempts WHERE state IN ('requested', 'in_doubt') ORDER BY rowid")
+            .fetch_all(conn)
+            .await
+            .map_err(doing("reading unresolved payments"))?;
     rows.into_iter().map(StoredAttempt::try_from).collect()
 }
 
 pub async fn for_order(conn: &mut Connection, order_id: i64) -> Result<Vec<StoredAttempt>> {
-    let rows: Vec<AttemptRow> =
-        sqlx::query_as("SELECT * FROM payment_attempts WHERE order_id = ? ORDER BY created_at, key")
-            .bind(order_id)
-            .fetch_all(conn)
-            .await
-            .map_err(doing("reading an order's payments"))?;
+    let rows: Vec<AttemptRow> = sqlx::query_as("SELECT * FROM payment_attempts WHERE order_id = ? ORDER BY rowid")
+        .bind(order_id)
+        .fetch_all(conn)
+        .await
+        .map_err(doing("reading an order's payments"))?;
     rows.into_iter().map(StoredAttempt::try_from).collect()
 }
 

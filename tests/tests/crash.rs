@@ -1,6 +1,7 @@
 //! 200 SIGKILLs of a process in the middle of placing and paying orders; after each one
 //! the restarted kiosk agrees with the terminal's ledger (see `kiosk_tests::crash`).
-//! `cargo run --release -p kiosk-tests --bin crash-test -- 1000` runs 1,000 and prints counts.
+//! To run 1,000 and print the counts: `cargo build --release -p kiosk-tests --bins && cargo run
+//! --release -p kiosk-tests --bin crash-test -- 1000`.
 
 use std::path::Path;
 

@@ -80,3 +80,18 @@ async fn a_bad_menu_is_refused_and_the_menu_in_use_stays() {
     let missing = kiosk.engine.import_menu(&dir.path().join("nowhere.toml")).await.unwrap_err();
     assert!(matches!(missing, EngineError::File { .. }), "{missing}");
 }
+
+#[tokio::test]
+async fn an_image_linked_from_outside_the_menu_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
+    let outside = dir.path().join("secret.svg");
+    std::fs::write(&outside, "<svg/>").unwrap();
+    let menu = altered_demo(&dir.path().join("linked"), "[venue]", "[venue]");
+    let image = dir.path().join("linked/images/cola.svg");
+    std::fs::remove_file(&image).unwrap();
+    std::os::unix::fs::symlink(&outside, &image).unwrap();
+    let error = kiosk.engine.import_menu(&menu).await.unwrap_err().to_string();
+    assert!(error.contains("item \"cola\".image: file \"images/cola.svg\" not found"), "{error}");
+    assert_eq!(kiosk.engine.active_menu().await.unwrap().version, 1);
+}

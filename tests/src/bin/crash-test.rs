@@ -1,5 +1,6 @@
 //! Runs the crash test with as many kills as asked and prints the counts.
-//! Usage: crash-test [KILLS] [SEED]  (defaults: 1000 kills, seed from the clock)
+//! Usage: crash-test [KILLS] [SEED]  (defaults: 1000 kills, seed from the clock). It runs the
+//! `checkout-loop` binary beside it: `cargo build --release -p kiosk-tests --bins` first.
 
 use anyhow::{Context, Result};
 
@@ -12,6 +13,12 @@ async fn main() -> Result<()> {
         None => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs(),
     };
     let child = std::env::current_exe()?.with_file_name("checkout-loop");
+    if !child.exists() {
+        anyhow::bail!(
+            "{} is missing: build it first with `cargo build --release -p kiosk-tests --bins`",
+            child.display()
+        );
+    }
     let dir = tempfile::tempdir()?;
     println!("crash test: {kills} kills, seed {seed}, in {}", dir.path().display());
     let report = kiosk_tests::crash::run(&child, dir.path(), kills, seed, |round, report| {
