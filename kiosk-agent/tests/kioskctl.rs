@@ -156,3 +156,28 @@ fn demo_imports_and_pays() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("menu version 1 is in use") && stdout.contains("order A001 paid: 28.80 EUR"), "{stdout}");
 }
+
+#[test]
+fn journal_commands() {
+    let ctl = Ctl::new();
+    ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
+    ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
+    let check = ctl.json(&["journal", "verify"]);
+    assert_eq!((check["valid"].as_bool(), check["entries"].as_u64()), (Some(true), Some(1)));
+    let anchor = format!("{}:{}", check["last"]["seq"], check["last"]["hash"].as_str().unwrap());
+    assert!(ctl.ok(&["journal", "verify", "--anchor", &anchor]).contains("journal valid: 1 entries"));
+
+    // An anchor from further on than the journal goes: its tail was cut.
+    let ahead = anchor.replacen("1:", "7:", 1);
+    let cut = ctl.run(&["journal", "verify", "--anchor", &ahead]);
+    assert_eq!(cut.status.code(), Some(5), "a broken journal has its own exit code");
+    assert!(String::from_utf8_lossy(&cut.stderr).contains("the journal ends at entry 1, but the anchor"));
+
+    let archive = ctl.dir.path().join("archive.json");
+    ctl.ok(&["journal", "export", "--from", "2000-01-01", "--to", "2999-12-31", "--out", archive.to_str().unwrap()]);
+    let key = ctl.ok(&["journal", "public-key"]);
+    let verified = ctl.ok(&["journal", "verify", "--archive", archive.to_str().unwrap(), "--public-key", key.trim()]);
+    assert!(verified.contains("journal valid: 1 entries"), "{verified}");
+    let bad = ctl.run(&["journal", "verify", "--anchor", "1:zz"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not an anchor"));
+}

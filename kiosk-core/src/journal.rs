@@ -1,7 +1,20 @@
-//! The journal's hashing rules: every entry carries the hash of the one before it, so an
-//! edited, removed or reordered entry breaks the chain. (Signatures by a device key and
-//! anchors in Z tickets build on this.)
+//! The fiscal journal's rules. Every entry carries the hash of the one before it and a
+//! signature of its own hash by the device's key, which lives outside the database:
+//!
+//! - an edited entry no longer matches its hash;
+//! - a removed or reordered entry breaks the sequence or the link to the previous hash;
+//! - a chain recomputed after an edit has hashes nobody without the key can sign;
+//! - a cut tail is caught against an anchor (the last sequence number and hash printed on a
+//!   Z ticket or reported by a heartbeat).
+//!
+//! Verifying a whole journal checks every hash and link, and the signature of the last entry:
+//! each hash covers everything before it, so a valid signature at the end vouches for the
+//! whole chain. Only when that fails are the signatures read one by one, to name the first
+//! entry that was forged.
 
+use std::fmt;
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -35,7 +48,10 @@ pub struct JournalEntry {
     /// The facts recorded, as JSON.
     pub payload: String,
     pub prev_hash: String,
+    /// SHA-256 of the previous hash and every field above, hex.
     pub hash: String,
+    /// Ed25519 signature of the hash's bytes by the device key, hex.
+    pub signature: String,
 }
 
 /// The hash of an entry: SHA-256 over the previous hash and every field, each field
@@ -49,42 +65,87 @@ pub fn entry_hash(prev_hash: &str, seq: u64, kind: EntryKind, at: &str, payload:
     hex::encode(hasher.finalize())
 }
 
-/// The last entry of a journal, all a new entry needs to link to it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The last entry of a journal: what a new entry links to, and what an anchor records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainTail {
     pub seq: u64,
     pub hash: String,
+}
+
+impl ChainTail {
+    /// Parses an anchor written "SEQ:HASH".
+    pub fn parse(text: &str) -> Option<ChainTail> {
+        let (seq, hash) = text.split_once(':')?;
+        let hash_ok = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+        Some(ChainTail { seq: seq.parse().ok()?, hash: hash.to_ascii_lowercase() }).filter(|_| hash_ok)
+    }
+}
+
+impl fmt::Display for ChainTail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
 }
 
 impl JournalEntry {
     pub fn tail(&self) -> ChainTail {
         ChainTail { seq: self.seq, hash: self.hash.clone() }
     }
+
+    fn signature_holds(&self, key: &VerifyingKey) -> bool {
+        let bytes = hex::decode(&self.signature).ok().and_then(|b| <[u8; 64]>::try_from(b).ok());
+        let hash = hex::decode(&self.hash).ok();
+        match (bytes, hash) {
+            (Some(bytes), Some(hash)) => key.verify(&hash, &Signature::from_bytes(&bytes)).is_ok(),
+            _ => false,
+        }
+    }
 }
 
-/// The entry that follows `previous` (or starts the journal when there is none).
-pub fn next_entry(previous: Option<&ChainTail>, kind: EntryKind, at: String, payload: String) -> JournalEntry {
+/// The entry that follows `previous` (or starts the journal when there is none), signed.
+pub fn next_entry(
+    previous: Option<&ChainTail>,
+    kind: EntryKind,
+    at: String,
+    payload: String,
+    key: &SigningKey,
+) -> JournalEntry {
     let (seq, prev_hash) = match previous {
         Some(tail) => (tail.seq + 1, tail.hash.clone()),
         None => (1, GENESIS_HASH.to_owned()),
     };
     let hash = entry_hash(&prev_hash, seq, kind, &at, &payload);
-    JournalEntry { seq, kind, at, payload, prev_hash, hash }
+    let signature = hex::encode(key.sign(&hex::decode(&hash).expect("a hash is hex")).to_bytes());
+    JournalEntry { seq, kind, at, payload, prev_hash, hash, signature }
 }
 
+/// What is wrong with a journal, naming the first entry where it shows.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ChainBreak {
-    #[error("entry {found} follows entry {previous}: an entry is missing or out of order")]
+    #[error("entry {found} follows entry {previous}: an entry was removed or moved")]
     Gap { previous: u64, found: u64 },
-    #[error("entry {seq} does not carry the hash of the entry before it")]
+    #[error("entry {seq} does not carry the hash of the entry before it: entries were reordered or replaced")]
     Unlinked { seq: u64 },
-    #[error("entry {seq} was altered: its hash does not match its content")]
+    #[error("entry {seq} was altered: its content does not match its hash")]
     Altered { seq: u64 },
+    #[error("entry {seq} is not signed by this kiosk's key: the chain was rewritten from there")]
+    Forged { seq: u64 },
+    #[error("the journal ends at entry {last}, but the anchor {anchor} says there were more: its tail was cut")]
+    Cut { last: u64, anchor: ChainTail },
+    #[error("entry {seq} differs from the anchor {anchor}")]
+    AnchorMismatch { seq: u64, anchor: ChainTail },
+    #[error("the journal is empty, but the anchor {anchor} says it held entries")]
+    Emptied { anchor: ChainTail },
 }
 
-/// Checks a run of consecutive entries, starting at the first entry of the journal or at any
-/// entry whose predecessor was already checked.
-pub fn verify(entries: &[JournalEntry]) -> Result<(), ChainBreak> {
+/// Checks a run of consecutive entries (a whole journal from entry 1, or an exported period
+/// starting anywhere) against the device's public key and, when given, an anchor taken
+/// earlier. Returns the last entry's sequence number and hash.
+pub fn verify(
+    entries: &[JournalEntry],
+    key: &VerifyingKey,
+    anchor: Option<&ChainTail>,
+) -> Result<Option<ChainTail>, ChainBreak> {
     for (index, entry) in entries.iter().enumerate() {
         if entry_hash(&entry.prev_hash, entry.seq, entry.kind, &entry.at, &entry.payload) != entry.hash {
             return Err(ChainBreak::Altered { seq: entry.seq });
@@ -101,46 +162,107 @@ pub fn verify(entries: &[JournalEntry]) -> Result<(), ChainBreak> {
             return Err(ChainBreak::Unlinked { seq: entry.seq });
         }
     }
-    Ok(())
+    if let Some(last) = entries.last()
+        && !last.signature_holds(key)
+    {
+        let forged = entries.iter().find(|e| !e.signature_holds(key)).unwrap_or(last);
+        return Err(ChainBreak::Forged { seq: forged.seq });
+    }
+    let tail = entries.last().map(JournalEntry::tail);
+    if let Some(anchor) = anchor {
+        match (&tail, entries.iter().find(|e| e.seq == anchor.seq)) {
+            (None, _) => return Err(ChainBreak::Emptied { anchor: anchor.clone() }),
+            (_, Some(entry)) if entry.hash != anchor.hash => {
+                return Err(ChainBreak::AnchorMismatch { seq: entry.seq, anchor: anchor.clone() });
+            }
+            (Some(last), None) if last.seq < anchor.seq => {
+                return Err(ChainBreak::Cut { last: last.seq, anchor: anchor.clone() });
+            }
+            _ => {}
+        }
+    }
+    Ok(tail)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7; 32])
+    }
+
     fn chain(count: usize) -> Vec<JournalEntry> {
         let mut entries: Vec<JournalEntry> = Vec::new();
         for n in 0..count {
-            let entry = next_entry(
-                entries.last().map(JournalEntry::tail).as_ref(),
+            let tail = entries.last().map(JournalEntry::tail);
+            let at = format!("2026-11-30T12:00:0{n}Z");
+            entries.push(next_entry(
+                tail.as_ref(),
                 EntryKind::OrderPaid,
-                format!("2026-11-30T12:00:0{n}Z"),
-                format!("{{\"n\":{n}}}"),
-            );
-            entries.push(entry);
+                at,
+                format!("{{\"total_minor\":{n}00}}"),
+                &key(),
+            ));
         }
         entries
     }
 
+    fn check(entries: &[JournalEntry], anchor: Option<&ChainTail>) -> Result<Option<ChainTail>, ChainBreak> {
+        verify(entries, &key().verifying_key(), anchor)
+    }
+
     #[test]
-    fn detects_edits_removals_and_reordering() {
-        let entries = chain(4);
-        assert_eq!(verify(&entries), Ok(()));
+    fn a_sound_journal_verifies_up_to_its_anchor() {
+        let entries = chain(5);
+        let anchor = entries[2].tail();
+        assert_eq!(check(&entries, Some(&anchor)), Ok(Some(entries[4].tail())));
+        assert_eq!(check(&entries[2..], None), Ok(Some(entries[4].tail())), "a period verifies on its own");
+        assert_eq!(ChainTail::parse(&anchor.to_string()), Some(anchor));
+        assert_eq!(ChainTail::parse("3:xyz"), None);
+    }
+
+    #[test]
+    fn every_attack_is_detected_and_named() {
+        let entries = chain(5);
 
         let mut edited = entries.clone();
-        edited[1].payload = "{\"n\":9}".into();
-        assert_eq!(verify(&edited), Err(ChainBreak::Altered { seq: 2 }));
+        edited[1].payload = "{\"total_minor\":1}".into();
+        assert_eq!(check(&edited, None), Err(ChainBreak::Altered { seq: 2 }));
 
         let mut removed = entries.clone();
         removed.remove(2);
-        assert_eq!(verify(&removed), Err(ChainBreak::Gap { previous: 2, found: 4 }));
+        assert_eq!(check(&removed, None), Err(ChainBreak::Gap { previous: 2, found: 4 }));
 
         let mut reordered = entries.clone();
         reordered.swap(1, 2);
-        assert!(verify(&reordered).is_err());
+        assert_eq!(check(&reordered, None), Err(ChainBreak::Gap { previous: 1, found: 3 }));
 
-        let mut relinked = entries;
-        relinked[2].prev_hash = GENESIS_HASH.into();
-        assert_eq!(verify(&relinked), Err(ChainBreak::Altered { seq: 3 }));
+        // Swapping contents but keeping sequence numbers breaks the links instead.
+        let mut relinked = entries.clone();
+        relinked[2].prev_hash = entries[0].hash.clone();
+        relinked[2].hash =
+            entry_hash(&relinked[2].prev_hash, 3, EntryKind::OrderPaid, &relinked[2].at, &relinked[2].payload);
+        assert_eq!(check(&relinked, None), Err(ChainBreak::Unlinked { seq: 3 }));
+
+        // Edit entry 2 and recompute every hash after it: only the key could sign them.
+        let mut rewritten = entries.clone();
+        rewritten[1].payload = "{\"total_minor\":1}".into();
+        for index in 1..rewritten.len() {
+            let prev = rewritten[index - 1].hash.clone();
+            let e = &mut rewritten[index];
+            e.prev_hash = prev;
+            e.hash = entry_hash(&e.prev_hash, e.seq, e.kind, &e.at, &e.payload);
+        }
+        assert_eq!(check(&rewritten, None), Err(ChainBreak::Forged { seq: 2 }));
+
+        let anchor = entries[4].tail();
+        assert_eq!(check(&entries[..3], Some(&anchor)), Err(ChainBreak::Cut { last: 3, anchor: anchor.clone() }));
+        assert_eq!(check(&[], Some(&anchor)), Err(ChainBreak::Emptied { anchor }));
+        let wrong = ChainTail { seq: 2, hash: entries[3].hash.clone() };
+        assert_eq!(check(&entries, Some(&wrong)), Err(ChainBreak::AnchorMismatch { seq: 2, anchor: wrong }));
+
+        let other_key = SigningKey::from_bytes(&[8; 32]).verifying_key();
+        assert_eq!(verify(&entries, &other_key, None), Err(ChainBreak::Forged { seq: 1 }));
     }
 }

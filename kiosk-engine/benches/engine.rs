@@ -1,6 +1,7 @@
 //! Engine figures, printed: one checkout's approval commit against the raw fsync latency of
 //! the same disk, measured in the same run (target: under 1.5x), and importing a 1,000-item
-//! menu (target: under 200 ms). Run: `cargo bench -p kiosk-engine --bench engine`.
+//! menu (target: under 200 ms), and `journal verify` over 100,000 entries (target: under
+//! 1 s). Run: `cargo bench -p kiosk-engine --bench engine`.
 
 // Floats here are timings, never money.
 #![allow(clippy::float_arithmetic)]
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use kiosk_core::cart::{Cart, CartLine};
 use kiosk_core::config::DeviceConfig;
+use kiosk_core::journal::EntryKind;
 use kiosk_core::menu::ConsumptionMode;
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
 use kiosk_engine::{Engine, EngineOptions, FixedClock, PaymentOutcome, StockChange};
@@ -118,6 +120,42 @@ async fn import_times(dir: &Path) -> (Vec<Duration>, Vec<Duration>) {
     (imports, loads)
 }
 
+/// Fills a fresh kiosk's journal with `count` signed entries, then times verifying it all
+/// (read from the database, every hash and link, the signature at the end).
+async fn journal_verify_time(dir: &Path, count: u64) -> Duration {
+    let engine = open_engine(dir).await;
+    let key = kiosk_engine::load_or_create_key(&kiosk_engine::default_key_path(&dir.join("kiosk.db"))).unwrap();
+    let mut conn = engine.store().read().await.unwrap();
+    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
+    let mut tail = None;
+    for seq in 1..=count {
+        let payload = format!("{{\"order\":\"A{seq:03}\",\"total_minor\":{}}}", 990 + seq % 500);
+        let at = "2026-12-01T12:00:00+01:00".to_owned();
+        let entry = kiosk_core::journal::next_entry(tail.as_ref(), EntryKind::OrderPaid, at, payload, &key);
+        sqlx::query(
+            "INSERT INTO journal (seq, kind, at, payload, prev_hash, hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(entry.seq as i64)
+        .bind(entry.kind.code())
+        .bind(&entry.at)
+        .bind(&entry.payload)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .bind(&entry.signature)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        tail = Some(entry.tail());
+    }
+    sqlx::raw_sql("COMMIT").execute(&mut *conn).await.unwrap();
+    drop(conn);
+    let started = Instant::now();
+    let check = engine.verify_journal(tail.as_ref()).await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(check.entries as u64, count);
+    took
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -126,6 +164,7 @@ fn main() {
     let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let (fsync, commits) = runtime.block_on(commit_and_fsync_times(scratch.path()));
     let (imports, loads) = runtime.block_on(import_times(&scratch.path().join("import")));
+    let verify = runtime.block_on(journal_verify_time(&scratch.path().join("journal"), 100_000));
 
     println!("\nengine figures ({} rounds, disk of {})", ROUNDS, scratch.path().display());
     println!(
@@ -142,4 +181,5 @@ fn main() {
     println!("  commit / raw fsync              {ratio:>9.2} x      (target: under 1.5 x)");
     println!("  load + check a 1,000-item menu  median {}", micros(median(loads)));
     println!("  import a 1,000-item menu        median {}   (target: under 200 ms)", micros(median(imports)));
+    println!("  journal verify, 100,000 entries        {}   (target: under 1 s)", micros(verify));
 }

@@ -339,15 +339,21 @@ impl Engine {
             "terminal_reference": approval.reference,
         })
         .to_string();
-        let started = Instant::now();
         let mut tries_left = JOURNAL_RACE_TRIES;
         let taken = loop {
             let tail = self.journal_tail().await?;
-            let entry = journal::next_entry(tail.as_ref(), EntryKind::OrderPaid, now.clone(), payload.clone());
+            let entry = journal::next_entry(
+                tail.as_ref(),
+                EntryKind::OrderPaid,
+                now.clone(),
+                payload.clone(),
+                &self.journal_key,
+            );
             // Spawned so that a caller giving up cannot cut the batch short.
             let store = self.store.clone();
             let (key, approval, order_id, written, at) =
                 (payment.key.clone(), approval.clone(), order.id, entry.clone(), now.clone());
+            let started = Instant::now();
             let outcome = tokio::spawn(async move {
                 let write = ApprovalWrite { key: &key, approval: &approval, order_id, entry: &written, now: &at };
                 payments::commit_approval(&store, &write).await
@@ -356,6 +362,7 @@ impl Engine {
             .expect("committing an approval does not panic");
             match outcome {
                 Ok(taken) => {
+                    self.record_approval_commit(started.elapsed());
                     *self.journal_tail.lock().expect("journal tail lock") = TailCache::Known(Some(entry.tail()));
                     break taken;
                 }
@@ -368,7 +375,6 @@ impl Engine {
                 }
             }
         };
-        self.record_approval_commit(started.elapsed());
         let alerts: Vec<_> = taken
             .iter()
             .filter_map(|t| alert_after_sale(t.before, t.after, t.low_threshold).map(|alert| (t, alert)))

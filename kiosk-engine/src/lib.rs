@@ -21,6 +21,7 @@ use kiosk_store::{Store, StoreError};
 
 mod checkout;
 mod clock;
+mod journal;
 pub mod logging;
 mod menu;
 mod process;
@@ -28,6 +29,7 @@ mod stock;
 
 pub use checkout::{OrderDetails, PaymentOutcome, PlacedOrder, RecoveryReport};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use journal::{JournalArchive, JournalCheck, default_key_path, load_or_create_key};
 pub use menu::{ActiveMenu, ImportOutcome, MenuFile};
 pub use stock::StockEntry;
 
@@ -40,8 +42,8 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Menu(#[from] MenuError),
-    #[error("cannot read {path}: {source}")]
-    File { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {path}: {error}")]
+    File { path: PathBuf, error: std::io::Error },
     #[error("{path}: image \"{image}\" is {size} bytes, more than the {limit} bytes allowed")]
     ImageTooLarge { path: PathBuf, image: String, size: u64, limit: u64 },
     #[error("no menu has been imported yet: import one with `kioskctl menu import FILE`")]
@@ -66,11 +68,24 @@ pub enum EngineError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Payment(#[from] UnexpectedEvent),
+    #[error("journal check failed: {0}")]
+    Journal(kiosk_core::journal::ChainBreak),
+    #[error("journal key {path} {message}")]
+    JournalKey { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    JournalArchive { path: PathBuf, message: String },
     #[error("order {number} is {from} and cannot become {to}")]
     OrderStatusChange { number: String, from: OrderStatus, to: OrderStatus },
 }
 
 pub type Result<T> = std::result::Result<T, EngineError>;
+
+// Not `#[from]`: the message already carries the break, and a source would print it twice.
+impl From<kiosk_core::journal::ChainBreak> for EngineError {
+    fn from(chain_break: kiosk_core::journal::ChainBreak) -> Self {
+        EngineError::Journal(chain_break)
+    }
+}
 
 /// Everything an engine is made of, chosen by the binary that runs it.
 #[derive(Debug)]
@@ -79,6 +94,8 @@ pub struct EngineOptions {
     pub device: DeviceConfig,
     pub terminal: Arc<dyn PaymentTerminal>,
     pub clock: Arc<dyn Clock>,
+    /// The file holding the key that signs the journal (made on first use).
+    pub journal_key: PathBuf,
     /// How often a payment in doubt is asked about before it is left in doubt for later.
     pub status_queries: u32,
     pub status_retry_delay: Duration,
@@ -92,6 +109,7 @@ impl EngineOptions {
             device,
             terminal,
             clock: Arc::new(SystemClock),
+            journal_key: journal::default_key_path(db_path),
             status_queries: 3,
             status_retry_delay: Duration::from_secs(2),
         }
@@ -112,6 +130,8 @@ pub struct Engine {
     owner: String,
     /// Attempts this engine is carrying out right now: recovery leaves them alone.
     in_flight: Mutex<HashSet<AttemptKey>>,
+    /// Signs every journal entry; read from a file outside the database.
+    journal_key: ed25519_dalek::SigningKey,
     /// The end of the journal as this process last saw it.
     journal_tail: Mutex<TailCache>,
     /// How long the latest approval transactions took, oldest first.
@@ -132,6 +152,7 @@ impl Engine {
     /// Opens the database and resolves every payment an earlier run left unresolved.
     pub async fn open(options: EngineOptions) -> Result<(Engine, RecoveryReport)> {
         let store = Store::open(&options.db_path).await?;
+        let journal_key = load_or_create_key(&options.journal_key)?;
         let engine = Engine {
             store,
             device: options.device,
@@ -142,6 +163,7 @@ impl Engine {
             menu_cache: Mutex::new(None),
             owner: process::new_owner(),
             in_flight: Mutex::new(HashSet::new()),
+            journal_key,
             journal_tail: Mutex::new(TailCache::Unknown),
             approval_commits: Mutex::new(VecDeque::with_capacity(COMMIT_TIMES_KEPT)),
         };
@@ -162,9 +184,8 @@ impl Engine {
         self.clock.now()
     }
 
-    /// How long the latest approval transactions took (paid order, stock, journal, from
-    /// `BEGIN` to the end of `COMMIT`), oldest first: the figure behind "an approval is
-    /// durable this fast".
+    /// How long the latest approval transactions took (paid order, stock, journal entry:
+    /// the database's round trip from `BEGIN` to the end of `COMMIT`), oldest first.
     pub fn approval_commit_times(&self) -> Vec<Duration> {
         self.approval_commits.lock().expect("commit times lock").iter().copied().collect()
     }
@@ -186,6 +207,6 @@ pub fn load_device_config(path: &Path) -> Result<DeviceConfig> {
             log::info!("no device config at {}: using development settings", path.display());
             Ok(DeviceConfig::development())
         }
-        Err(source) => Err(EngineError::File { path: path.to_owned(), source }),
+        Err(error) => Err(EngineError::File { path: path.to_owned(), error }),
     }
 }

@@ -28,7 +28,7 @@ pub struct MenuFile {
 impl MenuFile {
     /// Reads and checks a menu file and the images it names (relative to its folder).
     pub fn load(path: &Path) -> Result<MenuFile> {
-        let read_error = |source| EngineError::File { path: path.to_owned(), source };
+        let read_error = |error| EngineError::File { path: path.to_owned(), error };
         let source = std::fs::read_to_string(path).map_err(read_error)?;
         let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let folder = folder.canonicalize().map_err(read_error)?;
@@ -48,7 +48,7 @@ impl MenuFile {
                     limit: MAX_IMAGE_BYTES,
                 });
             }
-            let bytes = std::fs::read(&image_path).map_err(|source| EngineError::File { path: image_path, source })?;
+            let bytes = std::fs::read(&image_path).map_err(|error| EngineError::File { path: image_path, error })?;
             images.push((image.to_owned(), bytes));
         }
         let content_hash = content_hash(&source, &images);

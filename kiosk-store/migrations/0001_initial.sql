@@ -104,5 +104,18 @@ CREATE TABLE journal (
     at        TEXT NOT NULL,
     payload   TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
-    hash      TEXT NOT NULL
+    hash      TEXT NOT NULL,
+    signature TEXT NOT NULL
 );
+
+-- The journal only grows. (Whoever can rewrite the file can drop these triggers too: the
+-- hash chain and the signatures are what prove an edit; this keeps honest code honest.)
+CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+BEGIN
+    SELECT RAISE(ABORT, 'the journal is append-only');
+END;
+
+CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+BEGIN
+    SELECT RAISE(ABORT, 'the journal is append-only');
+END;

@@ -12,6 +12,7 @@ struct EntryRow {
     payload: String,
     prev_hash: String,
     hash: String,
+    signature: String,
 }
 
 impl TryFrom<EntryRow> for JournalEntry {
@@ -20,7 +21,15 @@ impl TryFrom<EntryRow> for JournalEntry {
         let kind = EntryKind::parse(&row.kind)
             .ok_or_else(|| StoreError::Corrupt(format!("journal entry {} has kind {:?}", row.seq, row.kind)))?;
         let seq = u64::try_from(row.seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {}", row.seq)))?;
-        Ok(JournalEntry { seq, kind, at: row.at, payload: row.payload, prev_hash: row.prev_hash, hash: row.hash })
+        Ok(JournalEntry {
+            seq,
+            kind,
+            at: row.at,
+            payload: row.payload,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
+            signature: row.signature,
+        })
     }
 }
 
@@ -42,5 +51,18 @@ pub async fn all(conn: &mut Connection) -> Result<Vec<JournalEntry>> {
         .fetch_all(conn)
         .await
         .map_err(doing("reading the journal"))?;
+    rows.into_iter().map(JournalEntry::try_from).collect()
+}
+
+/// The entries of the business days `from` to `to` (dates "YYYY-MM-DD", inclusive), by the
+/// local date their time carries.
+pub async fn between(conn: &mut Connection, from: &str, to: &str) -> Result<Vec<JournalEntry>> {
+    let rows: Vec<EntryRow> =
+        sqlx::query_as("SELECT * FROM journal WHERE substr(at, 1, 10) BETWEEN ? AND ? ORDER BY seq")
+            .bind(from)
+            .bind(to)
+            .fetch_all(conn)
+            .await
+            .map_err(doing("reading the journal"))?;
     rows.into_iter().map(JournalEntry::try_from).collect()
 }

@@ -24,12 +24,12 @@ pub type WriteTx = Transaction<'static, Sqlite>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database {path}: {source}")]
-    Open { path: PathBuf, source: sqlx::Error },
-    #[error("cannot bring the database {path} up to date: {source}")]
-    Migrate { path: PathBuf, source: sqlx::migrate::MigrateError },
-    #[error("database error while {doing}: {source}")]
-    Query { doing: &'static str, source: sqlx::Error },
+    #[error("cannot open the database {path}: {error}")]
+    Open { path: PathBuf, error: sqlx::Error },
+    #[error("cannot bring the database {path} up to date: {error}")]
+    Migrate { path: PathBuf, error: sqlx::migrate::MigrateError },
+    #[error("database error while {doing}: {error}")]
+    Query { doing: &'static str, error: sqlx::Error },
     #[error("the database holds a value this release cannot read: {0}")]
     Corrupt(String),
     #[error("another writer appended to the journal meanwhile")]
@@ -44,7 +44,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// Wraps a sqlx error with what was being done.
 pub(crate) fn doing(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| StoreError::Query { doing, source }
+    move |error| StoreError::Query { doing, error }
 }
 
 /// Commits a write transaction; `what` names it in the error.
@@ -83,7 +83,7 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Store> {
-        let open_error = |source| StoreError::Open { path: path.to_owned(), source };
+        let open_error = |error| StoreError::Open { path: path.to_owned(), error };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| open_error(sqlx::Error::Io(e)))?;
         }
@@ -105,7 +105,7 @@ impl Store {
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
-            .map_err(|source| StoreError::Migrate { path: path.to_owned(), source })?;
+            .map_err(|error| StoreError::Migrate { path: path.to_owned(), error })?;
         let database_id = database_id(&pool).await?;
         Ok(Store { pool, path: path.to_owned(), database_id })
     }

@@ -183,8 +183,9 @@ UPDATE stock SET on_hand = MAX(stock.on_hand - h.quantity, 0), updated_at = ?1 -
 DELETE FROM stock_holds WHERE attempt_key = ?1 ->> '$.key'
     RETURNING 'held' AS what, item_id, quantity AS units, 0 AS low;
 UPDATE orders SET status = 'paid', updated_at = ?1 ->> '$.now' WHERE id = ?1 ->> '$.order_id';
-INSERT INTO journal (seq, kind, at, payload, prev_hash, hash)
-    VALUES (?1 ->> '$.seq', ?1 ->> '$.kind', ?1 ->> '$.now', ?1 ->> '$.payload', ?1 ->> '$.prev_hash', ?1 ->> '$.hash');
+INSERT INTO journal (seq, kind, at, payload, prev_hash, hash, signature)
+    VALUES (?1 ->> '$.seq', ?1 ->> '$.kind', ?1 ->> '$.at', ?1 ->> '$.payload', ?1 ->> '$.prev_hash', ?1 ->> '$.hash',
+        ?1 ->> '$.signature');
 COMMIT;";
 
 /// Commits an approval (see [`APPROVAL_BATCH`]) and returns what it took from stock. When
@@ -200,9 +201,11 @@ pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result
         "order_id": write.order_id,
         "seq": write.entry.seq,
         "kind": write.entry.kind.code(),
+        "at": write.entry.at,
         "payload": write.entry.payload,
         "prev_hash": write.entry.prev_hash,
         "hash": write.entry.hash,
+        "signature": write.entry.signature,
     });
     let mut conn = store.pool.acquire().await.map_err(doing("getting a connection"))?;
     let result = sqlx::query(APPROVAL_BATCH).bind(values.to_string()).fetch_all(&mut *conn).await;

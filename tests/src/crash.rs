@@ -9,7 +9,6 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
-use kiosk_core::journal;
 use kiosk_devices::terminal::{LedgerOutcome, SimTerminal};
 use kiosk_engine::StockChange;
 use sqlx::Row;
@@ -138,12 +137,11 @@ pub async fn check_after_restart(dir: &Path, initial: &BTreeMap<String, u32>, re
         ensure!(entry.level.on_hand == expected, "{item}: {} on hand, expected {expected}", entry.level.on_hand);
     }
 
-    let entries = kiosk_store::journal::all(&mut conn).await?;
-    journal::verify(&entries)?;
+    let journal = kiosk.engine.verify_journal(None).await?;
     ensure!(
-        entries.len() == paid_orders.len(),
+        journal.entries == paid_orders.len(),
         "{} journal entries for {} paid orders",
-        entries.len(),
+        journal.entries,
         paid_orders.len()
     );
 

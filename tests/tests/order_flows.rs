@@ -204,9 +204,8 @@ async fn two_engines_on_one_database_keep_one_journal_chain() {
         .unwrap();
         assert!(matches!(outcome, PaymentOutcome::Paid { .. }));
     }
-    let entries = kiosk_store::journal::all(&mut first.engine.store().read().await.unwrap()).await.unwrap();
-    assert_eq!(entries.len(), 9);
-    kiosk_core::journal::verify(&entries).unwrap();
+    let journal = first.engine.verify_journal(None).await.unwrap();
+    assert_eq!(journal.entries, 9);
     assert_eq!(on_hand(&first, "salade-nicoise").await, (6, 0));
 }
 

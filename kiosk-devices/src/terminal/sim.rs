@@ -83,10 +83,10 @@ fn sim_approval(reference: &str) -> Approval {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("simulated terminal ledger {path}: {source}")]
+#[error("simulated terminal ledger {path}: {error}")]
 pub struct SimTerminalError {
     pub path: PathBuf,
-    pub source: io::Error,
+    pub error: io::Error,
 }
 
 #[derive(Debug, Default)]
@@ -115,7 +115,7 @@ impl SimTerminal {
     /// in the middle of a write is dropped: that transaction never completed.
     pub fn open(ledger_path: &Path, default_outcome: SimOutcome) -> Result<SimTerminal, SimTerminalError> {
         let entries = read_ledger_repairing(ledger_path)
-            .map_err(|source| SimTerminalError { path: ledger_path.to_owned(), source })?;
+            .map_err(|error| SimTerminalError { path: ledger_path.to_owned(), error })?;
         let state = State {
             last_reference: entries.len(),
             entries: entries.into_iter().map(|e| (e.key.clone(), e)).collect(),
@@ -148,7 +148,7 @@ impl SimTerminal {
 
     /// Every entry of a ledger file, for comparing the terminal's side with the kiosk's.
     pub fn read_ledger(path: &Path) -> Result<Vec<LedgerEntry>, SimTerminalError> {
-        read_ledger_repairing(path).map_err(|source| SimTerminalError { path: path.to_owned(), source })
+        read_ledger_repairing(path).map_err(|error| SimTerminalError { path: path.to_owned(), error })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

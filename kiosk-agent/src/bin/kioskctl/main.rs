@@ -7,9 +7,12 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kiosk_core::cart::Cart;
+use kiosk_core::journal::ChainTail;
 use kiosk_core::order::OrderStatus;
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{Engine, EngineOptions, MenuFile, PaymentOutcome, StockChange, load_device_config};
+use kiosk_engine::{
+    Engine, EngineError, EngineOptions, JournalArchive, MenuFile, PaymentOutcome, StockChange, load_device_config,
+};
 
 mod show;
 
@@ -27,6 +30,9 @@ struct Cli {
     /// The device config (kiosk id, order prefix); development defaults when absent.
     #[arg(long, global = true, env = "KIOSK_CONFIG", default_value = DEFAULT_CONFIG)]
     config: PathBuf,
+    /// The key that signs the journal [default: journal.key beside the database].
+    #[arg(long, global = true, env = "KIOSK_JOURNAL_KEY")]
+    journal_key: Option<PathBuf>,
     /// The simulated payment terminal's ledger [default: sim-terminal.jsonl beside the database].
     #[arg(long, global = true)]
     terminal_ledger: Option<PathBuf>,
@@ -48,6 +54,9 @@ enum Command {
     /// Stock of counted items.
     #[command(subcommand)]
     Stock(StockCommand),
+    /// The signed fiscal journal: verify, export, public key.
+    #[command(subcommand)]
+    Journal(JournalCommand),
     /// Import the demo menu and place a paid order on the simulated terminal.
     Demo {
         #[arg(long, default_value = DEMO_MENU)]
@@ -123,6 +132,40 @@ enum StockCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum JournalCommand {
+    /// Check every entry's hash, link and signature, and the anchor if given.
+    Verify {
+        /// The last sequence number and hash seen before ("SEQ:HASH", from a Z ticket or a
+        /// heartbeat): a journal cut shorter than that fails.
+        #[arg(long, value_parser = parse_anchor)]
+        anchor: Option<ChainTail>,
+        /// Verify an exported archive instead of the kiosk's database.
+        #[arg(long)]
+        archive: Option<PathBuf>,
+        /// With --archive: the kiosk's registered public key (hex), instead of the archive's own.
+        #[arg(long, requires = "archive")]
+        public_key: Option<String>,
+    },
+    /// Write the entries of a period, with the public key, to a JSON archive.
+    Export {
+        /// First business day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last business day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the public key that verifies this kiosk's journal.
+    PublicKey,
+}
+
+fn parse_anchor(text: &str) -> Result<ChainTail, String> {
+    ChainTail::parse(text).ok_or_else(|| format!("\"{text}\" is not an anchor (SEQ:HASH, the hash in 64 hex digits)"))
+}
+
 fn parse_status(text: &str) -> Result<OrderStatus, String> {
     OrderStatus::parse(text)
         .ok_or_else(|| format!("\"{text}\" is not an order status (sent_to_kitchen, completed, cancelled)"))
@@ -138,6 +181,7 @@ fn parse_pay(text: &str) -> Result<SimOutcome, String> {
 /// Exit codes beyond 0 (done) and 1 (error), for scripts.
 const EXIT_NOT_CHARGED: u8 = 3;
 const EXIT_IN_DOUBT: u8 = 4;
+const EXIT_JOURNAL_BROKEN: u8 = 5;
 
 fn main() -> ExitCode {
     kiosk_engine::logging::init_stderr(log::LevelFilter::Warn);
@@ -148,7 +192,10 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            match error.downcast_ref::<EngineError>() {
+                Some(EngineError::Journal(_)) => ExitCode::from(EXIT_JOURNAL_BROKEN),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -158,6 +205,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Menu(MenuCommand::Validate { file }) = &cli.command {
         let checked = MenuFile::load(file)?;
         out.menu_valid(&checked);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Journal(JournalCommand::Verify { archive: Some(archive), public_key, .. }) = &cli.command {
+        out.journal_check(&JournalArchive::verify_file(archive, public_key.as_deref())?);
         return Ok(ExitCode::SUCCESS);
     }
     let default_outcome = match &cli.command {
@@ -190,6 +241,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let change = StockChange { on_hand: count, low_threshold: low, sold_out };
             out.stock(&[engine.change_stock(&item, &change).await?]);
         }
+        Command::Journal(JournalCommand::Verify { anchor, .. }) => {
+            out.journal_check(&engine.verify_journal(anchor.as_ref()).await?)
+        }
+        Command::Journal(JournalCommand::Export { from, to, out: path }) => {
+            out.journal_check(&engine.export_journal(&from, &to, &path).await?)
+        }
+        Command::Journal(JournalCommand::PublicKey) => println!("{}", engine.journal_public_key()),
         Command::Demo { menu, cart } => {
             out.imported(&engine.import_menu(&menu).await?);
             let (placed, outcome) = engine.checkout(&read_cart(&cart)?).await?;
@@ -213,9 +271,12 @@ async fn open_engine(cli: &Cli, default_outcome: SimOutcome) -> Result<Engine> {
     let device = load_device_config(&cli.config)?;
     let ledger = cli.terminal_ledger.clone().unwrap_or_else(|| beside(&cli.db, "sim-terminal.jsonl"));
     let terminal = Arc::new(SimTerminal::open(&ledger, default_outcome)?);
-    let (engine, recovery) = Engine::open(EngineOptions::new(&cli.db, device, terminal))
-        .await
-        .with_context(|| format!("cannot open the kiosk database {}", cli.db.display()))?;
+    let mut options = EngineOptions::new(&cli.db, device, terminal);
+    if let Some(key) = &cli.journal_key {
+        options.journal_key = key.clone();
+    }
+    let (engine, recovery) =
+        Engine::open(options).await.with_context(|| format!("cannot open the kiosk database {}", cli.db.display()))?;
     for number in &recovery.paid {
         eprintln!("note: order {number} was left mid-payment; the terminal approved it, it is now paid");
     }

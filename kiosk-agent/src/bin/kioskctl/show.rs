@@ -2,7 +2,9 @@
 
 use kiosk_core::payment::PaymentState;
 use kiosk_core::pricing::Quote;
-use kiosk_engine::{ActiveMenu, ImportOutcome, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, StockEntry};
+use kiosk_engine::{
+    ActiveMenu, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, StockEntry,
+};
 use kiosk_store::orders::StoredOrder;
 use serde_json::{Value, json};
 
@@ -191,6 +193,17 @@ impl Output {
                 other => other.code().to_owned(),
             };
             println!("  payment {} {}: {detail}", attempt.key, attempt.amount);
+        }
+    }
+
+    pub fn journal_check(self, check: &JournalCheck) {
+        if self.json {
+            print_json(&json!({ "valid": true, "entries": check.entries, "last": check.last }));
+            return;
+        }
+        match &check.last {
+            Some(last) => println!("journal valid: {} entries; anchor for next time: {last}", check.entries),
+            None => println!("journal valid: no entries"),
         }
     }
 
