@@ -181,3 +181,21 @@ fn journal_commands() {
     let bad = ctl.run(&["journal", "verify", "--anchor", "1:zz"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("is not an anchor"));
 }
+
+#[test]
+fn staff_commands() {
+    let ctl = Ctl::new();
+    ctl.ok(&["staff", "add", "Marie", "--role", "staff", "--pin", "1234", "--badge", "BADGE-0042"]);
+    let staff = ctl.json(&["staff", "list"]);
+    assert_eq!((staff[0]["name"].as_str(), staff[0]["role"].as_str()), (Some("Marie"), Some("staff")));
+    assert!(ctl.ok(&["staff", "sign-in", "Marie", "--pin", "1234"]).contains("Marie signed in as staff"));
+    let wrong = ctl.run(&["staff", "sign-in", "Marie", "--pin", "9999"]);
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong PIN for Marie: 4 more"));
+    let bad = ctl.run(&["staff", "add", "Eve", "--role", "boss", "--pin", "12"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("\"boss\" is not a role"));
+    ctl.ok(&["staff", "reset-pin", "Marie", "--pin", "5678"]);
+    ctl.ok(&["staff", "remove", "Marie"]);
+    assert_eq!(ctl.json(&["staff", "list"]).as_array().unwrap().len(), 0);
+    let actions = ctl.ok(&["staff", "actions"]);
+    assert!(actions.contains("staff.remove") && actions.contains("admin"), "{actions}");
+}

@@ -11,4 +11,5 @@ pub mod money;
 pub mod order;
 pub mod payment;
 pub mod pricing;
+pub mod staff;
 pub mod stock;

@@ -17,7 +17,7 @@ use kiosk_core::config::DeviceConfig;
 use kiosk_core::journal::EntryKind;
 use kiosk_core::menu::ConsumptionMode;
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{Engine, EngineOptions, FixedClock, PaymentOutcome, StockChange};
+use kiosk_engine::{Actor, Engine, EngineOptions, FixedClock, PaymentOutcome, StockChange};
 
 const ROUNDS: usize = 300;
 
@@ -58,7 +58,7 @@ async fn commit_and_fsync_times(dir: &Path) -> (Vec<Duration>, Vec<Duration>) {
     let menu = Path::new(env!("CARGO_MANIFEST_DIR")).join("../menus/brasserie/menu.toml");
     engine.import_menu(&menu).await.unwrap();
     let plenty = StockChange { on_hand: Some(1_000_000), ..StockChange::default() };
-    engine.change_stock("salade-nicoise", &plenty).await.unwrap();
+    engine.change_stock(&Actor::Admin, "salade-nicoise", &plenty).await.unwrap();
     let mut cola = CartLine::item("cola", 2);
     cola.modifiers.insert("taille-boisson".into(), vec!["50cl".into()]);
     let cart = Cart { mode: ConsumptionMode::TakeAway, lines: vec![CartLine::item("salade-nicoise", 1), cola] };

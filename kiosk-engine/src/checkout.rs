@@ -22,7 +22,7 @@ use kiosk_store::{StoreError, commit, journal as journal_table, orders, payments
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{business_date, local_moment, timestamp};
-use crate::{Engine, EngineError, Result, TailCache, process};
+use crate::{Actor, Engine, EngineError, Result, TailCache, process};
 
 /// How often an approval is relinked when other writers keep appending to the journal.
 const JOURNAL_RACE_TRIES: u32 = 5;
@@ -132,14 +132,14 @@ impl Engine {
         let placed = self.place_order(cart).await?;
         let outcome = self.pay(placed.id).await?;
         if matches!(outcome, PaymentOutcome::NotCharged { .. }) {
-            self.change_order_status(placed.id, OrderStatus::Cancelled).await?;
+            self.change_order_status(&Actor::Kiosk, placed.id, OrderStatus::Cancelled).await?;
         }
         Ok((placed, outcome))
     }
 
     /// Moves an order on by hand: a paid order to the kitchen or completed, a placed order
     /// with no payment under way to cancelled. Paying is left to approvals.
-    pub async fn change_order_status(&self, order_id: i64, next: OrderStatus) -> Result<()> {
+    pub async fn change_order_status(&self, actor: &Actor, order_id: i64, next: OrderStatus) -> Result<()> {
         let mut tx = self.store.write().await?;
         let order =
             orders::get(&mut tx, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
@@ -150,6 +150,8 @@ impl Engine {
             return Err(EngineError::PaymentInDoubt(order.number));
         }
         orders::set_status(&mut tx, order_id, next, &timestamp(&self.now())).await?;
+        self.record_action(&mut tx, actor, "order.status", &format!("{} {} -> {next}", order.number, order.status))
+            .await?;
         commit(tx, "changing an order's status").await?;
         Ok(())
     }

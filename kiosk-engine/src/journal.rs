@@ -3,7 +3,7 @@
 //! without the kiosk.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
@@ -11,6 +11,7 @@ use kiosk_core::journal::{self, ChainTail, JournalEntry};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::timestamp;
+use crate::process::random_bytes;
 use crate::{Engine, EngineError, Result};
 
 /// Reads the device's journal key, or makes one (readable by its owner only) when the file
@@ -25,10 +26,7 @@ pub fn load_or_create_key(path: &Path) -> Result<SigningKey> {
                 .ok_or_else(|| problem("is not a key (64 hex digits expected)".into()))
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            let mut secret = [0u8; 32];
-            fs::File::open("/dev/urandom")
-                .and_then(|mut random| random.read_exact(&mut secret))
-                .map_err(|e| problem(format!("cannot draw a new key: {e}")))?;
+            let secret = random_bytes::<32>().map_err(|e| problem(format!("cannot draw a new key: {e}")))?;
             write_private(path, &format!("{}\n", hex::encode(secret)))
                 .map_err(|e| problem(format!("cannot be written: {e}")))?;
             log::warn!("made a new journal key at {}", path.display());

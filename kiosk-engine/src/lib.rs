@@ -25,12 +25,14 @@ mod journal;
 pub mod logging;
 mod menu;
 mod process;
+mod staff;
 mod stock;
 
 pub use checkout::{OrderDetails, PaymentOutcome, PlacedOrder, RecoveryReport};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use journal::{JournalArchive, JournalCheck, default_key_path, load_or_create_key};
 pub use menu::{ActiveMenu, ImportOutcome, MenuFile};
+pub use staff::{Actor, Session, StaffMember};
 pub use stock::StockEntry;
 
 pub use kiosk_core;
@@ -68,6 +70,20 @@ pub enum EngineError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Payment(#[from] UnexpectedEvent),
+    #[error("{0}")]
+    BadInput(String),
+    #[error("no active staff account is named \"{0}\"")]
+    UnknownStaff(String),
+    #[error("this badge belongs to no active staff account")]
+    UnknownBadge,
+    #[error("wrong PIN for {name}: {tries_before_lock} more wrong PIN(s) lock the account")]
+    WrongPin { name: String, tries_before_lock: u32 },
+    #[error(
+        "{name}'s account is locked after too many wrong PINs: try again in {seconds} s, or ask a manager to reset the PIN"
+    )]
+    Locked { name: String, seconds: i64 },
+    #[error("{who} may not {action}: ask a manager")]
+    Forbidden { who: String, action: kiosk_core::staff::Permission },
     #[error("journal check failed: {0}")]
     Journal(kiosk_core::journal::ChainBreak),
     #[error("journal key {path} {message}")]

@@ -1,9 +1,17 @@
 //! Which process owns a payment attempt, and whether it still runs. The app, the agent and
 //! `kioskctl` share one database on one device; a process resolving unresolved payments at
-//! start must leave alone those another running process is still carrying out.
+//! start must leave alone those another running process is still carrying out. (And the
+//! kernel's randomness, for keys and salts.)
 
 use std::fs;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes from the kernel's random source.
+pub(crate) fn random_bytes<const N: usize>() -> std::io::Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    std::io::Read::read_exact(&mut fs::File::open("/dev/urandom")?, &mut bytes)?;
+    Ok(bytes)
+}
 
 /// "pid:start time" of a process; the start time (in clock ticks since boot) tells a process
 /// from a later one that got the same pid.

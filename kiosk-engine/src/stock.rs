@@ -6,7 +6,8 @@ use kiosk_store::commit;
 use kiosk_store::stock::{self as stock_table, StockChange};
 
 use crate::clock::timestamp;
-use crate::{Engine, EngineError, Result};
+use crate::{Actor, Engine, EngineError, Result};
+use kiosk_core::staff::Permission;
 
 /// One counted item of the menu in use.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,7 +37,8 @@ impl Engine {
 
     /// Changes an item's count, threshold or sold-out mark. An item of the menu that was not
     /// counted starts being counted when given a count.
-    pub async fn change_stock(&self, item: &str, change: &StockChange) -> Result<StockEntry> {
+    pub async fn change_stock(&self, actor: &Actor, item: &str, change: &StockChange) -> Result<StockEntry> {
+        self.require(actor, Permission::Restock)?;
         let menu = self.active_menu().await?;
         let known = menu.menu.item(item).ok_or_else(|| EngineError::UnknownItem(item.to_owned()))?;
         let id = known.info.id.clone();
@@ -49,7 +51,25 @@ impl Engine {
             stock_table::start_counting(&mut tx, &id, on_hand, change.low_threshold.unwrap_or(0), &now).await?;
             stock_table::change(&mut tx, &id, change, &now).await?;
         }
+        self.record_action(&mut tx, actor, "stock.change", &describe(&id, change)).await?;
         commit(tx, "changing stock").await?;
         self.stock().await?.into_iter().find(|entry| entry.item == id).ok_or(EngineError::UnknownItem(item.to_owned()))
     }
+}
+
+/// "cola: count 5, low 2, sold out" for the action record.
+fn describe(item: &Id, change: &StockChange) -> String {
+    let mut parts = Vec::new();
+    if let Some(count) = change.on_hand {
+        parts.push(format!("count {count}"));
+    }
+    if let Some(low) = change.low_threshold {
+        parts.push(format!("low {low}"));
+    }
+    match change.sold_out {
+        Some(true) => parts.push("sold out".to_owned()),
+        Some(false) => parts.push("available".to_owned()),
+        None => {}
+    }
+    format!("{item}: {}", parts.join(", "))
 }

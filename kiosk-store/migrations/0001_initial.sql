@@ -108,6 +108,34 @@ CREATE TABLE journal (
     signature TEXT NOT NULL
 );
 
+-- Staff accounts. PINs are stored as Argon2 hashes, badges as SHA-256 digests (looked up by
+-- digest when scanned). A removed account stays, so that its past actions keep their author.
+CREATE TABLE staff (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    name         TEXT NOT NULL,
+    role         TEXT NOT NULL,
+    pin_hash     TEXT NOT NULL,
+    badge_digest TEXT,
+    failures     INTEGER NOT NULL DEFAULT 0,
+    -- Unix seconds until which the account refuses PINs.
+    locked_until INTEGER,
+    created_at   TEXT NOT NULL,
+    removed_at   TEXT
+);
+
+CREATE UNIQUE INDEX staff_active_name ON staff (name) WHERE removed_at IS NULL;
+CREATE UNIQUE INDEX staff_active_badge ON staff (badge_digest) WHERE removed_at IS NULL AND badge_digest IS NOT NULL;
+
+-- Who did what, and when.
+CREATE TABLE staff_actions (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    actor    TEXT NOT NULL,
+    staff_id INTEGER REFERENCES staff (id),
+    action   TEXT NOT NULL,
+    detail   TEXT NOT NULL,
+    at       TEXT NOT NULL
+);
+
 -- The journal only grows. (Whoever can rewrite the file can drop these triggers too: the
 -- hash chain and the signatures are what prove an edit; this keeps honest code honest.)
 CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal

@@ -14,6 +14,7 @@ pub mod journal;
 pub mod menus;
 pub mod orders;
 pub mod payments;
+pub mod staff;
 pub mod stock;
 
 pub use sqlx::SqliteConnection as Connection;
@@ -34,6 +35,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("another writer appended to the journal meanwhile")]
     JournalMoved,
+    #[error("{0}")]
+    Duplicate(String),
     #[error("payment attempt {0} exists already, or its order has another payment unresolved")]
     AttemptExists(String),
     #[error("payment attempt {0} is already settled: its outcome cannot change")]

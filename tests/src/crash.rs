@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
 use kiosk_devices::terminal::{LedgerOutcome, SimTerminal};
-use kiosk_engine::StockChange;
+use kiosk_engine::{Actor, StockChange};
 use sqlx::Row;
 
 use crate::TestKiosk;
@@ -37,7 +37,7 @@ pub async fn prepare(dir: &Path) -> Result<BTreeMap<String, u32>> {
     let mut initial = BTreeMap::new();
     for entry in kiosk.engine.stock().await? {
         let change = StockChange { on_hand: Some(INITIAL_STOCK), ..StockChange::default() };
-        kiosk.engine.change_stock(entry.item.as_str(), &change).await?;
+        kiosk.engine.change_stock(&Actor::Admin, entry.item.as_str(), &change).await?;
         initial.insert(entry.item.as_str().to_owned(), INITIAL_STOCK);
     }
     kiosk.engine.store().close().await;

@@ -11,7 +11,7 @@ use kiosk_core::money::Money;
 use kiosk_core::order::{OrderPrefix, OrderStatus};
 use kiosk_core::payment::{NotCharged, PaymentState};
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{EngineError, PaymentOutcome, StockChange};
+use kiosk_engine::{Actor, EngineError, PaymentOutcome, StockChange};
 use kiosk_tests::{TestKiosk, cart};
 
 fn salads(quantity: u32) -> Cart {
@@ -84,7 +84,7 @@ async fn a_payment_in_doubt_keeps_its_stock_and_is_settled_at_the_next_start() {
     // The customer is never asked to pay again, the order cannot be cancelled, and no menu
     // is imported while the payment is in doubt.
     assert!(matches!(kiosk.engine.pay(placed.id).await, Err(EngineError::PaymentInDoubt(_))));
-    let cancel = kiosk.engine.change_order_status(placed.id, OrderStatus::Cancelled).await;
+    let cancel = kiosk.engine.change_order_status(&Actor::Admin, placed.id, OrderStatus::Cancelled).await;
     assert!(matches!(cancel, Err(EngineError::PaymentInDoubt(_))));
     let demo = kiosk_tests::workspace_path(kiosk_tests::DEMO_MENU);
     assert!(matches!(kiosk.engine.import_menu(&demo).await, Err(EngineError::PaymentInProgress)));
@@ -144,7 +144,7 @@ async fn staff_stock_changes_and_sold_out_marks_apply_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
     let sold_out = StockChange { sold_out: Some(true), ..StockChange::default() };
-    kiosk.engine.change_stock("creme-brulee", &sold_out).await.unwrap();
+    kiosk.engine.change_stock(&Actor::Admin, "creme-brulee", &sold_out).await.unwrap();
     let error = kiosk
         .engine
         .quote(&Cart { mode: ConsumptionMode::DineIn, lines: vec![CartLine::item("creme-brulee", 1)] })
@@ -154,11 +154,17 @@ async fn staff_stock_changes_and_sold_out_marks_apply_at_once() {
 
     // An uncounted item starts being counted when staff give it a count.
     let count = StockChange { on_hand: Some(2), ..StockChange::default() };
-    let entry = kiosk.engine.change_stock("expresso", &count).await.unwrap();
+    let entry = kiosk.engine.change_stock(&Actor::Admin, "expresso", &count).await.unwrap();
     assert_eq!((entry.level.on_hand, entry.level.available()), (2, 2));
-    assert!(matches!(kiosk.engine.change_stock("caviar", &count).await, Err(EngineError::UnknownItem(_))));
+    assert!(matches!(
+        kiosk.engine.change_stock(&Actor::Admin, "caviar", &count).await,
+        Err(EngineError::UnknownItem(_))
+    ));
     let no_count = StockChange { low_threshold: Some(1), ..StockChange::default() };
-    assert!(matches!(kiosk.engine.change_stock("cola", &no_count).await, Err(EngineError::UnknownItem(_))));
+    assert!(matches!(
+        kiosk.engine.change_stock(&Actor::Admin, "cola", &no_count).await,
+        Err(EngineError::UnknownItem(_))
+    ));
 }
 
 #[tokio::test]
@@ -217,14 +223,14 @@ async fn staff_move_orders_on_but_never_pay_them() {
     let unpaid = kiosk.engine.place_order(&salads(1)).await.unwrap();
     let engine = &kiosk.engine;
 
-    let refused = engine.change_order_status(unpaid.id, OrderStatus::Paid).await.unwrap_err();
+    let refused = engine.change_order_status(&Actor::Admin, unpaid.id, OrderStatus::Paid).await.unwrap_err();
     assert_eq!(refused.to_string(), format!("order {} is placed and cannot become paid", unpaid.number));
-    let refused = engine.change_order_status(paid.id, OrderStatus::Cancelled).await.unwrap_err();
+    let refused = engine.change_order_status(&Actor::Admin, paid.id, OrderStatus::Cancelled).await.unwrap_err();
     assert_eq!(refused.to_string(), format!("order {} is paid and cannot become cancelled", paid.number));
 
-    engine.change_order_status(paid.id, OrderStatus::SentToKitchen).await.unwrap();
-    engine.change_order_status(paid.id, OrderStatus::Completed).await.unwrap();
-    engine.change_order_status(unpaid.id, OrderStatus::Cancelled).await.unwrap();
+    engine.change_order_status(&Actor::Admin, paid.id, OrderStatus::SentToKitchen).await.unwrap();
+    engine.change_order_status(&Actor::Admin, paid.id, OrderStatus::Completed).await.unwrap();
+    engine.change_order_status(&Actor::Admin, unpaid.id, OrderStatus::Cancelled).await.unwrap();
     let statuses = [&paid.number, &unpaid.number].map(|n| n.to_owned());
     for (number, expected) in statuses.iter().zip([OrderStatus::Completed, OrderStatus::Cancelled]) {
         assert_eq!(engine.order_by_number(number).await.unwrap().order.status, expected);

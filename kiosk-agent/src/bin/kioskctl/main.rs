@@ -9,9 +9,11 @@ use clap::{Parser, Subcommand};
 use kiosk_core::cart::Cart;
 use kiosk_core::journal::ChainTail;
 use kiosk_core::order::OrderStatus;
+use kiosk_core::staff::{BadgeCode, Pin, Role};
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
 use kiosk_engine::{
-    Engine, EngineError, EngineOptions, JournalArchive, MenuFile, PaymentOutcome, StockChange, load_device_config,
+    Actor, Engine, EngineError, EngineOptions, JournalArchive, MenuFile, PaymentOutcome, StockChange,
+    load_device_config,
 };
 
 mod show;
@@ -54,6 +56,9 @@ enum Command {
     /// Stock of counted items.
     #[command(subcommand)]
     Stock(StockCommand),
+    /// Staff accounts and the record of who did what.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// The signed fiscal journal: verify, export, public key.
     #[command(subcommand)]
     Journal(JournalCommand),
@@ -130,6 +135,47 @@ enum StockCommand {
         #[arg(long)]
         available: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum StaffCommand {
+    /// Add an account.
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// 4 to 8 digits (or set KIOSK_PIN, which keeps it out of the shell's history).
+        #[arg(long, env = "KIOSK_PIN", hide_env_values = true, value_parser = Pin::parse)]
+        pin: Pin,
+        /// The code the staff badge scans as.
+        #[arg(long, value_parser = BadgeCode::parse)]
+        badge: Option<BadgeCode>,
+    },
+    /// The active accounts.
+    List,
+    /// Remove an account (its past actions keep its name).
+    Remove { name: String },
+    /// Set a new PIN, which also unlocks the account.
+    ResetPin {
+        name: String,
+        #[arg(long, env = "KIOSK_PIN", hide_env_values = true, value_parser = Pin::parse)]
+        pin: Pin,
+    },
+    /// Check a PIN as the staff screen does (counts toward the lock like a real attempt).
+    SignIn {
+        name: String,
+        #[arg(long, env = "KIOSK_PIN", hide_env_values = true, value_parser = Pin::parse)]
+        pin: Pin,
+    },
+    /// Who did what, newest first.
+    Actions {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| format!("\"{text}\" is not a role (staff, manager)"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -232,14 +278,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Order(OrderCommand::Show { number }) => out.order(&engine.order_by_number(&number).await?),
         Command::Order(OrderCommand::Status { number, status }) => {
             let order = engine.order_by_number(&number).await?.order;
-            engine.change_order_status(order.id, status).await?;
+            engine.change_order_status(&Actor::Admin, order.id, status).await?;
             out.order(&engine.order_by_number(&number).await?);
         }
         Command::Stock(StockCommand::List) => out.stock(&engine.stock().await?),
         Command::Stock(StockCommand::Set { item, count, low, sold_out, available }) => {
             let sold_out = (sold_out || available).then_some(sold_out);
             let change = StockChange { on_hand: count, low_threshold: low, sold_out };
-            out.stock(&[engine.change_stock(&item, &change).await?]);
+            out.stock(&[engine.change_stock(&Actor::Admin, &item, &change).await?]);
         }
         Command::Journal(JournalCommand::Verify { anchor, .. }) => {
             out.journal_check(&engine.verify_journal(anchor.as_ref()).await?)
@@ -248,6 +294,23 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             out.journal_check(&engine.export_journal(&from, &to, &path).await?)
         }
         Command::Journal(JournalCommand::PublicKey) => println!("{}", engine.journal_public_key()),
+        Command::Staff(StaffCommand::Add { name, role, pin, badge }) => {
+            out.staff(&[engine.add_staff(&Actor::Admin, &name, role, &pin, badge.as_ref()).await?])
+        }
+        Command::Staff(StaffCommand::List) => out.staff(&engine.staff().await?),
+        Command::Staff(StaffCommand::Remove { name }) => {
+            engine.remove_staff(&Actor::Admin, &name).await?;
+            out.done(&format!("{name} removed"));
+        }
+        Command::Staff(StaffCommand::ResetPin { name, pin }) => {
+            engine.reset_pin(&Actor::Admin, &name, &pin).await?;
+            out.done(&format!("{name} has a new PIN and is unlocked"));
+        }
+        Command::Staff(StaffCommand::SignIn { name, pin }) => {
+            let session = engine.sign_in(&name, &pin).await?;
+            out.done(&format!("{} signed in as {}", session.name, session.role));
+        }
+        Command::Staff(StaffCommand::Actions { limit }) => out.actions(&engine.recent_actions(limit).await?),
         Command::Demo { menu, cart } => {
             out.imported(&engine.import_menu(&menu).await?);
             let (placed, outcome) = engine.checkout(&read_cart(&cart)?).await?;

@@ -3,9 +3,11 @@
 use kiosk_core::payment::PaymentState;
 use kiosk_core::pricing::Quote;
 use kiosk_engine::{
-    ActiveMenu, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, StockEntry,
+    ActiveMenu, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, StaffMember,
+    StockEntry,
 };
 use kiosk_store::orders::StoredOrder;
+use kiosk_store::staff::ActionRow;
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy, Debug)]
@@ -204,6 +206,39 @@ impl Output {
         match &check.last {
             Some(last) => println!("journal valid: {} entries; anchor for next time: {last}", check.entries),
             None => println!("journal valid: no entries"),
+        }
+    }
+
+    pub fn done(self, message: &str) {
+        if self.json {
+            print_json(&json!({ "done": message }));
+        } else {
+            println!("{message}");
+        }
+    }
+
+    pub fn staff(self, members: &[StaffMember]) {
+        if self.json {
+            print_json(&serde_json::to_value(members).expect("staff serialize"));
+            return;
+        }
+        for member in members {
+            let locked = member.locked_until.map(|until| format!("  locked until {until} (unix)")).unwrap_or_default();
+            println!("{:<24} {:<8} since {}{locked}", member.name, member.role.to_string(), member.created_at);
+        }
+    }
+
+    pub fn actions(self, actions: &[ActionRow]) {
+        if self.json {
+            let list: Vec<Value> = actions
+                .iter()
+                .map(|a| json!({ "at": a.at, "actor": a.actor, "action": a.action, "detail": a.detail }))
+                .collect();
+            print_json(&Value::Array(list));
+            return;
+        }
+        for action in actions {
+            println!("{}  {:<28} {:<16} {}", action.at, action.actor, action.action, action.detail);
         }
     }
 

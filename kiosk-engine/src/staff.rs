@@ -1,0 +1,225 @@
+//! Staff accounts: PINs hashed with Argon2, badges by digest, sign-in with a growing lock
+//! after wrong PINs, permissions by role, and a record of who did what.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use kiosk_core::staff::{BadgeCode, FAILURES_BEFORE_LOCK, Permission, Pin, Role, lock_after};
+use kiosk_store::{commit, staff as staff_table};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::clock::timestamp;
+use crate::process::random_bytes;
+use crate::{Engine, EngineError, Result};
+
+/// A signed-in staff member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Session {
+    pub staff_id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Who does something: the kiosk on its own (after a declined payment, say), the admin tool
+/// (IT, trusted like root on the device) or a signed-in staff member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    Kiosk,
+    Admin,
+    Staff(Session),
+}
+
+impl Actor {
+    fn label(&self) -> String {
+        match self {
+            Actor::Kiosk => "kiosk".to_owned(),
+            Actor::Admin => "admin".to_owned(),
+            Actor::Staff(session) => format!("{} ({} #{})", session.name, session.role, session.staff_id),
+        }
+    }
+
+    fn staff_id(&self) -> Option<i64> {
+        match self {
+            Actor::Kiosk | Actor::Admin => None,
+            Actor::Staff(session) => Some(session.staff_id),
+        }
+    }
+}
+
+/// An account as listed (no secrets).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StaffMember {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    /// Locked against PINs until this Unix time.
+    pub locked_until: Option<i64>,
+    pub created_at: String,
+}
+
+impl From<staff_table::StoredStaff> for StaffMember {
+    fn from(stored: staff_table::StoredStaff) -> StaffMember {
+        StaffMember {
+            id: stored.id,
+            name: stored.name,
+            role: stored.role,
+            locked_until: stored.locked_until,
+            created_at: stored.created_at,
+        }
+    }
+}
+
+fn badge_digest(badge: &BadgeCode) -> String {
+    hex::encode(Sha256::digest(badge.as_str().as_bytes()))
+}
+
+/// Argon2 is slow on purpose: it runs off the async threads.
+async fn hash_pin(pin: &Pin) -> Result<String> {
+    let salt = random_bytes::<16>().map_err(|e| EngineError::BadInput(format!("cannot draw a salt: {e}")))?;
+    let pin = pin.clone();
+    let hash = tokio::task::spawn_blocking(move || {
+        let salt = SaltString::encode_b64(&salt).expect("16 bytes make a salt");
+        Argon2::default().hash_password(pin.as_str().as_bytes(), &salt).expect("argon2 hashes a PIN").to_string()
+    })
+    .await
+    .expect("hashing does not panic");
+    Ok(hash)
+}
+
+async fn pin_matches(pin: &Pin, hash: &str) -> bool {
+    let (pin, hash) = (pin.clone(), hash.to_owned());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .is_ok_and(|parsed| Argon2::default().verify_password(pin.as_str().as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .expect("verifying does not panic")
+}
+
+fn valid_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 40 {
+        return Err(EngineError::BadInput("a staff name is 1 to 40 characters".into()));
+    }
+    Ok(name)
+}
+
+impl Engine {
+    /// Refuses `actor` an action its role does not allow.
+    pub fn require(&self, actor: &Actor, action: Permission) -> Result<()> {
+        match actor {
+            Actor::Staff(session) if !session.role.may(action) => {
+                Err(EngineError::Forbidden { who: session.name.clone(), action })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records that `actor` did `action`, in the transaction that does it.
+    pub(crate) async fn record_action(
+        &self,
+        conn: &mut kiosk_store::Connection,
+        actor: &Actor,
+        action: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let now = timestamp(&self.now());
+        staff_table::record_action(conn, &actor.label(), actor.staff_id(), action, detail, &now).await?;
+        Ok(())
+    }
+
+    pub async fn add_staff(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        pin: &Pin,
+        badge: Option<&BadgeCode>,
+    ) -> Result<StaffMember> {
+        self.require(actor, Permission::ManageStaff)?;
+        let name = valid_name(name)?;
+        let hash = hash_pin(pin).await?;
+        let now = timestamp(&self.now());
+        let mut tx = self.store.write().await?;
+        let digest = badge.map(badge_digest);
+        staff_table::insert(&mut tx, name, role, &hash, digest.as_deref(), &now).await?;
+        self.record_action(&mut tx, actor, "staff.add", &format!("{name} as {role}")).await?;
+        let added = staff_table::by_name(&mut tx, name).await?.ok_or_else(|| EngineError::UnknownStaff(name.into()))?;
+        commit(tx, "adding a staff account").await?;
+        Ok(added.into())
+    }
+
+    /// The active accounts, by name.
+    pub async fn staff(&self) -> Result<Vec<StaffMember>> {
+        Ok(staff_table::list(&mut *self.store.read().await?).await?.into_iter().map(StaffMember::from).collect())
+    }
+
+    pub async fn remove_staff(&self, actor: &Actor, name: &str) -> Result<()> {
+        self.require(actor, Permission::ManageStaff)?;
+        let mut tx = self.store.write().await?;
+        if !staff_table::remove(&mut tx, name, &timestamp(&self.now())).await? {
+            return Err(EngineError::UnknownStaff(name.to_owned()));
+        }
+        self.record_action(&mut tx, actor, "staff.remove", name).await?;
+        commit(tx, "removing a staff account").await?;
+        Ok(())
+    }
+
+    /// Gives an account a new PIN, which also unlocks it.
+    pub async fn reset_pin(&self, actor: &Actor, name: &str, pin: &Pin) -> Result<()> {
+        self.require(actor, Permission::ManageStaff)?;
+        let hash = hash_pin(pin).await?;
+        let mut tx = self.store.write().await?;
+        let member =
+            staff_table::by_name(&mut tx, name).await?.ok_or_else(|| EngineError::UnknownStaff(name.into()))?;
+        staff_table::set_pin(&mut tx, member.id, &hash).await?;
+        self.record_action(&mut tx, actor, "staff.reset_pin", name).await?;
+        commit(tx, "resetting a PIN").await?;
+        Ok(())
+    }
+
+    /// Signs a member in by name and PIN. Five wrong PINs in a row lock the account for a
+    /// minute, five more for two, and so on.
+    pub async fn sign_in(&self, name: &str, pin: &Pin) -> Result<Session> {
+        let now = self.now();
+        let member = staff_table::by_name(&mut *self.store.read().await?, name)
+            .await?
+            .ok_or_else(|| EngineError::UnknownStaff(name.to_owned()))?;
+        if let Some(until) = member.locked_until.filter(|&until| until > now.timestamp()) {
+            return Err(EngineError::Locked { name: member.name, seconds: until - now.timestamp() });
+        }
+        let matches = pin_matches(pin, &member.pin_hash).await;
+        let mut tx = self.store.write().await?;
+        if !matches {
+            let failures = member.failures + 1;
+            let locked_until = lock_after(failures).map(|seconds| now.timestamp() + seconds as i64);
+            staff_table::set_failures(&mut tx, member.id, failures, locked_until).await?;
+            commit(tx, "counting a wrong PIN").await?;
+            let left = FAILURES_BEFORE_LOCK - failures % FAILURES_BEFORE_LOCK;
+            return Err(match locked_until {
+                Some(until) => EngineError::Locked { name: member.name, seconds: until - now.timestamp() },
+                None => EngineError::WrongPin { name: member.name, tries_before_lock: left },
+            });
+        }
+        staff_table::set_failures(&mut tx, member.id, 0, None).await?;
+        let session = Session { staff_id: member.id, name: member.name, role: member.role };
+        self.record_action(&mut tx, &Actor::Staff(session.clone()), "staff.sign_in", "pin").await?;
+        commit(tx, "signing in").await?;
+        Ok(session)
+    }
+
+    /// Signs a member in with a scanned badge.
+    pub async fn sign_in_with_badge(&self, badge: &BadgeCode) -> Result<Session> {
+        let mut tx = self.store.write().await?;
+        let member = staff_table::by_badge(&mut tx, &badge_digest(badge)).await?.ok_or(EngineError::UnknownBadge)?;
+        let session = Session { staff_id: member.id, name: member.name, role: member.role };
+        self.record_action(&mut tx, &Actor::Staff(session.clone()), "staff.sign_in", "badge").await?;
+        commit(tx, "signing in").await?;
+        Ok(session)
+    }
+
+    /// The latest recorded actions, newest first.
+    pub async fn recent_actions(&self, limit: u32) -> Result<Vec<staff_table::ActionRow>> {
+        Ok(staff_table::actions(&mut *self.store.read().await?, limit).await?)
+    }
+}
