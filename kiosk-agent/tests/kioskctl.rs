@@ -199,3 +199,15 @@ fn staff_commands() {
     let actions = ctl.ok(&["staff", "actions"]);
     assert!(actions.contains("staff.remove") && actions.contains("admin"), "{actions}");
 }
+
+#[test]
+fn counter_commands() {
+    let ctl = Ctl::new();
+    ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
+    let placed = ctl.json(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json"), "--at-counter"]);
+    assert_eq!(placed["payment"], "at_counter");
+    let settled = ctl.ok(&["order", "settle", "A001", "--by", "cash"]);
+    assert!(settled.contains("order A001 (paid)") && settled.contains("(counter_cash)"), "{settled}");
+    let bad = ctl.run(&["order", "settle", "A001", "--by", "cheque"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("\"cheque\" is not a counter payment"));
+}

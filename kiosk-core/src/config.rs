@@ -23,6 +23,9 @@ pub struct DeviceConfig {
     /// How long the terminal may take to answer a payment before it is treated as in doubt.
     #[serde(default = "default_terminal_timeout")]
     pub terminal_timeout_seconds: u64,
+    /// How long an order to pay at the counter keeps its stock before it is voided.
+    #[serde(default = "default_counter_minutes")]
+    pub counter_order_minutes: u32,
 }
 
 fn restaurant() -> VenueMode {
@@ -31,6 +34,10 @@ fn restaurant() -> VenueMode {
 
 fn default_terminal_timeout() -> u64 {
     120
+}
+
+fn default_counter_minutes() -> u32 {
+    30
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -67,6 +74,7 @@ impl DeviceConfig {
             order_prefix: OrderPrefix::parse("A").expect("a valid prefix"),
             mode: VenueMode::Restaurant,
             terminal_timeout_seconds: default_terminal_timeout(),
+            counter_order_minutes: default_counter_minutes(),
         }
     }
 }

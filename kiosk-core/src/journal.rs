@@ -25,17 +25,20 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     OrderPaid,
+    /// An order cancelled before it was paid: its number is accounted for.
+    OrderVoided,
 }
 
 impl EntryKind {
     pub fn code(self) -> &'static str {
         match self {
             EntryKind::OrderPaid => "order_paid",
+            EntryKind::OrderVoided => "order_voided",
         }
     }
 
     pub fn parse(code: &str) -> Option<EntryKind> {
-        (code == "order_paid").then_some(EntryKind::OrderPaid)
+        [EntryKind::OrderPaid, EntryKind::OrderVoided].into_iter().find(|k| k.code() == code)
     }
 }
 

@@ -13,7 +13,7 @@ use kiosk_core::payment::{
     Approval, AttemptKey, Effect, NotCharged, PayReply, Payment, PaymentEvent, PaymentState, StatusReply,
 };
 use kiosk_core::pricing::{self, Quote, SaleContext};
-use kiosk_core::stock::{StockAlert, StockNeeds, alert_after_sale, check_available};
+use kiosk_core::stock::{StockNeeds, alert_after_sale, check_available};
 use kiosk_devices::terminal::PaymentRequest;
 use kiosk_store::orders::{NewOrder, StoredOrder};
 use kiosk_store::payments::{ApprovalWrite, StoredAttempt};
@@ -59,6 +59,8 @@ pub struct RecoveryReport {
     pub still_in_doubt: Vec<String>,
     /// Being carried out by a process that is still running (or by this engine): left to it.
     pub running_elsewhere: Vec<String>,
+    /// Orders to pay at the counter that ran out of time (at start only).
+    pub expired_counter_orders: Vec<String>,
 }
 
 /// An order with its payment attempts.
@@ -85,11 +87,20 @@ impl Engine {
 
     /// Records an order for a cart with the next number of the day; nothing is held or paid.
     pub async fn place_order(&self, cart: &Cart) -> Result<PlacedOrder> {
+        self.place(cart, Placement::PayHere).await
+    }
+
+    /// Records an order, holding its stock when the customer pays at the counter.
+    pub(crate) async fn place(&self, cart: &Cart, placement: Placement) -> Result<PlacedOrder> {
         let menu = self.active_menu().await?;
         let now = self.now();
         let mut tx = self.store.write().await?;
         let levels = stock::levels(&mut tx).await?;
         let quote = pricing::quote(&menu.menu, cart, SaleContext { moment: local_moment(&now), stock: &levels })?;
+        let counter_until = match placement {
+            Placement::PayHere => None,
+            Placement::PayAtCounter => Some(now.timestamp() + i64::from(self.device.counter_order_minutes) * 60),
+        };
         let day = business_date(&now);
         let number = self.device.order_prefix.number(orders::next_sequence(&mut tx, &day).await?);
         let quote_json = serde_json::to_string(&quote).expect("a quote serializes");
@@ -104,10 +115,14 @@ impl Engine {
                 total: quote.total,
                 tax: quote.total_tax,
                 quote: &quote_json,
+                counter_until,
                 now: &timestamp(&now),
             },
         )
         .await?;
+        if counter_until.is_some() {
+            self.hold_stock(&mut tx, &counter_holder(id), &quote.needs, &levels).await?;
+        }
         commit(tx, "committing an order").await?;
         Ok(PlacedOrder { id, number, quote })
     }
@@ -150,6 +165,18 @@ impl Engine {
             return Err(EngineError::PaymentInDoubt(order.number));
         }
         orders::set_status(&mut tx, order_id, next, &timestamp(&self.now())).await?;
+        if next == OrderStatus::Cancelled {
+            stock::release(&mut tx, &counter_holder(order.id)).await?;
+            let payload = serde_json::json!({
+                "order": order.number,
+                "order_id": order.id,
+                "business_date": order.business_date,
+                "currency": order.currency,
+                "total_minor": order.total.to_minor(),
+                "by": actor.to_string(),
+            });
+            self.append_journal(&mut tx, EntryKind::OrderVoided, payload.to_string()).await?;
+        }
         self.record_action(&mut tx, actor, "order.status", &format!("{} {} -> {next}", order.number, order.status))
             .await?;
         commit(tx, "changing an order's status").await?;
@@ -273,7 +300,7 @@ impl Engine {
             orders::get(&mut tx, order.id).await?.ok_or_else(|| EngineError::OrderNotFound(order.number.clone()))?;
         check_payable(&current, &payments::for_order(&mut tx, order.id).await?)?;
         let levels = stock::levels(&mut tx).await?;
-        check_available(&needs, &levels)?;
+        self.hold_stock(&mut tx, payment.key.as_str(), &needs, &levels).await?;
         payments::insert(&mut tx, &payment.key, order.id, payment.amount, &self.owner, &timestamp(&self.now()))
             .await
             .map_err(|error| match error {
@@ -281,11 +308,6 @@ impl Engine {
             StoreError::AttemptExists(_) => EngineError::PaymentInProgress,
             other => other.into(),
         })?;
-        for (item, &units) in &needs {
-            if levels.get(item.as_str()).is_some() {
-                stock::hold(&mut tx, payment.key.as_str(), item, units).await?;
-            }
-        }
         commit(tx, "recording a payment attempt").await?;
         Ok(())
     }
@@ -330,17 +352,7 @@ impl Engine {
     /// entry; then the stock alerts that sale caused.
     async fn commit_approval(&self, order: &StoredOrder, payment: &Payment, approval: &Approval) -> Result<()> {
         let now = timestamp(&self.now());
-        let payload = serde_json::json!({
-            "order": order.number,
-            "order_id": order.id,
-            "business_date": order.business_date,
-            "currency": order.currency,
-            "total_minor": order.total.to_minor(),
-            "tax_minor": order.tax.to_minor(),
-            "payment_key": payment.key.as_str(),
-            "terminal_reference": approval.reference,
-        })
-        .to_string();
+        let payload = paid_entry_payload(order, &payment.key, approval, "terminal");
         let mut tries_left = JOURNAL_RACE_TRIES;
         let taken = loop {
             let tail = self.journal_tail().await?;
@@ -377,28 +389,48 @@ impl Engine {
                 }
             }
         };
-        let alerts: Vec<_> = taken
-            .iter()
-            .filter_map(|t| alert_after_sale(t.before, t.after, t.low_threshold).map(|alert| (t, alert)))
-            .collect();
-        for (taken, alert) in &alerts {
-            log::warn!("stock of {} is {} ({} left)", taken.item, alert.as_str(), taken.after);
-        }
-        if !alerts.is_empty()
-            && let Err(error) = self.record_alerts(&alerts, &now).await
-        {
+        let alerted = async {
+            let mut tx = self.store.write().await?;
+            record_alerts(&mut tx, &taken, &now).await?;
+            commit(tx, "recording stock alerts").await?;
+            Ok::<(), EngineError>(())
+        };
+        if let Err(error) = alerted.await {
             // The sale is recorded; a lost alert must not turn it into a failure.
             log::error!("stock alerts not recorded: {error}");
         }
         Ok(())
     }
 
-    async fn record_alerts(&self, alerts: &[(&Taken, StockAlert)], now: &str) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        for (taken, alert) in alerts {
-            stock::record_alert(&mut tx, &taken.item, *alert, taken.after, now).await?;
+    /// Checks that `needs` can be held now and holds the counted ones for `holder`.
+    async fn hold_stock(
+        &self,
+        tx: &mut kiosk_store::Connection,
+        holder: &str,
+        needs: &StockNeeds,
+        levels: &kiosk_core::stock::StockLevels,
+    ) -> Result<()> {
+        check_available(needs, levels)?;
+        for (item, &units) in needs {
+            if levels.get(item.as_str()).is_some() {
+                stock::hold(tx, holder, item, units).await?;
+            }
         }
-        commit(tx, "recording stock alerts").await?;
+        Ok(())
+    }
+
+    /// Appends an entry inside a write transaction (which orders writers, so the tail read
+    /// here is the tail). The cached tail is dropped: the next approval reads it again.
+    pub(crate) async fn append_journal(
+        &self,
+        tx: &mut kiosk_store::Connection,
+        kind: EntryKind,
+        payload: String,
+    ) -> Result<()> {
+        let tail = journal_table::tail(tx).await?;
+        let entry = journal::next_entry(tail.as_ref(), kind, timestamp(&self.now()), payload, &self.journal_key);
+        journal_table::append(tx, &entry).await?;
+        *self.journal_tail.lock().expect("journal tail lock") = TailCache::Unknown;
         Ok(())
     }
 
@@ -450,4 +482,45 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.engine.in_flight.lock().expect("in-flight lock").remove(&self.key);
     }
+}
+
+/// How a new order will be paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// On the kiosk's terminal, right away: nothing is held until paying starts.
+    PayHere,
+    /// At the counter, later: the stock is held until staff settle it or it expires.
+    PayAtCounter,
+}
+
+/// The holder of the stock an order to pay at the counter keeps.
+pub(crate) fn counter_holder(order_id: i64) -> String {
+    format!("counter:{order_id}")
+}
+
+/// What the journal records of a paid order.
+pub(crate) fn paid_entry_payload(order: &StoredOrder, key: &AttemptKey, approval: &Approval, method: &str) -> String {
+    serde_json::json!({
+        "order": order.number,
+        "order_id": order.id,
+        "business_date": order.business_date,
+        "currency": order.currency,
+        "total_minor": order.total.to_minor(),
+        "tax_minor": order.tax.to_minor(),
+        "method": method,
+        "payment_key": key.as_str(),
+        "reference": approval.reference,
+    })
+    .to_string()
+}
+
+/// Records the alerts a sale's stock changes cross into.
+pub(crate) async fn record_alerts(tx: &mut kiosk_store::Connection, taken: &[Taken], now: &str) -> Result<()> {
+    for taken in taken {
+        if let Some(alert) = alert_after_sale(taken.before, taken.after, taken.low_threshold) {
+            log::warn!("stock of {} is {} ({} left)", taken.item, alert.as_str(), taken.after);
+            stock::record_alert(tx, &taken.item, alert, taken.after, now).await?;
+        }
+    }
+    Ok(())
 }

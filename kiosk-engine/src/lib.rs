@@ -21,6 +21,7 @@ use kiosk_store::{Store, StoreError};
 
 mod checkout;
 mod clock;
+mod counter;
 mod journal;
 pub mod logging;
 mod menu;
@@ -30,6 +31,7 @@ mod stock;
 
 pub use checkout::{OrderDetails, PaymentOutcome, PlacedOrder, RecoveryReport};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use counter::CounterPayment;
 pub use journal::{JournalArchive, JournalCheck, default_key_path, load_or_create_key};
 pub use menu::{ActiveMenu, ImportOutcome, MenuFile};
 pub use staff::{Actor, Session, StaffMember};
@@ -72,6 +74,8 @@ pub enum EngineError {
     Payment(#[from] UnexpectedEvent),
     #[error("{0}")]
     BadInput(String),
+    #[error("order {number} is {status}, not an order waiting to be paid at the counter")]
+    NotACounterOrder { number: String, status: String },
     #[error("no active staff account is named \"{0}\"")]
     UnknownStaff(String),
     #[error("this badge belongs to no active staff account")]
@@ -183,7 +187,8 @@ impl Engine {
             journal_tail: Mutex::new(TailCache::Unknown),
             approval_commits: Mutex::new(VecDeque::with_capacity(COMMIT_TIMES_KEPT)),
         };
-        let report = engine.resolve_unresolved_payments().await?;
+        let mut report = engine.resolve_unresolved_payments().await?;
+        report.expired_counter_orders = engine.expire_counter_orders().await?;
         Ok((engine, report))
     }
 

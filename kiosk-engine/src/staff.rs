@@ -29,6 +29,12 @@ pub enum Actor {
     Staff(Session),
 }
 
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
 impl Actor {
     fn label(&self) -> String {
         match self {

@@ -56,6 +56,8 @@ CREATE TABLE orders (
     total_minor   INTEGER NOT NULL CHECK (total_minor >= 0),
     tax_minor     INTEGER NOT NULL,
     quote         TEXT NOT NULL,
+    -- For an order to pay at the counter: when (Unix seconds) its held stock goes back if unpaid.
+    counter_until INTEGER,
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
     UNIQUE (business_date, number)
@@ -70,6 +72,8 @@ CREATE TABLE payment_attempts (
     scheme       TEXT,
     last_four    TEXT,
     not_charged  TEXT,
+    -- 'terminal' (the kiosk's card terminal), 'counter_cash' or 'counter_card' (settled by staff).
+    method       TEXT NOT NULL DEFAULT 'terminal',
     -- The process that asked the terminal ("pid:start time"): recovery leaves alone the
     -- attempts of a process that is still running.
     owner        TEXT NOT NULL,
@@ -91,11 +95,13 @@ BEGIN
     SELECT RAISE(ABORT, 'payment attempt already settled');
 END;
 
+-- Units held for a sale in progress: by a payment attempt (its key) or by an order waiting
+-- to be paid at the counter ("counter:<order id>").
 CREATE TABLE stock_holds (
-    attempt_key TEXT NOT NULL REFERENCES payment_attempts (key),
-    item_id     TEXT NOT NULL,
-    quantity    INTEGER NOT NULL CHECK (quantity > 0),
-    PRIMARY KEY (attempt_key, item_id)
+    holder   TEXT NOT NULL,
+    item_id  TEXT NOT NULL,
+    quantity INTEGER NOT NULL CHECK (quantity > 0),
+    PRIMARY KEY (holder, item_id)
 ) WITHOUT ROWID;
 
 CREATE TABLE journal (

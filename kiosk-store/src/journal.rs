@@ -46,6 +46,27 @@ fn sequence(seq: i64) -> Result<u64> {
     u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {seq}")))
 }
 
+/// Appends an entry; [`StoreError::JournalMoved`] when its sequence number is taken.
+pub async fn append(conn: &mut Connection, entry: &JournalEntry) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO journal (seq, kind, at, payload, prev_hash, hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {}", entry.seq)))?)
+    .bind(entry.kind.code())
+    .bind(&entry.at)
+    .bind(&entry.payload)
+    .bind(&entry.prev_hash)
+    .bind(&entry.hash)
+    .bind(&entry.signature)
+    .execute(conn)
+    .await
+    .map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.kind() == sqlx::error::ErrorKind::UniqueViolation => StoreError::JournalMoved,
+        _ => doing("appending to the journal")(error),
+    })?;
+    Ok(())
+}
+
 pub async fn all(conn: &mut Connection) -> Result<Vec<JournalEntry>> {
     let rows: Vec<EntryRow> = sqlx::query_as("SELECT * FROM journal ORDER BY seq")
         .fetch_all(conn)

@@ -17,6 +17,7 @@ struct OrderRow {
     total_minor: i64,
     tax_minor: i64,
     quote: String,
+    counter_until: Option<i64>,
     created_at: String,
     updated_at: String,
 }
@@ -34,6 +35,9 @@ pub struct StoredOrder {
     pub tax: Money,
     /// The quote the customer accepted, as JSON.
     pub quote: String,
+    /// For an order to pay at the counter: when (Unix seconds) its held stock goes back if
+    /// unpaid.
+    pub counter_until: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -54,6 +58,7 @@ impl TryFrom<OrderRow> for StoredOrder {
             total: Money::from_minor(row.total_minor),
             tax: Money::from_minor(row.tax_minor),
             quote: row.quote,
+            counter_until: row.counter_until,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -70,6 +75,7 @@ pub struct NewOrder<'a> {
     pub total: Money,
     pub tax: Money,
     pub quote: &'a str,
+    pub counter_until: Option<i64>,
     pub now: &'a str,
 }
 
@@ -89,8 +95,8 @@ pub async fn next_sequence(conn: &mut Connection, business_date: &str) -> Result
 /// Records a placed order; returns its id.
 pub async fn insert(conn: &mut Connection, order: NewOrder<'_>) -> Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO orders (number, business_date, status, mode, menu_version, currency, total_minor, tax_minor, quote, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO orders (number, business_date, status, mode, menu_version, currency, total_minor, tax_minor, quote, \
+         counter_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(order.number)
     .bind(order.business_date)
@@ -101,6 +107,7 @@ pub async fn insert(conn: &mut Connection, order: NewOrder<'_>) -> Result<i64> {
     .bind(order.total.to_minor())
     .bind(order.tax.to_minor())
     .bind(order.quote)
+    .bind(order.counter_until)
     .bind(order.now)
     .bind(order.now)
     .fetch_one(conn)
@@ -145,5 +152,17 @@ pub async fn latest(conn: &mut Connection, limit: u32) -> Result<Vec<StoredOrder
         .fetch_all(conn)
         .await
         .map_err(doing("listing orders"))?;
+    rows.into_iter().map(StoredOrder::try_from).collect()
+}
+
+/// Orders waiting to be paid at the counter whose time ran out before `now` (Unix seconds).
+pub async fn expired_counter_orders(conn: &mut Connection, now: i64) -> Result<Vec<StoredOrder>> {
+    let rows: Vec<OrderRow> = sqlx::query_as(
+        "SELECT * FROM orders WHERE status = 'placed' AND counter_until IS NOT NULL AND counter_until < ?",
+    )
+    .bind(now)
+    .fetch_all(conn)
+    .await
+    .map_err(doing("finding expired counter orders"))?;
     rows.into_iter().map(StoredOrder::try_from).collect()
 }

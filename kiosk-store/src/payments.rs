@@ -21,6 +21,7 @@ struct AttemptRow {
     scheme: Option<String>,
     last_four: Option<String>,
     not_charged: Option<String>,
+    method: String,
     owner: String,
     created_at: String,
     updated_at: String,
@@ -32,6 +33,8 @@ pub struct StoredAttempt {
     pub order_id: i64,
     pub amount: Money,
     pub state: PaymentState,
+    /// "terminal", "counter_cash" or "counter_card".
+    pub method: String,
     /// The process that asked the terminal, as given to [`insert`].
     pub owner: String,
     pub created_at: String,
@@ -61,6 +64,7 @@ impl TryFrom<AttemptRow> for StoredAttempt {
             order_id: row.order_id,
             amount: Money::from_minor(row.amount_minor),
             state,
+            method: row.method,
             owner: row.owner,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -100,6 +104,41 @@ pub async fn insert(
     Ok(())
 }
 
+/// A payment staff took at the counter.
+#[derive(Debug)]
+pub struct SettledPayment<'a> {
+    pub key: &'a AttemptKey,
+    pub order_id: i64,
+    pub amount: Money,
+    /// "counter_cash" or "counter_card".
+    pub method: &'a str,
+    pub approval: &'a Approval,
+    /// Who took it.
+    pub owner: &'a str,
+    pub now: &'a str,
+}
+
+/// Records a payment taken at the counter, settled as it is recorded.
+pub async fn insert_settled(conn: &mut Connection, payment: &SettledPayment<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO payment_attempts (key, order_id, amount_minor, state, reference, scheme, method, owner, created_at, updated_at) \
+         VALUES (?, ?, ?, 'approved', ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(payment.key.as_str())
+    .bind(payment.order_id)
+    .bind(payment.amount.to_minor())
+    .bind(&payment.approval.reference)
+    .bind(&payment.approval.scheme)
+    .bind(payment.method)
+    .bind(payment.owner)
+    .bind(payment.now)
+    .bind(payment.now)
+    .execute(conn)
+    .await
+    .map_err(doing("recording a counter payment"))?;
+    Ok(())
+}
+
 /// Stores the state an attempt has reached.
 pub async fn set_state(conn: &mut Connection, key: &AttemptKey, state: &PaymentState, now: &str) -> Result<()> {
     let (approval, not_charged) = match state {
@@ -128,7 +167,7 @@ pub async fn set_state(conn: &mut Connection, key: &AttemptKey, state: &PaymentS
 /// Attempts whose outcome is not known yet (requested or in doubt), oldest first.
 pub async fn unresolved(conn: &mut Connection) -> Result<Vec<StoredAttempt>> {
     let rows: Vec<AttemptRow> =
-        sqlx::query_as("SELECT * FROM payment_attempts WHERE state IN ('requested', 'in_doubt') ORDER BY rowid")
+        sqlx::query_as("SELECT * FROM payment_attempts WHERE state IN ('requested', 'in_doubt') AND method = 'terminal' ORDER BY rowid")
             .fetch_all(conn)
             .await
             .map_err(doing("reading unresolved payments"))?;
@@ -178,9 +217,9 @@ UPDATE payment_attempts SET state = 'approved', reference = ?1 ->> '$.reference'
     last_four = ?1 ->> '$.last_four', not_charged = NULL, updated_at = ?1 ->> '$.now'
     WHERE key = ?1 ->> '$.key';
 UPDATE stock SET on_hand = MAX(stock.on_hand - h.quantity, 0), updated_at = ?1 ->> '$.now' FROM stock_holds AS h
-    WHERE h.attempt_key = ?1 ->> '$.key' AND h.item_id = stock.item_id
+    WHERE h.holder = ?1 ->> '$.key' AND h.item_id = stock.item_id
     RETURNING 'after' AS what, stock.item_id AS item_id, stock.on_hand AS units, stock.low_threshold AS low;
-DELETE FROM stock_holds WHERE attempt_key = ?1 ->> '$.key'
+DELETE FROM stock_holds WHERE holder = ?1 ->> '$.key'
     RETURNING 'held' AS what, item_id, quantity AS units, 0 AS low;
 UPDATE orders SET status = 'paid', updated_at = ?1 ->> '$.now' WHERE id = ?1 ->> '$.order_id';
 INSERT INTO journal (seq, kind, at, payload, prev_hash, hash, signature)

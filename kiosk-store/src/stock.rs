@@ -102,9 +102,10 @@ pub async fn change(conn: &mut Connection, item: &Id, change: &StockChange, now:
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn hold(conn: &mut Connection, attempt_key: &str, item: &Id, quantity: u32) -> Result<()> {
-    sqlx::query("INSERT INTO stock_holds (attempt_key, item_id, quantity) VALUES (?, ?, ?)")
-        .bind(attempt_key)
+/// Holds units of an item for `holder` (a payment attempt's key, or "counter:<order id>").
+pub async fn hold(conn: &mut Connection, holder: &str, item: &Id, quantity: u32) -> Result<()> {
+    sqlx::query("INSERT INTO stock_holds (holder, item_id, quantity) VALUES (?, ?, ?)")
+        .bind(holder)
         .bind(item.as_str())
         .bind(quantity)
         .execute(conn)
@@ -113,17 +114,44 @@ pub async fn hold(conn: &mut Connection, attempt_key: &str, item: &Id, quantity:
     Ok(())
 }
 
-pub async fn release(conn: &mut Connection, attempt_key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM stock_holds WHERE attempt_key = ?")
-        .bind(attempt_key)
+pub async fn release(conn: &mut Connection, holder: &str) -> Result<()> {
+    sqlx::query("DELETE FROM stock_holds WHERE holder = ?")
+        .bind(holder)
         .execute(conn)
         .await
         .map_err(doing("releasing held stock"))?;
     Ok(())
 }
 
-/// A counted item's count before and after a sale took its held units (see
-/// [`crate::payments::commit_approval`]).
+/// Turns a holder's units into a sale: the counts drop (never below zero) and the holds go.
+/// (A card approval does the same inside [`crate::payments::commit_approval`].)
+pub async fn take(conn: &mut Connection, holder: &str) -> Result<Vec<Taken>> {
+    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT h.item_id, h.quantity, s.on_hand, s.low_threshold FROM stock_holds h \
+         JOIN stock s ON s.item_id = h.item_id WHERE h.holder = ?",
+    )
+    .bind(holder)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(doing("reading held stock"))?;
+    let mut taken = Vec::with_capacity(rows.len());
+    for (item_id, quantity, on_hand, low_threshold) in rows {
+        let item = Id::parse(&item_id).ok_or_else(|| StoreError::Corrupt(format!("stock item id {item_id:?}")))?;
+        let before = count(on_hand, "on hand")?;
+        let after = before.saturating_sub(count(quantity, "held")?);
+        sqlx::query("UPDATE stock SET on_hand = ? WHERE item_id = ?")
+            .bind(after)
+            .bind(&item_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(doing("taking held stock"))?;
+        taken.push(Taken { item, before, after, low_threshold: count(low_threshold, "low threshold")? });
+    }
+    release(conn, holder).await?;
+    Ok(taken)
+}
+
+/// A counted item's count before and after a sale took its held units.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Taken {
     pub item: Id,

@@ -12,7 +12,7 @@ use kiosk_core::order::OrderStatus;
 use kiosk_core::staff::{BadgeCode, Pin, Role};
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
 use kiosk_engine::{
-    Actor, Engine, EngineError, EngineOptions, JournalArchive, MenuFile, PaymentOutcome, StockChange,
+    Actor, CounterPayment, Engine, EngineError, EngineOptions, JournalArchive, MenuFile, PaymentOutcome, StockChange,
     load_device_config,
 };
 
@@ -92,13 +92,22 @@ enum OrderCommand {
         #[arg(long)]
         cart: PathBuf,
     },
-    /// Place an order for a cart and pay it on the simulated terminal.
+    /// Place an order for a cart and pay it on the simulated terminal (or at the counter).
     Place {
         #[arg(long)]
         cart: PathBuf,
         /// What the simulated terminal does.
-        #[arg(long, default_value = "sim-approve", value_parser = parse_pay)]
+        #[arg(long, default_value = "sim-approve", value_parser = parse_pay, conflicts_with = "at_counter")]
         pay: SimOutcome,
+        /// The customer pays at the counter: the order holds its stock until settled or expired.
+        #[arg(long)]
+        at_counter: bool,
+    },
+    /// Settle an order waiting at the counter: the money was taken in cash or by card.
+    Settle {
+        number: String,
+        #[arg(long, value_parser = parse_counter_payment)]
+        by: CounterPayment,
     },
     /// The latest orders.
     List {
@@ -212,6 +221,14 @@ fn parse_anchor(text: &str) -> Result<ChainTail, String> {
     ChainTail::parse(text).ok_or_else(|| format!("\"{text}\" is not an anchor (SEQ:HASH, the hash in 64 hex digits)"))
 }
 
+fn parse_counter_payment(text: &str) -> Result<CounterPayment, String> {
+    match text {
+        "cash" => Ok(CounterPayment::Cash),
+        "card" => Ok(CounterPayment::Card),
+        other => Err(format!("\"{other}\" is not a counter payment (cash, card)")),
+    }
+}
+
 fn parse_status(text: &str) -> Result<OrderStatus, String> {
     OrderStatus::parse(text)
         .ok_or_else(|| format!("\"{text}\" is not an order status (sent_to_kitchen, completed, cancelled)"))
@@ -269,10 +286,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Menu(MenuCommand::Import { file }) => out.imported(&engine.import_menu(&file).await?),
         Command::Menu(MenuCommand::Show { lang }) => out.menu(&*engine.active_menu().await?, lang.as_deref()),
         Command::Order(OrderCommand::Quote { cart }) => out.quote(&engine.quote(&read_cart(&cart)?).await?),
+        Command::Order(OrderCommand::Place { cart, at_counter: true, .. }) => {
+            let placed = engine.place_counter_order(&read_cart(&cart)?).await?;
+            out.at_counter(&placed);
+        }
         Command::Order(OrderCommand::Place { cart, .. }) => {
             let (placed, outcome) = engine.checkout(&read_cart(&cart)?).await?;
             out.placed(&placed, &outcome);
             return Ok(exit_code(&outcome));
+        }
+        Command::Order(OrderCommand::Settle { number, by }) => {
+            let order = engine.order_by_number(&number).await?.order;
+            engine.settle_counter_order(&Actor::Admin, order.id, by).await?;
+            out.order(&engine.order_by_number(&number).await?);
         }
         Command::Order(OrderCommand::List { limit }) => out.orders(&engine.latest_orders(limit).await?),
         Command::Order(OrderCommand::Show { number }) => out.order(&engine.order_by_number(&number).await?),
@@ -345,6 +371,9 @@ async fn open_engine(cli: &Cli, default_outcome: SimOutcome) -> Result<Engine> {
     }
     for number in &recovery.not_charged {
         eprintln!("note: order {number} was left mid-payment; the terminal did not charge it, its stock is released");
+    }
+    for number in &recovery.expired_counter_orders {
+        eprintln!("note: order {number} waited at the counter too long: voided, its stock is back");
     }
     for number in &recovery.still_in_doubt {
         eprintln!("warning: order {number} has a payment in doubt: the terminal does not answer yet");

@@ -154,6 +154,20 @@ impl Output {
         }
     }
 
+    pub fn at_counter(self, placed: &PlacedOrder) {
+        if self.json {
+            let total = placed.quote.total;
+            print_json(
+                &json!({ "order": placed.number, "order_id": placed.id, "total": total, "payment": "at_counter" }),
+            );
+        } else {
+            println!(
+                "order {} to pay at the counter: {} {}; its stock is held until it is settled or expires",
+                placed.number, placed.quote.total, placed.quote.currency
+            );
+        }
+    }
+
     pub fn orders(self, orders: &[StoredOrder]) {
         if self.json {
             print_json(&Value::Array(orders.iter().map(order_json).collect()));
@@ -194,7 +208,7 @@ impl Output {
                 PaymentState::NotCharged(why) => format!("not charged: {why}"),
                 other => other.code().to_owned(),
             };
-            println!("  payment {} {}: {detail}", attempt.key, attempt.amount);
+            println!("  payment {} {} ({}): {detail}", attempt.key, attempt.amount, attempt.method);
         }
     }
 
