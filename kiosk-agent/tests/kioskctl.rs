@@ -211,3 +211,18 @@ fn counter_commands() {
     let bad = ctl.run(&["order", "settle", "A001", "--by", "cheque"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("\"cheque\" is not a counter payment"));
 }
+
+#[test]
+fn refund_commands() {
+    let ctl = Ctl::new();
+    ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
+    ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
+    let partial = ctl.json(&["order", "refund", "A001", "--lines", "4:1", "--restock"]);
+    assert_eq!(partial["refund"]["outcome"], "paid");
+    assert!(ctl.ok(&["order", "refund", "A001"]).contains("order A001: refund made"));
+    assert!(ctl.ok(&["order", "show", "A001"]).contains("order A001 (refunded)"));
+    let bad = ctl.run(&["order", "refund", "A001", "--lines", "x"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("\"x\" is not LINE:UNITS"));
+    let again = ctl.run(&["order", "refund", "A001"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("order A001 is refunded and cannot be refunded"));
+}

@@ -27,6 +27,8 @@ pub enum EntryKind {
     OrderPaid,
     /// An order cancelled before it was paid: its number is accounted for.
     OrderVoided,
+    /// Money given back for a paid order.
+    Refund,
 }
 
 impl EntryKind {
@@ -34,11 +36,12 @@ impl EntryKind {
         match self {
             EntryKind::OrderPaid => "order_paid",
             EntryKind::OrderVoided => "order_voided",
+            EntryKind::Refund => "refund",
         }
     }
 
     pub fn parse(code: &str) -> Option<EntryKind> {
-        [EntryKind::OrderPaid, EntryKind::OrderVoided].into_iter().find(|k| k.code() == code)
+        [EntryKind::OrderPaid, EntryKind::OrderVoided, EntryKind::Refund].into_iter().find(|k| k.code() == code)
     }
 }
 

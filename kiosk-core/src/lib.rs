@@ -11,5 +11,6 @@ pub mod money;
 pub mod order;
 pub mod payment;
 pub mod pricing;
+pub mod refund;
 pub mod staff;
 pub mod stock;

@@ -12,6 +12,8 @@ pub enum OrderStatus {
     SentToKitchen,
     Completed,
     Cancelled,
+    /// Paid, then refunded in full.
+    Refunded,
 }
 
 impl OrderStatus {
@@ -22,11 +24,12 @@ impl OrderStatus {
             OrderStatus::SentToKitchen => "sent_to_kitchen",
             OrderStatus::Completed => "completed",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
         }
     }
 
     pub fn parse(code: &str) -> Option<OrderStatus> {
-        [Self::Placed, Self::Paid, Self::SentToKitchen, Self::Completed, Self::Cancelled]
+        [Self::Placed, Self::Paid, Self::SentToKitchen, Self::Completed, Self::Cancelled, Self::Refunded]
             .into_iter()
             .find(|s| s.code() == code)
     }
@@ -42,13 +45,14 @@ impl OrderStatus {
                 | (Paid, SentToKitchen)
                 | (Paid, Completed)
                 | (SentToKitchen, Completed)
+                | (Paid | SentToKitchen | Completed, Refunded)
         )
     }
 
     /// Whether staff or an admin may move an order to `next` by hand: any allowed move
-    /// except paying, which only an approved payment does.
+    /// except paying and refunding, which only the terminal's approvals do.
     pub fn may_be_set_to(self, next: OrderStatus) -> bool {
-        next != OrderStatus::Paid && self.can_become(next)
+        !matches!(next, OrderStatus::Paid | OrderStatus::Refunded) && self.can_become(next)
     }
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cart::{Cart, CartLine, Choices};
 use crate::menu::{Combo, ConsumptionMode, Id, Item, LocalMoment, Menu, Product, Text};
@@ -23,7 +23,7 @@ pub struct SaleContext<'a> {
     pub stock: &'a StockLevels,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quote {
     pub currency: Currency,
     pub mode: ConsumptionMode,
@@ -38,7 +38,7 @@ pub struct Quote {
     pub needs: StockNeeds,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuoteLine {
     pub product: Id,
     pub name: Text,
@@ -53,7 +53,7 @@ pub struct QuoteLine {
     pub by_rate: Vec<(TaxRate, Money)>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuotedOption {
     pub group: Id,
     pub option: Id,
@@ -61,7 +61,7 @@ pub struct QuotedOption {
     pub price: Money,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuotedPart {
     pub slot: Id,
     pub item: Id,
@@ -74,7 +74,7 @@ pub struct QuotedPart {
     pub share: Money,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaxLine {
     pub rate: TaxRate,
     /// Amount without tax.

@@ -16,7 +16,7 @@ use kiosk_core::pricing::{self, Quote, SaleContext};
 use kiosk_core::stock::{StockNeeds, alert_after_sale, check_available};
 use kiosk_devices::terminal::PaymentRequest;
 use kiosk_store::orders::{NewOrder, StoredOrder};
-use kiosk_store::payments::{ApprovalWrite, StoredAttempt};
+use kiosk_store::payments::{ApprovalWrite, NewAttempt, StoredAttempt};
 use kiosk_store::stock::Taken;
 use kiosk_store::{StoreError, commit, journal as journal_table, orders, payments, stock};
 use serde::{Deserialize, Serialize};
@@ -59,6 +59,8 @@ pub struct RecoveryReport {
     pub still_in_doubt: Vec<String>,
     /// Being carried out by a process that is still running (or by this engine): left to it.
     pub running_elsewhere: Vec<String>,
+    /// Refunds the terminal turned out to have made.
+    pub refunded: Vec<String>,
     /// Orders to pay at the counter that ran out of time (at start only).
     pub expired_counter_orders: Vec<String>,
 }
@@ -137,7 +139,7 @@ impl Engine {
         check_payable(&order, &attempts)?;
         let attempt = u32::try_from(attempts.len() + 1).expect("attempts per order stay few");
         let key = AttemptKey::new(&self.device.kiosk_id, self.store.database_id(), order.id, attempt);
-        self.drive(&order, Payment::new(key, order.total), PaymentEvent::Start).await
+        self.drive(&order, Payment::new(key, order.total), PaymentEvent::Start, &Purpose::Payment).await
     }
 
     /// Places an order for the cart and pays it in one go; an order that ends up not charged
@@ -222,9 +224,17 @@ impl Engine {
                 report.running_elsewhere.push(order.number);
                 continue;
             }
+            let purpose = match &attempt.refund {
+                Some(refund) => Purpose::Refund(
+                    serde_json::from_str(refund)
+                        .map_err(|e| StoreError::Corrupt(format!("refund {}: {e}", attempt.key)))?,
+                ),
+                None => Purpose::Payment,
+            };
             let payment = Payment { key: attempt.key, amount: attempt.amount, state: attempt.state };
             let number = order.number.clone();
-            match self.drive(&order, payment, PaymentEvent::Restarted).await? {
+            match self.drive(&order, payment, PaymentEvent::Restarted, &purpose).await? {
+                PaymentOutcome::Paid { .. } if matches!(purpose, Purpose::Refund(_)) => report.refunded.push(number),
                 PaymentOutcome::Paid { .. } => report.paid.push(number),
                 PaymentOutcome::NotCharged { .. } => report.not_charged.push(number),
                 PaymentOutcome::InDoubt => report.still_in_doubt.push(number),
@@ -249,16 +259,30 @@ impl Engine {
         Ok(orders::latest(&mut *self.store.read().await?, limit).await?)
     }
 
-    /// Runs the payment state machine from `event` until it has nothing left to do.
-    async fn drive(&self, order: &StoredOrder, mut payment: Payment, event: PaymentEvent) -> Result<PaymentOutcome> {
+    /// Runs the payment state machine from `event` until it has nothing left to do; a refund
+    /// runs the same machine, with money going the other way.
+    pub(crate) async fn drive(
+        &self,
+        order: &StoredOrder,
+        mut payment: Payment,
+        event: PaymentEvent,
+        purpose: &Purpose,
+    ) -> Result<PaymentOutcome> {
         let _in_flight = InFlight::register(self, &payment.key);
         let mut events = VecDeque::from([event]);
         while let Some(event) = events.pop_front() {
             for effect in payment.apply(event)? {
                 match effect {
-                    Effect::RecordAttempt => self.record_attempt(order, &payment).await?,
+                    Effect::RecordAttempt => match purpose {
+                        Purpose::Payment => self.record_attempt(order, &payment).await?,
+                        Purpose::Refund(refund) => self.record_refund(order, &payment, refund).await?,
+                    },
                     Effect::RequestPayment => {
-                        events.push_back(PaymentEvent::Paid(self.request_payment(order, &payment).await?))
+                        let reply = match purpose {
+                            Purpose::Payment => self.request_payment(order, &payment).await?,
+                            Purpose::Refund(refund) => self.request_refund(order, &payment, refund).await?,
+                        };
+                        events.push_back(PaymentEvent::Paid(reply))
                     }
                     Effect::RequestCancel => self.terminal.cancel(&payment.key).await,
                     Effect::QueryStatus => {
@@ -266,7 +290,11 @@ impl Engine {
                     }
                     Effect::RecordInDoubt => self.record_state(&payment).await?,
                     Effect::CommitApproval(approval) => {
-                        if let Err(error) = self.commit_approval(order, &payment, &approval).await {
+                        let committed = match purpose {
+                            Purpose::Payment => self.commit_approval(order, &payment, &approval).await,
+                            Purpose::Refund(refund) => self.commit_refund(order, &payment, &approval, refund).await,
+                        };
+                        if let Err(error) = committed {
                             // The terminal took the money: the attempt stays unresolved and the
                             // next resolution commits it. Never report it as failed.
                             log::error!(
@@ -301,9 +329,16 @@ impl Engine {
         check_payable(&current, &payments::for_order(&mut tx, order.id).await?)?;
         let levels = stock::levels(&mut tx).await?;
         self.hold_stock(&mut tx, payment.key.as_str(), &needs, &levels).await?;
-        payments::insert(&mut tx, &payment.key, order.id, payment.amount, &self.owner, &timestamp(&self.now()))
-            .await
-            .map_err(|error| match error {
+        let attempt = NewAttempt {
+            key: &payment.key,
+            order_id: order.id,
+            amount: payment.amount,
+            method: "terminal",
+            refund: None,
+            owner: &self.owner,
+            now: &timestamp(&self.now()),
+        };
+        payments::insert(&mut tx, &attempt).await.map_err(|error| match error {
             // The same key, recorded by a payment of this order that raced this one.
             StoreError::AttemptExists(_) => EngineError::PaymentInProgress,
             other => other.into(),
@@ -312,14 +347,21 @@ impl Engine {
         Ok(())
     }
 
-    /// Asks the terminal to pay; past the configured timeout, asks it to cancel and reports
-    /// no answer (the status query that follows says what really happened).
+    /// Asks the terminal to pay.
     async fn request_payment(&self, order: &StoredOrder, payment: &Payment) -> Result<PayReply> {
-        let currency = Currency::parse(&order.currency)
-            .ok_or_else(|| StoreError::Corrupt(format!("order {} has currency {:?}", order.number, order.currency)))?;
-        let request = PaymentRequest { key: payment.key.clone(), amount: payment.amount, currency };
+        let request = PaymentRequest { key: payment.key.clone(), amount: payment.amount, currency: currency(order)? };
+        self.within_terminal_timeout(payment, self.terminal.pay(&request)).await
+    }
+
+    /// Waits for the terminal's answer for the configured time; past it, asks the terminal to
+    /// cancel and reports no answer (the status query that follows says what really happened).
+    pub(crate) async fn within_terminal_timeout(
+        &self,
+        payment: &Payment,
+        answer: impl std::future::Future<Output = PayReply>,
+    ) -> Result<PayReply> {
         let limit = Duration::from_secs(self.device.terminal_timeout_seconds);
-        Ok(match tokio::time::timeout(limit, self.terminal.pay(&request)).await {
+        Ok(match tokio::time::timeout(limit, answer).await {
             Ok(reply) => reply,
             Err(_) => {
                 self.terminal.cancel(&payment.key).await;
@@ -523,4 +565,17 @@ pub(crate) async fn record_alerts(tx: &mut kiosk_store::Connection, taken: &[Tak
         }
     }
     Ok(())
+}
+
+/// The currency an order was priced in.
+pub(crate) fn currency(order: &StoredOrder) -> Result<Currency> {
+    Ok(Currency::parse(&order.currency)
+        .ok_or_else(|| StoreError::Corrupt(format!("order {} has currency {:?}", order.number, order.currency)))?)
+}
+
+/// What a payment attempt is for.
+#[derive(Clone, Debug)]
+pub(crate) enum Purpose {
+    Payment,
+    Refund(crate::refund::StoredRefund),
 }

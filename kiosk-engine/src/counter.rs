@@ -4,9 +4,9 @@
 use kiosk_core::cart::Cart;
 use kiosk_core::journal::EntryKind;
 use kiosk_core::order::OrderStatus;
-use kiosk_core::payment::{Approval, AttemptKey};
+use kiosk_core::payment::{Approval, AttemptKey, PaymentState};
 use kiosk_core::staff::Permission;
-use kiosk_store::payments::SettledPayment;
+use kiosk_store::payments::NewAttempt;
 use kiosk_store::{commit, orders, payments, stock};
 
 use crate::checkout::{Placement, counter_holder, paid_entry_payload, record_alerts};
@@ -59,16 +59,17 @@ impl Engine {
         let attempt = u32::try_from(attempts + 1).expect("attempts per order stay few");
         let key = AttemptKey::new(&self.device.kiosk_id, self.store.database_id(), order.id, attempt);
         let approval = Approval::new(format!("COUNTER-{}", order.number), how.scheme().to_owned(), None);
-        let settled = SettledPayment {
+        let attempt = NewAttempt {
             key: &key,
             order_id: order.id,
             amount: order.total,
             method: how.method(),
-            approval: &approval,
+            refund: None,
             owner: &actor.to_string(),
             now: &now,
         };
-        payments::insert_settled(&mut tx, &settled).await?;
+        payments::insert(&mut tx, &attempt).await?;
+        payments::set_state(&mut tx, &key, &PaymentState::Approved(approval.clone()), &now).await?;
         let taken = stock::take(&mut tx, &counter_holder(order.id)).await?;
         record_alerts(&mut tx, &taken, &now).await?;
         orders::set_status(&mut tx, order.id, OrderStatus::Paid, &now).await?;

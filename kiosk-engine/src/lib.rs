@@ -26,6 +26,7 @@ mod journal;
 pub mod logging;
 mod menu;
 mod process;
+mod refund;
 mod staff;
 mod stock;
 
@@ -74,6 +75,10 @@ pub enum EngineError {
     Payment(#[from] UnexpectedEvent),
     #[error("{0}")]
     BadInput(String),
+    #[error("order {number} is {status} and cannot be refunded")]
+    NotRefundable { number: String, status: String },
+    #[error(transparent)]
+    Refund(#[from] kiosk_core::refund::RefundError),
     #[error("order {number} is {status}, not an order waiting to be paid at the counter")]
     NotACounterOrder { number: String, status: String },
     #[error("no active staff account is named \"{0}\"")]

@@ -74,6 +74,9 @@ CREATE TABLE payment_attempts (
     not_charged  TEXT,
     -- 'terminal' (the kiosk's card terminal), 'counter_cash' or 'counter_card' (settled by staff).
     method       TEXT NOT NULL DEFAULT 'terminal',
+    -- 'payment', or 'refund' (money back to the customer) with what it refunds as JSON.
+    purpose      TEXT NOT NULL DEFAULT 'payment',
+    refund       TEXT,
     -- The process that asked the terminal ("pid:start time"): recovery leaves alone the
     -- attempts of a process that is still running.
     owner        TEXT NOT NULL,
@@ -87,6 +90,7 @@ CREATE INDEX payment_attempts_by_order ON payment_attempts (order_id);
 -- again while a payment is in doubt.
 CREATE UNIQUE INDEX payment_attempts_one_open_per_order
     ON payment_attempts (order_id) WHERE state IN ('requested', 'in_doubt');
+-- (A refund is an attempt too: while one is unresolved the order takes no other.)
 
 -- A settled attempt is history: nothing may change its outcome.
 CREATE TRIGGER payment_attempts_settled BEFORE UPDATE OF state ON payment_attempts

@@ -22,6 +22,8 @@ struct AttemptRow {
     last_four: Option<String>,
     not_charged: Option<String>,
     method: String,
+    purpose: String,
+    refund: Option<String>,
     owner: String,
     created_at: String,
     updated_at: String,
@@ -35,6 +37,8 @@ pub struct StoredAttempt {
     pub state: PaymentState,
     /// "terminal", "counter_cash" or "counter_card".
     pub method: String,
+    /// What a refund gives back (as the engine wrote it, JSON); `None` for a payment.
+    pub refund: Option<String>,
     /// The process that asked the terminal, as given to [`insert`].
     pub owner: String,
     pub created_at: String,
@@ -65,6 +69,7 @@ impl TryFrom<AttemptRow> for StoredAttempt {
             amount: Money::from_minor(row.amount_minor),
             state,
             method: row.method,
+            refund: if row.purpose == "refund" { Some(row.refund.unwrap_or_default()) } else { None },
             owner: row.owner,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -72,70 +77,46 @@ impl TryFrom<AttemptRow> for StoredAttempt {
     }
 }
 
-/// Records an attempt as requested by `owner` (the process asking the terminal): it must be
-/// durable before the terminal is asked.
-pub async fn insert(
-    conn: &mut Connection,
-    key: &AttemptKey,
-    order_id: i64,
-    amount: Money,
-    owner: &str,
-    now: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO payment_attempts (key, order_id, amount_minor, state, owner, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(key.as_str())
-    .bind(order_id)
-    .bind(amount.to_minor())
-    .bind(PaymentState::Requested.code())
-    .bind(owner)
-    .bind(now)
-    .bind(now)
-    .execute(conn)
-    .await
-    .map_err(|error| match &error {
-        sqlx::Error::Database(e) if e.kind() == sqlx::error::ErrorKind::UniqueViolation => {
-            StoreError::AttemptExists(key.as_str().to_owned())
-        }
-        _ => doing("recording a payment attempt")(error),
-    })?;
-    Ok(())
-}
-
-/// A payment staff took at the counter.
+/// A new attempt: a payment (money in) or a refund (money out).
 #[derive(Debug)]
-pub struct SettledPayment<'a> {
+pub struct NewAttempt<'a> {
     pub key: &'a AttemptKey,
     pub order_id: i64,
     pub amount: Money,
-    /// "counter_cash" or "counter_card".
+    /// "terminal", "counter_cash" or "counter_card".
     pub method: &'a str,
-    pub approval: &'a Approval,
-    /// Who took it.
+    /// A refund's details (JSON, as the engine writes them); `None` for a payment.
+    pub refund: Option<&'a str>,
+    /// Who carries it out: an engine (see the engine's process ownership) or a person.
     pub owner: &'a str,
     pub now: &'a str,
 }
 
-/// Records a payment taken at the counter, settled as it is recorded.
-pub async fn insert_settled(conn: &mut Connection, payment: &SettledPayment<'_>) -> Result<()> {
+/// Records an attempt as requested: it must be durable before the terminal is asked.
+pub async fn insert(conn: &mut Connection, attempt: &NewAttempt<'_>) -> Result<()> {
+    let purpose = if attempt.refund.is_some() { "refund" } else { "payment" };
     sqlx::query(
-        "INSERT INTO payment_attempts (key, order_id, amount_minor, state, reference, scheme, method, owner, created_at, updated_at) \
-         VALUES (?, ?, ?, 'approved', ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO payment_attempts (key, order_id, amount_minor, state, method, purpose, refund, owner, created_at, \
+         updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(payment.key.as_str())
-    .bind(payment.order_id)
-    .bind(payment.amount.to_minor())
-    .bind(&payment.approval.reference)
-    .bind(&payment.approval.scheme)
-    .bind(payment.method)
-    .bind(payment.owner)
-    .bind(payment.now)
-    .bind(payment.now)
+    .bind(attempt.key.as_str())
+    .bind(attempt.order_id)
+    .bind(attempt.amount.to_minor())
+    .bind(PaymentState::Requested.code())
+    .bind(attempt.method)
+    .bind(purpose)
+    .bind(attempt.refund)
+    .bind(attempt.owner)
+    .bind(attempt.now)
+    .bind(attempt.now)
     .execute(conn)
     .await
-    .map_err(doing("recording a counter payment"))?;
+    .map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+            StoreError::AttemptExists(attempt.key.as_str().to_owned())
+        }
+        _ => doing("recording a payment attempt")(error),
+    })?;
     Ok(())
 }
 

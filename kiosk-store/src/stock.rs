@@ -151,6 +151,20 @@ pub async fn take(conn: &mut Connection, holder: &str) -> Result<Vec<Taken>> {
     Ok(taken)
 }
 
+/// Puts refunded units back on the shelf (counted items only).
+pub async fn give_back(conn: &mut Connection, returns: &std::collections::BTreeMap<Id, u32>, now: &str) -> Result<()> {
+    for (item, units) in returns {
+        sqlx::query("UPDATE stock SET on_hand = on_hand + ?, updated_at = ? WHERE item_id = ?")
+            .bind(units)
+            .bind(now)
+            .bind(item.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(doing("restocking"))?;
+    }
+    Ok(())
+}
+
 /// A counted item's count before and after a sale took its held units.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Taken {

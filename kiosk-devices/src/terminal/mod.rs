@@ -9,7 +9,7 @@ use kiosk_core::payment::{AttemptKey, PayReply, StatusReply};
 
 mod sim;
 
-pub use sim::{LedgerEntry, LedgerOutcome, SimOutcome, SimTerminal, SimTerminalError};
+pub use sim::{LedgerEntry, LedgerKind, LedgerOutcome, SimOutcome, SimTerminal, SimTerminalError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentRequest {
@@ -18,11 +18,26 @@ pub struct PaymentRequest {
     pub currency: Currency,
 }
 
+/// Money back to the card of an earlier payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// The refund's own idempotency key.
+    pub key: AttemptKey,
+    pub amount: Money,
+    pub currency: Currency,
+    /// The terminal's reference of the payment refunded.
+    pub original_reference: String,
+}
+
 #[async_trait]
 pub trait PaymentTerminal: Send + Sync + Debug {
     /// Takes the amount under the request's key. Asking again with a key the terminal has
     /// already seen returns that key's outcome and never charges twice.
     async fn pay(&self, request: &PaymentRequest) -> PayReply;
+
+    /// Gives money back to the card of an earlier payment, under the refund's own key, with
+    /// the same idempotency as `pay`: a known key returns its first outcome.
+    async fn refund(&self, request: &RefundRequest) -> PayReply;
 
     /// Asks the terminal to abandon a payment in progress; the pending `pay` then answers
     /// (cancelled, or approved when the card was already accepted).

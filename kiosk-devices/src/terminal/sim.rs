@@ -16,7 +16,7 @@ use kiosk_core::payment::{Approval, AttemptKey, NotCharged, PayReply, StatusRepl
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use super::{PaymentRequest, PaymentTerminal};
+use super::{PaymentRequest, PaymentTerminal, RefundRequest};
 
 /// What the simulated customer and network do with the next payment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,10 +56,20 @@ pub enum LedgerOutcome {
     Cancelled,
 }
 
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerKind {
+    #[default]
+    Payment,
+    Refund,
+}
+
 /// One line of the simulator's ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
     pub key: String,
+    #[serde(default)]
+    pub kind: LedgerKind,
     pub amount_minor: i64,
     pub outcome: LedgerOutcome,
     pub reference: String,
@@ -156,12 +166,18 @@ impl SimTerminal {
     }
 
     /// Durably records an outcome before anyone is told about it, as a real terminal does.
-    async fn record(&self, request: &PaymentRequest, outcome: LedgerOutcome) -> io::Result<LedgerEntry> {
+    async fn record(
+        &self,
+        request: &PaymentRequest,
+        kind: LedgerKind,
+        outcome: LedgerOutcome,
+    ) -> io::Result<LedgerEntry> {
         let entry = {
             let mut state = self.lock();
             state.last_reference += 1;
             LedgerEntry {
                 key: request.key.as_str().to_owned(),
+                kind,
                 amount_minor: request.amount.to_minor(),
                 outcome,
                 reference: format!("SIM-{:06}", state.last_reference),
@@ -191,9 +207,9 @@ impl SimTerminal {
     }
 }
 
-#[async_trait]
-impl PaymentTerminal for SimTerminal {
-    async fn pay(&self, request: &PaymentRequest) -> PayReply {
+impl SimTerminal {
+    /// A payment or a refund: the same script, ledger and idempotency.
+    async fn transact(&self, request: &PaymentRequest, kind: LedgerKind) -> PayReply {
         let key = request.key.as_str();
         let outcome = {
             let mut state = self.lock();
@@ -220,7 +236,7 @@ impl PaymentTerminal for SimTerminal {
             (true, SimOutcome::Decline) => LedgerOutcome::Declined,
             (true, SimOutcome::Timeout | SimOutcome::Disconnect) => LedgerOutcome::TimedOut,
         };
-        let entry = match self.record(request, ledger_outcome).await {
+        let entry = match self.record(request, kind, ledger_outcome).await {
             Ok(entry) => entry,
             Err(error) => {
                 // Nothing recorded means nothing charged: the status query will say so.
@@ -232,6 +248,31 @@ impl PaymentTerminal for SimTerminal {
             return PayReply::NoAnswer("the terminal's answer was lost".into());
         }
         entry.pay_reply()
+    }
+}
+
+#[async_trait]
+impl PaymentTerminal for SimTerminal {
+    async fn pay(&self, request: &PaymentRequest) -> PayReply {
+        self.transact(request, LedgerKind::Payment).await
+    }
+
+    async fn refund(&self, request: &RefundRequest) -> PayReply {
+        let original = self.lock().entries.values().find(|e| e.reference == request.original_reference).cloned();
+        let refundable = original.is_some_and(|o| {
+            o.kind == LedgerKind::Payment
+                && o.outcome == LedgerOutcome::Approved
+                && o.amount_minor >= request.amount.to_minor()
+        });
+        if !refundable && !self.lock().entries.contains_key(request.key.as_str()) {
+            return PayReply::NotCharged(NotCharged::Declined(format!(
+                "no approved payment {} of at least this amount to refund",
+                request.original_reference
+            )));
+        }
+        let as_payment =
+            PaymentRequest { key: request.key.clone(), amount: request.amount, currency: request.currency };
+        self.transact(&as_payment, LedgerKind::Refund).await
     }
 
     async fn cancel(&self, key: &AttemptKey) {

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use kiosk_core::cart::Cart;
 use kiosk_core::journal::ChainTail;
 use kiosk_core::order::OrderStatus;
+use kiosk_core::refund::{LineUnits, RefundScope};
 use kiosk_core::staff::{BadgeCode, Pin, Role};
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
 use kiosk_engine::{
@@ -102,6 +103,16 @@ enum OrderCommand {
         /// The customer pays at the counter: the order holds its stock until settled or expired.
         #[arg(long)]
         at_counter: bool,
+    },
+    /// Give money back for a paid order: all of it, or some units of some lines.
+    Refund {
+        number: String,
+        /// Lines and units as LINE:UNITS, comma-separated (e.g. 1:1,3:2) [default: everything left].
+        #[arg(long, value_parser = parse_line_units, value_delimiter = ',')]
+        lines: Vec<LineUnits>,
+        /// Put the refunded units back into stock.
+        #[arg(long)]
+        restock: bool,
     },
     /// Settle an order waiting at the counter: the money was taken in cash or by card.
     Settle {
@@ -221,6 +232,13 @@ fn parse_anchor(text: &str) -> Result<ChainTail, String> {
     ChainTail::parse(text).ok_or_else(|| format!("\"{text}\" is not an anchor (SEQ:HASH, the hash in 64 hex digits)"))
 }
 
+fn parse_line_units(text: &str) -> Result<LineUnits, String> {
+    let (line, quantity) = text.split_once(':').ok_or_else(|| format!("\"{text}\" is not LINE:UNITS"))?;
+    let line = line.trim().parse().map_err(|_| format!("\"{line}\" is not a line number"))?;
+    let quantity = quantity.trim().parse().map_err(|_| format!("\"{quantity}\" is not a number of units"))?;
+    Ok(LineUnits { line, quantity })
+}
+
 fn parse_counter_payment(text: &str) -> Result<CounterPayment, String> {
     match text {
         "cash" => Ok(CounterPayment::Cash),
@@ -293,6 +311,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Order(OrderCommand::Place { cart, .. }) => {
             let (placed, outcome) = engine.checkout(&read_cart(&cart)?).await?;
             out.placed(&placed, &outcome);
+            return Ok(exit_code(&outcome));
+        }
+        Command::Order(OrderCommand::Refund { number, lines, restock }) => {
+            let order = engine.order_by_number(&number).await?.order;
+            let scope = if lines.is_empty() { RefundScope::Whole } else { RefundScope::Lines(lines) };
+            let outcome = engine.refund(&Actor::Admin, order.id, &scope, restock).await?;
+            out.refunded(&number, &outcome);
             return Ok(exit_code(&outcome));
         }
         Command::Order(OrderCommand::Settle { number, by }) => {

@@ -168,6 +168,20 @@ impl Output {
         }
     }
 
+    pub fn refunded(self, number: &str, outcome: &PaymentOutcome) {
+        if self.json {
+            print_json(&json!({ "order": number, "refund": outcome }));
+            return;
+        }
+        match outcome {
+            PaymentOutcome::Paid { approval } => println!("order {number}: refund made ({})", approval.reference),
+            PaymentOutcome::NotCharged { reason } => println!("order {number}: no refund made: {reason}"),
+            PaymentOutcome::InDoubt => {
+                println!("order {number}: the terminal has not confirmed the refund yet; the kiosk asks it again")
+            }
+        }
+    }
+
     pub fn orders(self, orders: &[StoredOrder]) {
         if self.json {
             print_json(&Value::Array(orders.iter().map(order_json).collect()));

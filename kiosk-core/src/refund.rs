@@ -1,0 +1,112 @@
+//! Refunds: what may be refunded of a paid order, for how much, at which VAT rates, and what
+//! goes back on the shelf.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::menu::Id;
+use crate::money::{Money, TaxRate};
+use crate::pricing::{Quote, QuoteLine};
+use crate::stock::StockNeeds;
+
+/// Units of one line of the order (numbered from 1, as on the receipt).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineUnits {
+    pub line: usize,
+    pub quantity: u32,
+}
+
+/// What is refunded: everything not refunded yet, or some units of some lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundScope {
+    Whole,
+    Lines(Vec<LineUnits>),
+}
+
+/// A refund worked out against the order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefundPlan {
+    pub amount: Money,
+    pub lines: Vec<LineUnits>,
+    /// The amount by VAT rate, for the reports.
+    pub by_rate: Vec<(TaxRate, Money)>,
+    /// What goes back into stock when the refund restocks.
+    pub returns: StockNeeds,
+    /// Whether this refund leaves nothing of the order unrefunded.
+    pub completes_order: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RefundError {
+    #[error("the order has no line {0}")]
+    NoSuchLine(usize),
+    #[error("line {line} has {left} unit(s) left to refund, not {asked}")]
+    TooMany { line: usize, left: u32, asked: u32 },
+    #[error("nothing to refund: the order is refunded already")]
+    Nothing,
+    #[error("line {0} is named twice")]
+    LineTwice(usize),
+}
+
+/// Works out a refund of `scope` from an order's `quote`, given the units of each line
+/// refunded before.
+pub fn plan_refund(
+    quote: &Quote,
+    refunded_before: &[LineUnits],
+    scope: &RefundScope,
+) -> Result<RefundPlan, RefundError> {
+    let mut left: Vec<u32> = quote.lines.iter().map(|l| l.quantity).collect();
+    for earlier in refunded_before {
+        if let Some(units) = earlier.line.checked_sub(1).and_then(|i| left.get_mut(i)) {
+            *units = units.saturating_sub(earlier.quantity);
+        }
+    }
+    let lines: Vec<LineUnits> = match scope {
+        RefundScope::Whole => left
+            .iter()
+            .enumerate()
+            .filter(|(_, units)| **units > 0)
+            .map(|(index, &units)| LineUnits { line: index + 1, quantity: units })
+            .collect(),
+        RefundScope::Lines(lines) => {
+            let mut seen = Vec::new();
+            for asked in lines {
+                let available =
+                    asked.line.checked_sub(1).and_then(|i| left.get(i)).ok_or(RefundError::NoSuchLine(asked.line))?;
+                if seen.contains(&asked.line) {
+                    return Err(RefundError::LineTwice(asked.line));
+                }
+                seen.push(asked.line);
+                if asked.quantity == 0 || asked.quantity > *available {
+                    return Err(RefundError::TooMany { line: asked.line, left: *available, asked: asked.quantity });
+                }
+            }
+            lines.clone()
+        }
+    };
+    if lines.is_empty() {
+        return Err(RefundError::Nothing);
+    }
+    let mut by_rate: BTreeMap<TaxRate, Money> = BTreeMap::new();
+    let mut returns = StockNeeds::new();
+    let mut amount = Money::ZERO;
+    for units in &lines {
+        let line: &QuoteLine = &quote.lines[units.line - 1];
+        amount += line.unit_price * units.quantity;
+        for &(rate, line_amount) in &line.by_rate {
+            // A line's amount at a rate is its per-unit share times its quantity: exact.
+            let per_unit = Money::from_minor(line_amount.to_minor() / i64::from(line.quantity));
+            *by_rate.entry(rate).or_default() += per_unit * units.quantity;
+        }
+        let items: Vec<&Id> =
+            if line.parts.is_empty() { vec![&line.product] } else { line.parts.iter().map(|p| &p.item).collect() };
+        for item in items {
+            *returns.entry(item.clone()).or_default() += units.quantity;
+        }
+    }
+    let refunded_now: BTreeMap<usize, u32> = lines.iter().map(|l| (l.line, l.quantity)).collect();
+    let completes_order =
+        left.iter().enumerate().all(|(index, &units)| refunded_now.get(&(index + 1)).copied().unwrap_or(0) == units);
+    Ok(RefundPlan { amount, lines, by_rate: by_rate.into_iter().collect(), returns, completes_order })
+}
