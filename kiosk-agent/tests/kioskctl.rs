@@ -226,3 +226,21 @@ fn refund_commands() {
     let again = ctl.run(&["order", "refund", "A001"]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("order A001 is refunded and cannot be refunded"));
 }
+
+#[test]
+fn report_commands() {
+    let ctl = Ctl::new();
+    ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
+    ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
+    let csv = ctl.dir.path().join("x.csv");
+    let x = ctl.ok(&["report", "x", "--csv", csv.to_str().unwrap()]);
+    assert!(x.contains("SALES (1 orders)") && x.contains("28.80 EUR"), "{x}");
+    assert!(
+        std::fs::read_to_string(&csv).unwrap().starts_with("section,key,count,quantity,base,tax,total\nsales,all,1")
+    );
+    let z = ctl.ok(&["report", "z"]);
+    assert!(z.contains("Z REPORT No 1") && z.contains("journal anchor 2:"), "{z}");
+    assert_eq!(ctl.json(&["report", "show", "1"])["number"], 1);
+    let missing = ctl.run(&["report", "show", "7"]);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no Z report number 7"));
+}

@@ -29,6 +29,8 @@ pub enum EntryKind {
     OrderVoided,
     /// Money given back for a paid order.
     Refund,
+    /// A Z report closed the day: later reports start after this entry.
+    DayClosed,
 }
 
 impl EntryKind {
@@ -37,11 +39,14 @@ impl EntryKind {
             EntryKind::OrderPaid => "order_paid",
             EntryKind::OrderVoided => "order_voided",
             EntryKind::Refund => "refund",
+            EntryKind::DayClosed => "day_closed",
         }
     }
 
     pub fn parse(code: &str) -> Option<EntryKind> {
-        [EntryKind::OrderPaid, EntryKind::OrderVoided, EntryKind::Refund].into_iter().find(|k| k.code() == code)
+        [EntryKind::OrderPaid, EntryKind::OrderVoided, EntryKind::Refund, EntryKind::DayClosed]
+            .into_iter()
+            .find(|k| k.code() == code)
     }
 }
 

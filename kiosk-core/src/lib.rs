@@ -12,5 +12,6 @@ pub mod order;
 pub mod payment;
 pub mod pricing;
 pub mod refund;
+pub mod report;
 pub mod staff;
 pub mod stock;

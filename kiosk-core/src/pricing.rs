@@ -42,6 +42,7 @@ pub struct Quote {
 pub struct QuoteLine {
     pub product: Id,
     pub name: Text,
+    pub category: Id,
     pub quantity: u32,
     /// One unit with its options and supplements (net of tax when prices exclude it).
     pub unit_price: Money,
@@ -244,6 +245,7 @@ fn quote_line(
             let rate = item_rate(menu, item, mode);
             Ok(QuoteLine {
                 product: item.info.id.clone(),
+                category: item.info.category.clone(),
                 name: item.info.name.clone(),
                 quantity: line.quantity,
                 unit_price,
@@ -265,6 +267,7 @@ fn quote_line(
             }
             Ok(QuoteLine {
                 product: combo.info.id.clone(),
+                category: combo.info.category.clone(),
                 name: combo.info.name.clone(),
                 quantity: line.quantity,
                 unit_price,

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use kiosk_core::cart::Cart;
-use kiosk_core::journal::{self, ChainTail, EntryKind};
+use kiosk_core::journal::{self, ChainTail, EntryKind, JournalEntry};
 use kiosk_core::menu::Id;
 use kiosk_core::money::Currency;
 use kiosk_core::order::OrderStatus;
@@ -13,6 +13,7 @@ use kiosk_core::payment::{
     Approval, AttemptKey, Effect, NotCharged, PayReply, Payment, PaymentEvent, PaymentState, StatusReply,
 };
 use kiosk_core::pricing::{self, Quote, SaleContext};
+use kiosk_core::report::{SaleFacts, SoldLine, VoidFacts};
 use kiosk_core::stock::{StockNeeds, alert_after_sale, check_available};
 use kiosk_devices::terminal::PaymentRequest;
 use kiosk_store::orders::{NewOrder, StoredOrder};
@@ -169,15 +170,16 @@ impl Engine {
         orders::set_status(&mut tx, order_id, next, &timestamp(&self.now())).await?;
         if next == OrderStatus::Cancelled {
             stock::release(&mut tx, &counter_holder(order.id)).await?;
-            let payload = serde_json::json!({
-                "order": order.number,
-                "order_id": order.id,
-                "business_date": order.business_date,
-                "currency": order.currency,
-                "total_minor": order.total.to_minor(),
-                "by": actor.to_string(),
-            });
-            self.append_journal(&mut tx, EntryKind::OrderVoided, payload.to_string()).await?;
+            let facts = VoidFacts {
+                order: order.number.clone(),
+                order_id: order.id,
+                business_date: order.business_date.clone(),
+                currency: order.currency.clone(),
+                total: order.total,
+                by: actor.to_string(),
+            };
+            let payload = serde_json::to_string(&facts).expect("facts serialize");
+            self.append_journal(&mut tx, EntryKind::OrderVoided, payload).await?;
         }
         self.record_action(&mut tx, actor, "order.status", &format!("{} {} -> {next}", order.number, order.status))
             .await?;
@@ -394,7 +396,7 @@ impl Engine {
     /// entry; then the stock alerts that sale caused.
     async fn commit_approval(&self, order: &StoredOrder, payment: &Payment, approval: &Approval) -> Result<()> {
         let now = timestamp(&self.now());
-        let payload = paid_entry_payload(order, &payment.key, approval, "terminal");
+        let payload = paid_entry_payload(order, &payment.key, approval, "terminal")?;
         let mut tries_left = JOURNAL_RACE_TRIES;
         let taken = loop {
             let tail = self.journal_tail().await?;
@@ -468,12 +470,12 @@ impl Engine {
         tx: &mut kiosk_store::Connection,
         kind: EntryKind,
         payload: String,
-    ) -> Result<()> {
+    ) -> Result<JournalEntry> {
         let tail = journal_table::tail(tx).await?;
         let entry = journal::next_entry(tail.as_ref(), kind, timestamp(&self.now()), payload, &self.journal_key);
         journal_table::append(tx, &entry).await?;
         *self.journal_tail.lock().expect("journal tail lock") = TailCache::Unknown;
-        Ok(())
+        Ok(entry)
     }
 
     /// The end of the journal as this process last wrote it, read from the store when not
@@ -540,20 +542,34 @@ pub(crate) fn counter_holder(order_id: i64) -> String {
     format!("counter:{order_id}")
 }
 
+/// The quote an order was placed with.
+pub(crate) fn stored_quote(order: &StoredOrder) -> Result<Quote> {
+    Ok(serde_json::from_str(&order.quote)
+        .map_err(|e| StoreError::Corrupt(format!("order {}: unreadable quote: {e}", order.number)))?)
+}
+
 /// What the journal records of a paid order.
-pub(crate) fn paid_entry_payload(order: &StoredOrder, key: &AttemptKey, approval: &Approval, method: &str) -> String {
-    serde_json::json!({
-        "order": order.number,
-        "order_id": order.id,
-        "business_date": order.business_date,
-        "currency": order.currency,
-        "total_minor": order.total.to_minor(),
-        "tax_minor": order.tax.to_minor(),
-        "method": method,
-        "payment_key": key.as_str(),
-        "reference": approval.reference,
-    })
-    .to_string()
+pub(crate) fn paid_entry_payload(
+    order: &StoredOrder,
+    key: &AttemptKey,
+    approval: &Approval,
+    method: &str,
+) -> Result<String> {
+    let quote = stored_quote(order)?;
+    let facts = SaleFacts {
+        order: order.number.clone(),
+        order_id: order.id,
+        business_date: order.business_date.clone(),
+        currency: order.currency.clone(),
+        total: order.total,
+        tax: order.tax,
+        method: method.to_owned(),
+        payment_key: key.as_str().to_owned(),
+        reference: approval.reference.clone(),
+        lines: SoldLine::from_quote(&quote),
+        taxes: quote.taxes,
+    };
+    Ok(serde_json::to_string(&facts).expect("facts serialize"))
 }
 
 /// Records the alerts a sale's stock changes cross into.

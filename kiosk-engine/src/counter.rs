@@ -73,7 +73,7 @@ impl Engine {
         let taken = stock::take(&mut tx, &counter_holder(order.id)).await?;
         record_alerts(&mut tx, &taken, &now).await?;
         orders::set_status(&mut tx, order.id, OrderStatus::Paid, &now).await?;
-        let payload = paid_entry_payload(&order, &key, &approval, how.method());
+        let payload = paid_entry_payload(&order, &key, &approval, how.method())?;
         self.append_journal(&mut tx, EntryKind::OrderPaid, payload).await?;
         self.record_action(
             &mut tx,

@@ -27,6 +27,7 @@ pub mod logging;
 mod menu;
 mod process;
 mod refund;
+mod reports;
 mod staff;
 mod stock;
 
@@ -35,6 +36,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use counter::CounterPayment;
 pub use journal::{JournalArchive, JournalCheck, default_key_path, load_or_create_key};
 pub use menu::{ActiveMenu, ImportOutcome, MenuFile};
+pub use reports::ZReport;
 pub use staff::{Actor, Session, StaffMember};
 pub use stock::StockEntry;
 
@@ -75,6 +77,10 @@ pub enum EngineError {
     Payment(#[from] UnexpectedEvent),
     #[error("{0}")]
     BadInput(String),
+    #[error(transparent)]
+    Report(#[from] kiosk_core::report::ReportError),
+    #[error("there is no Z report number {0}")]
+    NoSuchZ(u64),
     #[error("order {number} is {status} and cannot be refunded")]
     NotRefundable { number: String, status: String },
     #[error(transparent)]

@@ -5,8 +5,8 @@
 use kiosk_core::journal::EntryKind;
 use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::{Approval, AttemptKey, PayReply, Payment, PaymentEvent, PaymentState};
-use kiosk_core::pricing::Quote;
 use kiosk_core::refund::{LineUnits, RefundPlan, RefundScope, plan_refund};
+use kiosk_core::report::RefundFacts;
 use kiosk_core::staff::Permission;
 use kiosk_devices::terminal::RefundRequest;
 use kiosk_store::orders::StoredOrder;
@@ -14,7 +14,7 @@ use kiosk_store::payments::NewAttempt;
 use kiosk_store::{StoreError, commit, orders, payments, staff as staff_table, stock};
 use serde::{Deserialize, Serialize};
 
-use crate::checkout::{Purpose, currency};
+use crate::checkout::{Purpose, currency, stored_quote};
 use crate::clock::timestamp;
 use crate::{Actor, Engine, EngineError, PaymentOutcome, Result};
 
@@ -68,8 +68,7 @@ impl Engine {
                 refunded_before.extend(earlier.plan.lines);
             }
         }
-        let quote: Quote = serde_json::from_str(&order.quote)
-            .map_err(|e| StoreError::Corrupt(format!("order {}: unreadable quote: {e}", order.number)))?;
+        let quote = stored_quote(&order)?;
         let plan = plan_refund(&quote, &refunded_before, scope)?;
         let refund = StoredRefund { plan, restock, original_reference: paid.0, method: paid.1, by: actor.to_string() };
         let attempt = u32::try_from(attempts.len() + 1).expect("attempts per order stay few");
@@ -172,27 +171,22 @@ impl Engine {
         if refund.plan.completes_order {
             orders::set_status(&mut *tx, order.id, OrderStatus::Refunded, &now).await?;
         }
-        let by_rate: Vec<_> = refund
-            .plan
-            .by_rate
-            .iter()
-            .map(|(rate, amount)| serde_json::json!({ "rate": rate, "amount_minor": amount.to_minor() }))
-            .collect();
-        let payload = serde_json::json!({
-            "order": order.number,
-            "order_id": order.id,
-            "business_date": order.business_date,
-            "currency": order.currency,
-            "amount_minor": refund.plan.amount.to_minor(),
-            "by_rate": by_rate,
-            "lines": refund.plan.lines,
-            "restocked": refund.restock,
-            "method": refund.method,
-            "refund_key": payment.key.as_str(),
-            "reference": approval.reference,
-            "by": refund.by,
-        });
-        self.append_journal(&mut *tx, EntryKind::Refund, payload.to_string()).await?;
+        let facts = RefundFacts {
+            order: order.number.clone(),
+            order_id: order.id,
+            business_date: order.business_date.clone(),
+            currency: order.currency.clone(),
+            amount: refund.plan.amount,
+            by_rate: refund.plan.by_rate.clone(),
+            lines: refund.plan.lines.clone(),
+            restocked: refund.restock,
+            method: refund.method.clone(),
+            refund_key: payment.key.as_str().to_owned(),
+            reference: approval.reference.clone(),
+            by: refund.by.clone(),
+        };
+        let payload = serde_json::to_string(&facts).expect("facts serialize");
+        self.append_journal(&mut *tx, EntryKind::Refund, payload).await?;
         let restocked = if refund.restock { ", restocked" } else { "" };
         let detail = format!("{} {}{restocked}", order.number, refund.plan.amount);
         staff_table::record_action(&mut *tx, &refund.by, None, "order.refund", &detail, &now).await?;

@@ -146,6 +146,17 @@ CREATE TABLE staff_actions (
     at       TEXT NOT NULL
 );
 
+-- Z reports: each closes the period since the previous one; its anchor is the journal
+-- entry that records the close.
+CREATE TABLE z_reports (
+    number       INTEGER PRIMARY KEY,
+    journal_seq  INTEGER NOT NULL,
+    journal_hash TEXT NOT NULL,
+    report       TEXT NOT NULL,
+    closed_at    TEXT NOT NULL,
+    closed_by    TEXT NOT NULL
+);
+
 -- The journal only grows. (Whoever can rewrite the file can drop these triggers too: the
 -- hash chain and the signatures are what prove an edit; this keeps honest code honest.)
 CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal

@@ -87,3 +87,14 @@ pub async fn between(conn: &mut Connection, from: &str, to: &str) -> Result<Vec<
             .map_err(doing("reading the journal"))?;
     rows.into_iter().map(JournalEntry::try_from).collect()
 }
+
+/// The entries after `after_seq`, in order.
+pub async fn since(conn: &mut Connection, after_seq: u64) -> Result<Vec<JournalEntry>> {
+    let after = i64::try_from(after_seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {after_seq}")))?;
+    let rows: Vec<EntryRow> = sqlx::query_as("SELECT * FROM journal WHERE seq > ? ORDER BY seq")
+        .bind(after)
+        .fetch_all(conn)
+        .await
+        .map_err(doing("reading the journal"))?;
+    rows.into_iter().map(JournalEntry::try_from).collect()
+}

@@ -16,6 +16,7 @@ pub mod orders;
 pub mod payments;
 pub mod staff;
 pub mod stock;
+pub mod z_reports;
 
 pub use sqlx::SqliteConnection as Connection;
 

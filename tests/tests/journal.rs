@@ -53,7 +53,7 @@ async fn every_attack_is_detected_and_named() {
     let (kiosk, _) = journal_with(&dir.path().join("edit"), 4).await;
     tamper(
         &kiosk,
-        "UPDATE journal SET payload = replace(payload, '\"total_minor\":1190', '\"total_minor\":190') WHERE seq = 2",
+        "UPDATE journal SET payload = replace(payload, '\"total\":\"11.90\"', '\"total\":\"1.90\"') WHERE seq = 2",
     )
     .await;
     assert_eq!(broken(&kiosk, None).await, ChainBreak::Altered { seq: 2 });
@@ -80,7 +80,7 @@ async fn every_attack_is_detected_and_named() {
     let (kiosk, _) = journal_with(&dir.path().join("rewrite"), 4).await;
     let mut entries: Vec<JournalEntry> =
         kiosk_store::journal::all(&mut kiosk.engine.store().read().await.unwrap()).await.unwrap();
-    entries[1].payload = entries[1].payload.replace("\"total_minor\":1190", "\"total_minor\":190");
+    entries[1].payload = entries[1].payload.replace("\"total\":\"11.90\"", "\"total\":\"1.90\"");
     let mut updates = String::new();
     for index in 1..entries.len() {
         let prev = entries[index - 1].hash.clone();
@@ -117,7 +117,7 @@ async fn an_exported_period_verifies_without_the_kiosk() {
     let forger = SigningKey::from_bytes(&[9; 32]);
     let mut rebuilt: Vec<JournalEntry> = Vec::new();
     for entry in &forged.entries {
-        let payload = entry.payload.replace("\"total_minor\":1190", "\"total_minor\":190");
+        let payload = entry.payload.replace("\"total\":\"11.90\"", "\"total\":\"1.90\"");
         let tail = rebuilt.last().map(JournalEntry::tail);
         rebuilt.push(next_entry(tail.as_ref(), entry.kind, entry.at.clone(), payload, &forger));
     }

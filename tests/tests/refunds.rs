@@ -60,7 +60,7 @@ async fn a_line_then_the_rest_refunded_on_the_terminal() {
     let entries = kiosk_store::journal::all(&mut kiosk.engine.store().read().await.unwrap()).await.unwrap();
     let kinds: Vec<&str> = entries.iter().map(|e| e.kind.code()).collect();
     assert_eq!(kinds, ["order_paid", "refund", "refund"]);
-    assert!(entries[1].payload.contains("\"amount_minor\":1190"));
+    assert!(entries[1].payload.contains("\"amount\":\"11.90\""));
     kiosk.engine.verify_journal(None).await.unwrap();
 }
 

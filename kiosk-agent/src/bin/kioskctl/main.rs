@@ -57,6 +57,9 @@ enum Command {
     /// Stock of counted items.
     #[command(subcommand)]
     Stock(StockCommand),
+    /// X and Z reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Staff accounts and the record of who did what.
     #[command(subcommand)]
     Staff(StaffCommand),
@@ -155,6 +158,45 @@ enum StockCommand {
         #[arg(long)]
         available: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCommand {
+    /// The running report since the last Z.
+    X {
+        #[command(flatten)]
+        output: ReportOutput,
+    },
+    /// Close the day: number a Z report, journal the close, print the ticket.
+    Z {
+        #[command(flatten)]
+        output: ReportOutput,
+    },
+    /// A Z report closed earlier.
+    Show {
+        number: u64,
+        #[command(flatten)]
+        output: ReportOutput,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct ReportOutput {
+    /// Also write the figures as CSV to this file.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Language of item names [default: en].
+    #[arg(long, default_value = "en")]
+    lang: String,
+}
+
+impl ReportOutput {
+    fn write_csv(&self, report: &kiosk_core::report::Report) -> Result<()> {
+        if let Some(path) = &self.csv {
+            std::fs::write(path, report.to_csv()).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -349,6 +391,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             out.staff(&[engine.add_staff(&Actor::Admin, &name, role, &pin, badge.as_ref()).await?])
         }
         Command::Staff(StaffCommand::List) => out.staff(&engine.staff().await?),
+        Command::Report(ReportCommand::X { output }) => {
+            let report = engine.x_report(&Actor::Admin).await?;
+            output.write_csv(&report)?;
+            out.report(&report, &report.to_text("X REPORT", &output.lang));
+        }
+        Command::Report(ReportCommand::Z { output }) => {
+            let z = engine.close_day(&Actor::Admin).await?;
+            output.write_csv(&z.report)?;
+            out.z_report(&z, &output.lang);
+        }
+        Command::Report(ReportCommand::Show { number, output }) => {
+            let z = engine.z_report(number).await?;
+            output.write_csv(&z.report)?;
+            out.z_report(&z, &output.lang);
+        }
         Command::Staff(StaffCommand::Remove { name }) => {
             engine.remove_staff(&Actor::Admin, &name).await?;
             out.done(&format!("{name} removed"));

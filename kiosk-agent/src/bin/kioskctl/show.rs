@@ -2,9 +2,10 @@
 
 use kiosk_core::payment::PaymentState;
 use kiosk_core::pricing::Quote;
+use kiosk_core::report::Report;
 use kiosk_engine::{
     ActiveMenu, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, StaffMember,
-    StockEntry,
+    StockEntry, ZReport,
 };
 use kiosk_store::orders::StoredOrder;
 use kiosk_store::staff::ActionRow;
@@ -179,6 +180,22 @@ impl Output {
             PaymentOutcome::InDoubt => {
                 println!("order {number}: the terminal has not confirmed the refund yet; the kiosk asks it again")
             }
+        }
+    }
+
+    pub fn report(self, report: &Report, text: &str) {
+        if self.json {
+            print_json(&serde_json::to_value(report).expect("a report serializes"));
+        } else {
+            print!("{text}");
+        }
+    }
+
+    pub fn z_report(self, z: &ZReport, language: &str) {
+        if self.json {
+            print_json(&serde_json::to_value(z).expect("a Z report serializes"));
+        } else {
+            print!("{}", z.to_text(language));
         }
     }
 

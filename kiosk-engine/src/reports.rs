@@ -1,0 +1,105 @@
+//! X and Z reports from the journal: an X reads the period since the last Z, a Z closes it,
+//! numbered, with a journal entry whose sequence number and hash the Z ticket prints.
+
+use kiosk_core::journal::{ChainTail, EntryKind};
+use kiosk_core::report::{self, CloseFacts, Report};
+use kiosk_core::staff::Permission;
+use kiosk_store::z_reports::{self, StoredZ};
+use kiosk_store::{StoreError, commit, journal as journal_table};
+use serde::Serialize;
+
+use crate::clock::timestamp;
+use crate::{Actor, Engine, EngineError, Result};
+
+/// A closed day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ZReport {
+    pub number: u64,
+    pub report: Report,
+    /// The journal's sequence number and hash at the close: the anchor printed on the ticket.
+    pub anchor: ChainTail,
+    pub closed_at: String,
+    pub closed_by: String,
+}
+
+impl TryFrom<StoredZ> for ZReport {
+    type Error = EngineError;
+    fn try_from(stored: StoredZ) -> Result<ZReport> {
+        let corrupt =
+            |what: String| EngineError::Store(StoreError::Corrupt(format!("Z report {}: {what}", stored.number)));
+        Ok(ZReport {
+            number: u64::try_from(stored.number).map_err(|_| corrupt("bad number".into()))?,
+            report: serde_json::from_str(&stored.report).map_err(|e| corrupt(e.to_string()))?,
+            anchor: ChainTail {
+                seq: u64::try_from(stored.journal_seq).map_err(|_| corrupt("bad sequence".into()))?,
+                hash: stored.journal_hash,
+            },
+            closed_at: stored.closed_at,
+            closed_by: stored.closed_by,
+        })
+    }
+}
+
+impl ZReport {
+    /// The Z ticket's text, ending with the journal anchor.
+    pub fn to_text(&self, language: &str) -> String {
+        let mut text = self.report.to_text(&format!("Z REPORT No {}", self.number), language);
+        text.push_str(&format!("closed {} by {}\njournal anchor {}\n", self.closed_at, self.closed_by, self.anchor));
+        text
+    }
+}
+
+impl Engine {
+    /// The running report since the last Z.
+    pub async fn x_report(&self, actor: &Actor) -> Result<Report> {
+        self.require(actor, Permission::XReport)?;
+        let mut conn = self.store.read().await?;
+        let after = z_reports::last(&mut conn).await?.map_or(0, |z| z.journal_seq);
+        let entries = journal_table::since(&mut conn, u64::try_from(after).unwrap_or(0)).await?;
+        Ok(report::build(&entries)?)
+    }
+
+    /// Closes the period since the last Z: numbers the Z, journals the close and keeps the
+    /// report with its anchor.
+    pub async fn close_day(&self, actor: &Actor) -> Result<ZReport> {
+        self.require(actor, Permission::ZClose)?;
+        let mut tx = self.store.write().await?;
+        let previous = z_reports::last(&mut tx).await?;
+        let after = previous.as_ref().map_or(0, |z| z.journal_seq);
+        let entries = journal_table::since(&mut tx, u64::try_from(after).unwrap_or(0)).await?;
+        let report = report::build(&entries)?;
+        let number = previous.map_or(1, |z| z.number + 1);
+        let facts = CloseFacts {
+            z_number: u64::try_from(number).unwrap_or(0),
+            first_seq: report.first_seq,
+            last_seq: report.last_seq,
+            sales: report.sales.total,
+            refunds: report.refunds.total,
+            net: report.net,
+            by: actor.to_string(),
+        };
+        let close = self
+            .append_journal(&mut tx, EntryKind::DayClosed, serde_json::to_string(&facts).expect("facts serialize"))
+            .await?;
+        let stored = StoredZ {
+            number,
+            journal_seq: i64::try_from(close.seq).unwrap_or(i64::MAX),
+            journal_hash: close.hash.clone(),
+            report: serde_json::to_string(&report).expect("a report serializes"),
+            closed_at: timestamp(&self.now()),
+            closed_by: actor.to_string(),
+        };
+        z_reports::insert(&mut tx, &stored).await?;
+        self.record_action(&mut tx, actor, "report.z", &format!("Z {number}, anchor {}", close.tail())).await?;
+        commit(tx, "closing the day").await?;
+        ZReport::try_from(stored)
+    }
+
+    /// A Z report closed earlier.
+    pub async fn z_report(&self, number: u64) -> Result<ZReport> {
+        let stored = z_reports::get(&mut *self.store.read().await?, i64::try_from(number).unwrap_or(i64::MAX))
+            .await?
+            .ok_or(EngineError::NoSuchZ(number))?;
+        ZReport::try_from(stored)
+    }
+}
