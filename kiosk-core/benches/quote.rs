@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kiosk_core::cart::Cart;
-use kiosk_core::menu::{LocalMoment, TimeOfDay, Weekday};
+use kiosk_core::menu::{Date, LocalMoment, TimeOfDay, Weekday};
 use kiosk_core::menu_file;
 use kiosk_core::pricing::{SaleContext, quote};
 use kiosk_core::stock::StockLevels;
@@ -17,10 +17,9 @@ fn quote_ten_lines(c: &mut Criterion) {
     let menu = menu_file::parse("menu.toml", MENU, &|_| true).expect("the demo menu parses");
     let cart: Cart = serde_json::from_str(CART).expect("the cart parses");
     let stock = StockLevels::new(BTreeMap::new());
-    let context = SaleContext {
-        moment: LocalMoment { weekday: Weekday::Tue, time: TimeOfDay::new(12, 0).unwrap() },
-        stock: &stock,
-    };
+    let noon = TimeOfDay::new(12, 0).unwrap();
+    let moment = LocalMoment { date: Date::new(2026, 12, 1).unwrap(), weekday: Weekday::Tue, time: noon };
+    let context = SaleContext { moment, stock: &stock, promo_uses: 0 };
     let priced = quote(&menu, &cart, context).expect("the cart is valid at noon");
     assert_eq!(priced.lines.len(), 10);
     c.bench_function("quote a 10-line cart (modifiers, combo)", |b| b.iter(|| quote(&menu, &cart, context)));

@@ -15,6 +15,9 @@ pub type Choices = BTreeMap<String, Vec<String>>;
 pub struct Cart {
     pub mode: ConsumptionMode,
     pub lines: Vec<CartLine>,
+    /// A promo code the customer typed or scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promo: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +45,13 @@ pub struct SlotChoice {
 
 fn one() -> u32 {
     1
+}
+
+impl Cart {
+    /// A cart without a promo code.
+    pub fn new(mode: ConsumptionMode, lines: Vec<CartLine>) -> Cart {
+        Cart { mode, lines, promo: None }
+    }
 }
 
 impl CartLine {

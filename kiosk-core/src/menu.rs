@@ -178,9 +178,46 @@ impl fmt::Display for TimeOfDay {
     }
 }
 
+/// A calendar date, "YYYY-MM-DD".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(into = "String")]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+impl Date {
+    pub fn new(year: u16, month: u8, day: u8) -> Option<Date> {
+        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Date { year, month, day })
+    }
+
+    pub fn parse(text: &str) -> Option<Date> {
+        let mut parts = text.split('-');
+        let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || year.len() != 4 || month.len() != 2 || day.len() != 2 {
+            return None;
+        }
+        Date::new(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl From<Date> for String {
+    fn from(date: Date) -> String {
+        date.to_string()
+    }
+}
+
 /// The local moment a sale happens, passed in by the caller (the core reads no clock).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LocalMoment {
+    pub date: Date,
     pub weekday: Weekday,
     pub time: TimeOfDay,
 }
@@ -294,6 +331,49 @@ pub struct ComboChoice {
     pub supplement: Money,
 }
 
+/// A promotion, used through its code.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Promo {
+    /// Upper case; customers may type it in any case.
+    pub code: String,
+    pub name: Text,
+    pub discount: Discount,
+    pub target: PromoTarget,
+    /// First and last day it can be used (inclusive).
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
+    pub max_uses: Option<u32>,
+    /// The cart must come to at least this before the discount.
+    pub min_basket: Option<Money>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Discount {
+    /// Percent off, more than 0 and at most 100.
+    Percent(rust_decimal::Decimal),
+    /// An amount off, at most what it applies to.
+    Amount(Money),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromoTarget {
+    Order,
+    Item(Id),
+    Category(Id),
+}
+
+impl fmt::Display for PromoTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PromoTarget::Order => f.write_str("the order"),
+            PromoTarget::Item(item) => write!(f, "\"{item}\""),
+            PromoTarget::Category(category) => write!(f, "the category \"{category}\""),
+        }
+    }
+}
+
 /// What a cart line can name.
 #[derive(Clone, Copy, Debug)]
 pub enum Product<'m> {
@@ -318,6 +398,7 @@ pub struct Menu {
     pub modifier_groups: Vec<ModifierGroup>,
     pub items: Vec<Item>,
     pub combos: Vec<Combo>,
+    pub promos: Vec<Promo>,
     #[serde(skip)]
     pub(crate) index: MenuIndex,
 }
@@ -360,6 +441,12 @@ impl Menu {
 
     pub fn modifier_group(&self, id: &str) -> Option<&ModifierGroup> {
         self.index.groups.get(id).map(|&i| &self.modifier_groups[i])
+    }
+
+    /// The promotion with this code, in any case.
+    pub fn promo(&self, code: &str) -> Option<&Promo> {
+        let code = code.trim().to_ascii_uppercase();
+        self.promos.iter().find(|p| p.code == code)
     }
 
     pub fn tax(&self, id: &str) -> Option<&TaxCategory> {

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::menu::{
-    Category, Combo, ComboChoice, ComboSlot, Id, Item, Menu, MenuIndex, ModifierGroup, ModifierOption, ProductInfo,
-    Showtime, StockRule, TaxCategory, Text, TimeOfDay, Venue, Weekday, Window,
+    Category, Combo, ComboChoice, ComboSlot, Date, Discount, Id, Item, Menu, MenuIndex, ModifierGroup, ModifierOption,
+    ProductInfo, Promo, PromoTarget, Showtime, StockRule, TaxCategory, Text, TimeOfDay, Venue, Weekday, Window,
 };
 use crate::money::{Currency, Money, TaxRate};
 
@@ -64,6 +64,23 @@ struct RawMenu {
     item: Vec<RawItem>,
     #[serde(default)]
     combo: Vec<RawCombo>,
+    #[serde(default)]
+    promo: Vec<RawPromo>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPromo {
+    code: Spanned<String>,
+    name: Texts,
+    percent: Option<String>,
+    amount: Option<String>,
+    item: Option<String>,
+    category: Option<String>,
+    valid_from: Option<String>,
+    valid_until: Option<String>,
+    max_uses: Option<u32>,
+    min_basket: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -370,9 +387,109 @@ impl Checker<'_> {
             }
             combos.push(self.combo(&at, raw_combo, &references, &item_ids, &all_products));
         }
-        let mut menu = Menu { venue, taxes, categories, modifier_groups, items, combos, index: MenuIndex::default() };
+        let promos = self.promos(raw.promo, &item_ids, &references);
+        let mut menu =
+            Menu { venue, taxes, categories, modifier_groups, items, combos, promos, index: MenuIndex::default() };
         menu.index = MenuIndex::build(&menu);
         menu
+    }
+
+    fn promos(&mut self, raw: Vec<RawPromo>, items: &HashSet<String>, references: &References<'_>) -> Vec<Promo> {
+        let mut seen = HashSet::new();
+        let mut promos = Vec::new();
+        for promo in raw {
+            let code = promo.code.get_ref().trim().to_ascii_uppercase();
+            let key = format!("promo \"{code}\"");
+            let at = At { span: promo.code.span(), key: &key };
+            let code_ok =
+                (3..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !code_ok {
+                self.report(&at, "code", "is 3 to 32 letters, digits or '-'");
+            }
+            if !seen.insert(code.clone()) {
+                self.report(&at, "code", "is used twice");
+            }
+            let name = self.text(&at, "name", promo.name);
+            let discount = match (promo.percent, promo.amount) {
+                (Some(percent), None) => {
+                    let value = rust_decimal::Decimal::from_str_exact(percent.trim()).ok();
+                    match value.filter(|p| *p > rust_decimal::Decimal::ZERO && *p <= rust_decimal::Decimal::ONE_HUNDRED)
+                    {
+                        Some(value) => Discount::Percent(value),
+                        None => {
+                            self.report(
+                                &at,
+                                "percent",
+                                format!("\"{percent}\" is not a percentage above 0 and at most 100"),
+                            );
+                            Discount::Percent(rust_decimal::Decimal::ONE)
+                        }
+                    }
+                }
+                (None, Some(amount)) => {
+                    let amount = self.price(&at, "amount", &amount);
+                    if amount.is_zero() {
+                        self.report(&at, "amount", "must be more than 0.00");
+                    }
+                    Discount::Amount(amount)
+                }
+                _ => {
+                    self.report(&at, "percent", "give either percent or amount");
+                    Discount::Percent(rust_decimal::Decimal::ONE)
+                }
+            };
+            let target = match (promo.item, promo.category) {
+                (None, None) => PromoTarget::Order,
+                (Some(item), None) => match Id::parse(&item).filter(|i| items.contains(i.as_str())) {
+                    Some(item) => PromoTarget::Item(item),
+                    None => {
+                        self.report(&at, "item", format!("unknown item \"{item}\""));
+                        PromoTarget::Order
+                    }
+                },
+                (None, Some(category)) => match Id::parse(&category).filter(|c| references.categories.contains(c)) {
+                    Some(category) => PromoTarget::Category(category),
+                    None => {
+                        self.report(&at, "category", format!("unknown category \"{category}\""));
+                        PromoTarget::Order
+                    }
+                },
+                (Some(_), Some(_)) => {
+                    self.report(&at, "item", "give an item or a category, not both");
+                    PromoTarget::Order
+                }
+            };
+            let date = |checker: &mut Self, text: Option<String>, field: &str| {
+                text.and_then(|text| {
+                    Date::parse(&text).or_else(|| {
+                        checker.report(&at, field, format!("\"{text}\" is not a date like \"2026-12-31\""));
+                        None
+                    })
+                })
+            };
+            let valid_from = date(self, promo.valid_from, "valid_from");
+            let valid_until = date(self, promo.valid_until, "valid_until");
+            if let (Some(from), Some(until)) = (valid_from, valid_until)
+                && from > until
+            {
+                self.report(&at, "valid_until", format!("{until} is before valid_from {from}"));
+            }
+            if promo.max_uses == Some(0) {
+                self.report(&at, "max_uses", "must be at least 1");
+            }
+            let min_basket = promo.min_basket.map(|text| self.price(&at, "min_basket", &text));
+            promos.push(Promo {
+                code,
+                name,
+                discount,
+                target,
+                valid_from,
+                valid_until,
+                max_uses: promo.max_uses,
+                min_basket,
+            });
+        }
+        promos
     }
 
     fn venue(&mut self, raw: RawVenue) -> Venue {

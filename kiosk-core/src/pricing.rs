@@ -9,8 +9,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::cart::{Cart, CartLine, Choices};
-use crate::menu::{Combo, ConsumptionMode, Id, Item, LocalMoment, Menu, Product, Text};
-use crate::money::{Currency, Money, TaxRate, split_proportionally};
+use crate::menu::{Combo, ConsumptionMode, Date, Discount, Id, Item, LocalMoment, Menu, Product, PromoTarget, Text};
+use crate::money::{Currency, Money, Rounding, TaxRate, split_proportionally};
 use crate::stock::{StockLevels, StockNeeds};
 
 /// Most units of one line; more is almost always a slip of the finger.
@@ -21,6 +21,8 @@ pub const MAX_QUANTITY: u32 = 99;
 pub struct SaleContext<'a> {
     pub moment: LocalMoment,
     pub stock: &'a StockLevels,
+    /// How often the cart's promo code was used already.
+    pub promo_uses: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,7 +31,10 @@ pub struct Quote {
     pub mode: ConsumptionMode,
     pub prices_include_tax: bool,
     pub lines: Vec<QuoteLine>,
-    /// One line per rate, lowest rate first.
+    /// The promotion applied, as its own line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<DiscountLine>,
+    /// One line per rate, lowest rate first, after the discount.
     pub taxes: Vec<TaxLine>,
     pub total_tax: Money,
     /// What the customer pays.
@@ -75,6 +80,16 @@ pub struct QuotedPart {
     pub share: Money,
 }
 
+/// A discount, shown as its own line and split across the VAT rates of what it applies to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscountLine {
+    pub code: String,
+    pub name: Text,
+    /// Taken off the total (a positive amount).
+    pub amount: Money,
+    pub by_rate: Vec<(TaxRate, Money)>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaxLine {
     pub rate: TaxRate,
@@ -92,6 +107,24 @@ pub enum QuoteError {
     Empty,
     #[error("line {line} ({product}): {problem}")]
     Line { line: usize, product: String, problem: LineProblem },
+    #[error("promo code \"{code}\" {problem}")]
+    Promo { code: String, problem: PromoProblem },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PromoProblem {
+    #[error("is unknown")]
+    Unknown,
+    #[error("is valid from {0} only")]
+    NotYet(Date),
+    #[error("expired on {0}")]
+    Expired(Date),
+    #[error("has been used up")]
+    UsedUp,
+    #[error("needs a basket of at least {0}")]
+    BasketTooSmall(Money),
+    #[error("applies to {0}, and the cart has none")]
+    NothingToDiscount(PromoTarget),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,6 +222,16 @@ pub fn quote(menu: &Menu, cart: &Cart, context: SaleContext<'_>) -> Result<Quote
             *by_rate.entry(rate).or_default() += amount;
         }
     }
+    let discount = match &cart.promo {
+        Some(code) => Some(
+            discount(menu, code, &lines, context)
+                .map_err(|problem| QuoteError::Promo { code: code.trim().to_ascii_uppercase(), problem })?,
+        ),
+        None => None,
+    };
+    for &(rate, amount) in discount.iter().flat_map(|d| &d.by_rate) {
+        *by_rate.entry(rate).or_default() = by_rate[&rate] - amount;
+    }
     let include = menu.venue.prices_include_tax;
     let taxes: Vec<TaxLine> = by_rate
         .into_iter()
@@ -208,6 +251,7 @@ pub fn quote(menu: &Menu, cart: &Cart, context: SaleContext<'_>) -> Result<Quote
         prices_include_tax: include,
         total_tax: taxes.iter().map(|t| t.tax).sum(),
         total: taxes.iter().map(|t| t.total).sum(),
+        discount,
         taxes,
         lines,
         needs,
@@ -358,4 +402,59 @@ fn combo_parts(
             rate: item_rate(menu, item, mode),
         })
         .collect())
+}
+
+/// The discount a promo code gives on quoted lines, checked against its dates, uses and
+/// minimum basket, and split across the VAT rates of the lines it applies to in proportion
+/// to their amounts.
+fn discount(
+    menu: &Menu,
+    code: &str,
+    lines: &[QuoteLine],
+    context: SaleContext<'_>,
+) -> Result<DiscountLine, PromoProblem> {
+    let promo = menu.promo(code).ok_or(PromoProblem::Unknown)?;
+    let today = context.moment.date;
+    if let Some(from) = promo.valid_from.filter(|from| today < *from) {
+        return Err(PromoProblem::NotYet(from));
+    }
+    if let Some(until) = promo.valid_until.filter(|until| today > *until) {
+        return Err(PromoProblem::Expired(until));
+    }
+    if promo.max_uses.is_some_and(|max| context.promo_uses >= max) {
+        return Err(PromoProblem::UsedUp);
+    }
+    let basket: Money = lines.iter().map(|l| l.amount).sum();
+    if let Some(min) = promo.min_basket.filter(|min| basket < *min) {
+        return Err(PromoProblem::BasketTooSmall(min));
+    }
+    let applies = |line: &QuoteLine| match &promo.target {
+        PromoTarget::Order => true,
+        PromoTarget::Item(item) => &line.product == item,
+        PromoTarget::Category(category) => &line.category == category,
+    };
+    let mut base_by_rate: BTreeMap<TaxRate, Money> = BTreeMap::new();
+    for line in lines.iter().filter(|l| applies(l)) {
+        for &(rate, amount) in &line.by_rate {
+            *base_by_rate.entry(rate).or_default() += amount;
+        }
+    }
+    let base: Money = base_by_rate.values().copied().sum();
+    if base.is_zero() {
+        return Err(PromoProblem::NothingToDiscount(promo.target.clone()));
+    }
+    let amount = match promo.discount {
+        Discount::Percent(percent) => {
+            Money::round(base.as_decimal() * percent / rust_decimal::Decimal::ONE_HUNDRED, Rounding::Commercial)
+        }
+        Discount::Amount(amount) => amount.min(base),
+    };
+    let weights: Vec<Money> = base_by_rate.values().copied().collect();
+    let shares = split_proportionally(amount, &weights);
+    Ok(DiscountLine {
+        code: promo.code.clone(),
+        name: promo.name.clone(),
+        amount,
+        by_rate: base_by_rate.into_keys().zip(shares).collect(),
+    })
 }

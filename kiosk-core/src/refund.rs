@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::menu::Id;
-use crate::money::{Money, TaxRate};
+use crate::money::{Money, Rounding, TaxRate, split_proportionally};
 use crate::pricing::{Quote, QuoteLine};
 use crate::stock::StockNeeds;
 
@@ -49,11 +49,14 @@ pub enum RefundError {
     LineTwice(usize),
 }
 
-/// Works out a refund of `scope` from an order's `quote`, given the units of each line
-/// refunded before.
+/// Works out a refund of `scope` from an order's `quote`, given the units of each line and
+/// the money refunded before. The lines' prices are scaled to what was paid (after a
+/// discount, or with tax added on top), and the refund that completes the order gives back
+/// exactly what is left, so that refunds never add up to more or less than was paid.
 pub fn plan_refund(
     quote: &Quote,
     refunded_before: &[LineUnits],
+    refunded_amount_before: Money,
     scope: &RefundScope,
 ) -> Result<RefundPlan, RefundError> {
     let mut left: Vec<u32> = quote.lines.iter().map(|l| l.quantity).collect();
@@ -90,10 +93,10 @@ pub fn plan_refund(
     }
     let mut by_rate: BTreeMap<TaxRate, Money> = BTreeMap::new();
     let mut returns = StockNeeds::new();
-    let mut amount = Money::ZERO;
+    let mut priced = Money::ZERO;
     for units in &lines {
         let line: &QuoteLine = &quote.lines[units.line - 1];
-        amount += line.unit_price * units.quantity;
+        priced += line.unit_price * units.quantity;
         for &(rate, line_amount) in &line.by_rate {
             // A line's amount at a rate is its per-unit share times its quantity: exact.
             let per_unit = Money::from_minor(line_amount.to_minor() / i64::from(line.quantity));
@@ -108,5 +111,15 @@ pub fn plan_refund(
     let refunded_now: BTreeMap<usize, u32> = lines.iter().map(|l| (l.line, l.quantity)).collect();
     let completes_order =
         left.iter().enumerate().all(|(index, &units)| refunded_now.get(&(index + 1)).copied().unwrap_or(0) == units);
-    Ok(RefundPlan { amount, lines, by_rate: by_rate.into_iter().collect(), returns, completes_order })
+    let still_paid = quote.total - refunded_amount_before;
+    let lines_total: Money = quote.lines.iter().map(|l| l.amount).sum();
+    let amount = if completes_order || lines_total.is_zero() {
+        still_paid
+    } else {
+        let scaled = priced.as_decimal() * quote.total.as_decimal() / lines_total.as_decimal();
+        Money::round(scaled, Rounding::Commercial).min(still_paid)
+    };
+    let weights: Vec<Money> = by_rate.values().copied().collect();
+    let by_rate = by_rate.into_keys().zip(split_proportionally(amount, &weights)).collect();
+    Ok(RefundPlan { amount, lines, by_rate, returns, completes_order })
 }

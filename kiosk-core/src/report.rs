@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::journal::{EntryKind, JournalEntry};
 use crate::menu::{Id, Text};
 use crate::money::{Money, TaxRate};
-use crate::pricing::{Quote, TaxLine};
+use crate::pricing::{DiscountLine, Quote, TaxLine};
 use crate::refund::LineUnits;
 
 /// A paid order, as journaled.
@@ -29,6 +29,9 @@ pub struct SaleFacts {
     pub reference: String,
     pub taxes: Vec<TaxLine>,
     pub lines: Vec<SoldLine>,
+    /// The promotion taken off the lines, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<DiscountLine>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -143,6 +146,8 @@ pub struct Report {
     /// By local hour of the day ("12" for 12:00-12:59).
     pub by_hour: BTreeMap<String, Count>,
     pub names: BTreeMap<Id, Text>,
+    /// Promotions, by code: the item and category totals are before them.
+    pub discounts: BTreeMap<String, Count>,
     pub refunds: Count,
     pub refunds_by_method: BTreeMap<String, Count>,
     pub refunds_by_rate: BTreeMap<TaxRate, Money>,
@@ -190,6 +195,9 @@ pub fn build(entries: &[JournalEntry]) -> Result<Report, ReportError> {
                     totals.base += tax.base;
                     totals.tax += tax.tax;
                     totals.total += tax.total;
+                }
+                if let Some(discount) = &sale.discount {
+                    report.discounts.entry(discount.code.clone()).or_default().add(discount.amount);
                 }
                 for line in sale.lines {
                     add_units(&mut report.by_item, &line.product, line.quantity, line.amount);
@@ -255,6 +263,9 @@ impl Report {
         for (hour, count) in &self.by_hour {
             row("hour", hour, &count.count.to_string(), "", "", "", &count.total.to_string());
         }
+        for (code, count) in &self.discounts {
+            row("discount", code, &count.count.to_string(), "", "", "", &count.total.to_string());
+        }
         row("refunds", "all", &self.refunds.count.to_string(), "", "", "", &self.refunds.total.to_string());
         for (method, count) in &self.refunds_by_method {
             row("refund_payment", method, &count.count.to_string(), "", "", "", &count.total.to_string());
@@ -303,6 +314,9 @@ impl Report {
         for (item, units) in &self.by_item {
             let name = self.names.get(item).map_or(item.as_str(), |n| n.get(language));
             line(&format!("  {name} x{}", units.quantity), &units.total.to_string());
+        }
+        for (code, count) in &self.discounts {
+            line(&format!("  promo {code} ({})", count.count), &format!("-{}", count.total));
         }
         line("BY HOUR", "");
         for (hour, count) in &self.by_hour {

@@ -130,6 +130,41 @@ fn each_bad_input_names_file_line_key_and_problem() {
 }
 
 #[test]
+fn bad_promos_are_refused() {
+    let cases = [
+        (
+            "percent = \"10\"\nvalid_from",
+            "percent = \"10\"\namount = \"1.00\"\nvalid_from",
+            "promo \"BIENVENUE\".percent: give either percent or amount",
+        ),
+        (
+            "percent = \"20\"",
+            "percent = \"120\"",
+            "promo \"NOEL\".percent: \"120\" is not a percentage above 0 and at most 100",
+        ),
+        (
+            "category = \"drinks\"\nmax_uses",
+            "category = \"sodas\"\nmax_uses",
+            "promo \"BOISSON1\".category: unknown category \"sodas\"",
+        ),
+        (
+            "valid_until = \"2026-11-30\"",
+            "valid_until = \"2026-10-30\"",
+            "promo \"BIENVENUE\".valid_until: 2026-10-30 is before valid_from 2026-11-01",
+        ),
+        (
+            "valid_from = \"2026-12-24\"",
+            "valid_from = \"24/12/2026\"",
+            "promo \"NOEL\".valid_from: \"24/12/2026\" is not a date like \"2026-12-31\"",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let error = parse(&broken(from, to)).unwrap_err().to_string();
+        assert!(error.contains(expected), "{error}\nshould say: {expected}");
+    }
+}
+
+#[test]
 fn all_problems_are_reported_at_once() {
     let source = broken("price = \"9.50\"", "price = \"9.999\"").replacen("tax = \"alcohol\"", "tax = \"booze\"", 1);
     let error = parse(&source).unwrap_err();

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use kiosk_core::cart::{Cart, CartLine, SlotChoice};
-use kiosk_core::menu::{ConsumptionMode, Id, LocalMoment, Menu, TimeOfDay, Weekday};
+use kiosk_core::menu::{ConsumptionMode, Date, Id, LocalMoment, Menu, TimeOfDay, Weekday};
 use kiosk_core::menu_file;
 use kiosk_core::money::{Money, TaxRate};
 use kiosk_core::pricing::{LineProblem, Quote, QuoteError, SaleContext, quote};
@@ -17,8 +17,12 @@ fn menu() -> Menu {
     menu_file::parse("small-menu.toml", SMALL_MENU, &|_| true).expect("the fixture menu parses")
 }
 
+fn at(hour: u32) -> LocalMoment {
+    LocalMoment { date: Date::new(2026, 12, 1).unwrap(), weekday: Weekday::Tue, time: TimeOfDay::new(hour, 0).unwrap() }
+}
+
 fn noon() -> LocalMoment {
-    LocalMoment { weekday: Weekday::Tue, time: TimeOfDay::new(12, 0).unwrap() }
+    at(12)
 }
 
 fn stock() -> StockLevels {
@@ -30,7 +34,7 @@ fn stock() -> StockLevels {
 }
 
 fn price(menu: &Menu, cart: &Cart) -> Result<Quote, QuoteError> {
-    quote(menu, cart, SaleContext { moment: noon(), stock: &stock() })
+    quote(menu, cart, SaleContext { moment: noon(), stock: &stock(), promo_uses: 0 })
 }
 
 fn m(text: &str) -> Money {
@@ -62,7 +66,7 @@ fn meal(main: &str, drink: &str, quantity: u32) -> CartLine {
 }
 
 fn cart(mode: ConsumptionMode, lines: Vec<CartLine>) -> Cart {
-    Cart { mode, lines }
+    Cart::new(mode, lines)
 }
 
 #[test]
@@ -160,11 +164,11 @@ fn each_bad_line_is_refused_with_its_line_and_reason() {
 #[test]
 fn sold_out_and_unavailable_items_are_refused() {
     let menu = menu();
-    let evening = LocalMoment { weekday: Weekday::Tue, time: TimeOfDay::new(19, 0).unwrap() };
+    let evening = at(19);
     let error = quote(
         &menu,
         &cart(ConsumptionMode::DineIn, vec![CartLine::item("salad", 1)]),
-        SaleContext { moment: evening, stock: &stock() },
+        SaleContext { moment: evening, stock: &stock(), promo_uses: 0 },
     )
     .unwrap_err();
     assert_eq!(error.to_string(), "line 1 (salad): not available at this time");
@@ -176,7 +180,7 @@ fn sold_out_and_unavailable_items_are_refused() {
     let error = quote(
         &menu,
         &cart(ConsumptionMode::DineIn, vec![meal("burger", "beer", 1)]),
-        SaleContext { moment: noon(), stock: &sold_out },
+        SaleContext { moment: noon(), stock: &sold_out, promo_uses: 0 },
     )
     .unwrap_err();
     assert!(matches!(error, QuoteError::Line { line: 1, problem: LineProblem::SoldOut { .. }, .. }), "{error}");
@@ -257,5 +261,91 @@ proptest! {
         prop_assert!(shares.iter().all(|s| s.to_minor() >= 0));
         let minor: i64 = shares.iter().map(|s| s.to_minor()).sum();
         prop_assert_eq!(minor, total);
+    }
+}
+
+fn with_promo(code: &str, lines: Vec<CartLine>) -> Cart {
+    Cart { promo: Some(code.to_owned()), ..cart(ConsumptionMode::DineIn, lines) }
+}
+
+fn price_on(menu: &Menu, cart: &Cart, date: Date, promo_uses: u32) -> Result<Quote, QuoteError> {
+    let moment = LocalMoment { date, ..noon() };
+    quote(menu, cart, SaleContext { moment, stock: &stock(), promo_uses })
+}
+
+#[test]
+fn a_percentage_off_the_order_is_its_own_line_split_across_rates() {
+    let menu = menu();
+    let november = Date::new(2026, 11, 20).unwrap();
+    // Burger 9.50 (10%) and beer 5.00 (20%): 10% off is 1.45, split 0.95 / 0.50.
+    let cart = with_promo("bienvenue", vec![burger(&[]), CartLine::item("beer", 1)]);
+    let quote = price_on(&menu, &cart, november, 0).unwrap();
+    let discount = quote.discount.clone().unwrap();
+    assert_eq!((discount.code.as_str(), discount.amount), ("BIENVENUE", m("1.45")));
+    assert_eq!(discount.by_rate, vec![(rate("10"), m("0.95")), (rate("20"), m("0.50"))]);
+    assert_eq!(quote.total, m("13.05"));
+    let totals: Vec<Money> = quote.taxes.iter().map(|t| t.total).collect();
+    assert_eq!(totals, vec![m("8.55"), m("4.50")]);
+    assert_eq!(quote.taxes.iter().map(|t| t.total).sum::<Money>(), quote.total);
+}
+
+#[test]
+fn an_amount_off_a_category_and_a_percentage_off_an_item() {
+    let menu = menu();
+    let december = Date::new(2026, 12, 24).unwrap();
+    let drinks = with_promo("BOISSON1", vec![burger(&[]), CartLine::item("cola", 1)]);
+    let quote = price_on(&menu, &drinks, december, 1).unwrap();
+    assert_eq!((quote.discount.as_ref().unwrap().amount, quote.total), (m("1.00"), m("11.50")));
+    let christmas = with_promo("NOEL", vec![burger(&["bacon"]), CartLine::item("cola", 1)]);
+    let quote = price_on(&menu, &christmas, december, 0).unwrap();
+    // 20% of the burger line only (10.50): 2.10.
+    assert_eq!((quote.discount.as_ref().unwrap().amount, quote.total), (m("2.10"), m("11.40")));
+}
+
+#[test]
+fn each_promo_problem_says_which() {
+    let menu = menu();
+    let burger_and_cola = vec![burger(&[]), CartLine::item("cola", 1)];
+    let cases: Vec<(&str, Vec<CartLine>, Date, u32, &str)> = vec![
+        ("NOPE", burger_and_cola.clone(), Date::new(2026, 11, 20).unwrap(), 0, "promo code \"NOPE\" is unknown"),
+        (
+            "BIENVENUE",
+            burger_and_cola.clone(),
+            Date::new(2026, 12, 1).unwrap(),
+            0,
+            "promo code \"BIENVENUE\" expired on 2026-11-30",
+        ),
+        (
+            "NOEL",
+            burger_and_cola.clone(),
+            Date::new(2026, 12, 1).unwrap(),
+            0,
+            "promo code \"NOEL\" is valid from 2026-12-24 only",
+        ),
+        (
+            "BOISSON1",
+            burger_and_cola.clone(),
+            Date::new(2026, 12, 1).unwrap(),
+            2,
+            "promo code \"BOISSON1\" has been used up",
+        ),
+        (
+            "BIENVENUE",
+            vec![CartLine::item("cola", 1)],
+            Date::new(2026, 11, 20).unwrap(),
+            0,
+            "promo code \"BIENVENUE\" needs a basket of at least 10.00",
+        ),
+        (
+            "BOISSON1",
+            vec![burger(&[])],
+            Date::new(2026, 12, 1).unwrap(),
+            0,
+            "promo code \"BOISSON1\" applies to the category \"drinks\", and the cart has none",
+        ),
+    ];
+    for (code, lines, date, uses, expected) in cases {
+        let error = price_on(&menu, &with_promo(code, lines), date, uses).unwrap_err();
+        assert_eq!(error.to_string(), expected);
     }
 }

@@ -61,7 +61,7 @@ async fn commit_and_fsync_times(dir: &Path) -> (Vec<Duration>, Vec<Duration>) {
     engine.change_stock(&Actor::Admin, "salade-nicoise", &plenty).await.unwrap();
     let mut cola = CartLine::item("cola", 2);
     cola.modifiers.insert("taille-boisson".into(), vec!["50cl".into()]);
-    let cart = Cart { mode: ConsumptionMode::TakeAway, lines: vec![CartLine::item("salade-nicoise", 1), cola] };
+    let cart = Cart::new(ConsumptionMode::TakeAway, vec![CartLine::item("salade-nicoise", 1), cola]);
     let mut probe = OpenOptions::new().create(true).append(true).open(dir.join("fsync-probe")).unwrap();
     let mut fsyncs = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {

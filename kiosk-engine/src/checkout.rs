@@ -83,8 +83,10 @@ impl Engine {
     /// Prices a cart against the menu in use, the time and the stock.
     pub async fn quote(&self, cart: &Cart) -> Result<Quote> {
         let menu = self.active_menu().await?;
-        let levels = stock::levels(&mut *self.store.read().await?).await?;
-        let context = SaleContext { moment: local_moment(&self.now()), stock: &levels };
+        let mut conn = self.store.read().await?;
+        let levels = stock::levels(&mut conn).await?;
+        let promo_uses = promo_uses(&mut conn, cart).await?;
+        let context = SaleContext { moment: local_moment(&self.now()), stock: &levels, promo_uses };
         Ok(pricing::quote(&menu.menu, cart, context)?)
     }
 
@@ -99,7 +101,9 @@ impl Engine {
         let now = self.now();
         let mut tx = self.store.write().await?;
         let levels = stock::levels(&mut tx).await?;
-        let quote = pricing::quote(&menu.menu, cart, SaleContext { moment: local_moment(&now), stock: &levels })?;
+        let promo_uses = promo_uses(&mut tx, cart).await?;
+        let context = SaleContext { moment: local_moment(&now), stock: &levels, promo_uses };
+        let quote = pricing::quote(&menu.menu, cart, context)?;
         let counter_until = match placement {
             Placement::PayHere => None,
             Placement::PayAtCounter => Some(now.timestamp() + i64::from(self.device.counter_order_minutes) * 60),
@@ -397,6 +401,7 @@ impl Engine {
     async fn commit_approval(&self, order: &StoredOrder, payment: &Payment, approval: &Approval) -> Result<()> {
         let now = timestamp(&self.now());
         let payload = paid_entry_payload(order, &payment.key, approval, "terminal")?;
+        let promo = stored_quote(order)?.discount.map(|d| d.code);
         let mut tries_left = JOURNAL_RACE_TRIES;
         let taken = loop {
             let tail = self.journal_tail().await?;
@@ -409,11 +414,18 @@ impl Engine {
             );
             // Spawned so that a caller giving up cannot cut the batch short.
             let store = self.store.clone();
-            let (key, approval, order_id, written, at) =
-                (payment.key.clone(), approval.clone(), order.id, entry.clone(), now.clone());
+            let (key, approval, order_id, written, at, promo) =
+                (payment.key.clone(), approval.clone(), order.id, entry.clone(), now.clone(), promo.clone());
             let started = Instant::now();
             let outcome = tokio::spawn(async move {
-                let write = ApprovalWrite { key: &key, approval: &approval, order_id, entry: &written, now: &at };
+                let write = ApprovalWrite {
+                    key: &key,
+                    approval: &approval,
+                    order_id,
+                    promo: promo.as_deref(),
+                    entry: &written,
+                    now: &at,
+                };
                 payments::commit_approval(&store, &write).await
             })
             .await
@@ -567,6 +579,7 @@ pub(crate) fn paid_entry_payload(
         payment_key: key.as_str().to_owned(),
         reference: approval.reference.clone(),
         lines: SoldLine::from_quote(&quote),
+        discount: quote.discount,
         taxes: quote.taxes,
     };
     Ok(serde_json::to_string(&facts).expect("facts serialize"))
@@ -594,4 +607,12 @@ pub(crate) fn currency(order: &StoredOrder) -> Result<Currency> {
 pub(crate) enum Purpose {
     Payment,
     Refund(crate::refund::StoredRefund),
+}
+
+/// How often the cart's promo code was used already (0 without a code).
+async fn promo_uses(conn: &mut kiosk_store::Connection, cart: &Cart) -> Result<u32> {
+    match &cart.promo {
+        Some(code) => Ok(kiosk_store::promos::uses(conn, &code.trim().to_ascii_uppercase()).await?),
+        None => Ok(0),
+    }
 }

@@ -4,7 +4,7 @@ use std::fmt::Debug;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Datelike, FixedOffset, Local, Timelike};
-use kiosk_core::menu::{LocalMoment, TimeOfDay, Weekday};
+use kiosk_core::menu::{Date, LocalMoment, TimeOfDay, Weekday};
 
 pub trait Clock: Send + Sync + Debug {
     /// Local time, with its offset.
@@ -46,7 +46,8 @@ impl Clock for FixedClock {
 pub(crate) fn local_moment(now: &DateTime<FixedOffset>) -> LocalMoment {
     let weekday = Weekday::ALL[now.weekday().num_days_from_monday() as usize];
     let time = TimeOfDay::new(now.hour(), now.minute()).expect("a clock gives a valid time of day");
-    LocalMoment { weekday, time }
+    let date = Date::new(now.year() as u16, now.month() as u8, now.day() as u8).expect("a clock gives a valid date");
+    LocalMoment { date, weekday, time }
 }
 
 /// The business day an order belongs to.

@@ -7,9 +7,9 @@ use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::{Approval, AttemptKey, PaymentState};
 use kiosk_core::staff::Permission;
 use kiosk_store::payments::NewAttempt;
-use kiosk_store::{commit, orders, payments, stock};
+use kiosk_store::{commit, orders, payments, promos, stock};
 
-use crate::checkout::{Placement, counter_holder, paid_entry_payload, record_alerts};
+use crate::checkout::{Placement, counter_holder, paid_entry_payload, record_alerts, stored_quote};
 use crate::clock::timestamp;
 use crate::{Actor, Engine, EngineError, PlacedOrder, Result};
 
@@ -73,6 +73,9 @@ impl Engine {
         let taken = stock::take(&mut tx, &counter_holder(order.id)).await?;
         record_alerts(&mut tx, &taken, &now).await?;
         orders::set_status(&mut tx, order.id, OrderStatus::Paid, &now).await?;
+        if let Some(discount) = stored_quote(&order)?.discount {
+            promos::count_use(&mut tx, &discount.code).await?;
+        }
         let payload = paid_entry_payload(&order, &key, &approval, how.method())?;
         self.append_journal(&mut tx, EntryKind::OrderPaid, payload).await?;
         self.record_action(

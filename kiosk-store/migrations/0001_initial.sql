@@ -146,6 +146,12 @@ CREATE TABLE staff_actions (
     at       TEXT NOT NULL
 );
 
+-- How often each promo code was used in a paid order.
+CREATE TABLE promo_uses (
+    code TEXT PRIMARY KEY,
+    uses INTEGER NOT NULL
+);
+
 -- Z reports: each closes the period since the previous one; its anchor is the journal
 -- entry that records the close.
 CREATE TABLE z_reports (

@@ -14,6 +14,7 @@ pub mod journal;
 pub mod menus;
 pub mod orders;
 pub mod payments;
+pub mod promos;
 pub mod staff;
 pub mod stock;
 pub mod z_reports;

@@ -180,6 +180,8 @@ pub struct ApprovalWrite<'a> {
     pub key: &'a AttemptKey,
     pub approval: &'a Approval,
     pub order_id: i64,
+    /// The promo code the order used, counted as used once more.
+    pub promo: Option<&'a str>,
     /// The journal entry recording the sale, linked to the tail the caller believes current.
     pub entry: &'a JournalEntry,
     pub now: &'a str,
@@ -203,6 +205,8 @@ UPDATE stock SET on_hand = MAX(stock.on_hand - h.quantity, 0), updated_at = ?1 -
 DELETE FROM stock_holds WHERE holder = ?1 ->> '$.key'
     RETURNING 'held' AS what, item_id, quantity AS units, 0 AS low;
 UPDATE orders SET status = 'paid', updated_at = ?1 ->> '$.now' WHERE id = ?1 ->> '$.order_id';
+INSERT INTO promo_uses (code, uses) SELECT ?1 ->> '$.promo', 1 WHERE ?1 ->> '$.promo' IS NOT NULL
+    ON CONFLICT (code) DO UPDATE SET uses = uses + 1;
 INSERT INTO journal (seq, kind, at, payload, prev_hash, hash, signature)
     VALUES (?1 ->> '$.seq', ?1 ->> '$.kind', ?1 ->> '$.at', ?1 ->> '$.payload', ?1 ->> '$.prev_hash', ?1 ->> '$.hash',
         ?1 ->> '$.signature');
@@ -219,6 +223,7 @@ pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result
         "last_four": write.approval.last_four,
         "now": write.now,
         "order_id": write.order_id,
+        "promo": write.promo,
         "seq": write.entry.seq,
         "kind": write.entry.kind.code(),
         "at": write.entry.at,

@@ -9,7 +9,7 @@ use kiosk_engine::{Actor, CounterPayment, EngineError};
 use kiosk_tests::TestKiosk;
 
 fn salads(quantity: u32) -> Cart {
-    Cart { mode: ConsumptionMode::TakeAway, lines: vec![CartLine::item("salade-nicoise", quantity)] }
+    Cart::new(ConsumptionMode::TakeAway, vec![CartLine::item("salade-nicoise", quantity)])
 }
 
 async fn salad_stock(kiosk: &TestKiosk) -> (u32, u32) {

@@ -12,7 +12,7 @@ use sqlx::Row;
 /// A kiosk with `orders` paid orders, and the anchor after them.
 async fn journal_with(dir: &std::path::Path, orders: usize) -> (TestKiosk, ChainTail) {
     let kiosk = TestKiosk::with_demo_menu(dir).await;
-    let cart = Cart { mode: ConsumptionMode::TakeAway, lines: vec![CartLine::item("salade-nicoise", 1)] };
+    let cart = Cart::new(ConsumptionMode::TakeAway, vec![CartLine::item("salade-nicoise", 1)]);
     for _ in 0..orders {
         kiosk.engine.checkout(&cart).await.unwrap();
     }

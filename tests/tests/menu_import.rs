@@ -30,10 +30,10 @@ async fn imports_are_versioned_and_keep_live_stock() {
     assert!(again.already_in_use);
     assert_eq!(again.version, 1);
 
-    let cart = kiosk_core::cart::Cart {
-        mode: kiosk_core::menu::ConsumptionMode::TakeAway,
-        lines: vec![kiosk_core::cart::CartLine::item("salade-nicoise", 2)],
-    };
+    let cart = kiosk_core::cart::Cart::new(
+        kiosk_core::menu::ConsumptionMode::TakeAway,
+        vec![kiosk_core::cart::CartLine::item("salade-nicoise", 2)],
+    );
     kiosk.engine.checkout(&cart).await.unwrap();
     let cheaper = altered_demo(&dir.path().join("v2"), "price = \"11.90\"", "price = \"10.90\"");
     let outcome = kiosk.engine.import_menu(&cheaper).await.unwrap();

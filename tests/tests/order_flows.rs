@@ -15,7 +15,7 @@ use kiosk_engine::{Actor, EngineError, PaymentOutcome, StockChange};
 use kiosk_tests::{TestKiosk, cart};
 
 fn salads(quantity: u32) -> Cart {
-    Cart { mode: ConsumptionMode::TakeAway, lines: vec![CartLine::item("salade-nicoise", quantity)] }
+    Cart::new(ConsumptionMode::TakeAway, vec![CartLine::item("salade-nicoise", quantity)])
 }
 
 async fn on_hand(kiosk: &TestKiosk, item: &str) -> (u32, u32) {
@@ -147,7 +147,7 @@ async fn staff_stock_changes_and_sold_out_marks_apply_at_once() {
     kiosk.engine.change_stock(&Actor::Admin, "creme-brulee", &sold_out).await.unwrap();
     let error = kiosk
         .engine
-        .quote(&Cart { mode: ConsumptionMode::DineIn, lines: vec![CartLine::item("creme-brulee", 1)] })
+        .quote(&Cart::new(ConsumptionMode::DineIn, vec![CartLine::item("creme-brulee", 1)]))
         .await
         .unwrap_err();
     assert!(error.to_string().contains("is sold out"), "{error}");
@@ -185,7 +185,7 @@ async fn order_numbers_carry_the_kiosk_prefix_and_restart_each_day() {
 async fn items_outside_their_hours_cannot_be_ordered() {
     let dir = tempfile::tempdir().unwrap();
     let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
-    let breakfast = Cart { mode: ConsumptionMode::DineIn, lines: vec![CartLine::item("croissant", 1)] };
+    let breakfast = Cart::new(ConsumptionMode::DineIn, vec![CartLine::item("croissant", 1)]);
     let error = kiosk.engine.quote(&breakfast).await.unwrap_err();
     assert_eq!(error.to_string(), "line 1 (croissant): not available at this time");
     kiosk.clock.set("2026-12-01T08:30:00+01:00");

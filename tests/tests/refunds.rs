@@ -16,7 +16,7 @@ use kiosk_tests::TestKiosk;
 fn lunch() -> Cart {
     let mut cola = CartLine::item("cola", 1);
     cola.modifiers.insert("taille-boisson".into(), vec!["33cl".into()]);
-    Cart { mode: ConsumptionMode::TakeAway, lines: vec![CartLine::item("salade-nicoise", 2), cola] }
+    Cart::new(ConsumptionMode::TakeAway, vec![CartLine::item("salade-nicoise", 2), cola])
 }
 
 async fn salads_on_hand(kiosk: &TestKiosk) -> u32 {

@@ -26,7 +26,7 @@ async fn a_day_reported_then_closed() {
     // (2 x 11.90, take-away), a refund of one salad, and a declined order (voided).
     engine.checkout(&cart("menus/brasserie/carts/burger-meal.json")).await.unwrap();
     kiosk.clock.set("2026-12-01T13:10:00+01:00");
-    let salads = Cart { mode: ConsumptionMode::TakeAway, lines: vec![CartLine::item("salade-nicoise", 2)] };
+    let salads = Cart::new(ConsumptionMode::TakeAway, vec![CartLine::item("salade-nicoise", 2)]);
     let counter = engine.place_counter_order(&salads).await.unwrap();
     engine.settle_counter_order(&Actor::Admin, counter.id, CounterPayment::Cash).await.unwrap();
     let one = RefundScope::Lines(vec![LineUnits { line: 1, quantity: 1 }]);

@@ -41,7 +41,7 @@ async fn main() {
         if rng.bool() {
             lines.push(CartLine::item("mousse-chocolat", rng.u32(1..3)));
         }
-        let cart = Cart { mode: ConsumptionMode::TakeAway, lines };
+        let cart = Cart::new(ConsumptionMode::TakeAway, lines);
         if let Err(error) = kiosk.engine.checkout(&cart).await {
             eprintln!("checkout-loop: {error}");
             std::process::exit(1);
