@@ -147,11 +147,25 @@ pub enum ChainBreak {
     AnchorMismatch { seq: u64, anchor: ChainTail },
     #[error("the journal is empty, but the anchor {anchor} says it held entries")]
     Emptied { anchor: ChainTail },
+    #[error("the journal starts at entry {first}, not 1: its first entries were removed")]
+    HeadMissing { first: u64 },
 }
 
-/// Checks a run of consecutive entries (a whole journal from entry 1, or an exported period
-/// starting anywhere) against the device's public key and, when given, an anchor taken
-/// earlier. Returns the last entry's sequence number and hash.
+/// Checks a whole journal: like [`verify`], and it must start at entry 1.
+pub fn verify_whole(
+    entries: &[JournalEntry],
+    key: &VerifyingKey,
+    anchor: Option<&ChainTail>,
+) -> Result<Option<ChainTail>, ChainBreak> {
+    if let Some(first) = entries.first().filter(|e| e.seq != 1) {
+        return Err(ChainBreak::HeadMissing { first: first.seq });
+    }
+    verify(entries, key, anchor)
+}
+
+/// Checks a run of consecutive entries (an exported period may start anywhere; a whole
+/// journal goes through [`verify_whole`]) against the device's public key and, when given, an
+/// anchor taken earlier. Returns the last entry's sequence number and hash.
 pub fn verify(
     entries: &[JournalEntry],
     key: &VerifyingKey,
@@ -273,6 +287,10 @@ mod tests {
         let wrong = ChainTail { seq: 2, hash: entries[3].hash.clone() };
         assert_eq!(check(&entries, Some(&wrong)), Err(ChainBreak::AnchorMismatch { seq: 2, anchor: wrong }));
 
+        assert_eq!(
+            verify_whole(&entries[1..], &key().verifying_key(), None),
+            Err(ChainBreak::HeadMissing { first: 2 })
+        );
         let other_key = SigningKey::from_bytes(&[8; 32]).verifying_key();
         assert_eq!(verify(&entries, &other_key, None), Err(ChainBreak::Forged { seq: 1 }));
     }

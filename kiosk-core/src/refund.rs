@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::menu::Id;
-use crate::money::{Money, Rounding, TaxRate, split_proportionally};
+use crate::money::{Money, Rounding, TaxRate};
 use crate::pricing::{Quote, QuoteLine};
 use crate::stock::StockNeeds;
 
@@ -50,13 +50,14 @@ pub enum RefundError {
 }
 
 /// Works out a refund of `scope` from an order's `quote`, given the units of each line and
-/// the money refunded before. The lines' prices are scaled to what was paid (after a
-/// discount, or with tax added on top), and the refund that completes the order gives back
-/// exactly what is left, so that refunds never add up to more or less than was paid.
+/// the money at each VAT rate refunded before. At each rate, the refunded lines' prices are
+/// scaled to what was paid at that rate (after a discount, with tax added on top), and the
+/// refund that completes the order gives back exactly what is left at each rate: refunds
+/// never add up to more or less than was paid, rate by rate.
 pub fn plan_refund(
     quote: &Quote,
     refunded_before: &[LineUnits],
-    refunded_amount_before: Money,
+    refunded_by_rate_before: &BTreeMap<TaxRate, Money>,
     scope: &RefundScope,
 ) -> Result<RefundPlan, RefundError> {
     let mut left: Vec<u32> = quote.lines.iter().map(|l| l.quantity).collect();
@@ -93,10 +94,8 @@ pub fn plan_refund(
     }
     let mut by_rate: BTreeMap<TaxRate, Money> = BTreeMap::new();
     let mut returns = StockNeeds::new();
-    let mut priced = Money::ZERO;
     for units in &lines {
         let line: &QuoteLine = &quote.lines[units.line - 1];
-        priced += line.unit_price * units.quantity;
         for &(rate, line_amount) in &line.by_rate {
             // A line's amount at a rate is its per-unit share times its quantity: exact.
             let per_unit = Money::from_minor(line_amount.to_minor() / i64::from(line.quantity));
@@ -111,15 +110,33 @@ pub fn plan_refund(
     let refunded_now: BTreeMap<usize, u32> = lines.iter().map(|l| (l.line, l.quantity)).collect();
     let completes_order =
         left.iter().enumerate().all(|(index, &units)| refunded_now.get(&(index + 1)).copied().unwrap_or(0) == units);
-    let still_paid = quote.total - refunded_amount_before;
-    let lines_total: Money = quote.lines.iter().map(|l| l.amount).sum();
-    let amount = if completes_order || lines_total.is_zero() {
-        still_paid
-    } else {
-        let scaled = priced.as_decimal() * quote.total.as_decimal() / lines_total.as_decimal();
-        Money::round(scaled, Rounding::Commercial).min(still_paid)
-    };
-    let weights: Vec<Money> = by_rate.values().copied().collect();
-    let by_rate = by_rate.into_keys().zip(split_proportionally(amount, &weights)).collect();
+    // What the customer paid at each rate, and what the lines were priced at.
+    let paid: BTreeMap<TaxRate, Money> = quote.taxes.iter().map(|t| (t.rate, t.total)).collect();
+    let mut priced: BTreeMap<TaxRate, Money> = BTreeMap::new();
+    for line in &quote.lines {
+        for &(rate, amount) in &line.by_rate {
+            *priced.entry(rate).or_default() += amount;
+        }
+    }
+    let by_rate: Vec<(TaxRate, Money)> = paid
+        .iter()
+        .filter_map(|(&rate, &paid_at_rate)| {
+            let left_at_rate = paid_at_rate - refunded_by_rate_before.get(&rate).copied().unwrap_or_default();
+            let refund = if completes_order {
+                left_at_rate
+            } else {
+                let asked = by_rate.get(&rate).copied().unwrap_or_default();
+                let priced_at_rate = priced.get(&rate).copied().unwrap_or_default();
+                if priced_at_rate.is_zero() {
+                    Money::ZERO
+                } else {
+                    let scaled = asked.as_decimal() * paid_at_rate.as_decimal() / priced_at_rate.as_decimal();
+                    Money::round(scaled, Rounding::Commercial).min(left_at_rate)
+                }
+            };
+            (!refund.is_zero()).then_some((rate, refund))
+        })
+        .collect();
+    let amount = by_rate.iter().map(|(_, amount)| *amount).sum();
     Ok(RefundPlan { amount, lines, by_rate, returns, completes_order })
 }

@@ -294,8 +294,9 @@ impl Report {
         };
         line(title, "");
         if let (Some(from), Some(to)) = (&self.from, &self.to) {
-            line(&format!("from {}", &from[..from.len().min(16)]), "");
-            line(&format!("to   {}", &to[..to.len().min(16)]), "");
+            let minute = |time: &str| time.chars().take(16).collect::<String>();
+            line(&format!("from {}", minute(from)), "");
+            line(&format!("to   {}", minute(to)), "");
         }
         let currency = self.currency.as_deref().unwrap_or("");
         line(&format!("SALES ({} orders)", self.sales.count), &format!("{} {currency}", self.sales.total));

@@ -25,11 +25,13 @@ impl Role {
     }
 
     /// Staff restock, reprint, read the X report and settle counter orders; managers also
-    /// refund, close the day and manage staff accounts.
+    /// refund, void unpaid orders, close the day and manage staff accounts.
     pub fn may(self, action: Permission) -> bool {
         match action {
             Permission::Restock | Permission::Reprint | Permission::XReport | Permission::SettleCounter => true,
-            Permission::Refund | Permission::ZClose | Permission::ManageStaff => self == Role::Manager,
+            Permission::Refund | Permission::Void | Permission::ZClose | Permission::ManageStaff => {
+                self == Role::Manager
+            }
         }
     }
 }
@@ -48,6 +50,7 @@ pub enum Permission {
     XReport,
     SettleCounter,
     Refund,
+    Void,
     ZClose,
     ManageStaff,
 }
@@ -60,6 +63,7 @@ impl fmt::Display for Permission {
             Permission::XReport => "read the X report",
             Permission::SettleCounter => "settle counter orders",
             Permission::Refund => "refund",
+            Permission::Void => "void an order",
             Permission::ZClose => "close the day",
             Permission::ManageStaff => "manage staff accounts",
         };
@@ -132,6 +136,7 @@ mod tests {
         assert!(Role::Staff.may(Permission::SettleCounter));
         assert!(!Role::Staff.may(Permission::Refund));
         assert!(!Role::Staff.may(Permission::ZClose));
+        assert!(!Role::Staff.may(Permission::Void));
         assert!(Role::Manager.may(Permission::ManageStaff));
     }
 

@@ -14,6 +14,7 @@ use kiosk_core::payment::{
 };
 use kiosk_core::pricing::{self, Quote, SaleContext};
 use kiosk_core::report::{SaleFacts, SoldLine, VoidFacts};
+use kiosk_core::staff::Permission;
 use kiosk_core::stock::{StockNeeds, alert_after_sale, check_available};
 use kiosk_devices::terminal::PaymentRequest;
 use kiosk_store::orders::{NewOrder, StoredOrder};
@@ -62,6 +63,8 @@ pub struct RecoveryReport {
     pub running_elsewhere: Vec<String>,
     /// Refunds the terminal turned out to have made.
     pub refunded: Vec<String>,
+    /// Refunds the terminal turned out not to have made.
+    pub refund_not_made: Vec<String>,
     /// Orders to pay at the counter that ran out of time (at start only).
     pub expired_counter_orders: Vec<String>,
 }
@@ -162,6 +165,11 @@ impl Engine {
     /// Moves an order on by hand: a paid order to the kitchen or completed, a placed order
     /// with no payment under way to cancelled. Paying is left to approvals.
     pub async fn change_order_status(&self, actor: &Actor, order_id: i64, next: OrderStatus) -> Result<()> {
+        // Voiding is a manager's call (a void instead of a sale hides cash); the kiosk voids on
+        // its own only what never got paid (a declined card, an expired counter order).
+        if next == OrderStatus::Cancelled && *actor != Actor::Kiosk {
+            self.require(actor, Permission::Void).await?;
+        }
         let mut tx = self.store.write().await?;
         let order =
             orders::get(&mut tx, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
@@ -239,9 +247,11 @@ impl Engine {
             };
             let payment = Payment { key: attempt.key, amount: attempt.amount, state: attempt.state };
             let number = order.number.clone();
+            let is_refund = matches!(purpose, Purpose::Refund(_));
             match self.drive(&order, payment, PaymentEvent::Restarted, &purpose).await? {
-                PaymentOutcome::Paid { .. } if matches!(purpose, Purpose::Refund(_)) => report.refunded.push(number),
+                PaymentOutcome::Paid { .. } if is_refund => report.refunded.push(number),
                 PaymentOutcome::Paid { .. } => report.paid.push(number),
+                PaymentOutcome::NotCharged { .. } if is_refund => report.refund_not_made.push(number),
                 PaymentOutcome::NotCharged { .. } => report.not_charged.push(number),
                 PaymentOutcome::InDoubt => report.still_in_doubt.push(number),
             }
@@ -283,6 +293,11 @@ impl Engine {
                         Purpose::Payment => self.record_attempt(order, &payment).await?,
                         Purpose::Refund(refund) => self.record_refund(order, &payment, refund).await?,
                     },
+                    Effect::RequestPayment if payment.amount.is_zero() => {
+                        // Nothing to take (a 100% promotion): no terminal is asked.
+                        let approval = Approval::new(format!("FREE-{}", order.number), "none".into(), None);
+                        events.push_back(PaymentEvent::Paid(PayReply::Approved(approval)))
+                    }
                     Effect::RequestPayment => {
                         let reply = match purpose {
                             Purpose::Payment => self.request_payment(order, &payment).await?,
@@ -300,7 +315,14 @@ impl Engine {
                             Purpose::Payment => self.commit_approval(order, &payment, &approval).await,
                             Purpose::Refund(refund) => self.commit_refund(order, &payment, &approval, refund).await,
                         };
-                        if let Err(error) = committed {
+                        if let Err(EngineError::Store(StoreError::AttemptSettled(_))) = committed {
+                            // Another process recorded the terminal's same answer first.
+                            log::info!(
+                                "order {}: approval {} was recorded elsewhere",
+                                order.number,
+                                approval.reference
+                            );
+                        } else if let Err(error) = committed {
                             // The terminal took the money: the attempt stays unresolved and the
                             // next resolution commits it. Never report it as failed.
                             log::error!(
@@ -311,7 +333,11 @@ impl Engine {
                             return Ok(PaymentOutcome::InDoubt);
                         }
                     }
-                    Effect::ReleaseHold(_) => self.release_hold(&payment).await?,
+                    Effect::ReleaseHold(_) => match self.release_hold(&payment).await {
+                        // Another process recorded the terminal's same answer first.
+                        Err(EngineError::Store(StoreError::AttemptSettled(_))) => {}
+                        other => other?,
+                    },
                 }
             }
         }
@@ -510,10 +536,17 @@ impl Engine {
     }
 }
 
-/// Refuses to pay an order that is not waiting for payment, or has a payment unresolved.
+/// Refuses to pay an order that is not waiting for payment here (one to pay at the counter
+/// holds its stock for staff to settle), or has a payment unresolved.
 fn check_payable(order: &StoredOrder, attempts: &[StoredAttempt]) -> Result<()> {
     if order.status != OrderStatus::Placed {
         return Err(EngineError::OrderNotPayable { number: order.number.clone(), status: order.status.to_string() });
+    }
+    if order.counter_until.is_some() {
+        return Err(EngineError::OrderNotPayable {
+            number: order.number.clone(),
+            status: "waiting to be paid at the counter".into(),
+        });
     }
     if attempts.iter().any(|a| !a.state.is_final()) {
         return Err(EngineError::PaymentInDoubt(order.number.clone()));

@@ -47,7 +47,7 @@ impl Engine {
     /// Staff took the money at the counter: in one transaction the payment, the stock taken,
     /// the paid order, the journal entry and who did it.
     pub async fn settle_counter_order(&self, actor: &Actor, order_id: i64, how: CounterPayment) -> Result<()> {
-        self.require(actor, Permission::SettleCounter)?;
+        self.require(actor, Permission::SettleCounter).await?;
         let now = timestamp(&self.now());
         let mut tx = self.store.write().await?;
         let order =
@@ -70,7 +70,7 @@ impl Engine {
         };
         payments::insert(&mut tx, &attempt).await?;
         payments::set_state(&mut tx, &key, &PaymentState::Approved(approval.clone()), &now).await?;
-        let taken = stock::take(&mut tx, &counter_holder(order.id)).await?;
+        let taken = stock::take(&mut tx, &counter_holder(order.id), &now).await?;
         record_alerts(&mut tx, &taken, &now).await?;
         orders::set_status(&mut tx, order.id, OrderStatus::Paid, &now).await?;
         if let Some(discount) = stored_quote(&order)?.discount {
@@ -96,9 +96,14 @@ impl Engine {
         let expired = orders::expired_counter_orders(&mut *self.store.read().await?, now).await?;
         let mut numbers = Vec::with_capacity(expired.len());
         for order in expired {
-            self.change_order_status(&Actor::Kiosk, order.id, OrderStatus::Cancelled).await?;
-            log::info!("counter order {} expired unpaid: its stock is back", order.number);
-            numbers.push(order.number);
+            // Checked again in its own transaction: staff may have just settled it.
+            match self.change_order_status(&Actor::Kiosk, order.id, OrderStatus::Cancelled).await {
+                Ok(()) => {
+                    log::info!("counter order {} expired unpaid: its stock is back", order.number);
+                    numbers.push(order.number);
+                }
+                Err(error) => log::warn!("counter order {} not expired: {error}", order.number),
+            }
         }
         Ok(numbers)
     }

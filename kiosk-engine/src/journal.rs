@@ -72,18 +72,18 @@ pub struct JournalCheck {
 }
 
 impl JournalArchive {
-    /// Reads and verifies an archive on its own. With `public_key` (hex) the archive is checked
-    /// against that key rather than the one it carries.
-    pub fn verify_file(path: &Path, public_key: Option<&str>) -> Result<JournalCheck> {
+    /// Reads and verifies an archive against the kiosk's registered public key (hex). The key
+    /// the archive carries says which kiosk it claims to be from; only the registered one
+    /// proves it.
+    pub fn verify_file(path: &Path, public_key: &str) -> Result<JournalCheck> {
         let text = fs::read_to_string(path).map_err(|error| EngineError::File { path: path.to_owned(), error })?;
         let archive: JournalArchive = serde_json::from_str(&text).map_err(|e| EngineError::JournalArchive {
             path: path.to_owned(),
             message: format!("not a journal archive: {e}"),
         })?;
-        let key_text = public_key.unwrap_or(&archive.public_key);
-        let key = parse_public_key(key_text).ok_or_else(|| EngineError::JournalArchive {
+        let key = parse_public_key(public_key).ok_or_else(|| EngineError::JournalArchive {
             path: path.to_owned(),
-            message: format!("\"{key_text}\" is not a public key"),
+            message: format!("\"{public_key}\" is not a public key"),
         })?;
         let last = journal::verify(&archive.entries, &key, None)?;
         Ok(JournalCheck { entries: archive.entries.len(), last })
@@ -100,7 +100,7 @@ impl Engine {
     /// earlier (from a Z ticket or a heartbeat).
     pub async fn verify_journal(&self, anchor: Option<&ChainTail>) -> Result<JournalCheck> {
         let entries = kiosk_store::journal::all(&mut *self.store.read().await?).await?;
-        let last = journal::verify(&entries, &self.journal_key.verifying_key(), anchor)?;
+        let last = journal::verify_whole(&entries, &self.journal_key.verifying_key(), anchor)?;
         Ok(JournalCheck { entries: entries.len(), last })
     }
 

@@ -3,7 +3,9 @@
 //! when asked, journaled.
 
 use kiosk_core::journal::EntryKind;
-use kiosk_core::money::Money;
+use std::collections::BTreeMap;
+
+use kiosk_core::money::{Money, TaxRate};
 use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::{Approval, AttemptKey, PayReply, Payment, PaymentEvent, PaymentState};
 use kiosk_core::refund::{LineUnits, RefundPlan, RefundScope, plan_refund};
@@ -42,7 +44,7 @@ impl Engine {
         scope: &RefundScope,
         restock: bool,
     ) -> Result<PaymentOutcome> {
-        self.require(actor, Permission::Refund)?;
+        self.require(actor, Permission::Refund).await?;
         let mut conn = self.store.read().await?;
         let order =
             orders::get(&mut conn, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
@@ -62,17 +64,19 @@ impl Engine {
             })
             .ok_or_else(|| StoreError::Corrupt(format!("paid order {} has no approved payment", order.number)))?;
         let mut refunded_before: Vec<LineUnits> = Vec::new();
-        let mut refunded_amount_before = Money::ZERO;
+        let mut refunded_by_rate_before: BTreeMap<TaxRate, Money> = BTreeMap::new();
         for earlier in attempts.iter().filter(|a| matches!(a.state, PaymentState::Approved(_))) {
             if let Some(text) = &earlier.refund {
                 let earlier: StoredRefund = serde_json::from_str(text)
                     .map_err(|e| StoreError::Corrupt(format!("refund {}: {e}", earlier.key)))?;
-                refunded_amount_before += earlier.plan.amount;
+                for (rate, amount) in &earlier.plan.by_rate {
+                    *refunded_by_rate_before.entry(*rate).or_default() += *amount;
+                }
                 refunded_before.extend(earlier.plan.lines);
             }
         }
         let quote = stored_quote(&order)?;
-        let plan = plan_refund(&quote, &refunded_before, refunded_amount_before, scope)?;
+        let plan = plan_refund(&quote, &refunded_before, &refunded_by_rate_before, scope)?;
         let refund = StoredRefund { plan, restock, original_reference: paid.0, method: paid.1, by: actor.to_string() };
         let attempt = u32::try_from(attempts.len() + 1).expect("attempts per order stay few");
         let key = AttemptKey::new(&self.device.kiosk_id, self.store.database_id(), order.id, attempt);

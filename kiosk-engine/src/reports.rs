@@ -52,25 +52,24 @@ impl ZReport {
 impl Engine {
     /// The running report since the last Z.
     pub async fn x_report(&self, actor: &Actor) -> Result<Report> {
-        self.require(actor, Permission::XReport)?;
+        self.require(actor, Permission::XReport).await?;
         let mut conn = self.store.read().await?;
-        let after = z_reports::last(&mut conn).await?.map_or(0, |z| z.journal_seq);
-        let entries = journal_table::since(&mut conn, u64::try_from(after).unwrap_or(0)).await?;
+        let (after, _) = last_close(&mut conn).await?;
+        let entries = journal_table::since(&mut conn, after).await?;
         Ok(report::build(&entries)?)
     }
 
     /// Closes the period since the last Z: numbers the Z, journals the close and keeps the
     /// report with its anchor.
     pub async fn close_day(&self, actor: &Actor) -> Result<ZReport> {
-        self.require(actor, Permission::ZClose)?;
+        self.require(actor, Permission::ZClose).await?;
         let mut tx = self.store.write().await?;
-        let previous = z_reports::last(&mut tx).await?;
-        let after = previous.as_ref().map_or(0, |z| z.journal_seq);
-        let entries = journal_table::since(&mut tx, u64::try_from(after).unwrap_or(0)).await?;
+        let (after, previous_number) = last_close(&mut tx).await?;
+        let entries = journal_table::since(&mut tx, after).await?;
         let report = report::build(&entries)?;
-        let number = previous.map_or(1, |z| z.number + 1);
+        let number = previous_number + 1;
         let facts = CloseFacts {
-            z_number: u64::try_from(number).unwrap_or(0),
+            z_number: number,
             first_seq: report.first_seq,
             last_seq: report.last_seq,
             sales: report.sales.total,
@@ -82,7 +81,7 @@ impl Engine {
             .append_journal(&mut tx, EntryKind::DayClosed, serde_json::to_string(&facts).expect("facts serialize"))
             .await?;
         let stored = StoredZ {
-            number,
+            number: i64::try_from(number).unwrap_or(i64::MAX),
             journal_seq: i64::try_from(close.seq).unwrap_or(i64::MAX),
             journal_hash: close.hash.clone(),
             report: serde_json::to_string(&report).expect("a report serializes"),
@@ -101,5 +100,18 @@ impl Engine {
             .await?
             .ok_or(EngineError::NoSuchZ(number))?;
         ZReport::try_from(stored)
+    }
+}
+
+/// Where the period since the last Z starts, and that Z's number, read from the signed
+/// journal (not from the `z_reports` table, which only keeps copies).
+async fn last_close(conn: &mut kiosk_store::Connection) -> Result<(u64, u64)> {
+    match journal_table::last_of_kind(conn, EntryKind::DayClosed).await? {
+        Some(entry) => {
+            let facts: CloseFacts = serde_json::from_str(&entry.payload)
+                .map_err(|e| StoreError::Corrupt(format!("journal entry {}: {e}", entry.seq)))?;
+            Ok((entry.seq, facts.z_number))
+        }
+        None => Ok((0, 0)),
     }
 }

@@ -111,13 +111,19 @@ fn valid_name(name: &str) -> Result<&str> {
 }
 
 impl Engine {
-    /// Refuses `actor` an action its role does not allow.
-    pub fn require(&self, actor: &Actor, action: Permission) -> Result<()> {
-        match actor {
-            Actor::Staff(session) if !session.role.may(action) => {
-                Err(EngineError::Forbidden { who: session.name.clone(), action })
-            }
-            _ => Ok(()),
+    /// Refuses `actor` an action its role does not allow. A session is checked against the
+    /// account as it is now: a removed or demoted member loses the right at once. The kiosk
+    /// acting on its own holds no staff permission.
+    pub async fn require(&self, actor: &Actor, action: Permission) -> Result<()> {
+        let session = match actor {
+            Actor::Admin => return Ok(()),
+            Actor::Kiosk => return Err(EngineError::Forbidden { who: "the kiosk".into(), action }),
+            Actor::Staff(session) => session,
+        };
+        let current = staff_table::by_id(&mut *self.store.read().await?, session.staff_id).await?;
+        match current {
+            Some(member) if member.role.may(action) => Ok(()),
+            _ => Err(EngineError::Forbidden { who: session.name.clone(), action }),
         }
     }
 
@@ -142,7 +148,7 @@ impl Engine {
         pin: &Pin,
         badge: Option<&BadgeCode>,
     ) -> Result<StaffMember> {
-        self.require(actor, Permission::ManageStaff)?;
+        self.require(actor, Permission::ManageStaff).await?;
         let name = valid_name(name)?;
         let hash = hash_pin(pin).await?;
         let now = timestamp(&self.now());
@@ -161,7 +167,8 @@ impl Engine {
     }
 
     pub async fn remove_staff(&self, actor: &Actor, name: &str) -> Result<()> {
-        self.require(actor, Permission::ManageStaff)?;
+        let name = name.trim();
+        self.require(actor, Permission::ManageStaff).await?;
         let mut tx = self.store.write().await?;
         if !staff_table::remove(&mut tx, name, &timestamp(&self.now())).await? {
             return Err(EngineError::UnknownStaff(name.to_owned()));
@@ -173,7 +180,8 @@ impl Engine {
 
     /// Gives an account a new PIN, which also unlocks it.
     pub async fn reset_pin(&self, actor: &Actor, name: &str, pin: &Pin) -> Result<()> {
-        self.require(actor, Permission::ManageStaff)?;
+        let name = name.trim();
+        self.require(actor, Permission::ManageStaff).await?;
         let hash = hash_pin(pin).await?;
         let mut tx = self.store.write().await?;
         let member =
@@ -185,39 +193,52 @@ impl Engine {
     }
 
     /// Signs a member in by name and PIN. Five wrong PINs in a row lock the account for a
-    /// minute, five more for two, and so on.
+    /// minute, five more for two, and so on. The PIN is checked first (slowly, outside any
+    /// transaction); the count and the lock are then read and written in one transaction, so
+    /// guesses made in parallel each count.
     pub async fn sign_in(&self, name: &str, pin: &Pin) -> Result<Session> {
-        let now = self.now();
+        let name = name.trim();
         let member = staff_table::by_name(&mut *self.store.read().await?, name)
             .await?
             .ok_or_else(|| EngineError::UnknownStaff(name.to_owned()))?;
-        if let Some(until) = member.locked_until.filter(|&until| until > now.timestamp()) {
-            return Err(EngineError::Locked { name: member.name, seconds: until - now.timestamp() });
-        }
         let matches = pin_matches(pin, &member.pin_hash).await;
+        let now = self.now().timestamp();
         let mut tx = self.store.write().await?;
+        let member =
+            staff_table::by_id(&mut tx, member.id).await?.ok_or_else(|| EngineError::UnknownStaff(name.into()))?;
+        if let Some(until) = member.locked_until.filter(|&until| until > now) {
+            return Err(EngineError::Locked { name: member.name, seconds: until - now });
+        }
         if !matches {
-            let failures = member.failures + 1;
-            let locked_until = lock_after(failures).map(|seconds| now.timestamp() + seconds as i64);
-            staff_table::set_failures(&mut tx, member.id, failures, locked_until).await?;
+            let failures = staff_table::count_failure(&mut tx, member.id).await?;
+            let lock = lock_after(failures).map(|seconds| now + seconds as i64);
+            if let Some(until) = lock {
+                staff_table::lock_until(&mut tx, member.id, until).await?;
+            }
             commit(tx, "counting a wrong PIN").await?;
-            let left = FAILURES_BEFORE_LOCK - failures % FAILURES_BEFORE_LOCK;
-            return Err(match locked_until {
-                Some(until) => EngineError::Locked { name: member.name, seconds: until - now.timestamp() },
-                None => EngineError::WrongPin { name: member.name, tries_before_lock: left },
+            return Err(match lock {
+                Some(until) => EngineError::Locked { name: member.name, seconds: until - now },
+                None => EngineError::WrongPin {
+                    name: member.name,
+                    tries_before_lock: FAILURES_BEFORE_LOCK - failures % FAILURES_BEFORE_LOCK,
+                },
             });
         }
-        staff_table::set_failures(&mut tx, member.id, 0, None).await?;
+        staff_table::clear_failures(&mut tx, member.id).await?;
         let session = Session { staff_id: member.id, name: member.name, role: member.role };
         self.record_action(&mut tx, &Actor::Staff(session.clone()), "staff.sign_in", "pin").await?;
         commit(tx, "signing in").await?;
         Ok(session)
     }
 
-    /// Signs a member in with a scanned badge.
+    /// Signs a member in with a scanned badge; a locked account stays locked.
     pub async fn sign_in_with_badge(&self, badge: &BadgeCode) -> Result<Session> {
+        let now = self.now().timestamp();
         let mut tx = self.store.write().await?;
         let member = staff_table::by_badge(&mut tx, &badge_digest(badge)).await?.ok_or(EngineError::UnknownBadge)?;
+        if let Some(until) = member.locked_until.filter(|&until| until > now) {
+            return Err(EngineError::Locked { name: member.name, seconds: until - now });
+        }
         let session = Session { staff_id: member.id, name: member.name, role: member.role };
         self.record_action(&mut tx, &Actor::Staff(session.clone()), "staff.sign_in", "badge").await?;
         commit(tx, "signing in").await?;

@@ -38,7 +38,7 @@ impl Engine {
     /// Changes an item's count, threshold or sold-out mark. An item of the menu that was not
     /// counted starts being counted when given a count.
     pub async fn change_stock(&self, actor: &Actor, item: &str, change: &StockChange) -> Result<StockEntry> {
-        self.require(actor, Permission::Restock)?;
+        self.require(actor, Permission::Restock).await?;
         let menu = self.active_menu().await?;
         let known = menu.menu.item(item).ok_or_else(|| EngineError::UnknownItem(item.to_owned()))?;
         let id = known.info.id.clone();

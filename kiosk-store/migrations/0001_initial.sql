@@ -133,7 +133,7 @@ CREATE TABLE staff (
     removed_at   TEXT
 );
 
-CREATE UNIQUE INDEX staff_active_name ON staff (name) WHERE removed_at IS NULL;
+CREATE UNIQUE INDEX staff_active_name ON staff (name COLLATE NOCASE) WHERE removed_at IS NULL;
 CREATE UNIQUE INDEX staff_active_badge ON staff (badge_digest) WHERE removed_at IS NULL AND badge_digest IS NOT NULL;
 
 -- Who did what, and when.

@@ -98,3 +98,13 @@ pub async fn since(conn: &mut Connection, after_seq: u64) -> Result<Vec<JournalE
         .map_err(doing("reading the journal"))?;
     rows.into_iter().map(JournalEntry::try_from).collect()
 }
+
+/// The latest entry of a kind (the last day close, say).
+pub async fn last_of_kind(conn: &mut Connection, kind: EntryKind) -> Result<Option<JournalEntry>> {
+    let row: Option<EntryRow> = sqlx::query_as("SELECT * FROM journal WHERE kind = ? ORDER BY seq DESC LIMIT 1")
+        .bind(kind.code())
+        .fetch_optional(conn)
+        .await
+        .map_err(doing("reading the journal"))?;
+    row.map(JournalEntry::try_from).transpose()
+}

@@ -92,8 +92,13 @@ async fn find(conn: &mut Connection, condition: &'static str, value: &str) -> Re
     row.map(StoredStaff::try_from).transpose()
 }
 
+/// The active account of that name, in any case.
 pub async fn by_name(conn: &mut Connection, name: &str) -> Result<Option<StoredStaff>> {
-    find(conn, "name = ?", name).await
+    find(conn, "name = ? COLLATE NOCASE", name).await
+}
+
+pub async fn by_id(conn: &mut Connection, id: i64) -> Result<Option<StoredStaff>> {
+    find(conn, "id = ?", &id.to_string()).await
 }
 
 pub async fn by_badge(conn: &mut Connection, badge_digest: &str) -> Result<Option<StoredStaff>> {
@@ -102,7 +107,7 @@ pub async fn by_badge(conn: &mut Connection, badge_digest: &str) -> Result<Optio
 
 /// Removes an active account (it stays on record); false when there is none by that name.
 pub async fn remove(conn: &mut Connection, name: &str, now: &str) -> Result<bool> {
-    let result = sqlx::query("UPDATE staff SET removed_at = ? WHERE name = ? AND removed_at IS NULL")
+    let result = sqlx::query("UPDATE staff SET removed_at = ? WHERE name = ? COLLATE NOCASE AND removed_at IS NULL")
         .bind(now)
         .bind(name)
         .execute(conn)
@@ -122,15 +127,34 @@ pub async fn set_pin(conn: &mut Connection, id: i64, pin_hash: &str) -> Result<(
     Ok(())
 }
 
-/// Records the wrong-PIN count and, when it locks, until when.
-pub async fn set_failures(conn: &mut Connection, id: i64, failures: u32, locked_until: Option<i64>) -> Result<()> {
-    sqlx::query("UPDATE staff SET failures = ?, locked_until = COALESCE(?, locked_until) WHERE id = ?")
-        .bind(failures)
-        .bind(locked_until)
+/// Counts one more wrong PIN, atomically; returns the count.
+pub async fn count_failure(conn: &mut Connection, id: i64) -> Result<u32> {
+    let failures: i64 = sqlx::query_scalar("UPDATE staff SET failures = failures + 1 WHERE id = ? RETURNING failures")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+        .map_err(doing("counting a wrong PIN"))?;
+    Ok(u32::try_from(failures).unwrap_or(u32::MAX))
+}
+
+/// Locks an account until a Unix time.
+pub async fn lock_until(conn: &mut Connection, id: i64, until: i64) -> Result<()> {
+    sqlx::query("UPDATE staff SET locked_until = ? WHERE id = ?")
+        .bind(until)
         .bind(id)
         .execute(conn)
         .await
-        .map_err(doing("counting a wrong PIN"))?;
+        .map_err(doing("locking an account"))?;
+    Ok(())
+}
+
+/// Clears the wrong-PIN count after a right one.
+pub async fn clear_failures(conn: &mut Connection, id: i64) -> Result<()> {
+    sqlx::query("UPDATE staff SET failures = 0 WHERE id = ?")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(doing("clearing wrong PINs"))?;
     Ok(())
 }
 

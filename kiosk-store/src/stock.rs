@@ -125,7 +125,7 @@ pub async fn release(conn: &mut Connection, holder: &str) -> Result<()> {
 
 /// Turns a holder's units into a sale: the counts drop (never below zero) and the holds go.
 /// (A card approval does the same inside [`crate::payments::commit_approval`].)
-pub async fn take(conn: &mut Connection, holder: &str) -> Result<Vec<Taken>> {
+pub async fn take(conn: &mut Connection, holder: &str, now: &str) -> Result<Vec<Taken>> {
     let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
         "SELECT h.item_id, h.quantity, s.on_hand, s.low_threshold FROM stock_holds h \
          JOIN stock s ON s.item_id = h.item_id WHERE h.holder = ?",
@@ -139,8 +139,9 @@ pub async fn take(conn: &mut Connection, holder: &str) -> Result<Vec<Taken>> {
         let item = Id::parse(&item_id).ok_or_else(|| StoreError::Corrupt(format!("stock item id {item_id:?}")))?;
         let before = count(on_hand, "on hand")?;
         let after = before.saturating_sub(count(quantity, "held")?);
-        sqlx::query("UPDATE stock SET on_hand = ? WHERE item_id = ?")
+        sqlx::query("UPDATE stock SET on_hand = ?, updated_at = ? WHERE item_id = ?")
             .bind(after)
+            .bind(now)
             .bind(&item_id)
             .execute(&mut *conn)
             .await

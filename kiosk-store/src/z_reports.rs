@@ -13,13 +13,6 @@ pub struct StoredZ {
     pub closed_by: String,
 }
 
-pub async fn last(conn: &mut Connection) -> Result<Option<StoredZ>> {
-    sqlx::query_as("SELECT * FROM z_reports ORDER BY number DESC LIMIT 1")
-        .fetch_optional(conn)
-        .await
-        .map_err(doing("reading the last Z report"))
-}
-
 pub async fn get(conn: &mut Connection, number: i64) -> Result<Option<StoredZ>> {
     sqlx::query_as("SELECT * FROM z_reports WHERE number = ?")
         .bind(number)

@@ -50,6 +50,19 @@ async fn staff_settle_a_counter_order_in_cash() {
 }
 
 #[tokio::test]
+async fn a_counter_order_is_not_paid_on_the_kiosk_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
+    let placed = kiosk.engine.place_counter_order(&salads(2)).await.unwrap();
+    let again = kiosk.engine.pay(placed.id).await.unwrap_err();
+    assert_eq!(
+        again.to_string(),
+        format!("order {} is waiting to be paid at the counter and cannot be paid", placed.number)
+    );
+    assert_eq!(salad_stock(&kiosk).await, (15, 2), "held once, for the counter");
+}
+
+#[tokio::test]
 async fn an_unpaid_counter_order_expires_and_its_stock_comes_back() {
     let dir = tempfile::tempdir().unwrap();
     let kiosk = TestKiosk::with_demo_menu(dir.path()).await;

@@ -58,6 +58,10 @@ async fn every_attack_is_detected_and_named() {
     .await;
     assert_eq!(broken(&kiosk, None).await, ChainBreak::Altered { seq: 2 });
 
+    let (kiosk, _) = journal_with(&dir.path().join("head"), 4).await;
+    tamper(&kiosk, "DELETE FROM journal WHERE seq <= 2").await;
+    assert_eq!(broken(&kiosk, None).await, ChainBreak::HeadMissing { first: 3 });
+
     let (kiosk, _) = journal_with(&dir.path().join("middle"), 4).await;
     tamper(&kiosk, "DELETE FROM journal WHERE seq = 2").await;
     assert_eq!(broken(&kiosk, None).await, ChainBreak::Gap { previous: 1, found: 3 });
@@ -102,10 +106,9 @@ async fn an_exported_period_verifies_without_the_kiosk() {
     let (kiosk, anchor) = journal_with(dir.path(), 3).await;
     let archive = dir.path().join("journal-2026-12.json");
     kiosk.engine.export_journal("2026-12-01", "2026-12-31", &archive).await.unwrap();
-    let check = JournalArchive::verify_file(&archive, None).unwrap();
-    assert_eq!((check.entries, check.last), (3, Some(anchor)));
     let registered = kiosk.engine.journal_public_key();
-    assert!(JournalArchive::verify_file(&archive, Some(&registered)).is_ok());
+    let check = JournalArchive::verify_file(&archive, &registered).unwrap();
+    assert_eq!((check.entries, check.last), (3, Some(anchor)));
 
     // A period with nothing in it is empty, not an error.
     let empty = dir.path().join("empty.json");
@@ -124,9 +127,9 @@ async fn an_exported_period_verifies_without_the_kiosk() {
     forged.entries = rebuilt;
     forged.public_key = hex::encode(forger.verifying_key().as_bytes());
     std::fs::write(&archive, serde_json::to_string(&forged).unwrap()).unwrap();
-    assert!(JournalArchive::verify_file(&archive, None).is_ok(), "self-consistent");
+    assert!(JournalArchive::verify_file(&archive, &forged.public_key).is_ok(), "self-consistent");
     assert!(matches!(
-        JournalArchive::verify_file(&archive, Some(&registered)),
+        JournalArchive::verify_file(&archive, &registered),
         Err(EngineError::Journal(ChainBreak::Forged { seq: 1 }))
     ));
     let rows = sqlx::query("SELECT COUNT(*) AS n FROM journal")

@@ -59,3 +59,26 @@ async fn refunds_of_a_discounted_order_give_back_what_was_paid() {
     // 4.90 x 8.40 / 10.40 = 3.9577 -> 3.96, then the rest: 4.44; together what was paid.
     assert_eq!(refunded, vec![money("3.96"), money("4.44")]);
 }
+
+#[tokio::test]
+async fn a_free_order_is_paid_without_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string(kiosk_tests::workspace_path(kiosk_tests::DEMO_MENU)).unwrap();
+    let menu_dir = dir.path().join("menu");
+    std::fs::create_dir_all(menu_dir.join("images")).unwrap();
+    for image in std::fs::read_dir(kiosk_tests::workspace_path("menus/brasserie/images")).unwrap() {
+        let image = image.unwrap();
+        std::fs::copy(image.path(), menu_dir.join("images").join(image.file_name())).unwrap();
+    }
+    let free =
+        source.replace("amount = \"2.00\"\ncategory = \"desserts\"", "percent = \"100\"\ncategory = \"desserts\"");
+    std::fs::write(menu_dir.join("menu.toml"), free).unwrap();
+    let kiosk = TestKiosk::open(&dir.path().join("kiosk")).await;
+    kiosk.engine.import_menu(&menu_dir.join("menu.toml")).await.unwrap();
+    let (placed, outcome) = kiosk.engine.checkout(&desserts()).await.unwrap();
+    assert_eq!(placed.quote.total, Money::ZERO);
+    let PaymentOutcome::Paid { approval } = outcome else { panic!("expected paid, got {outcome:?}") };
+    assert_eq!(approval.scheme, "none");
+    let ledger = kiosk_devices::terminal::SimTerminal::read_ledger(&TestKiosk::ledger_path(&dir.path().join("kiosk")));
+    assert!(ledger.unwrap().is_empty(), "the terminal was not asked for 0.00");
+}

@@ -28,7 +28,7 @@ async fn accounts_sign_in_and_act_within_their_role() {
     engine.change_stock(&marie, "croissant", &restock).await.unwrap();
     let refused = engine.add_staff(&marie, "Eve", Role::Manager, &pin("0000"), None).await.unwrap_err();
     assert_eq!(refused.to_string(), "Marie may not manage staff accounts: ask a manager");
-    assert!(matches!(engine.require(&marie, Permission::Refund), Err(EngineError::Forbidden { .. })));
+    assert!(matches!(engine.require(&marie, Permission::Refund).await, Err(EngineError::Forbidden { .. })));
 
     let paul = Actor::Staff(engine.sign_in("Paul", &pin("987654")).await.unwrap());
     engine.reset_pin(&paul, "Marie", &pin("4321")).await.unwrap();
@@ -83,4 +83,48 @@ async fn five_wrong_pins_lock_the_account_for_a_growing_time() {
         engine.sign_in("Marie", &pin("0000")).await,
         Err(EngineError::WrongPin { tries_before_lock: 4, .. })
     ));
+}
+
+#[tokio::test]
+async fn rights_follow_the_account_as_it_is_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
+    let engine = &kiosk.engine;
+    let badge = BadgeCode::parse("BADGE-0042").unwrap();
+    engine.add_staff(&Actor::Admin, "Marie", Role::Staff, &pin("1234"), Some(&badge)).await.unwrap();
+    // Names are one in any case, and trimmed.
+    let clash = engine.add_staff(&Actor::Admin, "MARIE", Role::Manager, &pin("1111"), None).await;
+    assert!(clash.is_err());
+    let marie = Actor::Staff(engine.sign_in(" marie ", &pin("1234")).await.unwrap());
+
+    // Staff cannot void: a void instead of a sale would hide cash.
+    let placed = engine.place_order(&kiosk_tests::cart("menus/brasserie/carts/demo.json")).await.unwrap();
+    let void = engine.change_order_status(&marie, placed.id, kiosk_core::order::OrderStatus::Cancelled).await;
+    assert_eq!(void.unwrap_err().to_string(), "Marie may not void an order: ask a manager");
+
+    // A removed member's open session loses its rights at once.
+    engine.remove_staff(&Actor::Admin, "Marie").await.unwrap();
+    let restock = StockChange { on_hand: Some(3), ..StockChange::default() };
+    assert!(matches!(engine.change_stock(&marie, "croissant", &restock).await, Err(EngineError::Forbidden { .. })));
+    // The kiosk on its own holds no staff permission.
+    assert!(matches!(engine.require(&Actor::Kiosk, Permission::Refund).await, Err(EngineError::Forbidden { .. })));
+}
+
+#[tokio::test]
+async fn a_locked_account_cannot_badge_in_and_parallel_guesses_all_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = std::sync::Arc::new(TestKiosk::with_demo_menu(dir.path()).await);
+    let badge = BadgeCode::parse("BADGE-0042").unwrap();
+    kiosk.engine.add_staff(&Actor::Admin, "Marie", Role::Staff, &pin("1234"), Some(&badge)).await.unwrap();
+    let guesses: Vec<_> = (0..5)
+        .map(|_| {
+            let kiosk = kiosk.clone();
+            tokio::spawn(async move { kiosk.engine.sign_in("Marie", &pin("0000")).await })
+        })
+        .collect();
+    for guess in guesses {
+        assert!(guess.await.unwrap().is_err());
+    }
+    assert!(matches!(kiosk.engine.sign_in("Marie", &pin("1234")).await, Err(EngineError::Locked { .. })));
+    assert!(matches!(kiosk.engine.sign_in_with_badge(&badge).await, Err(EngineError::Locked { .. })));
 }

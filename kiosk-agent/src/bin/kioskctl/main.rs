@@ -251,7 +251,7 @@ enum JournalCommand {
         /// Verify an exported archive instead of the kiosk's database.
         #[arg(long)]
         archive: Option<PathBuf>,
-        /// With --archive: the kiosk's registered public key (hex), instead of the archive's own.
+        /// With --archive: the kiosk's registered public key (hex, from `journal public-key`).
         #[arg(long, requires = "archive")]
         public_key: Option<String>,
     },
@@ -331,7 +331,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::Journal(JournalCommand::Verify { archive: Some(archive), public_key, .. }) = &cli.command {
-        out.journal_check(&JournalArchive::verify_file(archive, public_key.as_deref())?);
+        let key = public_key.as_deref().context("--archive needs --public-key: the kiosk's registered key")?;
+        out.journal_check(&JournalArchive::verify_file(archive, key)?);
         return Ok(ExitCode::SUCCESS);
     }
     let default_outcome = match &cli.command {
@@ -453,6 +454,12 @@ async fn open_engine(cli: &Cli, default_outcome: SimOutcome) -> Result<Engine> {
     }
     for number in &recovery.not_charged {
         eprintln!("note: order {number} was left mid-payment; the terminal did not charge it, its stock is released");
+    }
+    for number in &recovery.refunded {
+        eprintln!("note: a refund of order {number} was left unconfirmed; the terminal made it, it is recorded");
+    }
+    for number in &recovery.refund_not_made {
+        eprintln!("note: a refund of order {number} was left unconfirmed; the terminal did not make it");
     }
     for number in &recovery.expired_counter_orders {
         eprintln!("note: order {number} waited at the counter too long: voided, its stock is back");
