@@ -11,6 +11,7 @@ pub mod money;
 pub mod order;
 pub mod payment;
 pub mod pricing;
+pub mod receipt;
 pub mod refund;
 pub mod report;
 pub mod staff;

@@ -2,4 +2,5 @@
 //! kiosk runs and is tested without hardware. Drivers report what happened; they never
 //! decide a business outcome.
 
+pub mod printer;
 pub mod terminal;

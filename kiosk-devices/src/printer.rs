@@ -1,0 +1,328 @@
+//! Receipt and kitchen printers: a document from the core becomes ESC/POS bytes (through the
+//! `escpos` crate), sent over a transport: the network (raw TCP, port 9100), a device file
+//! (`/dev/usb/lp0`), or the simulator. Status is read with the real-time DLE EOT requests.
+
+use std::fmt::Debug;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use escpos::driver::Driver;
+use escpos::printer::Printer;
+use escpos::printer_options::PrinterOptions;
+use escpos::utils::{JustifyMode, PageCode, Protocol};
+use kiosk_core::receipt::{Align, Block, Document, columns};
+use serde::Serialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Characters per line of an 80 mm printer in its default font.
+pub const COLUMNS: usize = 42;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error("the printer {0} cannot be reached: {1}")]
+    Unreachable(String, String),
+    #[error("the printer is out of paper")]
+    PaperOut,
+    #[error("the printer's cover is open")]
+    CoverOpen,
+    #[error("the printer is offline")]
+    Offline,
+    #[error("the document cannot be encoded: {0}")]
+    Encode(String),
+}
+
+/// What the printer says about itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PrinterStatus {
+    pub online: bool,
+    pub paper_near_end: bool,
+    pub paper_out: bool,
+    pub cover_open: bool,
+}
+
+/// DLE EOT n: ask for the printer (1), offline cause (2) or paper sensor (4) status.
+const DLE_EOT: [u8; 2] = [0x10, 0x04];
+
+impl PrinterStatus {
+    /// Reads the answers to DLE EOT 1, 2 and 4 (Epson's real-time status bytes).
+    pub fn from_status_bytes(printer: u8, offline_cause: u8, paper: u8) -> PrinterStatus {
+        PrinterStatus {
+            online: printer & 0x08 == 0,
+            cover_open: offline_cause & 0x04 != 0,
+            paper_near_end: paper & 0x0C != 0,
+            paper_out: paper & 0x60 != 0 || offline_cause & 0x20 != 0,
+        }
+    }
+
+    /// Whether a job can be sent now; the reason when not.
+    pub fn ready(self) -> Result<(), PrintError> {
+        if self.paper_out {
+            Err(PrintError::PaperOut)
+        } else if self.cover_open {
+            Err(PrintError::CoverOpen)
+        } else if !self.online {
+            Err(PrintError::Offline)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A driver that keeps the bytes: `escpos` writes into it, a transport sends them.
+#[derive(Clone, Debug, Default)]
+struct Memory(Arc<Mutex<Vec<u8>>>);
+
+impl Driver for Memory {
+    fn name(&self) -> String {
+        "memory".into()
+    }
+
+    fn write(&self, data: &[u8]) -> escpos::errors::Result<()> {
+        self.0.lock().expect("memory lock").extend_from_slice(data);
+        Ok(())
+    }
+
+    fn read(&self, _buf: &mut [u8]) -> escpos::errors::Result<usize> {
+        Ok(0)
+    }
+
+    fn flush(&self) -> escpos::errors::Result<()> {
+        Ok(())
+    }
+}
+
+/// Encodes a document as ESC/POS for a printer `width` characters wide, in code page PC858
+/// (Western European with the euro sign).
+pub fn encode(document: &Document, width: usize) -> Result<Vec<u8>, PrintError> {
+    let memory = Memory::default();
+    let options = PrinterOptions::new(Some(PageCode::PC858), None, u8::try_from(width).unwrap_or(u8::MAX));
+    let mut printer = Printer::new(memory.clone(), Protocol::default(), Some(options));
+    let error = |e: escpos::errors::PrinterError| PrintError::Encode(e.to_string());
+    printer.init().map_err(error)?.page_code(PageCode::PC858).map_err(error)?;
+    for block in &document.blocks {
+        match block {
+            Block::Text { text, align, bold } => {
+                printer.justify(justify(*align)).map_err(error)?.bold(*bold).map_err(error)?;
+                write_text(&mut printer, text).map_err(error)?;
+                printer.feed().map_err(error)?.bold(false).map_err(error)?.justify(JustifyMode::LEFT).map_err(error)?;
+            }
+            Block::Large { text } => {
+                printer.justify(JustifyMode::CENTER).map_err(error)?.size(2, 2).map_err(error)?;
+                write_text(&mut printer, text).map_err(error)?;
+                printer
+                    .feed()
+                    .map_err(error)?
+                    .reset_size()
+                    .map_err(error)?
+                    .justify(JustifyMode::LEFT)
+                    .map_err(error)?;
+            }
+            Block::Columns { left, right, bold } => {
+                printer.bold(*bold).map_err(error)?;
+                write_text(&mut printer, &columns(left, right, width)).map_err(error)?;
+                printer.feed().map_err(error)?.bold(false).map_err(error)?;
+            }
+            Block::Rule => {
+                write_text(&mut printer, &"-".repeat(width)).map_err(error)?;
+                printer.feed().map_err(error)?;
+            }
+            Block::Qr { data } => {
+                printer.justify(JustifyMode::CENTER).map_err(error)?.qrcode(data).map_err(error)?;
+                printer.justify(JustifyMode::LEFT).map_err(error)?;
+            }
+            Block::Feed { lines } => {
+                printer.feeds(*lines).map_err(error)?;
+            }
+            Block::Cut => {
+                printer.cut().map_err(error)?;
+            }
+        }
+    }
+    printer.print().map_err(error)?;
+    let bytes = memory.0.lock().expect("memory lock").clone();
+    Ok(bytes)
+}
+
+fn justify(align: Align) -> JustifyMode {
+    match align {
+        Align::Left => JustifyMode::LEFT,
+        Align::Center => JustifyMode::CENTER,
+        Align::Right => JustifyMode::RIGHT,
+    }
+}
+
+/// Writes text in PC858. The `escpos` table maps '-' to 0xF0 (a soft hyphen on the
+/// printer), so every dash is sent as the ASCII byte itself.
+fn write_text<D: Driver>(printer: &mut Printer<D>, text: &str) -> escpos::errors::Result<()> {
+    for (index, piece) in text.split('-').enumerate() {
+        if index > 0 {
+            printer.custom(b"-")?;
+        }
+        if !piece.is_empty() {
+            printer.write(piece)?;
+        }
+    }
+    Ok(())
+}
+
+/// Where ESC/POS bytes go.
+#[async_trait]
+pub trait ReceiptPrinter: Send + Sync + Debug {
+    /// A name for logs and the staff screen.
+    fn name(&self) -> String;
+
+    /// Sends a job's bytes.
+    async fn send(&self, bytes: &[u8]) -> Result<(), PrintError>;
+
+    /// Reads the printer's status.
+    async fn status(&self) -> Result<PrinterStatus, PrintError>;
+}
+
+/// Prints a document: checks that the printer can take it, encodes it, sends it.
+pub async fn print(printer: &dyn ReceiptPrinter, document: &Document, width: usize) -> Result<(), PrintError> {
+    printer.status().await?.ready()?;
+    printer.send(&encode(document, width)?).await
+}
+
+/// A printer on the network, raw TCP (port 9100).
+#[derive(Debug)]
+pub struct NetworkPrinter {
+    pub address: SocketAddr,
+    pub timeout: Duration,
+}
+
+impl NetworkPrinter {
+    async fn connect(&self) -> Result<TcpStream, PrintError> {
+        let unreachable = |e: String| PrintError::Unreachable(self.address.to_string(), e);
+        tokio::time::timeout(self.timeout, TcpStream::connect(self.address))
+            .await
+            .map_err(|_| unreachable("no answer".into()))?
+            .map_err(|e| unreachable(e.to_string()))
+    }
+}
+
+#[async_trait]
+impl ReceiptPrinter for NetworkPrinter {
+    fn name(&self) -> String {
+        format!("network printer {}", self.address)
+    }
+
+    async fn send(&self, bytes: &[u8]) -> Result<(), PrintError> {
+        let mut stream = self.connect().await?;
+        let unreachable = |e: std::io::Error| PrintError::Unreachable(self.address.to_string(), e.to_string());
+        tokio::time::timeout(self.timeout, async {
+            stream.write_all(bytes).await?;
+            stream.flush().await?;
+            stream.shutdown().await
+        })
+        .await
+        .map_err(|_| PrintError::Unreachable(self.address.to_string(), "stopped taking data".into()))?
+        .map_err(unreachable)
+    }
+
+    async fn status(&self) -> Result<PrinterStatus, PrintError> {
+        let mut stream = self.connect().await?;
+        let mut answers = [0u8; 3];
+        let address = self.address.to_string();
+        tokio::time::timeout(self.timeout, async {
+            for (request, answer) in [1u8, 2, 4].into_iter().zip(answers.iter_mut()) {
+                stream.write_all(&[DLE_EOT[0], DLE_EOT[1], request]).await?;
+                *answer = stream.read_u8().await?;
+            }
+            Ok::<(), std::io::Error>(())
+        })
+        .await
+        .map_err(|_| PrintError::Unreachable(address.clone(), "no status answer".into()))?
+        .map_err(|e| PrintError::Unreachable(address, e.to_string()))?;
+        Ok(PrinterStatus::from_status_bytes(answers[0], answers[1], answers[2]))
+    }
+}
+
+/// A printer behind a device file, such as `/dev/usb/lp0` (the kernel's usblp driver). The
+/// file cannot answer status requests: it is taken as online while writes succeed.
+#[derive(Debug)]
+pub struct FilePrinter {
+    pub path: PathBuf,
+}
+
+#[async_trait]
+impl ReceiptPrinter for FilePrinter {
+    fn name(&self) -> String {
+        format!("printer {}", self.path.display())
+    }
+
+    async fn send(&self, bytes: &[u8]) -> Result<(), PrintError> {
+        let unreachable = |e: std::io::Error| PrintError::Unreachable(self.path.display().to_string(), e.to_string());
+        let mut file =
+            tokio::fs::OpenOptions::new().append(true).create(true).open(&self.path).await.map_err(unreachable)?;
+        file.write_all(bytes).await.map_err(unreachable)?;
+        file.flush().await.map_err(unreachable)
+    }
+
+    async fn status(&self) -> Result<PrinterStatus, PrintError> {
+        let exists = tokio::fs::metadata(&self.path).await.is_ok() || self.path.parent().is_some_and(|p| p.is_dir());
+        Ok(PrinterStatus { online: exists, ..PrinterStatus::default() })
+    }
+}
+
+/// The simulated printer: keeps every job and reports the status it is given.
+#[derive(Debug, Default)]
+pub struct SimPrinter {
+    jobs: Mutex<Vec<Vec<u8>>>,
+    status: Mutex<PrinterStatus>,
+}
+
+impl SimPrinter {
+    pub fn new() -> SimPrinter {
+        SimPrinter {
+            jobs: Mutex::default(),
+            status: Mutex::new(PrinterStatus { online: true, ..PrinterStatus::default() }),
+        }
+    }
+
+    pub fn set_status(&self, status: PrinterStatus) {
+        *self.status.lock().expect("status lock") = status;
+    }
+
+    /// The jobs printed so far, as bytes.
+    pub fn jobs(&self) -> Vec<Vec<u8>> {
+        self.jobs.lock().expect("jobs lock").clone()
+    }
+}
+
+#[async_trait]
+impl ReceiptPrinter for SimPrinter {
+    fn name(&self) -> String {
+        "simulated printer".into()
+    }
+
+    async fn send(&self, bytes: &[u8]) -> Result<(), PrintError> {
+        self.status().await?.ready()?;
+        self.jobs.lock().expect("jobs lock").push(bytes.to_vec());
+        Ok(())
+    }
+
+    async fn status(&self) -> Result<PrinterStatus, PrintError> {
+        Ok(*self.status.lock().expect("status lock"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_bytes() {
+        let fine = PrinterStatus::from_status_bytes(0x12, 0x12, 0x12);
+        assert_eq!(fine, PrinterStatus { online: true, paper_near_end: false, paper_out: false, cover_open: false });
+        let out = PrinterStatus::from_status_bytes(0x1A, 0x32, 0x7E);
+        assert!(!out.online && out.paper_out && out.paper_near_end);
+        assert!(matches!(out.ready(), Err(PrintError::PaperOut)));
+        let cover = PrinterStatus::from_status_bytes(0x1A, 0x16, 0x12);
+        assert!(matches!(cover.ready(), Err(PrintError::CoverOpen)));
+    }
+}
