@@ -244,3 +244,15 @@ fn report_commands() {
     let missing = ctl.run(&["report", "show", "7"]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no Z report number 7"));
 }
+
+#[test]
+fn receipt_commands() {
+    let ctl = Ctl::new();
+    ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
+    ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
+    let receipt = ctl.ok(&["order", "receipt", "A001"]);
+    assert!(receipt.contains("A 0 0 1") && receipt.contains("TOTAL") && receipt.contains("28.80 €"), "{receipt}");
+    // No printer is configured here: the job waits and says why.
+    let printed = ctl.ok(&["order", "receipt", "A001", "--print"]);
+    assert!(printed.contains("0 printed, 1 waiting") && printed.contains("no printer named \"receipt\""), "{printed}");
+}

@@ -25,9 +25,11 @@ async fn main() -> Result<()> {
     let device = load_device_config(&setting("KIOSK_CONFIG", "/etc/kiosk/kiosk.toml"))?;
     let ledger = db.with_file_name("sim-terminal.jsonl");
     let terminal = Arc::new(SimTerminal::open(&ledger, SimOutcome::Approve)?);
-    let (engine, recovery) = Engine::open(EngineOptions::new(&db, device, terminal))
-        .await
-        .with_context(|| format!("cannot open the kiosk database {}", db.display()))?;
+    let printers = kiosk_devices::printer::open_printers(&device.printing.printers);
+    let mut options = EngineOptions::new(&db, device, terminal);
+    options.printers = printers;
+    let (engine, recovery) =
+        Engine::open(options).await.with_context(|| format!("cannot open the kiosk database {}", db.display()))?;
     log::info!("payments resolved at start: {recovery:?}");
     let menu = match engine.active_menu().await {
         Err(EngineError::NoMenu) => {

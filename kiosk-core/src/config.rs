@@ -26,6 +26,112 @@ pub struct DeviceConfig {
     /// How long an order to pay at the counter keeps its stock before it is voided.
     #[serde(default = "default_counter_minutes")]
     pub counter_order_minutes: u32,
+    /// Receipts, kitchen tickets and the printers they go to.
+    #[serde(default)]
+    pub printing: PrintingConfig,
+}
+
+/// When the customer's receipt is printed. In France a receipt is printed only when the
+/// customer asks for it; the document is always made (and offered as a QR e-receipt).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptPrinting {
+    Always,
+    #[default]
+    OnRequest,
+    Never,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrintingConfig {
+    #[serde(default)]
+    pub receipts: ReceiptPrinting,
+    /// The printer receipts go to, by name.
+    #[serde(default = "receipt_printer")]
+    pub receipt_printer: String,
+    /// Kitchen tickets: the printer of each menu category ("burgers" = "kitchen"); a category
+    /// not listed gets no ticket.
+    #[serde(default)]
+    pub kitchen_routes: std::collections::BTreeMap<String, String>,
+    /// What the receipt says about the venue.
+    #[serde(default)]
+    pub header: crate::receipt::ReceiptHeader,
+    /// The e-receipt address, with `{order}` for the order number (shown as a QR code).
+    pub e_receipt_url: Option<String>,
+    #[serde(default, rename = "printer")]
+    pub printers: Vec<PrinterConfig>,
+}
+
+fn receipt_printer() -> String {
+    "receipt".into()
+}
+
+impl Default for PrintingConfig {
+    fn default() -> Self {
+        PrintingConfig {
+            receipts: ReceiptPrinting::default(),
+            receipt_printer: receipt_printer(),
+            kitchen_routes: Default::default(),
+            header: Default::default(),
+            e_receipt_url: None,
+            printers: Vec::new(),
+        }
+    }
+}
+
+/// One printer and how to reach it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawPrinter")]
+pub struct PrinterConfig {
+    pub name: String,
+    pub transport: PrinterTransport,
+    /// Characters per line (42 for an 80 mm printer, 32 for 58 mm).
+    pub columns: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrinterTransport {
+    /// Raw TCP, usually port 9100.
+    Network { address: std::net::SocketAddr },
+    /// A device file such as /dev/usb/lp0.
+    File { path: std::path::PathBuf },
+    /// The simulator: keeps jobs in memory.
+    Sim,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrinter {
+    name: String,
+    kind: String,
+    address: Option<std::net::SocketAddr>,
+    path: Option<std::path::PathBuf>,
+    #[serde(default = "columns")]
+    columns: u8,
+}
+
+fn columns() -> u8 {
+    42
+}
+
+impl TryFrom<RawPrinter> for PrinterConfig {
+    type Error = String;
+    fn try_from(raw: RawPrinter) -> Result<PrinterConfig, String> {
+        let name = &raw.name;
+        let transport = match (raw.kind.as_str(), raw.address, raw.path.clone()) {
+            ("network", Some(address), None) => PrinterTransport::Network { address },
+            ("file", None, Some(path)) => PrinterTransport::File { path },
+            ("sim", None, None) => PrinterTransport::Sim,
+            ("network", ..) => return Err(format!("printer \"{name}\": a network printer needs an address, no path")),
+            ("file", ..) => return Err(format!("printer \"{name}\": a file printer needs a path, no address")),
+            (other, ..) => return Err(format!("printer \"{name}\": \"{other}\" is not a kind (network, file, sim)")),
+        };
+        if !(24..=64).contains(&raw.columns) {
+            return Err(format!("printer \"{name}\": columns {} is not between 24 and 64", raw.columns));
+        }
+        Ok(PrinterConfig { name: raw.name, transport, columns: raw.columns })
+    }
 }
 
 fn restaurant() -> VenueMode {
@@ -75,6 +181,7 @@ impl DeviceConfig {
             mode: VenueMode::Restaurant,
             terminal_timeout_seconds: default_terminal_timeout(),
             counter_order_minutes: default_counter_minutes(),
+            printing: PrintingConfig::default(),
         }
     }
 }
@@ -93,5 +200,17 @@ mod tests {
         assert!(bad_prefix.message.contains("not an order prefix"), "{bad_prefix}");
         let bad_id = DeviceConfig::parse("k.toml", "kiosk_id = \"a b\"\norder_prefix = \"B\"\n").unwrap_err();
         assert!(bad_id.message.contains("kiosk_id"), "{bad_id}");
+
+        let printing = "kiosk_id = \"k\"\norder_prefix = \"B\"\n[printing]\nreceipts = \"always\"\n\
+            kitchen_routes = { burgers = \"kitchen\" }\n[[printing.printer]]\nname = \"kitchen\"\n\
+            kind = \"network\"\naddress = \"127.0.0.1:9100\"\n[[printing.printer]]\nname = \"receipt\"\n\
+            kind = \"file\"\npath = \"/dev/usb/lp0\"\ncolumns = 32\n";
+        let config = DeviceConfig::parse("k.toml", printing).unwrap();
+        assert_eq!(config.printing.receipts, ReceiptPrinting::Always);
+        assert_eq!(config.printing.receipt_printer, "receipt");
+        assert_eq!(config.printing.printers.len(), 2);
+        assert_eq!(config.printing.printers[1].columns, 32);
+        let unknown = DeviceConfig::parse("k.toml", &printing.replace("network", "bluetooth")).unwrap_err();
+        assert!(unknown.message.contains("\"bluetooth\" is not a kind"), "{unknown}");
     }
 }

@@ -131,11 +131,15 @@ pub fn columns(left: &str, right: &str, width: usize) -> String {
 
 /// What a receipt says besides the order: who sells, and the words the law asks for.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReceiptHeader {
+    #[serde(default)]
     pub venue: String,
     /// Address, company number, VAT number...
+    #[serde(default)]
     pub lines: Vec<String>,
     /// Printed at the bottom (returns policy, thanks...).
+    #[serde(default)]
     pub footer: Vec<String>,
 }
 
@@ -236,6 +240,39 @@ pub fn receipt(facts: &ReceiptFacts<'_>) -> Document {
     }
     for line in &facts.header.footer {
         doc.centered(line.clone(), false);
+    }
+    doc.push(Block::Feed { lines: 3 });
+    doc.push(Block::Cut);
+    doc
+}
+
+/// A kitchen (or bar) ticket: the order number large and what to prepare, no prices.
+pub fn kitchen_ticket(order_number: &str, when: &str, quote: &Quote, lines: &[usize], language: &str) -> Document {
+    let mut doc = Document::default();
+    doc.push(Block::Large { text: order_number.to_owned() });
+    let mode = match quote.mode {
+        crate::menu::ConsumptionMode::DineIn => "SUR PLACE / DINE IN",
+        crate::menu::ConsumptionMode::TakeAway => "A EMPORTER / TAKE AWAY",
+    };
+    doc.centered(mode, true);
+    doc.centered(when.to_owned(), false);
+    doc.push(Block::Rule);
+    for &index in lines {
+        let Some(line) = quote.lines.get(index) else { continue };
+        doc.push(Block::Text {
+            text: format!("{} x {}", line.quantity, line.name.get(language)),
+            align: Align::Left,
+            bold: true,
+        });
+        for option in &line.options {
+            doc.text(format!("    + {}", option.name.get(language)));
+        }
+        for part in &line.parts {
+            doc.text(format!("    - {}", part.name.get(language)));
+            for option in &part.options {
+                doc.text(format!("        + {}", option.name.get(language)));
+            }
+        }
     }
     doc.push(Block::Feed { lines: 3 });
     doc.push(Block::Cut);

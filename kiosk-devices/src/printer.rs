@@ -326,3 +326,30 @@ mod tests {
         assert!(matches!(cover.ready(), Err(PrintError::CoverOpen)));
     }
 }
+
+/// A printer ready to use, with its line width.
+#[derive(Clone, Debug)]
+pub struct ConfiguredPrinter {
+    pub printer: Arc<dyn ReceiptPrinter>,
+    pub columns: usize,
+}
+
+/// The printers of the device config, by name.
+pub fn open_printers(
+    configs: &[kiosk_core::config::PrinterConfig],
+) -> std::collections::BTreeMap<String, ConfiguredPrinter> {
+    use kiosk_core::config::PrinterTransport;
+    configs
+        .iter()
+        .map(|config| {
+            let printer: Arc<dyn ReceiptPrinter> = match &config.transport {
+                PrinterTransport::Network { address } => {
+                    Arc::new(NetworkPrinter { address: *address, timeout: Duration::from_secs(3) })
+                }
+                PrinterTransport::File { path } => Arc::new(FilePrinter { path: path.clone() }),
+                PrinterTransport::Sim => Arc::new(SimPrinter::new()),
+            };
+            (config.name.clone(), ConfiguredPrinter { printer, columns: usize::from(config.columns) })
+        })
+        .collect()
+}

@@ -315,6 +315,9 @@ impl Engine {
                             Purpose::Payment => self.commit_approval(order, &payment, &approval).await,
                             Purpose::Refund(refund) => self.commit_refund(order, &payment, &approval, refund).await,
                         };
+                        if committed.is_ok() && matches!(purpose, Purpose::Payment) {
+                            self.after_sale(order.id).await;
+                        }
                         if let Err(EngineError::Store(StoreError::AttemptSettled(_))) = committed {
                             // Another process recorded the terminal's same answer first.
                             log::info!(

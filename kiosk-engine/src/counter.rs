@@ -86,6 +86,7 @@ impl Engine {
         )
         .await?;
         commit(tx, "settling a counter order").await?;
+        self.after_sale(order.id).await;
         Ok(())
     }
 

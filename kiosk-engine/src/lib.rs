@@ -5,7 +5,7 @@
 //! Opening an engine resolves every payment left in doubt by an earlier run before anything
 //! else can happen.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +16,7 @@ use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::{AttemptKey, UnexpectedEvent};
 use kiosk_core::pricing::QuoteError;
 use kiosk_core::stock::Shortage;
+use kiosk_devices::printer::ConfiguredPrinter;
 use kiosk_devices::terminal::PaymentTerminal;
 use kiosk_store::{Store, StoreError};
 
@@ -25,6 +26,7 @@ mod counter;
 mod journal;
 pub mod logging;
 mod menu;
+mod printing;
 mod process;
 mod refund;
 mod reports;
@@ -36,6 +38,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use counter::CounterPayment;
 pub use journal::{JournalArchive, JournalCheck, default_key_path, load_or_create_key};
 pub use menu::{ActiveMenu, ImportOutcome, MenuFile};
+pub use printing::PrintRound;
 pub use reports::ZReport;
 pub use staff::{Actor, Session, StaffMember};
 pub use stock::StockEntry;
@@ -127,6 +130,8 @@ pub struct EngineOptions {
     pub clock: Arc<dyn Clock>,
     /// The file holding the key that signs the journal (made on first use).
     pub journal_key: PathBuf,
+    /// Receipt and kitchen printers by name (see the device config's `printing`).
+    pub printers: BTreeMap<String, ConfiguredPrinter>,
     /// How often a payment in doubt is asked about before it is left in doubt for later.
     pub status_queries: u32,
     pub status_retry_delay: Duration,
@@ -141,6 +146,7 @@ impl EngineOptions {
             terminal,
             clock: Arc::new(SystemClock),
             journal_key: journal::default_key_path(db_path),
+            printers: BTreeMap::new(),
             status_queries: 3,
             status_retry_delay: Duration::from_secs(2),
         }
@@ -157,6 +163,7 @@ pub struct Engine {
     status_retry_delay: Duration,
     /// The parsed menu in use, kept until a newer version is imported.
     menu_cache: Mutex<Option<Arc<ActiveMenu>>>,
+    printers: BTreeMap<String, ConfiguredPrinter>,
     /// This engine, as recorded on the payment attempts it makes (see `process`).
     owner: String,
     /// Attempts this engine is carrying out right now: recovery leaves them alone.
@@ -192,6 +199,7 @@ impl Engine {
             status_queries: options.status_queries.max(1),
             status_retry_delay: options.status_retry_delay,
             menu_cache: Mutex::new(None),
+            printers: options.printers,
             owner: process::new_owner(),
             in_flight: Mutex::new(HashSet::new()),
             journal_key,
@@ -200,6 +208,7 @@ impl Engine {
         };
         let mut report = engine.resolve_unresolved_payments().await?;
         report.expired_counter_orders = engine.expire_counter_orders().await?;
+        engine.recover_tickets().await?;
         Ok((engine, report))
     }
 

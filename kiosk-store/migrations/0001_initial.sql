@@ -146,6 +146,24 @@ CREATE TABLE staff_actions (
     at       TEXT NOT NULL
 );
 
+-- Receipts and kitchen tickets to print: recorded once per order, purpose and printer,
+-- retried until printed (a reprint is a new job each time).
+CREATE TABLE print_jobs (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id   INTEGER NOT NULL REFERENCES orders (id),
+    purpose    TEXT NOT NULL,
+    printer    TEXT NOT NULL,
+    document   TEXT NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'pending',
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    printed_at TEXT
+);
+
+CREATE UNIQUE INDEX print_jobs_once ON print_jobs (order_id, purpose, printer) WHERE purpose != 'reprint';
+CREATE INDEX print_jobs_pending ON print_jobs (state) WHERE state = 'pending';
+
 -- How often each promo code was used in a paid order.
 CREATE TABLE promo_uses (
     code TEXT PRIMARY KEY,

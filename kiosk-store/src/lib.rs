@@ -14,6 +14,7 @@ pub mod journal;
 pub mod menus;
 pub mod orders;
 pub mod payments;
+pub mod print_jobs;
 pub mod promos;
 pub mod staff;
 pub mod stock;

@@ -107,6 +107,16 @@ enum OrderCommand {
         #[arg(long)]
         at_counter: bool,
     },
+    /// Show an order's receipt as text, or print it (--print; staff reprint with --reprint).
+    Receipt {
+        number: String,
+        #[arg(long, conflicts_with = "reprint")]
+        print: bool,
+        #[arg(long)]
+        reprint: bool,
+    },
+    /// Send the print jobs that wait (after paper or power came back).
+    PrintPending,
     /// Give money back for a paid order: all of it, or some units of some lines.
     Refund {
         number: String,
@@ -363,6 +373,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             out.refunded(&number, &outcome);
             return Ok(exit_code(&outcome));
         }
+        Command::Order(OrderCommand::Receipt { number, print, reprint }) => {
+            let order = engine.order_by_number(&number).await?.order;
+            if print {
+                out.print_round(&engine.print_receipt(order.id).await?);
+            } else if reprint {
+                out.print_round(&engine.reprint(&Actor::Admin, order.id).await?);
+            } else {
+                print!("{}", engine.receipt_document(order.id).await?.to_text(kiosk_devices::printer::COLUMNS));
+            }
+        }
+        Command::Order(OrderCommand::PrintPending) => out.print_round(&engine.print_pending().await?),
         Command::Order(OrderCommand::Settle { number, by }) => {
             let order = engine.order_by_number(&number).await?.order;
             engine.settle_counter_order(&Actor::Admin, order.id, by).await?;
@@ -443,7 +464,9 @@ async fn open_engine(cli: &Cli, default_outcome: SimOutcome) -> Result<Engine> {
     let device = load_device_config(&cli.config)?;
     let ledger = cli.terminal_ledger.clone().unwrap_or_else(|| beside(&cli.db, "sim-terminal.jsonl"));
     let terminal = Arc::new(SimTerminal::open(&ledger, default_outcome)?);
+    let printers = kiosk_devices::printer::open_printers(&device.printing.printers);
     let mut options = EngineOptions::new(&cli.db, device, terminal);
+    options.printers = printers;
     if let Some(key) = &cli.journal_key {
         options.journal_key = key.clone();
     }

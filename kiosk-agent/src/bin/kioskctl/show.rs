@@ -4,8 +4,8 @@ use kiosk_core::payment::PaymentState;
 use kiosk_core::pricing::Quote;
 use kiosk_core::report::Report;
 use kiosk_engine::{
-    ActiveMenu, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, StaffMember,
-    StockEntry, ZReport,
+    ActiveMenu, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, PrintRound,
+    StaffMember, StockEntry, ZReport,
 };
 use kiosk_store::orders::StoredOrder;
 use kiosk_store::staff::ActionRow;
@@ -196,6 +196,17 @@ impl Output {
             print_json(&serde_json::to_value(z).expect("a Z report serializes"));
         } else {
             print!("{}", z.to_text(language));
+        }
+    }
+
+    pub fn print_round(self, round: &PrintRound) {
+        if self.json {
+            print_json(&serde_json::to_value(round).expect("a print round serializes"));
+            return;
+        }
+        println!("{} printed, {} waiting", round.printed, round.waiting.len());
+        for (job, reason) in &round.waiting {
+            println!("  job {job} waits: {reason}");
         }
     }
 

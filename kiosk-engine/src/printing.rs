@@ -1,0 +1,181 @@
+//! Receipts and kitchen tickets: documents made by the core, recorded as print jobs once per
+//! order and printer, and sent until the printer takes them. A printer that is off or out of
+//! paper never fails a sale: its jobs wait, and the customer can take the e-receipt.
+
+use std::collections::BTreeMap;
+
+use kiosk_core::payment::PaymentState;
+use kiosk_core::receipt::{Document, ReceiptFacts, kitchen_ticket, receipt};
+use kiosk_core::staff::Permission;
+use kiosk_devices::printer::print;
+use kiosk_store::orders::StoredOrder;
+use kiosk_store::{commit, orders, payments, print_jobs};
+use serde::Serialize;
+
+use crate::checkout::stored_quote;
+use crate::clock::timestamp;
+use crate::{Actor, Engine, EngineError, Result};
+
+/// What a round of printing did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PrintRound {
+    pub printed: usize,
+    /// Jobs left waiting, with why.
+    pub waiting: Vec<(i64, String)>,
+}
+
+impl Engine {
+    /// The customer's receipt for an order, as a document (for the screen's preview, the
+    /// e-receipt and the printer).
+    pub async fn receipt_document(&self, order_id: i64) -> Result<Document> {
+        let mut conn = self.store.read().await?;
+        let order =
+            orders::get(&mut conn, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
+        let attempts = payments::for_order(&mut conn, order.id).await?;
+        drop(conn);
+        let approval = attempts.iter().find_map(|a| match (&a.state, &a.refund) {
+            (PaymentState::Approved(approval), None) => Some(approval.clone()),
+            _ => None,
+        });
+        let quote = stored_quote(&order)?;
+        let printing = &self.device.printing;
+        let e_receipt = printing.e_receipt_url.as_ref().map(|url| url.replace("{order}", &order.number));
+        let language = self.language().await;
+        Ok(receipt(&ReceiptFacts {
+            header: &printing.header,
+            order_number: &order.number,
+            when: &when(&order),
+            quote: &quote,
+            language: &language,
+            payment: approval.as_ref(),
+            e_receipt: e_receipt.as_deref(),
+            journal_seq: None,
+        }))
+    }
+
+    /// After a sale: its kitchen tickets, and its receipt when the venue always prints one.
+    /// Then prints what waits. Never fails the sale: problems are logged and the jobs wait.
+    pub(crate) async fn after_sale(&self, order_id: i64) {
+        if let Err(error) = self.queue_tickets(order_id).await {
+            log::error!("order {order_id}: tickets not recorded: {error}");
+        }
+        if let Err(error) = self.print_pending().await {
+            log::error!("printing: {error}");
+        }
+    }
+
+    async fn queue_tickets(&self, order_id: i64) -> Result<()> {
+        let printing = &self.device.printing;
+        let order = orders::get(&mut *self.store.read().await?, order_id)
+            .await?
+            .ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
+        let quote = stored_quote(&order)?;
+        let language = self.language().await;
+        let mut by_printer: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (index, line) in quote.lines.iter().enumerate() {
+            if let Some(printer) = printing.kitchen_routes.get(line.category.as_str()) {
+                by_printer.entry(printer.as_str()).or_default().push(index);
+            }
+        }
+        let receipt = match printing.receipts {
+            kiosk_core::config::ReceiptPrinting::Always => Some(self.receipt_document(order_id).await?),
+            _ => None,
+        };
+        let now = timestamp(&self.now());
+        let mut tx = self.store.write().await?;
+        for (printer, lines) in by_printer {
+            let ticket = kitchen_ticket(&order.number, &when(&order), &quote, &lines, &language);
+            let document = serde_json::to_string(&ticket).expect("a document serializes");
+            print_jobs::insert_once(&mut tx, order.id, "kitchen", printer, &document, &now).await?;
+        }
+        if let Some(receipt) = receipt {
+            let document = serde_json::to_string(&receipt).expect("a document serializes");
+            print_jobs::insert_once(&mut tx, order.id, "receipt", &printing.receipt_printer, &document, &now).await?;
+        }
+        commit(tx, "recording print jobs").await?;
+        Ok(())
+    }
+
+    /// The customer asked for a printed receipt (once per order; staff reprint).
+    pub async fn print_receipt(&self, order_id: i64) -> Result<PrintRound> {
+        if self.device.printing.receipts == kiosk_core::config::ReceiptPrinting::Never {
+            return Err(EngineError::BadInput("this kiosk prints no receipts: offer the e-receipt".into()));
+        }
+        self.queue_receipt(order_id, "receipt").await?;
+        self.print_pending().await
+    }
+
+    /// Prints a receipt again, for staff.
+    pub async fn reprint(&self, actor: &Actor, order_id: i64) -> Result<PrintRound> {
+        self.require(actor, Permission::Reprint).await?;
+        self.queue_receipt(order_id, "reprint").await?;
+        self.print_pending().await
+    }
+
+    async fn queue_receipt(&self, order_id: i64, purpose: &str) -> Result<()> {
+        let document = serde_json::to_string(&self.receipt_document(order_id).await?).expect("a document serializes");
+        let now = timestamp(&self.now());
+        let mut tx = self.store.write().await?;
+        print_jobs::insert_once(&mut tx, order_id, purpose, &self.device.printing.receipt_printer, &document, &now)
+            .await?;
+        commit(tx, "recording a print job").await?;
+        Ok(())
+    }
+
+    /// Sends every waiting job to its printer; what cannot print now stays waiting with its
+    /// reason. The app and the agent call this from time to time.
+    pub async fn print_pending(&self) -> Result<PrintRound> {
+        let jobs = print_jobs::pending(&mut *self.store.read().await?).await?;
+        let mut round = PrintRound::default();
+        for job in jobs {
+            let outcome = match self.printers.get(&job.printer) {
+                None => Err(format!("no printer named \"{}\" is configured", job.printer)),
+                Some(configured) => {
+                    let document: Document = serde_json::from_str(&job.document)
+                        .map_err(|e| kiosk_store::StoreError::Corrupt(format!("print job {}: {e}", job.id)))?;
+                    print(configured.printer.as_ref(), &document, configured.columns).await.map_err(|e| e.to_string())
+                }
+            };
+            let mut tx = self.store.write().await?;
+            match outcome {
+                Ok(()) => {
+                    print_jobs::mark_printed(&mut tx, job.id, &timestamp(&self.now())).await?;
+                    round.printed += 1;
+                }
+                Err(reason) => {
+                    print_jobs::record_failure(&mut tx, job.id, &reason).await?;
+                    log::warn!("print job {} for {} waits: {reason}", job.id, job.printer);
+                    round.waiting.push((job.id, reason));
+                }
+            }
+            commit(tx, "recording a print").await?;
+        }
+        Ok(round)
+    }
+
+    /// Makes the kitchen tickets a crash kept from being recorded (orders of today paid
+    /// without one). Runs at start.
+    pub(crate) async fn recover_tickets(&self) -> Result<()> {
+        if self.device.printing.kitchen_routes.is_empty() {
+            return Ok(());
+        }
+        let today = crate::clock::business_date(&self.now());
+        let missing = print_jobs::paid_orders_without(&mut *self.store.read().await?, "kitchen", &today).await?;
+        for order_id in missing {
+            self.queue_tickets(order_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn language(&self) -> String {
+        match self.active_menu().await {
+            Ok(menu) => menu.menu.venue.languages.first().cloned().unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+}
+
+/// The order's local date and time as tickets print it.
+fn when(order: &StoredOrder) -> String {
+    order.created_at.get(..16).unwrap_or(&order.created_at).replace('T', " ")
+}
