@@ -1,7 +1,8 @@
 //! Engine figures, printed: one checkout's approval commit against the raw fsync latency of
 //! the same disk, measured in the same run (target: under 1.5x), and importing a 1,000-item
-//! menu (target: under 200 ms), and `journal verify` over 100,000 entries (target: under
-//! 1 s). Run: `cargo bench -p kiosk-engine --bench engine`.
+//! menu (target: under 200 ms), `journal verify` over 100,000 entries (target: under 1 s),
+//! and from the payment to the kitchen ticket's first byte at a (fake) network printer
+//! (target: under 50 ms). Run: `cargo bench -p kiosk-engine --bench engine`.
 
 // Floats here are timings, never money.
 #![allow(clippy::float_arithmetic)]
@@ -16,6 +17,7 @@ use kiosk_core::cart::{Cart, CartLine};
 use kiosk_core::config::DeviceConfig;
 use kiosk_core::journal::EntryKind;
 use kiosk_core::menu::ConsumptionMode;
+use kiosk_devices::printer::ConfiguredPrinter;
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
 use kiosk_engine::{Actor, Engine, EngineOptions, FixedClock, PaymentOutcome, StockChange};
 
@@ -156,6 +158,66 @@ async fn journal_verify_time(dir: &Path, count: u64) -> Duration {
     took
 }
 
+/// Pays orders whose kitchen ticket goes to a fake network printer on loopback, and times
+/// from asking to pay (the approval comes at once from the simulator) to the ticket's first
+/// byte at the printer.
+async fn first_byte_times(dir: &Path) -> Vec<Duration> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (first_bytes, mut arrivals) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let first_bytes = first_bytes.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 3];
+                let mut first = [0u8; 1];
+                if stream.read_exact(&mut first).await.is_err() {
+                    return;
+                }
+                if first[0] == 0x10 {
+                    // Status requests: online, paper present.
+                    loop {
+                        if stream.read_exact(&mut request[..2]).await.is_err()
+                            || stream.write_all(&[0x12]).await.is_err()
+                        {
+                            return;
+                        }
+                        if stream.read_exact(&mut first).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                let _ = first_bytes.send(Instant::now());
+                let mut rest = Vec::new();
+                let _ = stream.read_to_end(&mut rest).await;
+            });
+        }
+    });
+    let mut device = DeviceConfig::development();
+    device.printing.kitchen_routes = [("salades-sandwiches".to_owned(), "kitchen".to_owned())].into();
+    let terminal = Arc::new(SimTerminal::open(&dir.join("ledger.jsonl"), SimOutcome::Approve).unwrap());
+    let mut options = EngineOptions::new(&dir.join("kiosk.db"), device, terminal);
+    options.clock = Arc::new(FixedClock::at("2026-12-01T12:00:00+01:00"));
+    let printer = kiosk_devices::printer::NetworkPrinter { address, timeout: Duration::from_secs(2) };
+    options.printers = [("kitchen".to_owned(), ConfiguredPrinter { printer: Arc::new(printer), columns: 42 })].into();
+    let engine = Engine::open(options).await.unwrap().0;
+    let menu = Path::new(env!("CARGO_MANIFEST_DIR")).join("../menus/brasserie/menu.toml");
+    engine.import_menu(&menu).await.unwrap();
+    let plenty = StockChange { on_hand: Some(1_000_000), ..StockChange::default() };
+    engine.change_stock(&Actor::Admin, "salade-nicoise", &plenty).await.unwrap();
+    let cart = Cart::new(ConsumptionMode::TakeAway, vec![CartLine::item("salade-nicoise", 1)]);
+    let mut times = Vec::new();
+    for _ in 0..100 {
+        let placed = engine.place_order(&cart).await.unwrap();
+        let started = Instant::now();
+        engine.pay(placed.id).await.unwrap();
+        let arrived = arrivals.recv().await.unwrap();
+        times.push(arrived - started);
+    }
+    times
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -165,6 +227,7 @@ fn main() {
     let (fsync, commits) = runtime.block_on(commit_and_fsync_times(scratch.path()));
     let (imports, loads) = runtime.block_on(import_times(&scratch.path().join("import")));
     let verify = runtime.block_on(journal_verify_time(&scratch.path().join("journal"), 100_000));
+    let first_bytes = runtime.block_on(first_byte_times(&scratch.path().join("printing")));
 
     println!("\nengine figures ({} rounds, disk of {})", ROUNDS, scratch.path().display());
     println!(
@@ -182,4 +245,9 @@ fn main() {
     println!("  load + check a 1,000-item menu  median {}", micros(median(loads)));
     println!("  import a 1,000-item menu        median {}   (target: under 200 ms)", micros(median(imports)));
     println!("  journal verify, 100,000 entries        {}   (target: under 1 s)", micros(verify));
+    println!(
+        "  pay -> kitchen ticket first byte median {}   p90 {}   (target: under 50 ms)",
+        micros(median(first_bytes.clone())),
+        micros(percentile_90(first_bytes))
+    );
 }
