@@ -3,4 +3,5 @@
 //! decide a business outcome.
 
 pub mod printer;
+pub mod scanner;
 pub mod terminal;
