@@ -256,3 +256,10 @@ fn receipt_commands() {
     let printed = ctl.ok(&["order", "receipt", "A001", "--print"]);
     assert!(printed.contains("0 printed, 1 waiting") && printed.contains("no printer named \"receipt\""), "{printed}");
 }
+
+#[test]
+fn devices_command() {
+    let ctl = Ctl::new();
+    let devices = ctl.json(&["devices"]);
+    assert!(devices["usb"].is_array() && devices["printers"].as_array().unwrap().is_empty(), "{devices}");
+}

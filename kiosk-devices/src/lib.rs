@@ -5,3 +5,4 @@
 pub mod printer;
 pub mod scanner;
 pub mod terminal;
+pub mod usb;

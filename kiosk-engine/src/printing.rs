@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use kiosk_core::payment::PaymentState;
 use kiosk_core::receipt::{Document, ReceiptFacts, kitchen_ticket, receipt};
 use kiosk_core::staff::Permission;
-use kiosk_devices::printer::print;
+use kiosk_devices::printer::{PrinterStatus, print};
 use kiosk_store::orders::StoredOrder;
 use kiosk_store::{commit, orders, payments, print_jobs};
 use serde::Serialize;
@@ -165,6 +165,16 @@ impl Engine {
             self.queue_tickets(order_id).await?;
         }
         Ok(())
+    }
+
+    /// Each configured printer's status (or why it cannot be read), for the staff screen and
+    /// the agent's health report.
+    pub async fn printer_statuses(&self) -> Vec<(String, std::result::Result<PrinterStatus, String>)> {
+        let mut statuses = Vec::new();
+        for (name, configured) in &self.printers {
+            statuses.push((name.clone(), configured.printer.status().await.map_err(|e| e.to_string())));
+        }
+        statuses
     }
 
     async fn language(&self) -> String {

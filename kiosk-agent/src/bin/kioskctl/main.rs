@@ -66,6 +66,8 @@ enum Command {
     /// The signed fiscal journal: verify, export, public key.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// Connected USB devices and the configured printers' status.
+    Devices,
     /// Import the demo menu and place a paid order on the simulated terminal.
     Demo {
         #[arg(long, default_value = DEMO_MENU)]
@@ -441,6 +443,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             out.done(&format!("{} signed in as {}", session.name, session.role));
         }
         Command::Staff(StaffCommand::Actions { limit }) => out.actions(&engine.recent_actions(limit).await?),
+        Command::Devices => {
+            let usb = kiosk_devices::usb::list().await?;
+            out.devices(&usb, &engine.printer_statuses().await);
+        }
         Command::Demo { menu, cart } => {
             out.imported(&engine.import_menu(&menu).await?);
             let (placed, outcome) = engine.checkout(&read_cart(&cart)?).await?;

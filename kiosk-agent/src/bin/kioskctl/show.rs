@@ -210,6 +210,44 @@ impl Output {
         }
     }
 
+    pub fn devices(
+        self,
+        usb: &[kiosk_devices::usb::UsbDevice],
+        printers: &[(String, Result<kiosk_devices::printer::PrinterStatus, String>)],
+    ) {
+        if self.json {
+            let printers: Vec<Value> = printers
+                .iter()
+                .map(|(name, status)| match status {
+                    Ok(status) => json!({ "name": name, "status": status }),
+                    Err(error) => json!({ "name": name, "error": error }),
+                })
+                .collect();
+            print_json(&json!({ "usb": usb, "printers": printers }));
+            return;
+        }
+        if usb.is_empty() {
+            println!("no USB devices");
+        }
+        for device in usb {
+            let name = device.product.as_deref().unwrap_or("");
+            let serial = device.serial.as_deref().map(|s| format!(" serial {s}")).unwrap_or_default();
+            println!(
+                "usb {:04x}:{:04x} {:?} {name}{serial} (bus {} address {})",
+                device.vendor_id, device.product_id, device.kind, device.bus, device.address
+            );
+        }
+        if printers.is_empty() {
+            println!("no printers configured");
+        }
+        for (name, status) in printers {
+            match status {
+                Ok(status) => println!("printer {name}: {status:?}"),
+                Err(error) => println!("printer {name}: {error}"),
+            }
+        }
+    }
+
     pub fn orders(self, orders: &[StoredOrder]) {
         if self.json {
             print_json(&Value::Array(orders.iter().map(order_json).collect()));
