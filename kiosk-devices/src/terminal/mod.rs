@@ -7,8 +7,10 @@ use async_trait::async_trait;
 use kiosk_core::money::{Currency, Money};
 use kiosk_core::payment::{AttemptKey, PayReply, StatusReply};
 
+mod nexo;
 mod sim;
 
+pub use nexo::{NexoError, NexoTerminal, service_id};
 pub use sim::{LedgerEntry, LedgerKind, LedgerOutcome, SimOutcome, SimTerminal, SimTerminalError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
