@@ -127,30 +127,16 @@ async fn import_times(dir: &Path) -> (Vec<Duration>, Vec<Duration>) {
 async fn journal_verify_time(dir: &Path, count: u64) -> Duration {
     let engine = open_engine(dir).await;
     let key = kiosk_engine::load_or_create_key(&kiosk_engine::default_key_path(&dir.join("kiosk.db"))).unwrap();
-    let mut conn = engine.store().read().await.unwrap();
-    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
+    let mut tx = engine.store().write().await.unwrap();
     let mut tail = None;
     for seq in 1..=count {
         let payload = format!("{{\"order\":\"A{seq:03}\",\"total_minor\":{}}}", 990 + seq % 500);
         let at = "2026-12-01T12:00:00+01:00".to_owned();
         let entry = kiosk_core::journal::next_entry(tail.as_ref(), EntryKind::OrderPaid, at, payload, &key);
-        sqlx::query(
-            "INSERT INTO journal (seq, kind, at, payload, prev_hash, hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(entry.seq as i64)
-        .bind(entry.kind.code())
-        .bind(&entry.at)
-        .bind(&entry.payload)
-        .bind(&entry.prev_hash)
-        .bind(&entry.hash)
-        .bind(&entry.signature)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
+        kiosk_store::journal::append(&mut tx, &entry).await.unwrap();
         tail = Some(entry.tail());
     }
-    sqlx::raw_sql("COMMIT").execute(&mut *conn).await.unwrap();
-    drop(conn);
+    kiosk_store::commit(tx, "filling the journal").await.unwrap();
     let started = Instant::now();
     let check = engine.verify_journal(tail.as_ref()).await.unwrap();
     let took = started.elapsed();

@@ -98,7 +98,13 @@ pub async fn by_name(conn: &mut Connection, name: &str) -> Result<Option<StoredS
 }
 
 pub async fn by_id(conn: &mut Connection, id: i64) -> Result<Option<StoredStaff>> {
-    find(conn, "id = ?", &id.to_string()).await
+    let sql = format!("SELECT {COLUMNS} FROM staff WHERE removed_at IS NULL AND id = ?");
+    let row: Option<StaffRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(doing("reading a staff account"))?;
+    row.map(StoredStaff::try_from).transpose()
 }
 
 pub async fn by_badge(conn: &mut Connection, badge_digest: &str) -> Result<Option<StoredStaff>> {
