@@ -96,6 +96,8 @@ pub enum PrinterTransport {
     Network { address: std::net::SocketAddr },
     /// A device file such as /dev/usb/lp0.
     File { path: std::path::PathBuf },
+    /// USB, by VID:PID, or the first printer-class device.
+    Usb { vid_pid: Option<(u16, u16)> },
     /// The simulator: keeps jobs in memory.
     Sim,
 }
@@ -107,12 +109,22 @@ struct RawPrinter {
     kind: String,
     address: Option<std::net::SocketAddr>,
     path: Option<std::path::PathBuf>,
+    /// "04b8:0e15" (hex VID:PID) for a USB printer.
+    usb: Option<String>,
     #[serde(default = "columns")]
     columns: u8,
 }
 
 fn columns() -> u8 {
     42
+}
+
+/// Reads "04b8:0e15".
+fn vid_pid(text: &str) -> Result<(u16, u16), String> {
+    let parse = |part: &str| u16::from_str_radix(part, 16).ok();
+    text.split_once(':')
+        .and_then(|(vendor, product)| Some((parse(vendor)?, parse(product)?)))
+        .ok_or_else(|| format!("\"{text}\" is not a USB id like \"04b8:0e15\""))
 }
 
 impl TryFrom<RawPrinter> for PrinterConfig {
@@ -122,10 +134,13 @@ impl TryFrom<RawPrinter> for PrinterConfig {
         let transport = match (raw.kind.as_str(), raw.address, raw.path.clone()) {
             ("network", Some(address), None) => PrinterTransport::Network { address },
             ("file", None, Some(path)) => PrinterTransport::File { path },
+            ("usb", None, None) => PrinterTransport::Usb { vid_pid: raw.usb.as_deref().map(vid_pid).transpose()? },
             ("sim", None, None) => PrinterTransport::Sim,
             ("network", ..) => return Err(format!("printer \"{name}\": a network printer needs an address, no path")),
             ("file", ..) => return Err(format!("printer \"{name}\": a file printer needs a path, no address")),
-            (other, ..) => return Err(format!("printer \"{name}\": \"{other}\" is not a kind (network, file, sim)")),
+            (other, ..) => {
+                return Err(format!("printer \"{name}\": \"{other}\" is not a kind (network, file, usb, sim)"));
+            }
         };
         if !(24..=64).contains(&raw.columns) {
             return Err(format!("printer \"{name}\": columns {} is not between 24 and 64", raw.columns));
@@ -212,5 +227,11 @@ mod tests {
         assert_eq!(config.printing.printers[1].columns, 32);
         let unknown = DeviceConfig::parse("k.toml", &printing.replace("network", "bluetooth")).unwrap_err();
         assert!(unknown.message.contains("\"bluetooth\" is not a kind"), "{unknown}");
+        let usb =
+            printing.replace("kind = \"network\"\naddress = \"127.0.0.1:9100\"", "kind = \"usb\"\nusb = \"04b8:0e15\"");
+        let config = DeviceConfig::parse("k.toml", &usb).unwrap();
+        assert_eq!(config.printing.printers[0].transport, PrinterTransport::Usb { vid_pid: Some((0x04b8, 0x0e15)) });
+        let bad_usb = DeviceConfig::parse("k.toml", &usb.replace("04b8:0e15", "epson")).unwrap_err();
+        assert!(bad_usb.message.contains("is not a USB id"), "{bad_usb}");
     }
 }

@@ -1,6 +1,6 @@
 //! Receipt and kitchen printers: a document from the core becomes ESC/POS bytes (through the
 //! `escpos` crate), sent over a transport: the network (raw TCP, port 9100), a device file
-//! (`/dev/usb/lp0`), or the simulator. Status is read with the real-time DLE EOT requests.
+//! (`/dev/usb/lp0`), USB through `nusb`, or the simulator. Status is read with the real-time DLE EOT requests.
 
 use std::fmt::Debug;
 use std::net::SocketAddr;
@@ -269,6 +269,67 @@ impl ReceiptPrinter for FilePrinter {
     }
 }
 
+/// A USB printer driven through `nusb`: the device with this VID:PID, or else the first
+/// one with a printer-class interface. Its bulk OUT endpoint takes the bytes. USB printers
+/// answer no DLE EOT here: the printer is online while it is plugged in.
+#[derive(Debug)]
+pub struct UsbPrinter {
+    pub vid_pid: Option<(u16, u16)>,
+}
+
+const PRINTER_CLASS: u8 = 7;
+
+impl UsbPrinter {
+    fn label(&self) -> String {
+        self.vid_pid.map_or_else(|| "USB printer".to_owned(), |(v, p)| format!("USB printer {v:04x}:{p:04x}"))
+    }
+
+    async fn find(&self) -> Result<nusb::DeviceInfo, PrintError> {
+        let unreachable = |e: String| PrintError::Unreachable(self.label(), e);
+        let mut devices = nusb::list_devices().await.map_err(|e| unreachable(e.to_string()))?;
+        devices
+            .find(|info| match self.vid_pid {
+                Some((vendor, product)) => info.vendor_id() == vendor && info.product_id() == product,
+                None => info.interfaces().any(|i| i.class() == PRINTER_CLASS),
+            })
+            .ok_or_else(|| unreachable("not plugged in".into()))
+    }
+}
+
+#[async_trait]
+impl ReceiptPrinter for UsbPrinter {
+    fn name(&self) -> String {
+        self.label()
+    }
+
+    async fn send(&self, bytes: &[u8]) -> Result<(), PrintError> {
+        use nusb::descriptors::TransferType;
+        use nusb::transfer::{Bulk, Direction, Out};
+        let unreachable = |e: String| PrintError::Unreachable(self.label(), e);
+        let info = self.find().await?;
+        let number = info.interfaces().find(|i| i.class() == PRINTER_CLASS).map_or(0, |i| i.interface_number());
+        let device = info.open().await.map_err(|e| unreachable(e.to_string()))?;
+        let interface = device.detach_and_claim_interface(number).await.map_err(|e| unreachable(e.to_string()))?;
+        let address = interface
+            .descriptor()
+            .and_then(|d| {
+                d.endpoints()
+                    .find(|e| e.direction() == Direction::Out && e.transfer_type() == TransferType::Bulk)
+                    .map(|e| e.address())
+            })
+            .ok_or_else(|| unreachable("no bulk OUT endpoint".into()))?;
+        let endpoint = interface.endpoint::<Bulk, Out>(address).map_err(|e| unreachable(e.to_string()))?;
+        let mut writer = endpoint.writer(4096);
+        writer.write_all(bytes).await.map_err(|e| unreachable(e.to_string()))?;
+        writer.flush_end_async().await.map_err(|e| unreachable(e.to_string()))
+    }
+
+    async fn status(&self) -> Result<PrinterStatus, PrintError> {
+        self.find().await?;
+        Ok(PrinterStatus { online: true, ..PrinterStatus::default() })
+    }
+}
+
 /// The simulated printer: keeps every job and reports the status it is given.
 #[derive(Debug, Default)]
 pub struct SimPrinter {
@@ -347,6 +408,7 @@ pub fn open_printers(
                     Arc::new(NetworkPrinter { address: *address, timeout: Duration::from_secs(3) })
                 }
                 PrinterTransport::File { path } => Arc::new(FilePrinter { path: path.clone() }),
+                PrinterTransport::Usb { vid_pid } => Arc::new(UsbPrinter { vid_pid: *vid_pid }),
                 PrinterTransport::Sim => Arc::new(SimPrinter::new()),
             };
             (config.name.clone(), ConfiguredPrinter { printer, columns: usize::from(config.columns) })

@@ -201,3 +201,16 @@ fn encoding_starts_with_init_and_ends_with_one_cut() {
     assert!(bytes.starts_with(&[0x1B, 0x40]), "starts by initialising the printer");
     assert_eq!(decode(&bytes).cuts, 1);
 }
+
+#[tokio::test]
+async fn a_usb_printer_that_is_not_plugged_in_is_unreachable() {
+    // No USB printer on these machines (often no USB bus at all): the job waits, with why.
+    let printer = kiosk_devices::printer::UsbPrinter { vid_pid: Some((0x04b8, 0x0e15)) };
+    match print(&printer, &ticket(), COLUMNS).await {
+        Err(PrintError::Unreachable(name, why)) => {
+            assert_eq!(name, "USB printer 04b8:0e15");
+            println!("as expected: {why}");
+        }
+        other => println!("skipped: a printer 04b8:0e15 is plugged in here ({other:?})"),
+    }
+}
