@@ -8,10 +8,9 @@
 //! demo brasserie).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use kiosk_devices::terminal::{SimOutcome, SimTerminal};
+use kiosk_devices::terminal::SimOutcome;
 use kiosk_engine::{Engine, EngineError, EngineOptions, load_device_config};
 
 fn setting(name: &str, default: &str) -> PathBuf {
@@ -24,7 +23,9 @@ async fn main() -> Result<()> {
     let db = setting("KIOSK_DB", "kiosk-data/kiosk.db");
     let device = load_device_config(&setting("KIOSK_CONFIG", "/etc/kiosk/kiosk.toml"))?;
     let ledger = db.with_file_name("sim-terminal.jsonl");
-    let terminal = Arc::new(SimTerminal::open(&ledger, SimOutcome::Approve)?);
+    let timeout = std::time::Duration::from_secs(device.terminal_timeout_seconds);
+    let terminal =
+        kiosk_devices::terminal::open(&device.terminal, &device.kiosk_id, timeout, &ledger, SimOutcome::Approve)?;
     let printers = kiosk_devices::printer::open_printers(&device.printing.printers);
     let mut options = EngineOptions::new(&db, device, terminal);
     options.printers = printers;

@@ -29,6 +29,25 @@ pub struct DeviceConfig {
     /// Receipts, kitchen tickets and the printers they go to.
     #[serde(default)]
     pub printing: PrintingConfig,
+    /// The payment terminal.
+    #[serde(default)]
+    pub terminal: TerminalConfig,
+}
+
+/// Which payment terminal the kiosk drives.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TerminalConfig {
+    /// The simulator, with its ledger beside the database.
+    #[default]
+    Sim,
+    /// A nexo (Adyen Terminal API) terminal on the local network.
+    Nexo {
+        /// Such as "https://192.0.2.20:8443/nexo".
+        endpoint: String,
+        /// The terminal's id, such as "V400m-324688179".
+        poi_id: String,
+    },
 }
 
 /// When the customer's receipt is printed. In France a receipt is printed only when the
@@ -197,6 +216,7 @@ impl DeviceConfig {
             terminal_timeout_seconds: default_terminal_timeout(),
             counter_order_minutes: default_counter_minutes(),
             printing: PrintingConfig::default(),
+            terminal: TerminalConfig::default(),
         }
     }
 }
@@ -231,6 +251,11 @@ mod tests {
             printing.replace("kind = \"network\"\naddress = \"127.0.0.1:9100\"", "kind = \"usb\"\nusb = \"04b8:0e15\"");
         let config = DeviceConfig::parse("k.toml", &usb).unwrap();
         assert_eq!(config.printing.printers[0].transport, PrinterTransport::Usb { vid_pid: Some((0x04b8, 0x0e15)) });
+        let nexo = "kiosk_id = \"k\"\norder_prefix = \"B\"\n[terminal]\nkind = \"nexo\"\n\
+            endpoint = \"https://192.0.2.20:8443/nexo\"\npoi_id = \"V400m-1\"\n";
+        let config = DeviceConfig::parse("k.toml", nexo).unwrap();
+        assert!(matches!(config.terminal, TerminalConfig::Nexo { ref poi_id, .. } if poi_id == "V400m-1"));
+        assert!(DeviceConfig::parse("k.toml", &nexo.replace("poi_id", "poiid")).is_err());
         let bad_usb = DeviceConfig::parse("k.toml", &usb.replace("04b8:0e15", "epson")).unwrap_err();
         assert!(bad_usb.message.contains("is not a USB id"), "{bad_usb}");
     }

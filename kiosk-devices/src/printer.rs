@@ -182,10 +182,13 @@ pub trait ReceiptPrinter: Send + Sync + Debug {
     async fn status(&self) -> Result<PrinterStatus, PrintError>;
 }
 
-/// Prints a document: checks that the printer can take it, encodes it, sends it.
+/// Prints a document: checks that the printer can take it, encodes it, sends it, then asks
+/// again: a printer that ran out of paper (or opened) during the job did not print it all,
+/// and the job must be printed again.
 pub async fn print(printer: &dyn ReceiptPrinter, document: &Document, width: usize) -> Result<(), PrintError> {
     printer.status().await?.ready()?;
-    printer.send(&encode(document, width)?).await
+    printer.send(&encode(document, width)?).await?;
+    printer.status().await?.ready()
 }
 
 /// A printer on the network, raw TCP (port 9100).

@@ -19,14 +19,22 @@ struct FakePrinter {
 
 impl FakePrinter {
     async fn start(status: [u8; 3]) -> FakePrinter {
+        FakePrinter::start_changing(status, status).await
+    }
+
+    /// A printer answering `before` until it has received a job, then `after` (paper that
+    /// runs out during a job).
+    async fn start_changing(before: [u8; 3], after: [u8; 3]) -> FakePrinter {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let jobs: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
         let kept = jobs.clone();
         tokio::spawn(async move {
+            let printed: Arc<Mutex<bool>> = Arc::default();
             loop {
                 let Ok((mut stream, _)) = listener.accept().await else { return };
                 let kept = kept.clone();
+                let printed = printed.clone();
                 tokio::spawn(async move {
                     let mut job = Vec::new();
                     let mut byte = [0u8; 1];
@@ -34,6 +42,7 @@ impl FakePrinter {
                         job.push(byte[0]);
                         let n = job.len();
                         if n >= 3 && job[n - 3..n - 1] == [0x10, 0x04] {
+                            let status = if *printed.lock().unwrap() { after } else { before };
                             let answer = match job[n - 1] {
                                 1 => status[0],
                                 2 => status[1],
@@ -44,6 +53,7 @@ impl FakePrinter {
                         }
                     }
                     if !job.is_empty() {
+                        *printed.lock().unwrap() = true;
                         kept.lock().unwrap().push(job);
                     }
                 });
@@ -213,4 +223,19 @@ async fn a_usb_printer_that_is_not_plugged_in_is_unreachable() {
         }
         other => println!("skipped: a printer 04b8:0e15 is plugged in here ({other:?})"),
     }
+}
+
+#[tokio::test]
+async fn paper_that_runs_out_during_a_job_means_printing_it_again() {
+    let fake = FakePrinter::start_changing(ONLINE, PAPER_OUT).await;
+    let printer = fake.printer();
+    let document = ticket();
+    let bytes = encode(&document, COLUMNS).unwrap();
+    printer.send(&bytes).await.unwrap();
+    fake.jobs().await;
+    let error = printer.status().await.unwrap().ready().unwrap_err();
+    assert!(matches!(error, PrintError::PaperOut), "the job went out, the paper did not last: {error}");
+    // Through `print`, the same printer refuses the next job before sending it.
+    assert!(matches!(print(&printer, &document, COLUMNS).await, Err(PrintError::PaperOut)));
+    assert_eq!(fake.jobs().await.len(), 1);
 }

@@ -40,7 +40,7 @@ pub use journal::{JournalArchive, JournalCheck, default_key_path, load_or_create
 pub use menu::{ActiveMenu, ImportOutcome, MenuFile};
 pub use printing::PrintRound;
 pub use reports::ZReport;
-pub use staff::{Actor, Session, StaffMember};
+pub use staff::{Actor, Scanned, Session, StaffMember};
 pub use stock::StockEntry;
 
 pub use kiosk_core;

@@ -52,6 +52,15 @@ impl Actor {
     }
 }
 
+/// What a scanned code turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scanned {
+    Staff(Session),
+    /// A promo code of the menu, as the menu writes it: for the cart's `promo`.
+    Promo(String),
+    Unknown,
+}
+
 /// An account as listed (no secrets).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StaffMember {
@@ -243,6 +252,24 @@ impl Engine {
         self.record_action(&mut tx, &Actor::Staff(session.clone()), "staff.sign_in", "badge").await?;
         commit(tx, "signing in").await?;
         Ok(session)
+    }
+
+    /// What a scan means: a staff badge signs its owner in; otherwise a promo code of the menu
+    /// in use goes to the cart. Anything else is dropped with a log line.
+    pub async fn scanned(&self, code: &str) -> Result<Scanned> {
+        if let Ok(badge) = BadgeCode::parse(code) {
+            match self.sign_in_with_badge(&badge).await {
+                Ok(session) => return Ok(Scanned::Staff(session)),
+                Err(EngineError::UnknownBadge) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        let menu = self.active_menu().await?;
+        if let Some(promo) = menu.menu.promo(code) {
+            return Ok(Scanned::Promo(promo.code.clone()));
+        }
+        log::warn!("scan dropped: it is neither a staff badge nor a promo code ({} characters)", code.chars().count());
+        Ok(Scanned::Unknown)
     }
 
     /// The latest recorded actions, newest first.

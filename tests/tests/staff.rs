@@ -128,3 +128,15 @@ async fn a_locked_account_cannot_badge_in_and_parallel_guesses_all_count() {
     assert!(matches!(kiosk.engine.sign_in("Marie", &pin("1234")).await, Err(EngineError::Locked { .. })));
     assert!(matches!(kiosk.engine.sign_in_with_badge(&badge).await, Err(EngineError::Locked { .. })));
 }
+
+#[tokio::test]
+async fn a_scan_is_a_staff_badge_a_promo_code_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
+    let badge = BadgeCode::parse("BADGE-0042").unwrap();
+    kiosk.engine.add_staff(&Actor::Admin, "Marie", Role::Staff, &pin("1234"), Some(&badge)).await.unwrap();
+    let staff = kiosk.engine.scanned("BADGE-0042").await.unwrap();
+    assert!(matches!(staff, kiosk_engine::Scanned::Staff(ref session) if session.name == "Marie"), "{staff:?}");
+    assert_eq!(kiosk.engine.scanned("dessert2").await.unwrap(), kiosk_engine::Scanned::Promo("DESSERT2".into()));
+    assert_eq!(kiosk.engine.scanned("3017620422003").await.unwrap(), kiosk_engine::Scanned::Unknown);
+}

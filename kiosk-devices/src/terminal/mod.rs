@@ -48,3 +48,29 @@ pub trait PaymentTerminal: Send + Sync + Debug {
     /// What happened to a key: the way to resolve a payment in doubt.
     async fn status(&self, key: &AttemptKey) -> StatusReply;
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenTerminalError {
+    #[error(transparent)]
+    Sim(#[from] SimTerminalError),
+    #[error(transparent)]
+    Nexo(#[from] NexoError),
+}
+
+/// The terminal the device config names. The simulator keeps its ledger at `sim_ledger` and
+/// answers `sim_outcome` unless scripted.
+pub fn open(
+    config: &kiosk_core::config::TerminalConfig,
+    sale_id: &str,
+    timeout: std::time::Duration,
+    sim_ledger: &std::path::Path,
+    sim_outcome: SimOutcome,
+) -> Result<std::sync::Arc<dyn PaymentTerminal>, OpenTerminalError> {
+    use kiosk_core::config::TerminalConfig;
+    Ok(match config {
+        TerminalConfig::Sim => std::sync::Arc::new(SimTerminal::open(sim_ledger, sim_outcome)?),
+        TerminalConfig::Nexo { endpoint, poi_id } => {
+            std::sync::Arc::new(NexoTerminal::new(endpoint, sale_id, poi_id, timeout)?)
+        }
+    })
+}

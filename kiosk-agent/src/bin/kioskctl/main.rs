@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -11,7 +10,7 @@ use kiosk_core::journal::ChainTail;
 use kiosk_core::order::OrderStatus;
 use kiosk_core::refund::{LineUnits, RefundScope};
 use kiosk_core::staff::{BadgeCode, Pin, Role};
-use kiosk_devices::terminal::{SimOutcome, SimTerminal};
+use kiosk_devices::terminal::SimOutcome;
 use kiosk_engine::{
     Actor, CounterPayment, Engine, EngineError, EngineOptions, JournalArchive, MenuFile, PaymentOutcome, StockChange,
     load_device_config,
@@ -102,7 +101,7 @@ enum OrderCommand {
     Place {
         #[arg(long)]
         cart: PathBuf,
-        /// What the simulated terminal does.
+        /// What the simulated terminal does (when the device config names no real terminal).
         #[arg(long, default_value = "sim-approve", value_parser = parse_pay, conflicts_with = "at_counter")]
         pay: SimOutcome,
         /// The customer pays at the counter: the order holds its stock until settled or expired.
@@ -469,7 +468,9 @@ fn exit_code(outcome: &PaymentOutcome) -> ExitCode {
 async fn open_engine(cli: &Cli, default_outcome: SimOutcome) -> Result<Engine> {
     let device = load_device_config(&cli.config)?;
     let ledger = cli.terminal_ledger.clone().unwrap_or_else(|| beside(&cli.db, "sim-terminal.jsonl"));
-    let terminal = Arc::new(SimTerminal::open(&ledger, default_outcome)?);
+    let timeout = std::time::Duration::from_secs(device.terminal_timeout_seconds);
+    let terminal =
+        kiosk_devices::terminal::open(&device.terminal, &device.kiosk_id, timeout, &ledger, default_outcome)?;
     let printers = kiosk_devices::printer::open_printers(&device.printing.printers);
     let mut options = EngineOptions::new(&cli.db, device, terminal);
     options.printers = printers;
