@@ -239,7 +239,7 @@ fn report_commands() {
         std::fs::read_to_string(&csv).unwrap().starts_with("section,key,count,quantity,base,tax,total\nsales,all,1")
     );
     let z = ctl.ok(&["report", "z"]);
-    assert!(z.contains("Z REPORT No 1") && z.contains("journal anchor 2:"), "{z}");
+    assert!(z.contains("Z REPORT No 1") && z.contains("journal anchor: entry 2"), "{z}");
     assert_eq!(ctl.json(&["report", "show", "1"])["number"], 1);
     let missing = ctl.run(&["report", "show", "7"]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no Z report number 7"));

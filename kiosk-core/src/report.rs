@@ -12,6 +12,7 @@ use crate::journal::{EntryKind, JournalEntry};
 use crate::menu::{Id, Text};
 use crate::money::{Money, TaxRate};
 use crate::pricing::{DiscountLine, Quote, TaxLine};
+use crate::receipt::{Align, Block, Document};
 use crate::refund::LineUnits;
 
 /// A paid order, as journaled.
@@ -278,60 +279,62 @@ impl Report {
         csv
     }
 
-    /// The report laid out for a 42-column receipt printer, under `title` ("X REPORT",
-    /// "Z REPORT No 12"); `language` picks item names.
-    pub fn to_text(&self, title: &str, language: &str) -> String {
-        const WIDTH: usize = 42;
-        let mut text = String::new();
-        let mut line = |left: &str, right: &str| {
-            let room = WIDTH.saturating_sub(right.chars().count() + 1);
-            let left: String = left.chars().take(room).collect();
-            if right.is_empty() {
-                let _ = writeln!(text, "{left}");
+    /// The report as a printable document (a title, then one line per figure), to end with
+    /// what the caller adds (a Z's anchor) and a cut.
+    pub fn to_document(&self, title: &str, language: &str) -> Document {
+        let mut blocks = vec![Block::Text { text: title.to_owned(), align: Align::Center, bold: true }];
+        let mut line = |left: String, right: String| {
+            blocks.push(if right.is_empty() {
+                Block::Text { text: left, align: Align::Left, bold: false }
             } else {
-                let _ = writeln!(text, "{left:<room$} {right}");
-            }
+                Block::Columns { left, right, bold: false }
+            });
         };
-        line(title, "");
         if let (Some(from), Some(to)) = (&self.from, &self.to) {
             let minute = |time: &str| time.chars().take(16).collect::<String>();
-            line(&format!("from {}", minute(from)), "");
-            line(&format!("to   {}", minute(to)), "");
+            line(format!("from {}", minute(from)), String::new());
+            line(format!("to   {}", minute(to)), String::new());
         }
         let currency = self.currency.as_deref().unwrap_or("");
-        line(&format!("SALES ({} orders)", self.sales.count), &format!("{} {currency}", self.sales.total));
+        line(format!("SALES ({} orders)", self.sales.count), format!("{} {currency}", self.sales.total));
         for (rate, totals) in &self.taxes {
-            line(&format!("  VAT {rate} base {}", totals.base), &format!("tax {}", totals.tax));
+            line(format!("  VAT {rate} base {}", totals.base), format!("tax {}", totals.tax));
         }
-        line("BY PAYMENT", "");
+        line("BY PAYMENT".into(), String::new());
         for (method, count) in &self.by_method {
-            line(&format!("  {method} ({})", count.count), &count.total.to_string());
+            line(format!("  {method} ({})", count.count), count.total.to_string());
         }
-        line("BY CATEGORY", "");
+        line("BY CATEGORY".into(), String::new());
         for (category, units) in &self.by_category {
-            line(&format!("  {category} x{}", units.quantity), &units.total.to_string());
+            line(format!("  {category} x{}", units.quantity), units.total.to_string());
         }
-        line("BY ITEM", "");
+        line("BY ITEM".into(), String::new());
         for (item, units) in &self.by_item {
             let name = self.names.get(item).map_or(item.as_str(), |n| n.get(language));
-            line(&format!("  {name} x{}", units.quantity), &units.total.to_string());
+            line(format!("  {name} x{}", units.quantity), units.total.to_string());
         }
         for (code, count) in &self.discounts {
-            line(&format!("  promo {code} ({})", count.count), &format!("-{}", count.total));
+            line(format!("  promo {code} ({})", count.count), format!("-{}", count.total));
         }
-        line("BY HOUR", "");
+        line("BY HOUR".into(), String::new());
         for (hour, count) in &self.by_hour {
-            line(&format!("  {hour}h ({})", count.count), &count.total.to_string());
+            line(format!("  {hour}h ({})", count.count), count.total.to_string());
         }
-        line(&format!("REFUNDS ({})", self.refunds.count), &format!("-{}", self.refunds.total));
+        line(format!("REFUNDS ({})", self.refunds.count), format!("-{}", self.refunds.total));
         for (method, count) in &self.refunds_by_method {
-            line(&format!("  {method} ({})", count.count), &format!("-{}", count.total));
+            line(format!("  {method} ({})", count.count), format!("-{}", count.total));
         }
-        line(&format!("VOIDS ({})", self.voids.count), &self.voids.total.to_string());
-        line("NET", &format!("{} {currency}", self.net));
+        line(format!("VOIDS ({})", self.voids.count), self.voids.total.to_string());
+        line("NET".into(), format!("{} {currency}", self.net));
         if let (Some(first), Some(last)) = (self.first_seq, self.last_seq) {
-            line(&format!("journal entries {first} to {last}"), "");
+            line(format!("journal entries {first} to {last}"), String::new());
         }
-        text
+        Document { blocks }
+    }
+
+    /// The report as text for a 42-column receipt, under `title` ("X REPORT"); `language`
+    /// picks item names.
+    pub fn to_text(&self, title: &str, language: &str) -> String {
+        self.to_document(title, language).to_text(42)
     }
 }

@@ -167,6 +167,19 @@ impl Engine {
         Ok(())
     }
 
+    /// Prints a document (an X or Z ticket) on the receipt printer now, for staff standing at
+    /// it; nothing is kept if it fails.
+    pub async fn print_now(&self, document: &Document) -> Result<()> {
+        let name = &self.device.printing.receipt_printer;
+        let configured = self
+            .printers
+            .get(name)
+            .ok_or_else(|| EngineError::BadInput(format!("no printer named \"{name}\" is configured")))?;
+        print(configured.printer.as_ref(), document, configured.columns)
+            .await
+            .map_err(|e| EngineError::BadInput(format!("the report was not printed: {e}")))
+    }
+
     /// Each configured printer's status (or why it cannot be read), for the staff screen and
     /// the agent's health report.
     pub async fn printer_statuses(&self) -> Vec<(String, std::result::Result<PrinterStatus, String>)> {

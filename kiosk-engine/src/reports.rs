@@ -2,6 +2,7 @@
 //! numbered, with a journal entry whose sequence number and hash the Z ticket prints.
 
 use kiosk_core::journal::{ChainTail, EntryKind};
+use kiosk_core::receipt::{Align, Block, Document};
 use kiosk_core::report::{self, CloseFacts, Report};
 use kiosk_core::staff::Permission;
 use kiosk_store::z_reports::{self, StoredZ};
@@ -41,11 +42,27 @@ impl TryFrom<StoredZ> for ZReport {
 }
 
 impl ZReport {
-    /// The Z ticket's text, ending with the journal anchor.
+    /// The Z ticket, ending with the journal anchor and a cut.
+    pub fn to_document(&self, language: &str) -> Document {
+        let mut document = self.report.to_document(&format!("Z REPORT No {}", self.number), language);
+        // The anchor whole: the sequence number, then the hash in two halves that fit the paper.
+        let (head, tail) = self.anchor.hash.split_at(self.anchor.hash.len() / 2);
+        let lines = [
+            format!("closed {} by {}", self.closed_at, self.closed_by),
+            format!("journal anchor: entry {}", self.anchor.seq),
+            format!("  {head}"),
+            format!("  {tail}"),
+        ];
+        for text in lines {
+            document.blocks.push(Block::Text { text, align: Align::Left, bold: false });
+        }
+        document.blocks.extend([Block::Feed { lines: 3 }, Block::Cut]);
+        document
+    }
+
+    /// The Z ticket as text.
     pub fn to_text(&self, language: &str) -> String {
-        let mut text = self.report.to_text(&format!("Z REPORT No {}", self.number), language);
-        text.push_str(&format!("closed {} by {}\njournal anchor {}\n", self.closed_at, self.closed_by, self.anchor));
-        text
+        self.to_document(language).to_text(kiosk_devices::printer::COLUMNS)
     }
 }
 

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use kiosk_core::cart::Cart;
 use kiosk_core::journal::ChainTail;
 use kiosk_core::order::OrderStatus;
+use kiosk_core::receipt::Block;
 use kiosk_core::refund::{LineUnits, RefundScope};
 use kiosk_core::staff::{BadgeCode, Pin, Role};
 use kiosk_devices::terminal::SimOutcome;
@@ -199,6 +200,9 @@ struct ReportOutput {
     /// Language of item names [default: en].
     #[arg(long, default_value = "en")]
     lang: String,
+    /// Also print the ticket on the receipt printer.
+    #[arg(long)]
+    print: bool,
 }
 
 impl ReportOutput {
@@ -417,17 +421,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(ReportCommand::X { output }) => {
             let report = engine.x_report(&Actor::Admin).await?;
             output.write_csv(&report)?;
-            out.report(&report, &report.to_text("X REPORT", &output.lang));
+            let mut ticket = report.to_document("X REPORT", &output.lang);
+            ticket.blocks.extend([Block::Feed { lines: 3 }, Block::Cut]);
+            if output.print {
+                engine.print_now(&ticket).await?;
+            }
+            out.report(&report, &ticket.to_text(kiosk_devices::printer::COLUMNS));
         }
         Command::Report(ReportCommand::Z { output }) => {
             let z = engine.close_day(&Actor::Admin).await?;
             output.write_csv(&z.report)?;
             out.z_report(&z, &output.lang);
+            if output.print {
+                engine.print_now(&z.to_document(&output.lang)).await?;
+            }
         }
         Command::Report(ReportCommand::Show { number, output }) => {
             let z = engine.z_report(number).await?;
             output.write_csv(&z.report)?;
             out.z_report(&z, &output.lang);
+            if output.print {
+                engine.print_now(&z.to_document(&output.lang)).await?;
+            }
         }
         Command::Staff(StaffCommand::Remove { name }) => {
             engine.remove_staff(&Actor::Admin, &name).await?;
