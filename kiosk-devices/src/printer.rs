@@ -155,9 +155,28 @@ fn justify(align: Align) -> JustifyMode {
     }
 }
 
+/// Characters PC858 lacks, written with ones it has.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            'œ' => out.push_str("oe"),
+            'Œ' => out.push_str("OE"),
+            '’' | '‘' => out.push('\''),
+            '“' | '”' => out.push('"'),
+            '–' | '—' | '‐' => out.push('-'),
+            '…' => out.push_str("..."),
+            '\u{a0}' | '\u{202f}' => out.push(' '),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Writes text in PC858. The `escpos` table maps '-' to 0xF0 (a soft hyphen on the
 /// printer), so every dash is sent as the ASCII byte itself.
 fn write_text<D: Driver>(printer: &mut Printer<D>, text: &str) -> escpos::errors::Result<()> {
+    let text = printable(text);
     for (index, piece) in text.split('-').enumerate() {
         if index > 0 {
             printer.custom(b"-")?;
@@ -182,13 +201,23 @@ pub trait ReceiptPrinter: Send + Sync + Debug {
     async fn status(&self) -> Result<PrinterStatus, PrintError>;
 }
 
+/// How long one job may take to reach a printer before it is given up (and retried later).
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Prints a document: checks that the printer can take it, encodes it, sends it, then asks
-/// again: a printer that ran out of paper (or opened) during the job did not print it all,
-/// and the job must be printed again.
+/// again: a printer that says it ran out of paper or was opened during the job did not print
+/// it all, and the job is printed again (at least once, never lost). A status that cannot be
+/// read after the job does not count against it.
 pub async fn print(printer: &dyn ReceiptPrinter, document: &Document, width: usize) -> Result<(), PrintError> {
     printer.status().await?.ready()?;
-    printer.send(&encode(document, width)?).await?;
-    printer.status().await?.ready()
+    let bytes = encode(document, width)?;
+    tokio::time::timeout(SEND_TIMEOUT, printer.send(&bytes))
+        .await
+        .map_err(|_| PrintError::Unreachable(printer.name(), "stopped taking data".into()))??;
+    match printer.status().await {
+        Ok(status) if status.paper_out || status.cover_open => status.ready(),
+        _ => Ok(()),
+    }
 }
 
 /// A printer on the network, raw TCP (port 9100).
@@ -261,14 +290,15 @@ impl ReceiptPrinter for FilePrinter {
     async fn send(&self, bytes: &[u8]) -> Result<(), PrintError> {
         let unreachable = |e: std::io::Error| PrintError::Unreachable(self.path.display().to_string(), e.to_string());
         let mut file =
-            tokio::fs::OpenOptions::new().append(true).create(true).open(&self.path).await.map_err(unreachable)?;
+            // Never `create`: with the printer unplugged, that would print into a plain file.
+            tokio::fs::OpenOptions::new().append(true).open(&self.path).await.map_err(unreachable)?;
         file.write_all(bytes).await.map_err(unreachable)?;
         file.flush().await.map_err(unreachable)
     }
 
     async fn status(&self) -> Result<PrinterStatus, PrintError> {
-        let exists = tokio::fs::metadata(&self.path).await.is_ok() || self.path.parent().is_some_and(|p| p.is_dir());
-        Ok(PrinterStatus { online: exists, ..PrinterStatus::default() })
+        let present = tokio::fs::metadata(&self.path).await.is_ok();
+        Ok(PrinterStatus { online: present, ..PrinterStatus::default() })
     }
 }
 

@@ -101,13 +101,15 @@ fn key_char(key: KeyCode, shift: bool, layout: Layout) -> Option<char> {
 pub struct ScanRules {
     pub min_len: usize,
     pub max_len: usize,
-    /// A pause this long ends a scan (for scanners that send no Enter).
+    /// A pause this long ends a scan.
     pub pause: Duration,
+    /// The scanner ends every scan with Enter: a scan a pause ended is a fragment, dropped.
+    pub ends_with_enter: bool,
 }
 
 impl Default for ScanRules {
     fn default() -> Self {
-        ScanRules { min_len: 3, max_len: 256, pause: Duration::from_millis(80) }
+        ScanRules { min_len: 3, max_len: 256, pause: Duration::from_millis(80), ends_with_enter: true }
     }
 }
 
@@ -118,6 +120,8 @@ pub enum Dropped {
     Garbage(u16),
     TooShort(String),
     TooLong(usize),
+    /// A pause came before Enter.
+    Partial(String),
 }
 
 /// Key events in, scans out.
@@ -157,7 +161,15 @@ impl ScanDecoder {
         None
     }
 
-    /// Ends the scan in progress (Enter, or a pause); `None` when nothing was typed.
+    /// A pause: ends the scan in progress, a fragment when the scanner ends scans with Enter.
+    pub fn pause(&mut self) -> Option<Result<String, Dropped>> {
+        match self.finish()? {
+            Ok(text) if self.rules.ends_with_enter => Some(Err(Dropped::Partial(text))),
+            other => Some(other),
+        }
+    }
+
+    /// Ends the scan in progress (Enter); `None` when nothing was typed.
     pub fn finish(&mut self) -> Option<Result<String, Dropped>> {
         let text = std::mem::take(&mut self.text);
         let garbage = self.garbage.take();
@@ -213,7 +225,7 @@ pub async fn read_scans(
     let mut decoder = ScanDecoder::new(layout, rules);
     loop {
         let scan = match tokio::time::timeout(rules.pause, events.next_event()).await {
-            Err(_) => decoder.finish(),
+            Err(_) => decoder.pause(),
             Ok(Err(error)) => {
                 log::warn!("scanner {name} went away: {error}");
                 return Ok(());
@@ -315,14 +327,20 @@ mod tests {
     }
 
     #[test]
-    fn a_pause_ends_a_scan_without_enter() {
-        let mut decoder = ScanDecoder::new(Layout::UsQwerty, ScanRules::default());
+    fn a_pause_ends_a_scan_without_enter_or_cuts_a_fragment() {
+        let without_enter = ScanRules { ends_with_enter: false, ..ScanRules::default() };
+        let mut decoder = ScanDecoder::new(Layout::UsQwerty, without_enter);
         for key in [K::KEY_4, K::KEY_2, K::KEY_7] {
             decoder.key(key, 1);
             decoder.key(key, 0);
         }
-        assert_eq!(decoder.finish(), Some(Ok("427".into())));
-        assert_eq!(decoder.finish(), None);
+        assert_eq!(decoder.pause(), Some(Ok("427".into())));
+        assert_eq!(decoder.pause(), None);
+        let mut decoder = ScanDecoder::new(Layout::UsQwerty, ScanRules::default());
+        for key in [K::KEY_4, K::KEY_2, K::KEY_7] {
+            decoder.key(key, 1);
+        }
+        assert_eq!(decoder.pause(), Some(Err(Dropped::Partial("427".into()))));
     }
 
     #[tokio::test]

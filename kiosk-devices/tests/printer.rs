@@ -142,6 +142,8 @@ fn decode(bytes: &[u8]) -> Paper {
                     0x8A => 'è',
                     0x85 => 'à',
                     0x96 => 'û',
+                    0xAE => '«',
+                    0xAF => '»',
                     0x20..=0x7E => char::from(byte),
                     _ => '?',
                 });
@@ -238,4 +240,13 @@ async fn paper_that_runs_out_during_a_job_means_printing_it_again() {
     // Through `print`, the same printer refuses the next job before sending it.
     assert!(matches!(print(&printer, &document, COLUMNS).await, Err(PrintError::PaperOut)));
     assert_eq!(fake.jobs().await.len(), 1);
+}
+
+#[test]
+fn characters_the_code_page_lacks_are_written_with_ones_it_has() {
+    let document = Document {
+        blocks: vec![Block::Text { text: "Bœuf – « 3,50 € »…".into(), align: Align::Left, bold: false }],
+    };
+    let paper = decode(&encode(&document, COLUMNS).unwrap());
+    assert_eq!(paper.lines[0], "Boeuf - « 3,50 € »...");
 }

@@ -208,7 +208,10 @@ impl Engine {
         };
         let mut report = engine.resolve_unresolved_payments().await?;
         report.expired_counter_orders = engine.expire_counter_orders().await?;
-        engine.recover_tickets().await?;
+        if let Err(error) = engine.recover_tickets().await {
+            // Printing never stops the kiosk: the tickets can be reprinted.
+            log::error!("tickets of earlier sales not recorded: {error}");
+        }
         Ok((engine, report))
     }
 

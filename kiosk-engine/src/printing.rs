@@ -16,6 +16,9 @@ use crate::checkout::stored_quote;
 use crate::clock::timestamp;
 use crate::{Actor, Engine, EngineError, Result};
 
+/// How long a sale waits for its tickets to print before leaving them to the next round.
+const AFTER_SALE_PRINTING: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// What a round of printing did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PrintRound {
@@ -59,8 +62,12 @@ impl Engine {
         if let Err(error) = self.queue_tickets(order_id).await {
             log::error!("order {order_id}: tickets not recorded: {error}");
         }
-        if let Err(error) = self.print_pending().await {
-            log::error!("printing: {error}");
+        // Bounded: a printer that hangs must not hold the customer; what is left waits for
+        // the next round of `print_pending`.
+        match tokio::time::timeout(AFTER_SALE_PRINTING, self.print_pending()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => log::error!("printing: {error}"),
+            Err(_) => log::warn!("order {order_id}: printing goes on in the next round"),
         }
     }
 
@@ -128,11 +135,12 @@ impl Engine {
         let jobs = print_jobs::pending(&mut *self.store.read().await?).await?;
         let mut round = PrintRound::default();
         for job in jobs {
-            let outcome = match self.printers.get(&job.printer) {
-                None => Err(format!("no printer named \"{}\" is configured", job.printer)),
-                Some(configured) => {
-                    let document: Document = serde_json::from_str(&job.document)
-                        .map_err(|e| kiosk_store::StoreError::Corrupt(format!("print job {}: {e}", job.id)))?;
+            let document: std::result::Result<Document, String> =
+                serde_json::from_str(&job.document).map_err(|e| format!("the job's document is unreadable: {e}"));
+            let outcome = match (self.printers.get(&job.printer), document) {
+                (None, _) => Err(format!("no printer named \"{}\" is configured", job.printer)),
+                (_, Err(error)) => Err(error),
+                (Some(configured), Ok(document)) => {
                     print(configured.printer.as_ref(), &document, configured.columns).await.map_err(|e| e.to_string())
                 }
             };

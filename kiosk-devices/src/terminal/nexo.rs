@@ -101,7 +101,7 @@ impl NexoTerminal {
         match status["Response"]["Result"].as_str() {
             Some("Success") => {
                 let repeated = &status["RepeatedMessageResponse"]["RepeatedResponseMessageBody"][body];
-                match read_result(repeated) {
+                match read_result(repeated, key.as_str()) {
                     PayReply::Approved(approval) => StatusReply::Approved(approval),
                     PayReply::NotCharged(why) => StatusReply::NotCharged(why),
                     PayReply::NoAnswer(why) => StatusReply::Unreachable(why),
@@ -117,9 +117,13 @@ impl NexoTerminal {
 }
 
 /// A ServiceID for a request about `key` that is not the payment itself (a status query, an
-/// abort): distinct from the payment's, still short.
+/// abort): new at every request, since a terminal refuses a ServiceID it saw in the last 48
+/// hours; short, as nexo wants.
 fn fresh_service_id(key: &AttemptKey, purpose: &str) -> String {
-    let digest = hex::encode(Sha256::digest(format!("{purpose}:{}", key.as_str()).as_bytes()));
+    static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let count = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let digest = hex::encode(Sha256::digest(format!("{purpose}:{}:{now}:{count}", key.as_str()).as_bytes()));
     digest[..10].to_owned()
 }
 
@@ -131,12 +135,21 @@ fn wire_amount(amount: Money) -> Value {
     amount.as_decimal().to_f64().map_or(Value::Null, Value::from)
 }
 
-/// Reads a `PaymentResponse` or `ReversalResponse` body.
-fn read_result(body: &Value) -> PayReply {
+/// Reads a `PaymentResponse` or `ReversalResponse` body. `fallback_reference` (the sale's
+/// own TransactionID) stands in when the terminal names no transaction of its own.
+fn read_result(body: &Value, fallback_reference: &str) -> PayReply {
     let response = &body["Response"];
     match response["Result"].as_str() {
-        Some("Success") | Some("Partial") => {
-            let reference = body["POIData"]["POITransactionID"]["TransactionID"].as_str().unwrap_or_default();
+        // The kiosk never asks for partial approvals; a partial one is not the sale's amount.
+        Some("Partial") => PayReply::NoAnswer("the terminal approved only part of the amount".into()),
+        Some("Success") => {
+            let reference = match body["POIData"]["POITransactionID"]["TransactionID"].as_str() {
+                Some(reference) if !reference.is_empty() => reference,
+                _ => {
+                    log::error!("terminal approval without a transaction id: kept as {fallback_reference}");
+                    fallback_reference
+                }
+            };
             let card = &body["PaymentResult"]["PaymentInstrumentData"]["CardData"];
             let scheme = card["PaymentBrand"].as_str().unwrap_or("card");
             let last_four = card["MaskedPan"]
@@ -179,7 +192,7 @@ impl PaymentTerminal for NexoTerminal {
             },
         });
         match self.post(body).await {
-            Ok(Some(answer)) => read_result(&answer["PaymentResponse"]),
+            Ok(Some(answer)) => read_result(&answer["PaymentResponse"], request.key.as_str()),
             Ok(None) => PayReply::NoAnswer("empty answer".into()),
             Err(error) => PayReply::NoAnswer(error),
         }
@@ -196,7 +209,7 @@ impl PaymentTerminal for NexoTerminal {
             },
         });
         match self.post(body).await {
-            Ok(Some(answer)) => read_result(&answer["ReversalResponse"]),
+            Ok(Some(answer)) => read_result(&answer["ReversalResponse"], request.key.as_str()),
             Ok(None) => PayReply::NoAnswer("empty answer".into()),
             Err(error) => PayReply::NoAnswer(error),
         }
