@@ -429,8 +429,9 @@ impl Engine {
     /// entry; then the stock alerts that sale caused.
     async fn commit_approval(&self, order: &StoredOrder, payment: &Payment, approval: &Approval) -> Result<()> {
         let now = timestamp(&self.now());
-        let payload = paid_entry_payload(order, &payment.key, approval, "terminal")?;
-        let promo = stored_quote(order)?.discount.map(|d| d.code);
+        let quote = stored_quote(order)?;
+        let promo = quote.discount.as_ref().map(|d| d.code.clone());
+        let payload = paid_entry_payload(order, quote, &payment.key, approval, "terminal");
         let mut tries_left = JOURNAL_RACE_TRIES;
         let taken = loop {
             let tail = self.journal_tail().await?;
@@ -596,14 +597,14 @@ pub(crate) fn stored_quote(order: &StoredOrder) -> Result<Quote> {
         .map_err(|e| StoreError::Corrupt(format!("order {}: unreadable quote: {e}", order.number)))?)
 }
 
-/// What the journal records of a paid order.
+/// What the journal records of a paid order, from the quote it was placed with.
 pub(crate) fn paid_entry_payload(
     order: &StoredOrder,
+    quote: Quote,
     key: &AttemptKey,
     approval: &Approval,
     method: &str,
-) -> Result<String> {
-    let quote = stored_quote(order)?;
+) -> String {
     let facts = SaleFacts {
         order: order.number.clone(),
         order_id: order.id,
@@ -618,7 +619,7 @@ pub(crate) fn paid_entry_payload(
         discount: quote.discount,
         taxes: quote.taxes,
     };
-    Ok(serde_json::to_string(&facts).expect("facts serialize"))
+    serde_json::to_string(&facts).expect("facts serialize")
 }
 
 /// Records the alerts a sale's stock changes cross into.

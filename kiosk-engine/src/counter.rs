@@ -73,10 +73,11 @@ impl Engine {
         let taken = stock::take(&mut tx, &counter_holder(order.id), &now).await?;
         record_alerts(&mut tx, &taken, &now).await?;
         orders::set_status(&mut tx, order.id, OrderStatus::Paid, &now).await?;
-        if let Some(discount) = stored_quote(&order)?.discount {
+        let quote = stored_quote(&order)?;
+        if let Some(discount) = &quote.discount {
             promos::count_use(&mut tx, &discount.code).await?;
         }
-        let payload = paid_entry_payload(&order, &key, &approval, how.method())?;
+        let payload = paid_entry_payload(&order, quote, &key, &approval, how.method());
         self.append_journal(&mut tx, EntryKind::OrderPaid, payload).await?;
         self.record_action(
             &mut tx,

@@ -257,12 +257,12 @@ impl Engine {
     /// What a scan means: a staff badge signs its owner in; otherwise a promo code of the menu
     /// in use goes to the cart. Anything else is dropped with a log line.
     pub async fn scanned(&self, code: &str) -> Result<Scanned> {
-        if let Ok(badge) = BadgeCode::parse(code) {
-            match self.sign_in_with_badge(&badge).await {
-                Ok(session) => return Ok(Scanned::Staff(session)),
-                Err(EngineError::UnknownBadge) => {}
-                Err(other) => return Err(other),
-            }
+        // A read first: most scans are promo codes, and they must not queue behind payments
+        // for the write lock.
+        if let Ok(badge) = BadgeCode::parse(code)
+            && staff_table::by_badge(&mut *self.store.read().await?, &badge_digest(&badge)).await?.is_some()
+        {
+            return Ok(Scanned::Staff(self.sign_in_with_badge(&badge).await?));
         }
         let menu = self.active_menu().await?;
         if let Some(promo) = menu.menu.promo(code) {

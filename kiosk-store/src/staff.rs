@@ -82,7 +82,11 @@ pub async fn list(conn: &mut Connection) -> Result<Vec<StoredStaff>> {
     rows.into_iter().map(StoredStaff::try_from).collect()
 }
 
-async fn find(conn: &mut Connection, condition: &'static str, value: &str) -> Result<Option<StoredStaff>> {
+/// The active account matching `condition` with one parameter.
+async fn find<'q, T>(conn: &mut Connection, condition: &'static str, value: T) -> Result<Option<StoredStaff>>
+where
+    T: sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + 'q,
+{
     let sql = format!("SELECT {COLUMNS} FROM staff WHERE removed_at IS NULL AND {condition}");
     let row: Option<StaffRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(value)
@@ -98,13 +102,7 @@ pub async fn by_name(conn: &mut Connection, name: &str) -> Result<Option<StoredS
 }
 
 pub async fn by_id(conn: &mut Connection, id: i64) -> Result<Option<StoredStaff>> {
-    let sql = format!("SELECT {COLUMNS} FROM staff WHERE removed_at IS NULL AND id = ?");
-    let row: Option<StaffRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-        .map_err(doing("reading a staff account"))?;
-    row.map(StoredStaff::try_from).transpose()
+    find(conn, "id = ?", id).await
 }
 
 pub async fn by_badge(conn: &mut Connection, badge_digest: &str) -> Result<Option<StoredStaff>> {
