@@ -82,7 +82,6 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: SqlitePool,
-    path: PathBuf,
     database_id: String,
 }
 
@@ -113,11 +112,7 @@ impl Store {
             .await
             .map_err(|error| StoreError::Migrate { path: path.to_owned(), error })?;
         let database_id = database_id(&pool).await?;
-        Ok(Store { pool, path: path.to_owned(), database_id })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Store { pool, database_id })
     }
 
     /// A random id given to this database when it was created. Payment keys carry it, so that

@@ -51,14 +51,6 @@ pub async fn pending(conn: &mut Connection) -> Result<Vec<PrintJob>> {
         .map_err(doing("reading print jobs"))
 }
 
-pub async fn for_order(conn: &mut Connection, order_id: i64) -> Result<Vec<PrintJob>> {
-    sqlx::query_as("SELECT * FROM print_jobs WHERE order_id = ? ORDER BY id")
-        .bind(order_id)
-        .fetch_all(conn)
-        .await
-        .map_err(doing("reading print jobs"))
-}
-
 pub async fn mark_printed(conn: &mut Connection, id: i64, now: &str) -> Result<()> {
     sqlx::query("UPDATE print_jobs SET state = 'printed', attempts = attempts + 1, printed_at = ? WHERE id = ?")
         .bind(now)
