@@ -1,56 +1,193 @@
-//! The kiosk app's composition root. The Slint touch UI arrives with its own issue; until
-//! then this shell does what the app will do at start: read the device config, open the
-//! engine (which first resolves payments left in doubt), make sure a menu is in use, and
-//! report what the screen would show.
-//!
-//! Environment: `KIOSK_DB` (default `kiosk-data/kiosk.db`), `KIOSK_CONFIG` (default
-//! `/etc/kiosk/kiosk.toml`), `KIOSK_MENU` (menu imported when none is in use, default the
-//! demo brasserie).
+//! The kiosk app's composition root: reads the device config, opens the engine with the
+//! configured (or simulated) terminal and printers, makes sure a menu is in use, and shows
+//! the touch UI in a window, fullscreen on DRM/KMS, or as PNG screenshots without a display.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-use kiosk_devices::terminal::SimOutcome;
-use kiosk_engine::{Engine, EngineError, EngineOptions, load_device_config};
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use kiosk_app::headless::Headless;
+use kiosk_app::{Kiosk, KioskOptions, Layout};
+use kiosk_core::config::{DeviceConfig, PrinterConfig, PrinterTransport};
+use kiosk_devices::scanner::{Layout as KeyboardLayout, ScanRules, ScannerMatch};
+use kiosk_devices::terminal::{SimOutcome, SimTerminal};
+use kiosk_engine::{Engine, EngineError, EngineOptions, FixedClock, load_device_config};
+use slint::ComponentHandle;
 
-fn setting(name: &str, default: &str) -> PathBuf {
-    std::env::var_os(name).map_or_else(|| PathBuf::from(default), PathBuf::from)
+#[derive(Parser, Debug)]
+#[command(version, about = "The kiosk's touch app")]
+struct Args {
+    /// The kiosk's database.
+    #[arg(long, env = "KIOSK_DB", default_value = "kiosk-data/kiosk.db")]
+    db: PathBuf,
+    /// The device config; without it, a development kiosk with a simulated terminal and printer.
+    #[arg(long, env = "KIOSK_CONFIG", default_value = "/etc/kiosk/kiosk.toml")]
+    config: PathBuf,
+    /// The menu imported when none is in use.
+    #[arg(long, env = "KIOSK_MENU", default_value = "menus/brasserie/menu.toml")]
+    menu: PathBuf,
+    /// How the simulated terminal answers: approve, decline, timeout, lost_response, disconnect.
+    #[arg(long, env = "KIOSK_SIM_OUTCOME", default_value = "approve")]
+    sim_outcome: SimOutcome,
+    /// How long the simulated customer takes to present a card, in milliseconds.
+    #[arg(long, env = "KIOSK_SIM_CARD_MS", default_value_t = 2500)]
+    sim_card_ms: u64,
+    /// A barcode scanner (keyboard wedge) by name or VID:PID, for badges and promo codes.
+    #[arg(long, env = "KIOSK_SCANNER")]
+    scanner: Option<String>,
+    /// Render every screen to PNG files in this folder instead of opening a window (on a
+    /// fresh demo database, at a fixed time).
+    #[arg(long)]
+    screenshots: Option<PathBuf>,
+    /// Screenshot layouts: portrait, landscape, tablet (default: all).
+    #[arg(long = "layout")]
+    layouts: Vec<String>,
+    /// Screenshot languages (default: the menu's).
+    #[arg(long = "language")]
+    languages: Vec<String>,
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
+    let started = Instant::now();
     kiosk_engine::logging::init_stderr(log::LevelFilter::Info);
-    let db = setting("KIOSK_DB", "kiosk-data/kiosk.db");
-    let device = load_device_config(&setting("KIOSK_CONFIG", "/etc/kiosk/kiosk.toml"))?;
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    if let Some(out) = &args.screenshots {
+        return screenshots(&args, &runtime, out);
+    }
+    let windowing = ["DISPLAY", "WAYLAND_DISPLAY", "SLINT_BACKEND"].iter().any(|name| std::env::var_os(name).is_some());
+    if !windowing {
+        bail!(
+            "no display: set DISPLAY (e.g. run under `xvfb-run -s '-screen 0 1080x1920x24' cargo run -p kiosk-app`), \
+             use SLINT_BACKEND=linuxkms-software on the device (build with --features linuxkms), or render the \
+             screens to PNG with `cargo run -p kiosk-app -- --screenshots FOLDER`"
+        );
+    }
+    let (device, development) = device_config(&args.config)?;
+    let engine = runtime.block_on(open_engine(&args, device, development, &args.db, None))?;
+    let kiosk = Kiosk::new(engine.clone(), runtime.handle().clone(), &KioskOptions::default())?;
+    let screen = &engine.device().screen;
+    #[allow(clippy::cast_precision_loss, reason = "screen sizes")]
+    kiosk.window().window().set_size(slint::LogicalSize::new(screen.width as f32, screen.height as f32));
+    if let Some(scanner) = &args.scanner {
+        read_scanner(&kiosk, &runtime, scanner)?;
+    }
+    log::info!("window ready {} ms after start", started.elapsed().as_millis());
+    kiosk.run()
+}
+
+/// The device config, or a development kiosk with a simulated receipt printer and an
+/// e-receipt address when there is no config file.
+fn device_config(path: &Path) -> Result<(DeviceConfig, bool)> {
+    if path.exists() {
+        return Ok((load_device_config(path)?, false));
+    }
+    let mut device = DeviceConfig::development();
+    device.printing.printers.push(PrinterConfig {
+        name: "receipt".into(),
+        transport: PrinterTransport::Sim,
+        columns: 42,
+    });
+    device.printing.e_receipt_url = Some("https://receipts.example/{order}".into());
+    log::info!("no device config at {}: a development kiosk with simulated devices", path.display());
+    Ok((device, true))
+}
+
+async fn open_engine(
+    args: &Args,
+    device: DeviceConfig,
+    development: bool,
+    db: &Path,
+    clock: Option<FixedClock>,
+) -> Result<Arc<Engine>> {
+    if let Some(folder) = db.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
+    }
     let ledger = db.with_file_name("sim-terminal.jsonl");
-    let timeout = std::time::Duration::from_secs(device.terminal_timeout_seconds);
-    let terminal =
-        kiosk_devices::terminal::open(&device.terminal, &device.kiosk_id, timeout, &ledger, SimOutcome::Approve)?;
+    let terminal: Arc<dyn kiosk_devices::terminal::PaymentTerminal> = if development {
+        let sim = SimTerminal::open(&ledger, args.sim_outcome)?;
+        Arc::new(sim.with_card_delay(Duration::from_millis(args.sim_card_ms)))
+    } else {
+        let timeout = Duration::from_secs(device.terminal_timeout_seconds);
+        kiosk_devices::terminal::open(&device.terminal, &device.kiosk_id, timeout, &ledger, args.sim_outcome)?
+    };
     let printers = kiosk_devices::printer::open_printers(&device.printing.printers);
-    let mut options = EngineOptions::new(&db, device, terminal);
+    let mut options = EngineOptions::new(db, device, terminal);
     options.printers = printers;
+    if let Some(clock) = clock {
+        options.clock = Arc::new(clock);
+    }
     let (engine, recovery) =
         Engine::open(options).await.with_context(|| format!("cannot open the kiosk database {}", db.display()))?;
     log::info!("payments resolved at start: {recovery:?}");
-    let menu = match engine.active_menu().await {
-        Err(EngineError::NoMenu) => {
-            let file = setting("KIOSK_MENU", "menus/brasserie/menu.toml");
-            engine.import_menu(&file).await?;
-            engine.active_menu().await?
-        }
-        other => other?,
+    if let Err(EngineError::NoMenu) = engine.active_menu().await {
+        engine.import_menu(&args.menu).await?;
+    }
+    Ok(Arc::new(engine))
+}
+
+fn screenshots(args: &Args, runtime: &tokio::runtime::Runtime, out: &Path) -> Result<()> {
+    let headless = Headless::install()?;
+    let scratch = std::env::temp_dir().join(format!("kiosk-screenshots-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let (device, _) = device_config(Path::new("/nonexistent/kiosk.toml"))?;
+    let demo = Args {
+        menu: args.menu.clone(),
+        sim_card_ms: 0,
+        sim_outcome: SimOutcome::Approve,
+        ..Args::parse_from(["kiosk-app"])
     };
-    let venue = &menu.menu.venue;
-    let language = venue.languages.first().map_or("", String::as_str);
-    println!(
-        "kiosk {} ready: {} — menu version {} ({} items, {} combos), database {}",
-        engine.device().kiosk_id,
-        venue.name.get(language),
-        menu.version,
-        menu.menu.items.len(),
-        menu.menu.combos.len(),
-        db.display()
-    );
-    println!("the touch screen is not built yet; order from the command line with kioskctl (see README.md)");
+    let clock = FixedClock::at("2026-11-30T12:30:00+01:00");
+    let engine = runtime.block_on(open_engine(&demo, device, true, &scratch.join("kiosk.db"), Some(clock)))?;
+    let layouts = if args.layouts.is_empty() {
+        Layout::ALL.to_vec()
+    } else {
+        args.layouts
+            .iter()
+            .map(|name| {
+                Layout::named(name).with_context(|| format!("unknown layout {name}: portrait, landscape or tablet"))
+            })
+            .collect::<Result<_>>()?
+    };
+    let languages = if args.languages.is_empty() {
+        runtime.block_on(engine.active_menu())?.menu.venue.languages.clone()
+    } else {
+        args.languages.clone()
+    };
+    let kiosk = Kiosk::new(engine, runtime.handle().clone(), &KioskOptions::default())?;
+    let written = headless.run({
+        let headless = headless.clone();
+        let out = out.to_owned();
+        async move { kiosk_app::render_screens(&kiosk, &headless, &layouts, &languages, &out).await }
+    })??;
+    let _ = std::fs::remove_dir_all(&scratch);
+    for path in &written {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+/// Reads the barcode scanner on the runtime and hands each scan to the UI thread.
+fn read_scanner(kiosk: &Kiosk, runtime: &tokio::runtime::Runtime, scanner: &str) -> Result<()> {
+    let which = match scanner.split_once(':').map(|(v, p)| (u16::from_str_radix(v, 16), u16::from_str_radix(p, 16))) {
+        Some((Ok(vid), Ok(pid))) => ScannerMatch::VidPid(vid, pid),
+        _ => ScannerMatch::Name(scanner.to_owned()),
+    };
+    let (sender, mut scans) = tokio::sync::mpsc::channel(16);
+    runtime.spawn(async move {
+        if let Err(error) =
+            kiosk_devices::scanner::read_scans(&which, KeyboardLayout::FrenchAzerty, ScanRules::default(), sender).await
+        {
+            log::error!("the scanner stopped: {error}");
+        }
+    });
+    let handle = kiosk.scan_handle();
+    runtime.spawn(async move {
+        while let Some(code) = scans.recv().await {
+            handle.deliver(code);
+        }
+    });
     Ok(())
 }

@@ -11,7 +11,7 @@ pub enum VenueMode {
     Cinema,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceConfig {
     /// Unique across the fleet; part of every payment's idempotency key.
@@ -32,6 +32,48 @@ pub struct DeviceConfig {
     /// The payment terminal.
     #[serde(default)]
     pub terminal: TerminalConfig,
+    /// The touch screen and how long the app waits for a customer.
+    #[serde(default)]
+    pub screen: ScreenConfig,
+}
+
+/// The touch screen: its size in pixels and inches (touch targets are sized in millimetres
+/// from them) and the customer session's timers.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScreenConfig {
+    pub width: u32,
+    pub height: u32,
+    pub diagonal_inches: f64,
+    /// Seconds without a touch before "Are you still there?".
+    pub idle_seconds: u32,
+    /// Seconds that question waits before the order is abandoned.
+    pub still_there_seconds: u32,
+    /// Seconds the order number stays on screen after an order.
+    pub done_seconds: u32,
+}
+
+impl Default for ScreenConfig {
+    /// A 21.5-inch portrait display.
+    fn default() -> Self {
+        ScreenConfig {
+            width: 1080,
+            height: 1920,
+            diagonal_inches: 21.5,
+            idle_seconds: 60,
+            still_there_seconds: 20,
+            done_seconds: 20,
+        }
+    }
+}
+
+impl ScreenConfig {
+    /// Pixels in one millimetre of the screen.
+    #[allow(clippy::float_arithmetic, reason = "a screen's geometry, not money")]
+    pub fn pixels_per_mm(&self) -> f64 {
+        let diagonal_pixels = f64::from(self.width).hypot(f64::from(self.height));
+        diagonal_pixels / (self.diagonal_inches * 25.4)
+    }
 }
 
 /// Which payment terminal the kiosk drives.
@@ -198,6 +240,21 @@ impl DeviceConfig {
             let message = format!("kiosk_id \"{}\" must be 1 to 32 letters, digits or '-'", config.kiosk_id);
             return Err(ConfigError { file: file.into(), message });
         }
+        let screen = &config.screen;
+        if screen.width < 320 || screen.height < 320 || !(3.0..=100.0).contains(&screen.diagonal_inches) {
+            return Err(ConfigError {
+                file: file.into(),
+                message: "[screen] needs width and height of at least 320 pixels and diagonal_inches from 3 to 100"
+                    .into(),
+            });
+        }
+        if screen.idle_seconds < 5 || screen.still_there_seconds == 0 || screen.done_seconds == 0 {
+            return Err(ConfigError {
+                file: file.into(),
+                message: "[screen] idle_seconds must be at least 5, still_there_seconds and done_seconds at least 1"
+                    .into(),
+            });
+        }
         if config.terminal_timeout_seconds == 0 {
             return Err(ConfigError {
                 file: file.into(),
@@ -217,6 +274,7 @@ impl DeviceConfig {
             counter_order_minutes: default_counter_minutes(),
             printing: PrintingConfig::default(),
             terminal: TerminalConfig::default(),
+            screen: ScreenConfig::default(),
         }
     }
 }
@@ -231,6 +289,16 @@ mod tests {
             DeviceConfig::parse("k.toml", "kiosk_id = \"lyon-01\"\norder_prefix = \"B\"\nmode = \"cinema\"\n").unwrap();
         assert_eq!(config.order_prefix.number(1), "B001");
         assert_eq!(config.mode, VenueMode::Cinema);
+        assert_eq!(config.screen, ScreenConfig::default());
+        let portrait = ScreenConfig::default().pixels_per_mm();
+        assert!((4.0..4.05).contains(&portrait), "a 21.5-inch 1080x1920 screen has {portrait} px/mm");
+        let tiny = DeviceConfig::parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"B\"\n[screen]\nwidth = 100\n")
+            .unwrap_err();
+        assert!(tiny.message.contains("at least 320 pixels"), "{tiny}");
+        let hasty =
+            DeviceConfig::parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"B\"\n[screen]\nidle_seconds = 1\n")
+                .unwrap_err();
+        assert!(hasty.message.contains("idle_seconds must be at least 5"), "{hasty}");
         let bad_prefix = DeviceConfig::parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"b\"\n").unwrap_err();
         assert!(bad_prefix.message.contains("not an order prefix"), "{bad_prefix}");
         let bad_id = DeviceConfig::parse("k.toml", "kiosk_id = \"a b\"\norder_prefix = \"B\"\n").unwrap_err();

@@ -37,7 +37,7 @@ pub use checkout::{OrderDetails, PaymentOutcome, PlacedOrder, RecoveryReport};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use counter::CounterPayment;
 pub use journal::{JournalArchive, JournalCheck, default_key_path, load_or_create_key};
-pub use menu::{ActiveMenu, ImportOutcome, MenuFile};
+pub use menu::{ActiveMenu, ImportOutcome, MenuFile, Shelf};
 pub use printing::PrintRound;
 pub use reports::ZReport;
 pub use staff::{Actor, Scanned, Session, StaffMember};

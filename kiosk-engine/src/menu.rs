@@ -4,16 +4,26 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kiosk_core::menu::Menu;
+use kiosk_core::menu::{LocalMoment, Menu};
 use kiosk_core::menu_file;
+use kiosk_core::stock::StockLevels;
 use kiosk_store::{menus, payments, stock};
 use sha2::{Digest, Sha256};
 
-use crate::clock::timestamp;
+use crate::clock::{local_moment, timestamp};
 use crate::{Engine, EngineError, Result};
 
 /// Largest image a menu may carry; kiosk screens need far less.
 pub const MAX_IMAGE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// What a customer screen shows: the menu in use, the local time its availability windows
+/// are read at, and the stock.
+#[derive(Clone, Debug)]
+pub struct Shelf {
+    pub menu: Arc<ActiveMenu>,
+    pub moment: LocalMoment,
+    pub stock: StockLevels,
+}
 
 /// A menu file read from disk and checked, with its images, ready to import.
 #[derive(Debug)]
@@ -154,6 +164,13 @@ impl Engine {
         });
         *self.menu_cache.lock().expect("menu cache lock") = Some(active.clone());
         Ok(active)
+    }
+
+    /// The menu in use with the time and the stock, read together.
+    pub async fn shelf(&self) -> Result<Shelf> {
+        let menu = self.active_menu().await?;
+        let stock = stock::levels(&mut *self.store.read().await?).await?;
+        Ok(Shelf { menu, moment: local_moment(&self.now()), stock })
     }
 
     /// An image of the menu in use, by the path the menu file gives.

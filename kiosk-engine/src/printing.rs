@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use kiosk_core::payment::PaymentState;
-use kiosk_core::receipt::{Document, ReceiptFacts, kitchen_ticket, receipt};
+use kiosk_core::receipt::{Align, Block, Document, ReceiptFacts, kitchen_ticket, receipt};
 use kiosk_core::staff::Permission;
 use kiosk_devices::printer::{PrinterStatus, print};
 use kiosk_store::orders::StoredOrder;
@@ -186,6 +186,23 @@ impl Engine {
         print(configured.printer.as_ref(), document, configured.columns)
             .await
             .map_err(|e| EngineError::BadInput(format!("the report was not printed: {e}")))
+    }
+
+    /// Prints a short ticket naming the kiosk and the time, for staff checking the receipt
+    /// printer (paper, cutter, the euro sign and dashes).
+    pub async fn print_test_ticket(&self) -> Result<()> {
+        let text = |text: String, bold: bool| Block::Text { text, align: Align::Center, bold };
+        let document = Document {
+            blocks: vec![
+                text("PRINTER TEST".into(), true),
+                text(format!("kiosk {}", self.device.kiosk_id), false),
+                text(timestamp(&self.now()), false),
+                text("0123456789 € - ok".into(), false),
+                Block::Feed { lines: 3 },
+                Block::Cut,
+            ],
+        };
+        self.print_now(&document).await
     }
 
     /// Each configured printer's status (or why it cannot be read), for the staff screen and

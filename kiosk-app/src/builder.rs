@@ -1,0 +1,238 @@
+//! The item sheet's state: options chosen within each group's min/max, and a combo's walk
+//! through its slots. Pure: it knows the menu, never prices (the engine quotes the line).
+
+use std::collections::BTreeMap;
+
+use kiosk_core::cart::{CartLine, Choices, SlotChoice};
+use kiosk_core::menu::{Menu, ModifierGroup, Product, Text};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProductBuilder {
+    product: String,
+    quantity: u32,
+    shape: Shape,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Shape {
+    Item { modifiers: Choices },
+    Combo { step: usize, slots: Vec<SlotState> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct SlotState {
+    id: String,
+    item: Option<String>,
+    modifiers: Choices,
+}
+
+/// What still stops the line from being added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Missing<'m> {
+    /// A combo slot without its item.
+    Slot(&'m Text),
+    /// A modifier group with fewer options than its minimum.
+    Options(&'m Text),
+}
+
+impl<'m> Missing<'m> {
+    pub fn name(&self) -> &'m Text {
+        match self {
+            Missing::Slot(name) | Missing::Options(name) => name,
+        }
+    }
+}
+
+impl ProductBuilder {
+    /// A new line for a product of the menu; a combo slot with a single choice is filled in.
+    pub fn new(menu: &Menu, product: &str) -> Option<ProductBuilder> {
+        let shape = match menu.product(product)? {
+            Product::Item(_) => Shape::Item { modifiers: Choices::new() },
+            Product::Combo(combo) => Shape::Combo {
+                step: 0,
+                slots: combo
+                    .slots
+                    .iter()
+                    .map(|slot| SlotState {
+                        id: slot.id.as_str().to_owned(),
+                        item: match slot.choices.as_slice() {
+                            [only] => Some(only.item.as_str().to_owned()),
+                            _ => None,
+                        },
+                        modifiers: Choices::new(),
+                    })
+                    .collect(),
+            },
+        };
+        Some(ProductBuilder { product: product.to_owned(), quantity: 1, shape })
+    }
+
+    pub fn product(&self) -> &str {
+        &self.product
+    }
+
+    pub fn quantity(&self) -> u32 {
+        self.quantity
+    }
+
+    pub fn set_quantity(&mut self, quantity: u32) {
+        self.quantity = quantity.clamp(1, 99);
+    }
+
+    /// The combo step shown (0 for an item) and how many there are (0 for an item).
+    pub fn step(&self) -> (usize, usize) {
+        match &self.shape {
+            Shape::Item { .. } => (0, 0),
+            Shape::Combo { step, slots } => (*step, slots.len()),
+        }
+    }
+
+    /// The slot of the step shown and the item chosen for it.
+    pub fn current_slot(&self) -> Option<(&str, Option<&str>)> {
+        match &self.shape {
+            Shape::Item { .. } => None,
+            Shape::Combo { step, slots } => slots.get(*step).map(|slot| (slot.id.as_str(), slot.item.as_deref())),
+        }
+    }
+
+    /// The item whose options are shown now: the product itself, or the current slot's item.
+    fn current_item(&self) -> Option<&str> {
+        match &self.shape {
+            Shape::Item { .. } => Some(&self.product),
+            Shape::Combo { step, slots } => slots.get(*step)?.item.as_deref(),
+        }
+    }
+
+    fn current_choices(&self) -> Option<&Choices> {
+        match &self.shape {
+            Shape::Item { modifiers } => Some(modifiers),
+            Shape::Combo { step, slots } => slots.get(*step).map(|slot| &slot.modifiers),
+        }
+    }
+
+    fn current_choices_mut(&mut self) -> Option<&mut Choices> {
+        match &mut self.shape {
+            Shape::Item { modifiers } => Some(modifiers),
+            Shape::Combo { step, slots } => slots.get_mut(*step).map(|slot| &mut slot.modifiers),
+        }
+    }
+
+    /// The modifier groups shown now, in the menu's order.
+    pub fn groups<'m>(&self, menu: &'m Menu) -> Vec<&'m ModifierGroup> {
+        let Some(item) = self.current_item().and_then(|id| menu.item(id)) else { return Vec::new() };
+        item.modifier_groups.iter().filter_map(|group| menu.modifier_group(group.as_str())).collect()
+    }
+
+    pub fn is_selected(&self, group: &str, option: &str) -> bool {
+        self.current_choices()
+            .and_then(|choices| choices.get(group))
+            .is_some_and(|chosen| chosen.iter().any(|o| o == option))
+    }
+
+    /// Picks or drops an option. A group of one replaces its choice; a full group ignores a
+    /// further pick until one is dropped.
+    pub fn toggle(&mut self, menu: &Menu, group: &str, option: &str) {
+        let Some(rules) = self.groups(menu).into_iter().find(|g| g.id.as_str() == group) else { return };
+        if rules.option(option).is_none() {
+            return;
+        }
+        let max = usize::try_from(rules.max).unwrap_or(usize::MAX);
+        let Some(choices) = self.current_choices_mut() else { return };
+        let chosen = choices.entry(group.to_owned()).or_default();
+        if let Some(at) = chosen.iter().position(|o| o == option) {
+            chosen.remove(at);
+        } else if max == 1 {
+            *chosen = vec![option.to_owned()];
+        } else if chosen.len() < max {
+            chosen.push(option.to_owned());
+        }
+        if chosen.is_empty() {
+            choices.remove(group);
+        }
+    }
+
+    /// Puts an item in the current combo slot (its options start over).
+    pub fn choose_slot_item(&mut self, menu: &Menu, item: &str) {
+        let Shape::Combo { step, slots } = &mut self.shape else { return };
+        let Some(combo) = menu.combo(&self.product) else { return };
+        let allowed = combo.slots.get(*step).is_some_and(|slot| slot.choices.iter().any(|c| c.item.as_str() == item));
+        if let (true, Some(slot)) = (allowed, slots.get_mut(*step))
+            && slot.item.as_deref() != Some(item)
+        {
+            slot.item = Some(item.to_owned());
+            slot.modifiers.clear();
+        }
+    }
+
+    /// What the step shown still needs.
+    pub fn missing_now<'m>(&self, menu: &'m Menu) -> Option<Missing<'m>> {
+        if let Shape::Combo { step, slots } = &self.shape {
+            let slot = menu.combo(&self.product)?.slots.get(*step)?;
+            if slots.get(*step)?.item.is_none() {
+                return Some(Missing::Slot(&slot.name));
+            }
+        }
+        let choices = self.current_choices()?;
+        self.groups(menu)
+            .into_iter()
+            .find(|group| choices.get(group.id.as_str()).map_or(0, Vec::len) < usize::try_from(group.min).unwrap_or(0))
+            .map(|group| Missing::Options(&group.name))
+    }
+
+    /// Moves to the next combo slot once the current one is complete.
+    pub fn next_step(&mut self, menu: &Menu) -> bool {
+        if self.missing_now(menu).is_some() {
+            return false;
+        }
+        match &mut self.shape {
+            Shape::Combo { step, slots } if *step + 1 < slots.len() => {
+                *step += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn previous_step(&mut self) {
+        if let Shape::Combo { step, .. } = &mut self.shape {
+            *step = step.saturating_sub(1);
+        }
+    }
+
+    /// The cart line, once every step is complete.
+    pub fn line(&self, menu: &Menu) -> Option<CartLine> {
+        match &self.shape {
+            Shape::Item { modifiers } => self.missing_now(menu).is_none().then(|| CartLine {
+                product: self.product.clone(),
+                quantity: self.quantity,
+                modifiers: modifiers.clone(),
+                choices: BTreeMap::new(),
+            }),
+            Shape::Combo { slots, .. } => {
+                let mut walker = self.clone();
+                for index in 0..slots.len() {
+                    walker.shape = match walker.shape {
+                        Shape::Combo { slots, .. } => Shape::Combo { step: index, slots },
+                        item => item,
+                    };
+                    if walker.missing_now(menu).is_some() {
+                        return None;
+                    }
+                }
+                let choices = slots
+                    .iter()
+                    .map(|slot| {
+                        let item = slot.item.clone().expect("every slot was checked");
+                        (slot.id.clone(), SlotChoice { item, modifiers: slot.modifiers.clone() })
+                    })
+                    .collect();
+                Some(CartLine {
+                    product: self.product.clone(),
+                    quantity: self.quantity,
+                    modifiers: Choices::new(),
+                    choices,
+                })
+            }
+        }
+    }
+}

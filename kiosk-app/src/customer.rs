@@ -1,0 +1,746 @@
+//! The customer's adapters: session, menu, product sheet, upsell, cart, payment and the
+//! order number. Each callback changes the session, then asks the engine off the UI thread.
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use kiosk_core::cart::{Cart, CartLine};
+use kiosk_core::config::ReceiptPrinting;
+use kiosk_core::menu::{Menu, Product};
+use kiosk_core::payment::NotCharged;
+use kiosk_core::pricing::{LineProblem, PromoProblem, QuoteError};
+use kiosk_core::receipt::Block;
+use kiosk_engine::{EngineError, PaymentOutcome, PlacedOrder};
+use slint::{ComponentHandle, SharedString};
+
+use crate::builder::{Missing, ProductBuilder};
+use crate::format::{price, supplement};
+use crate::kiosk::Inner;
+use crate::ui::{
+    CartAdapter, DoneAdapter, GroupRow, MenuAdapter, Notice, OptionRow, PayPhase, PaymentAdapter, ProductAdapter,
+    Screen, Session, UpsellAdapter,
+};
+use crate::view::{self, model};
+
+/// Five taps on the attract screen's corner within this time open staff sign-in.
+const STAFF_TAPS: usize = 5;
+const STAFF_TAP_WINDOW: Duration = Duration::from_secs(4);
+
+/// Wires a callback to the kiosk without keeping it alive; every call counts as a touch.
+macro_rules! on {
+    ($inner:expr, $adapter:ty, $callback:ident, |$kiosk:ident $(, $arg:ident)*| $body:expr) => {{
+        let weak = std::rc::Rc::downgrade($inner);
+        $inner.ui.global::<$adapter>().$callback(move |$($arg),*| {
+            if let Some($kiosk) = weak.upgrade() {
+                $kiosk.touched();
+                $body
+            }
+        });
+    }};
+}
+pub(crate) use on;
+
+pub fn connect(inner: &Rc<Inner>) {
+    on!(inner, Session, on_start, |kiosk, language| {
+        kiosk.set_language(&language);
+        if kiosk.ui.global::<Session>().get_cinema() {
+            kiosk.start_order(true);
+        } else {
+            kiosk.go(Screen::OrderMode);
+        }
+    });
+    on!(inner, Session, on_choose_language, |kiosk, language| kiosk.set_language(&language));
+    on!(inner, Session, on_choose_mode, |kiosk, take_away| {
+        kiosk.start_order(take_away);
+        requote(&kiosk, None);
+    });
+    on!(inner, Session, on_still_here, |_kiosk| {});
+    on!(inner, Session, on_abandon, |kiosk| kiosk.reset());
+    on!(inner, Session, on_dismiss_notice, |kiosk| kiosk.notify(Notice::None, ""));
+    on!(inner, Session, on_scanned, |kiosk, code| crate::staff::scanned(&kiosk, code.to_string()));
+    on!(inner, Session, on_staff_corner, |kiosk| {
+        let open = {
+            let mut state = kiosk.state.borrow_mut();
+            let now = Instant::now();
+            state.corner_taps.retain(|tap| now.duration_since(*tap) < STAFF_TAP_WINDOW);
+            state.corner_taps.push(now);
+            state.corner_taps.len() >= STAFF_TAPS
+        };
+        if open {
+            kiosk.state.borrow_mut().corner_taps.clear();
+            crate::staff::open_sign_in(&kiosk);
+        }
+    });
+
+    on!(inner, MenuAdapter, on_choose_category, |kiosk, index| {
+        kiosk.state.borrow_mut().category = usize::try_from(index).unwrap_or(0);
+        kiosk.show_shelf();
+    });
+    on!(inner, MenuAdapter, on_open_product, |kiosk, id| open_product(&kiosk, &id, false));
+    on!(inner, MenuAdapter, on_view_cart, |kiosk| kiosk.go(Screen::Cart));
+
+    on!(inner, ProductAdapter, on_toggle_option, |kiosk, group, option| {
+        edit_builder(&kiosk, |builder, menu| builder.toggle(menu, &group, &option));
+    });
+    on!(inner, ProductAdapter, on_choose_slot_item, |kiosk, item| {
+        edit_builder(&kiosk, |builder, menu| builder.choose_slot_item(menu, &item));
+    });
+    on!(inner, ProductAdapter, on_change_quantity, |kiosk, quantity| {
+        edit_builder(&kiosk, |builder, _| builder.set_quantity(u32::try_from(quantity).unwrap_or(1)));
+    });
+    on!(inner, ProductAdapter, on_next_step, |kiosk| {
+        edit_builder(&kiosk, |builder, menu| {
+            builder.next_step(menu);
+        });
+    });
+    on!(inner, ProductAdapter, on_previous_step, |kiosk| edit_builder(&kiosk, |builder, _| builder.previous_step()));
+    on!(inner, ProductAdapter, on_add, |kiosk| add_to_cart(&kiosk));
+    on!(inner, ProductAdapter, on_close, |kiosk| {
+        kiosk.state.borrow_mut().builder = None;
+        kiosk.go(Screen::Menu);
+    });
+
+    on!(inner, UpsellAdapter, on_take, |kiosk, id| open_product(&kiosk, &id, true));
+    on!(inner, UpsellAdapter, on_decline, |kiosk| {
+        kiosk.state.borrow_mut().replaces_line = None;
+        kiosk.go(Screen::Menu);
+    });
+
+    on!(inner, CartAdapter, on_change_quantity, |kiosk, index, quantity| {
+        change_cart(&kiosk, |cart| {
+            if let (Some(line), Ok(quantity)) = (cart.lines.get_mut(index as usize), u32::try_from(quantity)) {
+                line.quantity = quantity.max(1);
+            }
+        });
+    });
+    on!(inner, CartAdapter, on_remove, |kiosk, index| {
+        change_cart(&kiosk, |cart| {
+            if let Ok(index) = usize::try_from(index)
+                && index < cart.lines.len()
+            {
+                cart.lines.remove(index);
+            }
+        });
+    });
+    on!(inner, CartAdapter, on_promo_key, |kiosk, key| {
+        let cart = kiosk.ui.global::<CartAdapter>();
+        let mut entry = cart.get_promo_entry().to_string();
+        if key == "⌫" {
+            entry.pop();
+        } else if entry.chars().count() < 20 {
+            entry.push_str(&key);
+        }
+        cart.set_promo_entry(entry.into());
+    });
+    on!(inner, CartAdapter, on_apply_promo, |kiosk| {
+        let code = kiosk.ui.global::<CartAdapter>().get_promo_entry().trim().to_uppercase();
+        apply_promo(&kiosk, &code);
+    });
+    on!(inner, CartAdapter, on_remove_promo, |kiosk| change_cart(&kiosk, |cart| cart.promo = None));
+    on!(inner, CartAdapter, on_pay_card, |kiosk| pay_by_card(&kiosk));
+    on!(inner, CartAdapter, on_pay_counter, |kiosk| pay_at_counter(&kiosk));
+    on!(inner, CartAdapter, on_keep_ordering, |kiosk| kiosk.go(Screen::Menu));
+
+    on!(inner, PaymentAdapter, on_cancel, |kiosk| cancel_payment(&kiosk));
+    on!(inner, PaymentAdapter, on_retry, |kiosk| {
+        let order = kiosk.state.borrow().order.clone();
+        if let Some(order) = order {
+            pay(&kiosk, order);
+        }
+    });
+    on!(inner, PaymentAdapter, on_pay_counter, |kiosk| {
+        let unpaid = kiosk.state.borrow_mut().order.take();
+        if let Some(order) = unpaid {
+            void_unpaid(&kiosk, order.id);
+        }
+        pay_at_counter(&kiosk);
+    });
+    on!(inner, PaymentAdapter, on_give_up, |kiosk| {
+        if kiosk.ui.global::<PaymentAdapter>().get_phase() == PayPhase::InDoubt {
+            // The order stays for the engine to settle with the terminal; the customer is done.
+            kiosk.state.borrow_mut().order = None;
+            kiosk.reset();
+            return;
+        }
+        let unpaid = kiosk.state.borrow_mut().order.take();
+        if let Some(order) = unpaid {
+            void_unpaid(&kiosk, order.id);
+        }
+        kiosk.ui.global::<Session>().set_busy(false);
+        kiosk.go(Screen::Cart);
+    });
+
+    on!(inner, DoneAdapter, on_print, |kiosk| print_receipt(&kiosk));
+    on!(inner, DoneAdapter, on_finish, |kiosk| kiosk.reset());
+}
+
+fn open_product(kiosk: &Rc<Inner>, id: &str, from_upsell: bool) {
+    {
+        let mut state = kiosk.state.borrow_mut();
+        let Some(shelf) = &state.shelf else { return };
+        let menu = &shelf.menu.menu;
+        let Some(mut builder) = ProductBuilder::new(menu, id) else { return };
+        // "Make it a meal": the item just added goes into the combo's slot that takes it.
+        let replaced = state.replaces_line.and_then(|index| state.cart.lines.get(index)).cloned();
+        if let (true, Some(line)) = (from_upsell, replaced) {
+            if let Some(combo) = menu.combo(id) {
+                for (step, slot) in combo.slots.iter().enumerate() {
+                    if slot.choices.iter().any(|choice| choice.item.as_str() == line.product) {
+                        for _ in 0..step {
+                            builder.next_step(menu);
+                        }
+                        builder.choose_slot_item(menu, &line.product);
+                        for (group, options) in &line.modifiers {
+                            for option in options {
+                                builder.toggle(menu, group, option);
+                            }
+                        }
+                        while builder.step().0 > 0 {
+                            builder.previous_step();
+                        }
+                        break;
+                    }
+                }
+            }
+        } else {
+            state.replaces_line = None;
+        }
+        state.builder = Some(builder);
+        state.from_upsell = from_upsell;
+    }
+    show_product(kiosk);
+    kiosk.go(Screen::Product);
+}
+
+fn edit_builder(kiosk: &Rc<Inner>, edit: impl FnOnce(&mut ProductBuilder, &Menu)) {
+    {
+        let mut state = kiosk.state.borrow_mut();
+        let state = &mut *state;
+        let (Some(shelf), Some(builder)) = (&state.shelf, &mut state.builder) else { return };
+        edit(builder, &shelf.menu.menu);
+    }
+    show_product(kiosk);
+}
+
+/// Fills the product sheet from the builder; the line's price comes from an engine quote.
+pub fn show_product(kiosk: &Rc<Inner>) {
+    let state = kiosk.state.borrow();
+    let (Some(shelf), Some(builder)) = (&state.shelf, &state.builder) else { return };
+    let menu = &shelf.menu.menu;
+    let language = state.language.as_str();
+    let Some(product) = menu.product(builder.product()) else { return };
+    let info = product.info();
+    let currency = menu.venue.currency;
+    let adapter = kiosk.ui.global::<ProductAdapter>();
+    adapter.set_name(info.name.get(language).into());
+    adapter.set_description(info.description.get(language).into());
+    adapter.set_image(state.images.get(&info.image).cloned().unwrap_or_default());
+    let badges = match product {
+        Product::Item(item) => item.tags.iter().chain(&item.allergens).map(SharedString::from).collect(),
+        Product::Combo(_) => Vec::new(),
+    };
+    adapter.set_badges(model(badges));
+    adapter.set_price(price(info.price, currency, language).into());
+    let (step, steps) = builder.step();
+    adapter.set_combo(steps > 0);
+    adapter.set_step(i32::try_from(step).unwrap_or(0));
+    adapter.set_steps(i32::try_from(steps).unwrap_or(0));
+    if let (Product::Combo(combo), Some((slot_id, chosen))) = (product, builder.current_slot()) {
+        let slot = combo.slots.iter().find(|slot| slot.id.as_str() == slot_id);
+        adapter.set_step_name(slot.map_or("", |slot| slot.name.get(language)).into());
+        let choices = slot.map_or_else(Vec::new, |slot| {
+            slot.choices
+                .iter()
+                .filter_map(|choice| {
+                    let item = menu.item(choice.item.as_str())?;
+                    let mut card = view::card(shelf, Product::Item(item), language, &state.images);
+                    card.price = supplement(choice.supplement, currency, language).into();
+                    Some(card)
+                })
+                .collect()
+        });
+        adapter.set_slot_choices(model(choices));
+        adapter.set_slot_item(chosen.unwrap_or("").into());
+    }
+    let groups = builder
+        .groups(menu)
+        .into_iter()
+        .map(|group| GroupRow {
+            id: group.id.as_str().into(),
+            name: group.name.get(language).into(),
+            min: i32::try_from(group.min).unwrap_or(0),
+            max: i32::try_from(group.max).unwrap_or(i32::MAX),
+            options: model(
+                group
+                    .options
+                    .iter()
+                    .map(|option| OptionRow {
+                        id: option.id.as_str().into(),
+                        name: option.name.get(language).into(),
+                        price: supplement(option.price, currency, language).into(),
+                        selected: builder.is_selected(group.id.as_str(), option.id.as_str()),
+                        available: true,
+                    })
+                    .collect(),
+            ),
+        })
+        .collect();
+    adapter.set_groups(model(groups));
+    adapter.set_quantity(i32::try_from(builder.quantity()).unwrap_or(1));
+    adapter
+        .set_missing(builder.missing_now(menu).map_or("", |missing: Missing<'_>| missing.name().get(language)).into());
+    adapter.set_total(price(info.price * builder.quantity(), currency, language).into());
+    let Some(line) = builder.line(menu) else { return };
+    let cart = Cart::new(state.cart.mode, vec![line]);
+    drop(state);
+    let engine = kiosk.engine.clone();
+    kiosk.spawn(async move { engine.quote(&cart).await }, |kiosk, quote| {
+        let state = kiosk.state.borrow();
+        if let (Ok(quote), Some(builder)) = (quote, &state.builder) {
+            let same_line = quote.lines.first().is_some_and(|line| line.quantity == builder.quantity());
+            if same_line {
+                let text = price(quote.total, quote.currency, &state.language);
+                kiosk.ui.global::<ProductAdapter>().set_total(text.into());
+            }
+        }
+    });
+}
+
+/// Puts the sheet's line in the cart (or raises the quantity of the same line), then offers
+/// the product's suggestions.
+fn add_to_cart(kiosk: &Rc<Inner>) {
+    let (line, upsell) = {
+        let state = kiosk.state.borrow();
+        let (Some(shelf), Some(builder)) = (&state.shelf, &state.builder) else { return };
+        let menu = &shelf.menu.menu;
+        let Some(line) = builder.line(menu) else { return };
+        let upsell: Vec<String> = if state.from_upsell {
+            Vec::new()
+        } else {
+            let info = menu.product(builder.product()).map(|p| p.info().upsell.clone()).unwrap_or_default();
+            info.iter()
+                .map(|id| id.as_str().to_owned())
+                .filter(|id| !state.cart.lines.iter().any(|line| &line.product == id))
+                .filter(|id| view::products_on_sale(shelf).any(|p| p.info().id.as_str() == id))
+                .collect()
+        };
+        (line, upsell)
+    };
+    let name = kiosk.ui.global::<ProductAdapter>().get_name();
+    let replaces = kiosk.state.borrow_mut().replaces_line.take();
+    let added_at = change_cart(kiosk, |cart| {
+        if let Some(index) = replaces.filter(|index| *index < cart.lines.len()) {
+            cart.lines.remove(index);
+        }
+        add_line(cart, line)
+    });
+    kiosk.state.borrow_mut().builder = None;
+    kiosk.notify(Notice::Added, &name);
+    if upsell.is_empty() {
+        kiosk.go(Screen::Menu);
+        return;
+    }
+    kiosk.state.borrow_mut().replaces_line = Some(added_at);
+    show_upsell(kiosk, &upsell);
+    kiosk.go(Screen::Upsell);
+}
+
+/// Adds a line, merging it with an identical one; returns the line's index.
+fn add_line(cart: &mut Cart, line: CartLine) -> usize {
+    let same = |other: &CartLine| {
+        other.product == line.product && other.modifiers == line.modifiers && other.choices == line.choices
+    };
+    if let Some(index) = cart.lines.iter().position(same) {
+        cart.lines[index].quantity += line.quantity;
+        index
+    } else {
+        cart.lines.push(line);
+        cart.lines.len() - 1
+    }
+}
+
+fn show_upsell(kiosk: &Rc<Inner>, products: &[String]) {
+    let state = kiosk.state.borrow();
+    let Some(shelf) = &state.shelf else { return };
+    let menu = &shelf.menu.menu;
+    let cards: Vec<_> = products
+        .iter()
+        .filter_map(|id| menu.product(id))
+        .map(|product| view::card(shelf, product, &state.language, &state.images))
+        .collect();
+    let adapter = kiosk.ui.global::<UpsellAdapter>();
+    adapter.set_meal(products.iter().any(|id| menu.combo(id).is_some()));
+    adapter.set_cards(model(cards));
+}
+
+/// Changes the cart and quotes it; a change the engine refuses is undone and explained.
+fn change_cart<T>(kiosk: &Rc<Inner>, change: impl FnOnce(&mut Cart) -> T) -> T {
+    let (before, result) = {
+        let mut state = kiosk.state.borrow_mut();
+        let before = state.cart.clone();
+        let result = change(&mut state.cart);
+        (before, result)
+    };
+    requote(kiosk, Some(before));
+    result
+}
+
+fn apply_promo(kiosk: &Rc<Inner>, code: &str) {
+    if code.is_empty() {
+        return;
+    }
+    change_cart(kiosk, |cart| cart.promo = Some(code.to_owned()));
+    kiosk.ui.global::<CartAdapter>().set_promo_entry(SharedString::new());
+}
+
+/// A promo code read by the scanner while the customer orders.
+pub fn scanned_promo(kiosk: &Rc<Inner>, code: &str) {
+    if matches!(kiosk.screen(), Screen::Menu | Screen::Cart | Screen::Product | Screen::Upsell) {
+        apply_promo(kiosk, code);
+    }
+}
+
+/// Quotes the cart. With `undo`, a refusal puts that cart back; without, the refused line is
+/// taken out (the menu or the stock changed under the customer).
+pub fn requote(kiosk: &Rc<Inner>, undo: Option<Cart>) {
+    let (cart, generation) = {
+        let mut state = kiosk.state.borrow_mut();
+        state.cart_generation += 1;
+        (state.cart.clone(), state.cart_generation)
+    };
+    if cart.lines.is_empty() {
+        kiosk.state.borrow_mut().quote = None;
+        show_cart(kiosk);
+        if kiosk.screen() == Screen::Cart {
+            kiosk.go(Screen::Menu);
+        }
+        return;
+    }
+    kiosk.ui.global::<CartAdapter>().set_quoting(true);
+    let engine = kiosk.engine.clone();
+    let before_total = kiosk.state.borrow().quote.as_ref().map(|quote| quote.total);
+    kiosk.spawn(async move { engine.quote(&cart).await }, move |kiosk, quote| {
+        if kiosk.state.borrow().cart_generation != generation {
+            return;
+        }
+        kiosk.ui.global::<CartAdapter>().set_quoting(false);
+        match quote {
+            Ok(quote) => {
+                let changed_total = undo.is_none() && before_total.is_some_and(|total| total != quote.total);
+                let applied = quote.discount.as_ref().map(|discount| discount.code.clone());
+                let newly_applied = applied.is_some() && undo.as_ref().is_some_and(|before| before.promo.is_none());
+                if changed_total {
+                    let text = price(quote.total, quote.currency, &kiosk.language());
+                    kiosk.notify(Notice::PricesChanged, &text);
+                } else if let (true, Some(code)) = (newly_applied, &applied) {
+                    kiosk.notify(Notice::PromoApplied, code);
+                }
+                kiosk.ui.global::<CartAdapter>().set_promo_applied(applied.unwrap_or_default().into());
+                kiosk.state.borrow_mut().quote = Some(quote);
+                show_cart(kiosk);
+            }
+            Err(error) => {
+                let (notice, detail, line) = explain(&error, kiosk);
+                kiosk.notify(notice, &detail);
+                match (undo, line) {
+                    (Some(before), _) => kiosk.state.borrow_mut().cart = before,
+                    (None, Some(line)) => {
+                        kiosk.state.borrow_mut().cart.lines.remove(line);
+                    }
+                    (None, None) => kiosk.state.borrow_mut().cart.promo = None,
+                }
+                requote(kiosk, None);
+            }
+        }
+    });
+}
+
+/// After a new menu or a stock change: quote the cart again, taking out what cannot be sold.
+pub fn requote_after_change(kiosk: &Rc<Inner>) {
+    let idle = kiosk.state.borrow().cart.lines.is_empty();
+    if !idle && !matches!(kiosk.screen(), Screen::Payment | Screen::Done) {
+        requote(kiosk, None);
+    }
+}
+
+pub fn show_cart(kiosk: &Rc<Inner>) {
+    let state = kiosk.state.borrow();
+    let menu = state.shelf.as_ref().map(|shelf| &shelf.menu.menu);
+    view::show_quote(&kiosk.ui, state.quote.as_ref(), menu, &state.language);
+}
+
+/// The notice for a refused cart, and the cart line (0-based) to take out if one is named.
+fn explain(error: &EngineError, kiosk: &Rc<Inner>) -> (Notice, String, Option<usize>) {
+    let state = kiosk.state.borrow();
+    let language = state.language.as_str();
+    let name = |id: &str| -> String {
+        state
+            .shelf
+            .as_ref()
+            .and_then(|shelf| shelf.menu.menu.product(id))
+            .map_or_else(|| id.to_owned(), |product| product.info().name.get(language).to_owned())
+    };
+    let currency = state.shelf.as_ref().map(|shelf| shelf.menu.menu.venue.currency);
+    match error {
+        EngineError::Quote(QuoteError::Promo { code, problem }) => {
+            let (notice, detail) = match problem {
+                PromoProblem::Unknown => (Notice::PromoUnknown, code.clone()),
+                PromoProblem::NotYet(date) => (Notice::PromoNotYet, date.to_string()),
+                PromoProblem::Expired(date) => (Notice::PromoExpired, date.to_string()),
+                PromoProblem::UsedUp => (Notice::PromoUsedUp, String::new()),
+                PromoProblem::BasketTooSmall(minimum) => {
+                    (Notice::PromoBasketTooSmall, currency.map_or_else(String::new, |c| price(*minimum, c, language)))
+                }
+                PromoProblem::NothingToDiscount(_) => (Notice::PromoNothingToDiscount, String::new()),
+            };
+            (notice, detail, None)
+        }
+        EngineError::Quote(QuoteError::Line { line, product, problem }) => {
+            let index = line.checked_sub(1);
+            match problem {
+                LineProblem::SoldOut { item } | LineProblem::NotEnoughStock { item, .. } => {
+                    (Notice::LineSoldOut, name(item.as_str()), index)
+                }
+                LineProblem::Unavailable | LineProblem::UnknownProduct => {
+                    (Notice::LineUnavailable, name(product), index)
+                }
+                other => {
+                    log::warn!("the cart's line {line} was refused: {other}");
+                    (Notice::SomethingWentWrong, String::new(), index)
+                }
+            }
+        }
+        EngineError::Stock(shortage) => {
+            let item = match shortage {
+                kiosk_core::stock::Shortage::SoldOut(item) | kiosk_core::stock::Shortage::NotEnough { item, .. } => {
+                    item
+                }
+            };
+            let index = state.cart.lines.iter().position(|line| line.product == item.as_str());
+            (Notice::LineSoldOut, name(item.as_str()), index)
+        }
+        other => {
+            log::error!("the cart could not be quoted: {other}");
+            (Notice::SomethingWentWrong, String::new(), None)
+        }
+    }
+}
+
+pub fn payment_running(kiosk: &Rc<Inner>) -> bool {
+    matches!(
+        kiosk.ui.global::<PaymentAdapter>().get_phase(),
+        PayPhase::Starting | PayPhase::Waiting | PayPhase::Cancelling
+    )
+}
+
+fn pay_by_card(kiosk: &Rc<Inner>) {
+    let session = kiosk.ui.global::<Session>();
+    if session.get_busy() {
+        return;
+    }
+    session.set_busy(true);
+    let cart = kiosk.state.borrow().cart.clone();
+    let payment = kiosk.ui.global::<PaymentAdapter>();
+    payment.set_phase(PayPhase::Starting);
+    payment.set_amount(kiosk.ui.global::<CartAdapter>().get_total());
+    payment.set_number(SharedString::new());
+    kiosk.go(Screen::Payment);
+    let engine = kiosk.engine.clone();
+    kiosk.spawn(async move { engine.place_order(&cart).await }, |kiosk, placed| match placed {
+        Ok(order) => {
+            kiosk.state.borrow_mut().order = Some(order.clone());
+            pay(kiosk, order);
+        }
+        Err(error) => order_refused(kiosk, &error),
+    });
+}
+
+/// The cart could not become an order (sold out meanwhile, say): back to the cart, told why.
+fn order_refused(kiosk: &Rc<Inner>, error: &EngineError) {
+    let (notice, detail, _) = explain(error, kiosk);
+    kiosk.ui.global::<Session>().set_busy(false);
+    kiosk.notify(notice, &detail);
+    kiosk.go(Screen::Cart);
+    requote(kiosk, None);
+}
+
+fn pay(kiosk: &Rc<Inner>, order: PlacedOrder) {
+    let payment = kiosk.ui.global::<PaymentAdapter>();
+    payment.set_phase(PayPhase::Waiting);
+    payment.set_number(order.number.as_str().into());
+    payment.set_amount(price(order.quote.total, order.quote.currency, &kiosk.language()).into());
+    let engine = kiosk.engine.clone();
+    kiosk.spawn(async move { engine.pay(order.id).await }, |kiosk, outcome| {
+        let payment = kiosk.ui.global::<PaymentAdapter>();
+        match outcome {
+            Ok(PaymentOutcome::Paid { .. }) => {
+                let order = kiosk.state.borrow_mut().order.take();
+                if let Some(order) = order {
+                    show_done(kiosk, &order, false);
+                }
+            }
+            Ok(PaymentOutcome::NotCharged { reason }) => {
+                let phase = match &reason {
+                    NotCharged::Declined(why) => {
+                        payment.set_reason(why.as_str().into());
+                        PayPhase::Declined
+                    }
+                    NotCharged::TimedOut => PayPhase::TimedOut,
+                    NotCharged::Cancelled => PayPhase::Cancelled,
+                    NotCharged::NeverReceived => PayPhase::Failed,
+                };
+                payment.set_phase(phase);
+            }
+            Ok(PaymentOutcome::InDoubt) => payment.set_phase(PayPhase::InDoubt),
+            Err(error) => {
+                log::error!("payment failed: {error}");
+                payment.set_phase(PayPhase::Failed);
+            }
+        }
+    });
+}
+
+fn cancel_payment(kiosk: &Rc<Inner>) {
+    let Some(order) = kiosk.state.borrow().order.clone() else { return };
+    kiosk.ui.global::<PaymentAdapter>().set_phase(PayPhase::Cancelling);
+    let engine = kiosk.engine.clone();
+    kiosk.spawn(async move { engine.cancel_payment(order.id).await }, |_, cancelled| {
+        // The pending payment reports how it ended; a card already taken stays paid.
+        if let Err(error) = cancelled {
+            log::warn!("the payment could not be cancelled: {error}");
+        }
+    });
+}
+
+/// Voids an order the customer walked away from without paying.
+pub fn void_unpaid(kiosk: &Rc<Inner>, order_id: i64) {
+    let engine = kiosk.engine.clone();
+    kiosk.spawn(
+        async move {
+            engine
+                .change_order_status(&kiosk_engine::Actor::Kiosk, order_id, kiosk_core::order::OrderStatus::Cancelled)
+                .await
+        },
+        |_, voided| {
+            if let Err(error) = voided {
+                log::warn!("an unpaid order was not voided: {error}");
+            }
+        },
+    );
+}
+
+fn pay_at_counter(kiosk: &Rc<Inner>) {
+    let session = kiosk.ui.global::<Session>();
+    session.set_busy(true);
+    let cart = kiosk.state.borrow().cart.clone();
+    let engine = kiosk.engine.clone();
+    kiosk.spawn(async move { engine.place_counter_order(&cart).await }, |kiosk, placed| match placed {
+        Ok(order) => show_done(kiosk, &order, true),
+        Err(error) => order_refused(kiosk, &error),
+    });
+}
+
+/// The order number; for a paid order, the receipt as the venue wants it and its QR code.
+fn show_done(kiosk: &Rc<Inner>, order: &PlacedOrder, at_counter: bool) {
+    let done = kiosk.ui.global::<DoneAdapter>();
+    done.set_number(order.number.as_str().into());
+    done.set_pay_at_counter(at_counter);
+    done.set_counter_total(price(order.quote.total, order.quote.currency, &kiosk.language()).into());
+    done.set_has_qr(false);
+    done.set_print_state(SharedString::new());
+    let receipts = kiosk.engine.device().printing.receipts;
+    done.set_offer_print(!at_counter && receipts == ReceiptPrinting::OnRequest);
+    #[allow(clippy::cast_possible_wrap, reason = "a few seconds")]
+    done.set_seconds_left(kiosk.screen.done_seconds as i32);
+    {
+        let mut state = kiosk.state.borrow_mut();
+        state.order = None;
+        state.receipt_for = (!at_counter).then(|| order.clone());
+        state.done_until = Some(Instant::now() + Duration::from_secs(kiosk.screen.done_seconds.into()));
+        state.cart.lines.clear();
+        state.cart.promo = None;
+        state.quote = None;
+        state.cart_generation += 1;
+    }
+    kiosk.ui.global::<Session>().set_busy(false);
+    show_cart(kiosk);
+    kiosk.go(Screen::Done);
+    if at_counter {
+        return;
+    }
+    if receipts == ReceiptPrinting::Always {
+        print_receipt(kiosk);
+    }
+    let engine = kiosk.engine.clone();
+    let order_id = order.id;
+    kiosk.spawn(
+        async move {
+            let document = engine.receipt_document(order_id).await;
+            let printer = engine.device().printing.receipt_printer.clone();
+            let ready = engine
+                .printer_statuses()
+                .await
+                .into_iter()
+                .find(|(name, _)| *name == printer)
+                .is_some_and(|(_, status)| status.is_ok_and(|s| s.ready().is_ok()));
+            let qr = document.ok().and_then(|document| {
+                document.blocks.into_iter().find_map(|block| match block {
+                    Block::Qr { data } => Some(data),
+                    _ => None,
+                })
+            });
+            (qr.and_then(|data| qr_pixels(&data)), ready)
+        },
+        |kiosk, (qr, ready)| {
+            let done = kiosk.ui.global::<DoneAdapter>();
+            done.set_printer_ready(ready);
+            if let Some(pixels) = qr {
+                done.set_qr(slint::Image::from_rgb8(pixels));
+                done.set_has_qr(true);
+            }
+        },
+    );
+}
+
+/// The QR code of a text as black modules on white, one pixel per module and a quiet zone.
+fn qr_pixels(data: &str) -> Option<slint::SharedPixelBuffer<slint::Rgb8Pixel>> {
+    const QUIET: usize = 4;
+    let code = qrcode::QrCode::new(data.as_bytes()).ok()?;
+    let modules = code.width();
+    let side = modules + 2 * QUIET;
+    let mut buffer =
+        slint::SharedPixelBuffer::<slint::Rgb8Pixel>::new(u32::try_from(side).ok()?, u32::try_from(side).ok()?);
+    let colors = code.to_colors();
+    for (index, pixel) in buffer.make_mut_slice().iter_mut().enumerate() {
+        let (row, column) = (index / side, index % side);
+        let dark = row >= QUIET
+            && column >= QUIET
+            && row < QUIET + modules
+            && column < QUIET + modules
+            && colors[(row - QUIET) * modules + column - QUIET] == qrcode::Color::Dark;
+        let value = if dark { 0 } else { 255 };
+        *pixel = slint::Rgb8Pixel { r: value, g: value, b: value };
+    }
+    Some(buffer)
+}
+
+fn print_receipt(kiosk: &Rc<Inner>) {
+    let Some(order) = kiosk.state.borrow().receipt_for.clone() else { return };
+    let done = kiosk.ui.global::<DoneAdapter>();
+    done.set_print_state("printing".into());
+    let engine = kiosk.engine.clone();
+    kiosk.spawn(async move { engine.print_receipt(order.id).await }, |kiosk, round| {
+        let state = match round {
+            Ok(round) if round.waiting.is_empty() => "printed",
+            Ok(round) => {
+                log::warn!("receipt waiting: {:?}", round.waiting);
+                "failed"
+            }
+            Err(error) => {
+                log::warn!("receipt not printed: {error}");
+                "failed"
+            }
+        };
+        kiosk.ui.global::<DoneAdapter>().set_print_state(state.into());
+    });
+}

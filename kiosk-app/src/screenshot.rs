@@ -1,0 +1,136 @@
+//! The screenshot mode: walks the customer flow on the demo menu and saves each screen as a
+//! PNG, for every layout and language asked, without a display.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use slint::ComponentHandle;
+
+use crate::Kiosk;
+use crate::headless::{Headless, wait_until};
+use crate::ui::{CartAdapter, MenuAdapter, PayPhase, PaymentAdapter, ProductAdapter, Screen, Session};
+
+/// A screen size the UI is laid out for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub name: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Layout {
+    /// The main layout (21.5-inch portrait), landscape, and an 800x1280 tablet.
+    pub const ALL: [Layout; 3] = [
+        Layout { name: "portrait", width: 1080, height: 1920 },
+        Layout { name: "landscape", width: 1920, height: 1080 },
+        Layout { name: "tablet", width: 800, height: 1280 },
+    ];
+
+    pub fn named(name: &str) -> Option<Layout> {
+        Layout::ALL.into_iter().find(|layout| layout.name == name)
+    }
+}
+
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Renders every screen of an order for each layout and language into `out`; returns the
+/// files written.
+pub async fn render_screens(
+    kiosk: &Kiosk,
+    headless: &Headless,
+    layouts: &[Layout],
+    languages: &[String],
+    out: &Path,
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    if !wait_until(PATIENCE, || kiosk.is_ready()).await {
+        bail!("the menu did not load");
+    }
+    let ui = kiosk.window();
+    let inner = &kiosk.inner;
+    let mut written = Vec::new();
+    for layout in layouts {
+        headless.resize(layout.width, layout.height);
+        for language in languages {
+            let mut shoot = |name: &str| -> anyhow::Result<()> {
+                let path = out.join(format!("{}-{language}-{name}.png", layout.name));
+                headless.render().0.save_png(&path)?;
+                written.push(path);
+                Ok(())
+            };
+            inner.reset();
+            inner.set_language(language);
+            shoot("attract")?;
+            ui.global::<Session>().invoke_start(language.into());
+            if ui.global::<Session>().get_screen() == Screen::OrderMode {
+                shoot("mode")?;
+                ui.global::<Session>().invoke_choose_mode(false);
+            }
+            shoot("menu")?;
+            let first_card = slint::Model::row_data(&ui.global::<MenuAdapter>().get_cards(), 0);
+            let Some(first) = first_card else { bail!("the menu shows no product") };
+            ui.global::<MenuAdapter>().invoke_open_product(first.id.clone());
+            shoot("product")?;
+            let product = ui.global::<ProductAdapter>();
+            choose_everything(&product);
+            product.invoke_add();
+            if ui.global::<Session>().get_screen() == Screen::Upsell {
+                shoot("upsell")?;
+                ui.global::<crate::ui::UpsellAdapter>().invoke_decline();
+            }
+            if !wait_until(PATIENCE, || ui.global::<MenuAdapter>().get_cart_count() > 0).await {
+                bail!("the cart was not quoted");
+            }
+            ui.global::<MenuAdapter>().invoke_view_cart();
+            ui.global::<Session>().invoke_dismiss_notice();
+            shoot("cart")?;
+            let payment = ui.global::<PaymentAdapter>();
+            payment.set_amount(ui.global::<CartAdapter>().get_total());
+            payment.set_number("A042".into());
+            for (phase, name) in
+                [(PayPhase::Waiting, "payment"), (PayPhase::Declined, "declined"), (PayPhase::InDoubt, "in-doubt")]
+            {
+                payment.set_reason("51 insufficient funds".into());
+                payment.set_phase(phase);
+                inner.go(Screen::Payment);
+                shoot(name)?;
+            }
+            inner.go(Screen::Cart);
+            ui.global::<CartAdapter>().invoke_pay_card();
+            if !wait_until(PATIENCE, || ui.global::<Session>().get_screen() == Screen::Done).await {
+                bail!("the demo payment did not finish");
+            }
+            wait_until(Duration::from_secs(2), || ui.global::<crate::ui::DoneAdapter>().get_has_qr()).await;
+            shoot("done")?;
+        }
+    }
+    inner.reset();
+    Ok(written)
+}
+
+/// Picks the first choices of the product sheet until it can be added.
+fn choose_everything(product: &crate::ui::ProductAdapter<'_>) {
+    for _ in 0..10 {
+        if product.get_missing().is_empty() {
+            if product.get_combo() && product.get_step() + 1 < product.get_steps() {
+                product.invoke_next_step();
+                continue;
+            }
+            return;
+        }
+        if product.get_combo()
+            && let Some(choice) = slint::Model::iter(&product.get_slot_choices()).find(|c| !c.sold_out)
+        {
+            product.invoke_choose_slot_item(choice.id);
+        }
+        for group in slint::Model::iter(&product.get_groups()) {
+            let chosen = slint::Model::iter(&group.options).filter(|o| o.selected).count();
+            if i32::try_from(chosen).unwrap_or(0) < group.min
+                && let Some(option) = slint::Model::iter(&group.options).find(|o| !o.selected && o.available)
+            {
+                product.invoke_toggle_option(group.id.clone(), option.id);
+            }
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Staff mode's adapter: sign-in by name and PIN (or badge), then stock, counter orders,
+//! refunds and reprints, X and Z reports, printers. Permissions are the engine's: a staff
+//! member who may not do something gets the engine's refusal on screen.
+
+use std::rc::Rc;
+
+use kiosk_core::order::OrderStatus;
+use kiosk_core::refund::RefundScope;
+use kiosk_core::staff::{Pin, Role};
+use kiosk_devices::printer::COLUMNS;
+use kiosk_engine::{Actor, CounterPayment, Engine, EngineError, Scanned, Session as StaffSession, StockChange};
+use kiosk_store::orders::StoredOrder;
+use slint::{ComponentHandle, SharedString};
+
+use crate::customer::on;
+use crate::format::{clock_time, price};
+use crate::kiosk::Inner;
+use crate::ui::{OrderRow, PrinterRow, Screen, StaffAdapter, StaffTab, StockRow};
+use crate::view::model;
+
+/// Orders listed for refunds and reprints.
+const RECENT_ORDERS: u32 = 40;
+
+pub fn connect(inner: &Rc<Inner>) {
+    on!(inner, StaffAdapter, on_choose_name, |kiosk, name| {
+        kiosk.ui.global::<StaffAdapter>().set_chosen_name(name);
+        kiosk.ui.global::<StaffAdapter>().set_error(SharedString::new());
+    });
+    on!(inner, StaffAdapter, on_pin_key, |kiosk, key| {
+        let dots = {
+            let mut state = kiosk.state.borrow_mut();
+            if key == "⌫" {
+                state.pin.pop();
+            } else if state.pin.len() < 8 {
+                state.pin.push_str(&key);
+            }
+            "•".repeat(state.pin.len())
+        };
+        kiosk.ui.global::<StaffAdapter>().set_pin_dots(dots.into());
+    });
+    on!(inner, StaffAdapter, on_sign_in, |kiosk| sign_in(&kiosk));
+    on!(inner, StaffAdapter, on_leave, |kiosk| kiosk.reset());
+    on!(inner, StaffAdapter, on_show, |kiosk, tab| show_tab(&kiosk, tab));
+    on!(inner, StaffAdapter, on_restock, |kiosk, item, change| {
+        let available = kiosk.ui.global::<StaffAdapter>().get_stock();
+        let on_hand = slint::Model::iter(&available).find(|row| row.id == item).map_or(0, |row| row.on_hand);
+        let count = u32::try_from(on_hand.saturating_add(change).max(0)).unwrap_or(0);
+        change_stock(&kiosk, item.to_string(), StockChange { on_hand: Some(count), ..StockChange::default() });
+    });
+    on!(inner, StaffAdapter, on_sold_out, |kiosk, item, sold_out| {
+        change_stock(&kiosk, item.to_string(), StockChange { sold_out: Some(sold_out), ..StockChange::default() });
+    });
+    on!(inner, StaffAdapter, on_settle, |kiosk, order, by_card| {
+        let how = if by_card { CounterPayment::Card } else { CounterPayment::Cash };
+        act(&kiosk, StaffTab::Counter, move |engine, actor| async move {
+            engine.settle_counter_order(&actor, i64::from(order), how).await?;
+            Ok(format!("order settled by {}", how.method()))
+        });
+    });
+    on!(inner, StaffAdapter, on_refund, |kiosk, order| {
+        act(&kiosk, StaffTab::Orders, move |engine, actor| async move {
+            let outcome = engine.refund(&actor, i64::from(order), &RefundScope::Whole, true).await?;
+            Ok(format!("refund: {}", serde_outcome(&outcome)))
+        });
+    });
+    on!(inner, StaffAdapter, on_reprint, |kiosk, order| {
+        act(&kiosk, StaffTab::Orders, move |engine, actor| async move {
+            let round = engine.reprint(&actor, i64::from(order)).await?;
+            Ok(if round.waiting.is_empty() {
+                "receipt printed".into()
+            } else {
+                "receipt waiting for the printer".into()
+            })
+        });
+    });
+    on!(inner, StaffAdapter, on_x_report, |kiosk| {
+        let language = kiosk.language();
+        act(&kiosk, StaffTab::Reports, move |engine, actor| async move {
+            let report = engine.x_report(&actor).await?;
+            Ok(report.to_document("X REPORT", &language).to_text(COLUMNS))
+        });
+    });
+    on!(inner, StaffAdapter, on_z_close, |kiosk| {
+        let language = kiosk.language();
+        act(&kiosk, StaffTab::Reports, move |engine, actor| async move {
+            let z = engine.close_day(&actor).await?;
+            if let Err(error) = engine.print_now(&z.to_document(&language)).await {
+                log::warn!("the Z ticket was not printed: {error}");
+            }
+            Ok(z.to_text(&language))
+        });
+    });
+    on!(inner, StaffAdapter, on_test_print, |kiosk| {
+        act(&kiosk, StaffTab::Printers, |engine, _| async move {
+            engine.print_test_ticket().await?;
+            Ok("test ticket printed".into())
+        });
+    });
+}
+
+fn serde_outcome(outcome: &kiosk_engine::PaymentOutcome) -> String {
+    match outcome {
+        kiosk_engine::PaymentOutcome::Paid { .. } => "made".into(),
+        kiosk_engine::PaymentOutcome::NotCharged { reason } => format!("not made ({reason})"),
+        kiosk_engine::PaymentOutcome::InDoubt => "in doubt, checked with the terminal later".into(),
+    }
+}
+
+/// The sign-in screen with the accounts' names.
+pub fn open_sign_in(kiosk: &Rc<Inner>) {
+    kiosk.state.borrow_mut().pin.clear();
+    let adapter = kiosk.ui.global::<StaffAdapter>();
+    adapter.set_pin_dots(SharedString::new());
+    adapter.set_error(SharedString::new());
+    adapter.set_chosen_name(SharedString::new());
+    kiosk.go(Screen::StaffLogin);
+    let engine = kiosk.engine.clone();
+    kiosk.spawn(async move { engine.staff().await }, |kiosk, staff| match staff {
+        Ok(staff) => {
+            let names = staff.into_iter().map(|member| SharedString::from(member.name)).collect();
+            kiosk.ui.global::<StaffAdapter>().set_names(model(names));
+        }
+        Err(error) => kiosk.ui.global::<StaffAdapter>().set_error(error.to_string().into()),
+    });
+}
+
+fn sign_in(kiosk: &Rc<Inner>) {
+    let name = kiosk.ui.global::<StaffAdapter>().get_chosen_name().to_string();
+    let pin = std::mem::take(&mut kiosk.state.borrow_mut().pin);
+    kiosk.ui.global::<StaffAdapter>().set_pin_dots(SharedString::new());
+    let pin = match Pin::parse(&pin) {
+        Ok(pin) => pin,
+        Err(problem) => {
+            kiosk.ui.global::<StaffAdapter>().set_error(problem.into());
+            return;
+        }
+    };
+    let engine = kiosk.engine.clone();
+    kiosk.spawn(async move { engine.sign_in(&name, &pin).await }, |kiosk, session| match session {
+        Ok(session) => open_staff(kiosk, session),
+        Err(error) => kiosk.ui.global::<StaffAdapter>().set_error(error.to_string().into()),
+    });
+}
+
+/// A badge or a promo code from the scanner.
+pub fn scanned(kiosk: &Rc<Inner>, code: String) {
+    let engine = kiosk.engine.clone();
+    kiosk.spawn(async move { engine.scanned(&code).await }, |kiosk, scanned| match scanned {
+        Ok(Scanned::Staff(session)) => {
+            kiosk.touched();
+            open_staff(kiosk, session);
+        }
+        Ok(Scanned::Promo(code)) => {
+            kiosk.touched();
+            crate::customer::scanned_promo(kiosk, &code);
+        }
+        Ok(Scanned::Unknown) => log::info!("a scan matched no badge and no promo code"),
+        Err(error) => log::warn!("a scan could not be checked: {error}"),
+    });
+}
+
+fn open_staff(kiosk: &Rc<Inner>, session: StaffSession) {
+    let adapter = kiosk.ui.global::<StaffAdapter>();
+    adapter.set_signed_in(session.name.as_str().into());
+    adapter.set_manager(session.role == Role::Manager);
+    adapter.set_message(SharedString::new());
+    adapter.set_report(SharedString::new());
+    kiosk.state.borrow_mut().staff = Some(session);
+    kiosk.go(Screen::Staff);
+    show_tab(kiosk, StaffTab::Stock);
+}
+
+fn actor(kiosk: &Rc<Inner>) -> Option<Actor> {
+    kiosk.state.borrow().staff.clone().map(Actor::Staff)
+}
+
+/// Shows a tab with fresh data.
+fn show_tab(kiosk: &Rc<Inner>, tab: StaffTab) {
+    let adapter = kiosk.ui.global::<StaffAdapter>();
+    adapter.set_tab(tab);
+    let engine = kiosk.engine.clone();
+    let language = kiosk.language();
+    match tab {
+        StaffTab::Stock => kiosk.spawn(async move { engine.stock().await }, |kiosk, stock| match stock {
+            Ok(stock) => {
+                let rows = stock
+                    .into_iter()
+                    .map(|entry| StockRow {
+                        id: entry.item.as_str().into(),
+                        name: entry.name.into(),
+                        available: i32::try_from(entry.level.available()).unwrap_or(i32::MAX),
+                        on_hand: i32::try_from(entry.level.on_hand).unwrap_or(i32::MAX),
+                        low: entry.level.available() <= entry.level.low_threshold,
+                        sold_out: entry.level.available() == 0,
+                    })
+                    .collect();
+                kiosk.ui.global::<StaffAdapter>().set_stock(model(rows));
+            }
+            Err(error) => say(kiosk, &error.to_string()),
+        }),
+        StaffTab::Counter | StaffTab::Orders => {
+            kiosk.spawn(async move { engine.latest_orders(RECENT_ORDERS).await }, move |kiosk, orders| match orders {
+                Ok(orders) => {
+                    let (counter, all): (Vec<_>, Vec<_>) =
+                        orders.iter().map(|order| order_row(order, &language)).partition(|row| row.can_settle);
+                    let adapter = kiosk.ui.global::<StaffAdapter>();
+                    adapter.set_counter_orders(model(counter));
+                    adapter.set_orders(model(all));
+                }
+                Err(error) => say(kiosk, &error.to_string()),
+            })
+        }
+        StaffTab::Printers => kiosk.spawn(async move { engine.printer_statuses().await }, |kiosk, statuses| {
+            let rows = statuses
+                .into_iter()
+                .map(|(name, status)| match status {
+                    Ok(status) => {
+                        let (text, ok) = match status.ready() {
+                            Ok(()) if status.paper_near_end => ("ready, paper running low".to_owned(), true),
+                            Ok(()) => ("ready".to_owned(), true),
+                            Err(problem) => (problem.to_string(), false),
+                        };
+                        PrinterRow { name: name.into(), status: text.into(), ok }
+                    }
+                    Err(problem) => PrinterRow { name: name.into(), status: problem.into(), ok: false },
+                })
+                .collect();
+            kiosk.ui.global::<StaffAdapter>().set_printers(model(rows));
+        }),
+        StaffTab::Reports => {}
+    }
+}
+
+fn order_row(order: &StoredOrder, language: &str) -> OrderRow {
+    let total = kiosk_core::money::Currency::parse(&order.currency).map_or_else(
+        || format!("{} {}", order.total, order.currency),
+        |currency| price(order.total, currency, language),
+    );
+    let paid = matches!(order.status, OrderStatus::Paid | OrderStatus::SentToKitchen | OrderStatus::Completed);
+    OrderRow {
+        id: i32::try_from(order.id).unwrap_or(i32::MAX),
+        number: order.number.as_str().into(),
+        time: clock_time(&order.created_at).into(),
+        total: total.into(),
+        status: order.status.to_string().into(),
+        can_settle: order.status == OrderStatus::Placed && order.counter_until.is_some(),
+        can_refund: paid,
+        can_reprint: paid || order.status == OrderStatus::Refunded,
+    }
+}
+
+fn say(kiosk: &Rc<Inner>, message: &str) {
+    kiosk.ui.global::<StaffAdapter>().set_message(message.into());
+}
+
+/// Runs a staff action as the signed-in member, says how it went, and refreshes the tab.
+fn act<F, Fut>(kiosk: &Rc<Inner>, tab: StaffTab, action: F)
+where
+    F: FnOnce(std::sync::Arc<Engine>, Actor) -> Fut,
+    Fut: std::future::Future<Output = Result<String, EngineError>> + Send + 'static,
+{
+    let Some(actor) = actor(kiosk) else { return kiosk.reset() };
+    say(kiosk, "…");
+    let work = action(kiosk.engine.clone(), actor);
+    kiosk.spawn(work, move |kiosk, done| {
+        match done {
+            Ok(text) if tab == StaffTab::Reports => {
+                kiosk.ui.global::<StaffAdapter>().set_report(text.into());
+                say(kiosk, "");
+            }
+            Ok(text) => say(kiosk, &text),
+            Err(error) => say(kiosk, &error.to_string()),
+        }
+        show_tab(kiosk, tab);
+    });
+}
+
+fn change_stock(kiosk: &Rc<Inner>, item: String, change: StockChange) {
+    act(kiosk, StaffTab::Stock, move |engine, actor| async move {
+        let entry = engine.change_stock(&actor, &item, &change).await?;
+        Ok(format!("{}: {} left", entry.name, entry.level.available()))
+    });
+}
