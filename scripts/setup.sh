@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # The bundled SQLite (libsqlite3-sys) is C: it needs a C compiler and the C library headers.
-packages=(gcc libc6-dev)
+# The touch UI (Slint) finds fonts through fontconfig, and panics at start without any font.
+packages=(gcc libc6-dev pkg-config libfontconfig1-dev fonts-dejavu-core)
 
 missing=()
 for package in "${packages[@]}"; do

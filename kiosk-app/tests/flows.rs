@@ -1,0 +1,259 @@
+//! The touch app's flows, driven like a customer and a staff member would: by tapping the
+//! controls found by their accessible labels, with Slint's testing backend, against a real
+//! engine on a temporary database with the simulated terminal and printer.
+//!
+//! Slint's testing backend allows one event loop per process, so this file has one test that
+//! runs the scenarios in turn; each scenario starts and ends on the attract screen.
+
+use std::future::Future;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use i_slint_backend_testing::ElementHandle;
+use kiosk_app::headless::{sleep, wait_until};
+use kiosk_app::{Kiosk, KioskOptions, KioskWindow, Screen, Session};
+use kiosk_core::config::{DeviceConfig, PrinterConfig, PrinterTransport, ScreenConfig};
+use kiosk_core::order::OrderStatus;
+use kiosk_core::staff::{Pin, Role};
+use kiosk_devices::terminal::{SimOutcome, SimTerminal};
+use kiosk_engine::{Actor, Engine, EngineOptions, FixedClock};
+use slint::ComponentHandle;
+use slint::platform::PointerEventButton;
+
+const PATIENCE: Duration = Duration::from_secs(10);
+
+struct Fixture {
+    kiosk: Kiosk,
+    engine: Arc<Engine>,
+    terminal: Arc<SimTerminal>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Fixture {
+    fn ui(&self) -> &KioskWindow {
+        self.kiosk.window()
+    }
+
+    fn screen(&self) -> Screen {
+        self.ui().global::<Session>().get_screen()
+    }
+
+    fn shown(&self, label: &str) -> bool {
+        ElementHandle::find_by_accessible_label(self.ui(), label).next().is_some()
+    }
+
+    /// Taps the control with this label once it is on screen.
+    async fn tap(&self, label: &str) {
+        assert!(
+            wait_until(PATIENCE, || self.shown(label)).await,
+            "no control labelled {label:?} on {:?}",
+            self.screen()
+        );
+        let control = ElementHandle::find_by_accessible_label(self.ui(), label).next().expect("just seen");
+        control.single_click(PointerEventButton::Left).await;
+    }
+
+    async fn reach(&self, screen: Screen) {
+        assert!(
+            wait_until(PATIENCE, || self.screen() == screen).await,
+            "stuck on {:?}, waiting for {screen:?}",
+            self.screen()
+        );
+    }
+
+    fn engine<T>(&self, work: impl Future<Output = T>) -> T {
+        self.runtime.block_on(work)
+    }
+
+    fn available(&self, item: &str) -> Option<u32> {
+        self.engine(self.engine.shelf()).expect("shelf").stock.available(item)
+    }
+
+    /// From the attract screen to the menu, in English, eating in.
+    async fn start_in_english(&self) {
+        self.reach(Screen::Attract).await;
+        self.tap("English").await;
+        self.tap("Eat in").await;
+        self.reach(Screen::Menu).await;
+    }
+
+    /// Adds a ham & butter baguette (a counted item without options) to the cart, turning
+    /// down the suggestion that follows.
+    async fn add_baguette(&self) {
+        self.tap("Salads & sandwiches").await;
+        self.tap("Ham & butter baguette").await;
+        self.reach(Screen::Product).await;
+        self.tap("Add to order").await;
+        self.reach(Screen::Upsell).await;
+        self.tap("No, thank you").await;
+        self.reach(Screen::Menu).await;
+        let bar = self.ui().global::<kiosk_app::MenuAdapter>();
+        assert!(wait_until(PATIENCE, || bar.get_cart_count() > 0).await, "the cart was never quoted");
+    }
+}
+
+fn fixture(dir: &Path) -> Fixture {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let terminal = Arc::new(
+        SimTerminal::open(&dir.join("ledger.jsonl"), SimOutcome::Approve)
+            .unwrap()
+            .with_card_delay(Duration::from_millis(300)),
+    );
+    let mut device = DeviceConfig::development();
+    device.screen = ScreenConfig { idle_seconds: 5, still_there_seconds: 1, ..ScreenConfig::default() };
+    device.printing.printers.push(PrinterConfig {
+        name: "receipt".into(),
+        transport: PrinterTransport::Sim,
+        columns: 42,
+    });
+    let mut options = EngineOptions::new(&dir.join("kiosk.db"), device, terminal.clone());
+    options.printers = kiosk_devices::printer::open_printers(&options.device.printing.printers);
+    options.clock = Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00"));
+    let engine = runtime.block_on(async {
+        let (engine, _) = Engine::open(options).await.unwrap();
+        let menu = Path::new(env!("CARGO_MANIFEST_DIR")).join("../menus/brasserie/menu.toml");
+        engine.import_menu(&menu).await.unwrap();
+        let pin = Pin::parse("2468").unwrap();
+        engine.add_staff(&Actor::Admin, "Camille", Role::Staff, &pin, None).await.unwrap();
+        Arc::new(engine)
+    });
+    let options = KioskOptions {
+        tick: Duration::from_millis(50),
+        refresh: Duration::from_millis(200),
+        upkeep: Duration::from_secs(3600),
+    };
+    let kiosk = Kiosk::new(engine.clone(), runtime.handle().clone(), &options).unwrap();
+    kiosk.window().window().set_size(slint::PhysicalSize::new(1080, 1920));
+    Fixture { kiosk, engine, terminal, runtime }
+}
+
+#[test]
+fn customer_and_staff_flows() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Rc::new(fixture(dir.path()));
+    let running = fixture.clone();
+    slint::spawn_local(async move {
+        let fixture = running;
+        assert!(wait_until(PATIENCE, || fixture.kiosk.is_ready()).await, "the menu never loaded");
+        full_order(&fixture).await;
+        declined_payment(&fixture).await;
+        counter_order(&fixture).await;
+        abandoned_cart(&fixture).await;
+        staff_restock(&fixture).await;
+        slint::quit_event_loop().unwrap();
+    })
+    .unwrap();
+    slint::run_event_loop().unwrap();
+    // Reaching here means every scenario ran: a failed assertion stops the loop with a panic.
+    assert_eq!(fixture.screen(), Screen::Attract);
+}
+
+/// Attract to order number: a burger whose cooking must be chosen, the meal declined, a
+/// baguette; paid by card; the order is paid in the database and the stock dropped.
+async fn full_order(fixture: &Fixture) {
+    let baguettes = fixture.available("jambon-beurre").unwrap();
+    fixture.start_in_english().await;
+    fixture.tap("Burgers & fries").await;
+    fixture.tap("The Classic").await;
+    fixture.reach(Screen::Product).await;
+    assert!(!fixture.shown("Add to order"), "a burger cannot be added before its cooking is chosen");
+    fixture.tap("Medium").await;
+    fixture.tap("Add to order").await;
+    fixture.reach(Screen::Upsell).await;
+    fixture.tap("No, thank you").await;
+    fixture.add_baguette().await;
+    fixture.tap("View order").await;
+    fixture.reach(Screen::Cart).await;
+    assert_eq!(fixture.ui().global::<kiosk_app::CartAdapter>().get_total(), "€15.00");
+    fixture.tap("Pay by card").await;
+    fixture.reach(Screen::Done).await;
+    let number = fixture.ui().global::<kiosk_app::DoneAdapter>().get_number().to_string();
+    assert!(fixture.shown(&format!("Order number {number}")));
+    let order = fixture.engine(fixture.engine.order_by_number(&number)).unwrap();
+    assert_eq!(order.order.status, OrderStatus::Paid);
+    assert_eq!(order.order.total.to_minor(), 1500);
+    assert_eq!(fixture.available("jambon-beurre"), Some(baguettes - 1));
+    fixture.tap("Finish").await;
+    fixture.reach(Screen::Attract).await;
+}
+
+/// A declined card says so, charges nothing, and the customer goes back to the same cart.
+async fn declined_payment(fixture: &Fixture) {
+    let baguettes = fixture.available("jambon-beurre").unwrap();
+    fixture.terminal.script([SimOutcome::Decline]);
+    fixture.start_in_english().await;
+    fixture.add_baguette().await;
+    fixture.tap("View order").await;
+    fixture.tap("Pay by card").await;
+    let payment = fixture.ui().global::<kiosk_app::PaymentAdapter>();
+    assert!(wait_until(PATIENCE, || payment.get_phase() == kiosk_app::PayPhase::Declined).await);
+    let number = payment.get_number().to_string();
+    fixture.tap("Back to my order").await;
+    fixture.reach(Screen::Cart).await;
+    assert_eq!(fixture.ui().global::<kiosk_app::MenuAdapter>().get_cart_count(), 1, "the cart is kept");
+    let voided = wait_until(PATIENCE, || {
+        fixture.engine(fixture.engine.order_by_number(&number)).unwrap().order.status == OrderStatus::Cancelled
+    });
+    assert!(voided.await, "the declined order is voided");
+    assert_eq!(fixture.available("jambon-beurre"), Some(baguettes), "nothing was taken from stock");
+    fixture.tap("Start again").await;
+}
+
+/// "Pay at the counter": a numbered order that holds its stock until staff settle it.
+async fn counter_order(fixture: &Fixture) {
+    let baguettes = fixture.available("jambon-beurre").unwrap();
+    fixture.start_in_english().await;
+    fixture.add_baguette().await;
+    fixture.tap("View order").await;
+    fixture.tap("Pay at the counter").await;
+    fixture.reach(Screen::Done).await;
+    let done = fixture.ui().global::<kiosk_app::DoneAdapter>();
+    assert!(done.get_pay_at_counter());
+    let order = fixture.engine(fixture.engine.order_by_number(&done.get_number())).unwrap();
+    assert_eq!(order.order.status, OrderStatus::Placed);
+    assert!(order.order.counter_until.is_some());
+    assert_eq!(fixture.available("jambon-beurre"), Some(baguettes - 1), "the baguette is held");
+    fixture.tap("Finish").await;
+}
+
+/// A customer walks away: "are you still there?", then the cart is cleared.
+async fn abandoned_cart(fixture: &Fixture) {
+    fixture.start_in_english().await;
+    fixture.add_baguette().await;
+    assert!(wait_until(Duration::from_secs(8), || fixture.shown("Are you still there?")).await);
+    fixture.reach(Screen::Attract).await;
+    assert_eq!(fixture.ui().global::<kiosk_app::MenuAdapter>().get_cart_count(), 0, "the cart is cleared");
+    assert!(!fixture.shown("Are you still there?"));
+}
+
+/// Five taps in the corner, a name and a PIN, then one more croissant. The kiosk is back in
+/// its first language (French) after the last customer, so staff mode speaks French.
+async fn staff_restock(fixture: &Fixture) {
+    let croissants = fixture.available("croissant").unwrap();
+    fixture.reach(Screen::Attract).await;
+    for _ in 0..5 {
+        fixture.tap("staff corner").await;
+    }
+    fixture.reach(Screen::StaffLogin).await;
+    fixture.tap("Camille").await;
+    for digit in ["2", "4", "6", "9"] {
+        fixture.tap(digit).await;
+    }
+    fixture.tap("Se connecter").await;
+    let staff = fixture.ui().global::<kiosk_app::StaffAdapter>();
+    assert!(wait_until(PATIENCE, || !staff.get_error().is_empty()).await, "a wrong PIN is refused");
+    assert_eq!(fixture.screen(), Screen::StaffLogin);
+    for digit in ["2", "4", "6", "8"] {
+        fixture.tap(digit).await;
+    }
+    fixture.tap("Se connecter").await;
+    fixture.reach(Screen::Staff).await;
+    fixture.tap("Un de plus : Croissant au beurre").await;
+    assert!(wait_until(PATIENCE, || fixture.available("croissant") == Some(croissants + 1)).await);
+    sleep(Duration::from_millis(100)).await;
+    fixture.tap("Retour aux clients").await;
+    fixture.reach(Screen::Attract).await;
+}
