@@ -47,6 +47,10 @@ struct Args {
     /// Screenshot languages (default: the menu's).
     #[arg(long = "language")]
     languages: Vec<String>,
+    /// For the benchmarks: start without a display, draw the first frame and the menu screen,
+    /// print the time to the first frame and the memory used, and exit.
+    #[arg(long)]
+    report_startup: bool,
 }
 
 fn main() -> Result<()> {
@@ -56,6 +60,9 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     if let Some(out) = &args.screenshots {
         return screenshots(&args, &runtime, out);
+    }
+    if args.report_startup {
+        return report_startup(&args, &runtime, started);
     }
     let windowing = ["DISPLAY", "WAYLAND_DISPLAY", "SLINT_BACKEND"].iter().any(|name| std::env::var_os(name).is_some());
     if !windowing {
@@ -166,6 +173,40 @@ fn screenshots(args: &Args, runtime: &tokio::runtime::Runtime, out: &Path) -> Re
     for path in &written {
         println!("{}", path.display());
     }
+    Ok(())
+}
+
+/// Measures, in this process, the time from `main` to the first frame drawn (the attract
+/// screen with the menu loaded), then the proportional memory on the menu screen.
+fn report_startup(args: &Args, runtime: &tokio::runtime::Runtime, started: Instant) -> Result<()> {
+    let headless = Headless::install()?;
+    headless.resize(1080, 1920);
+    let (device, development) = device_config(&args.config)?;
+    let engine = runtime.block_on(open_engine(args, device, development, &args.db, None))?;
+    let kiosk = std::rc::Rc::new(Kiosk::new(engine, runtime.handle().clone(), &KioskOptions::default())?);
+    let first_frame = headless.run({
+        let headless = headless.clone();
+        let kiosk = kiosk.clone();
+        async move {
+            kiosk_app::headless::wait_until(Duration::from_secs(10), || kiosk.is_ready()).await;
+            headless.render();
+            let first_frame = started.elapsed();
+            let session = kiosk.window().global::<kiosk_app::Session>();
+            session.invoke_start("en".into());
+            session.invoke_choose_mode(false);
+            headless.render();
+            first_frame
+        }
+    })?;
+    // Let the allocator settle after the first frames, as a kiosk waiting for a customer does.
+    std::thread::sleep(Duration::from_millis(200));
+    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").context("cannot read /proc/self/smaps_rollup")?;
+    let pss = rollup
+        .lines()
+        .find_map(|line| line.strip_prefix("Pss:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .context("no Pss line in /proc/self/smaps_rollup")?;
+    println!("first_frame_ms={}.{:03} menu_pss_kib={pss}", first_frame.as_millis(), first_frame.as_micros() % 1000);
     Ok(())
 }
 

@@ -32,11 +32,10 @@ fn french() -> std::collections::BTreeMap<String, String> {
     for line in catalogue.lines() {
         if line.starts_with("msgid ") {
             id = Some(unquote(line));
-        } else if line.starts_with("msgstr ") || line.starts_with("msgstr[0] ") {
-            if let Some(id) = id.take() {
+        } else if (line.starts_with("msgstr ") || line.starts_with("msgstr[0] "))
+            && let Some(id) = id.take() {
                 pairs.insert(id, unquote(line));
             }
-        }
     }
     pairs
 }
