@@ -119,7 +119,10 @@ fn startup() -> anyhow::Result<()> {
         anyhow::ensure!(output.status.success(), "kiosk-app failed: {}", String::from_utf8_lossy(&output.stderr));
         let text = String::from_utf8(output.stdout)?;
         let value = |key: &str| -> anyhow::Result<f64> {
-            let field = text.split_whitespace().find_map(|f| f.strip_prefix(key)).ok_or_else(|| anyhow::anyhow!("no {key} in {text}"))?;
+            let field = text
+                .split_whitespace()
+                .find_map(|f| f.strip_prefix(key))
+                .ok_or_else(|| anyhow::anyhow!("no {key} in {text}"))?;
             Ok(field.parse()?)
         };
         if run > 0 {

@@ -121,8 +121,6 @@ impl Kiosk {
         #[allow(clippy::float_arithmetic, clippy::cast_possible_truncation, reason = "a length on screen")]
         let min_touch = (9.0 * pixels_per_mm).ceil() as f32;
         ui.global::<Theme>().set_min_touch(min_touch);
-        let session = ui.global::<Session>();
-        session.set_cinema(engine.device().mode == VenueMode::Cinema);
         let inner = Rc::new(Inner { ui, engine, runtime, screen, state: RefCell::new(State::new("fr".into())) });
         customer::connect(&inner);
         staff::connect(&inner);
@@ -384,6 +382,14 @@ impl Inner {
                 (state.language.clone(), venue.name.clone(), venue.languages.clone())
             };
             let session = self.ui.global::<Session>();
+            // A menu with showtimes sells cinema tickets: showtimes first, no eat-in question.
+            let showtimes = self
+                .state
+                .borrow()
+                .shelf
+                .as_ref()
+                .is_some_and(|shelf| shelf.menu.menu.items.iter().any(|item| item.showtime.is_some()));
+            session.set_cinema(self.engine.device().mode == VenueMode::Cinema || showtimes);
             let languages: Vec<SharedString> = languages.iter().map(SharedString::from).collect();
             session.set_languages(slint::ModelRc::new(slint::VecModel::from(languages)));
             session.set_venue_name(venue.get(&language).into());

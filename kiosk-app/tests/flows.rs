@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use i_slint_backend_testing::ElementHandle;
+use i_slint_backend_testing::{ElementHandle, ElementRoot};
 use kiosk_app::headless::{sleep, wait_until};
 use kiosk_app::{Kiosk, KioskOptions, KioskWindow, Screen, Session};
 use kiosk_core::config::{DeviceConfig, PrinterConfig, PrinterTransport, ScreenConfig};
@@ -141,6 +141,7 @@ fn customer_and_staff_flows() {
         full_order(&fixture).await;
         declined_payment(&fixture).await;
         counter_order(&fixture).await;
+        sold_out_while_ordering(&fixture).await;
         abandoned_cart(&fixture).await;
         staff_restock(&fixture).await;
         slint::quit_event_loop().unwrap();
@@ -217,6 +218,45 @@ async fn counter_order(fixture: &Fixture) {
     assert!(order.order.counter_until.is_some());
     assert_eq!(fixture.available("jambon-beurre"), Some(baguettes - 1), "the baguette is held");
     fixture.tap("Finish").await;
+}
+
+/// Staff mark the baguette sold out while it is in a cart: it leaves the cart and the
+/// customer is told; every control on the way is at least 9 mm tall.
+async fn sold_out_while_ordering(fixture: &Fixture) {
+    fixture.start_in_english().await;
+    fixture.add_baguette().await;
+    fixture.tap("View order").await;
+    fixture.reach(Screen::Cart).await;
+    assert_touch_targets(fixture);
+    let sold_out = kiosk_engine::StockChange { sold_out: Some(true), ..Default::default() };
+    fixture.engine(fixture.engine.change_stock(&Actor::Admin, "jambon-beurre", &sold_out)).unwrap();
+    let session = fixture.ui().global::<Session>();
+    assert!(
+        wait_until(PATIENCE, || session.get_notice() == kiosk_app::Notice::LineSoldOut).await,
+        "the customer is told"
+    );
+    assert_eq!(session.get_notice_detail(), "Ham & butter baguette");
+    assert_eq!(fixture.ui().global::<kiosk_app::MenuAdapter>().get_cart_count(), 0, "the line left the cart");
+    fixture.reach(Screen::Menu).await;
+    assert_touch_targets(fixture);
+    let back = kiosk_engine::StockChange { sold_out: Some(false), ..Default::default() };
+    fixture.engine(fixture.engine.change_stock(&Actor::Admin, "jambon-beurre", &back)).unwrap();
+    fixture.tap("Start again").await;
+}
+
+/// Every button on screen is at least 9 mm tall on a 21.5-inch 1080x1920 screen (37 pixels).
+fn assert_touch_targets(fixture: &Fixture) {
+    let buttons = fixture
+        .ui()
+        .root_element()
+        .query_descendants()
+        .match_accessible_role(i_slint_backend_testing::AccessibleRole::Button)
+        .find_all();
+    assert!(!buttons.is_empty());
+    for button in buttons {
+        let size = button.size();
+        assert!(size.height >= 37.0 && size.width >= 37.0, "{:?} is {size:?}", button.accessible_label());
+    }
 }
 
 /// A customer walks away: "are you still there?", then the cart is cleared.

@@ -33,9 +33,10 @@ fn french() -> std::collections::BTreeMap<String, String> {
         if line.starts_with("msgid ") {
             id = Some(unquote(line));
         } else if (line.starts_with("msgstr ") || line.starts_with("msgstr[0] "))
-            && let Some(id) = id.take() {
-                pairs.insert(id, unquote(line));
-            }
+            && let Some(id) = id.take()
+        {
+            pairs.insert(id, unquote(line));
+        }
     }
     pairs
 }
