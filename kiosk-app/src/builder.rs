@@ -236,3 +236,77 @@ impl ProductBuilder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> Menu {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../menus/brasserie/menu.toml");
+        kiosk_core::menu_file::parse(path, &std::fs::read_to_string(path).unwrap(), &|_| true).unwrap()
+    }
+
+    fn missing(builder: &ProductBuilder, menu: &Menu) -> Option<String> {
+        builder.missing_now(menu).map(|missing| missing.name().get("en").to_owned())
+    }
+
+    #[test]
+    fn an_item_needs_its_required_options_and_respects_maximums() {
+        let menu = demo();
+        let mut burger = ProductBuilder::new(&menu, "burger-classic").unwrap();
+        assert_eq!(missing(&burger, &menu).as_deref(), Some("Steak cooking"));
+        assert_eq!(burger.line(&menu), None, "no line before the cooking is chosen");
+        burger.toggle(&menu, "cuisson", "saignant");
+        burger.toggle(&menu, "cuisson", "a-point");
+        assert!(!burger.is_selected("cuisson", "saignant"), "a group of one replaces its choice");
+        assert!(burger.is_selected("cuisson", "a-point"));
+        for sauce in ["ketchup", "mayonnaise", "moutarde"] {
+            burger.toggle(&menu, "sauces", sauce);
+        }
+        assert!(!burger.is_selected("sauces", "moutarde"), "a third sauce is refused: two at most");
+        burger.toggle(&menu, "sauces", "ketchup");
+        assert!(!burger.is_selected("sauces", "ketchup"), "tapping a chosen option drops it");
+        burger.toggle(&menu, "sauces", "no-such-sauce");
+        burger.toggle(&menu, "no-such-group", "ketchup");
+        burger.set_quantity(0);
+        assert_eq!(burger.quantity(), 1, "at least one");
+        let line = burger.line(&menu).unwrap();
+        assert_eq!(line.product, "burger-classic");
+        assert_eq!(line.modifiers["cuisson"], ["a-point"]);
+        assert_eq!(line.modifiers["sauces"], ["mayonnaise"]);
+        assert!(!line.modifiers.contains_key("no-such-group"));
+        assert!(ProductBuilder::new(&menu, "no-such-item").is_none());
+    }
+
+    #[test]
+    fn a_combo_walks_through_its_slots() {
+        let menu = demo();
+        let mut meal = ProductBuilder::new(&menu, "menu-burger").unwrap();
+        assert_eq!(meal.step(), (0, 3));
+        assert_eq!(missing(&meal, &menu).as_deref(), Some("Burger"));
+        assert!(!meal.next_step(&menu), "no next step before the burger is chosen");
+        meal.choose_slot_item(&menu, "cola");
+        assert_eq!(meal.current_slot(), Some(("burger", None)), "a drink cannot be the burger");
+        meal.choose_slot_item(&menu, "burger-classic");
+        assert_eq!(missing(&meal, &menu).as_deref(), Some("Steak cooking"), "the burger's own options");
+        meal.toggle(&menu, "cuisson", "bien-cuit");
+        assert!(meal.next_step(&menu));
+        meal.choose_slot_item(&menu, "frites");
+        assert!(meal.next_step(&menu));
+        assert_eq!(meal.line(&menu), None, "the drink is still missing");
+        meal.previous_step();
+        meal.previous_step();
+        meal.choose_slot_item(&menu, "burger-veggie");
+        assert_eq!(meal.current_slot(), Some(("burger", Some("burger-veggie"))));
+        assert!(!meal.is_selected("cuisson", "bien-cuit"), "a new burger starts without options");
+        while meal.next_step(&menu) {}
+        assert_eq!(meal.step(), (2, 3), "the walk stops at the slot still empty");
+        assert_eq!(missing(&meal, &menu).as_deref(), Some("Drink"));
+        meal.choose_slot_item(&menu, "cola");
+        meal.toggle(&menu, "taille-boisson", "33cl");
+        let line = meal.line(&menu).expect("every slot is filled");
+        let chosen: Vec<_> = line.choices.iter().map(|(slot, choice)| (slot.as_str(), choice.item.as_str())).collect();
+        assert_eq!(chosen, [("burger", "burger-veggie"), ("drink", "cola"), ("side", "frites")]);
+        assert!(line.modifiers.is_empty(), "a combo's options belong to its parts");
+    }
+}

@@ -142,6 +142,7 @@ fn customer_and_staff_flows() {
         declined_payment(&fixture).await;
         counter_order(&fixture).await;
         sold_out_while_ordering(&fixture).await;
+        new_menu_while_ordering(&fixture, dir.path()).await;
         abandoned_cart(&fixture).await;
         staff_restock(&fixture).await;
         slint::quit_event_loop().unwrap();
@@ -241,6 +242,40 @@ async fn sold_out_while_ordering(fixture: &Fixture) {
     assert_touch_targets(fixture);
     let back = kiosk_engine::StockChange { sold_out: Some(false), ..Default::default() };
     fixture.engine(fixture.engine.change_stock(&Actor::Admin, "jambon-beurre", &back)).unwrap();
+    fixture.tap("Start again").await;
+}
+
+/// A new menu with a dearer baguette is imported while one is in the cart: the cart is
+/// quoted again and the customer sees the new total, without a restart.
+async fn new_menu_while_ordering(fixture: &Fixture, scratch: &Path) {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../menus/brasserie");
+    let copy = scratch.join("dearer-menu");
+    std::fs::create_dir_all(copy.join("images")).unwrap();
+    for image in std::fs::read_dir(demo.join("images")).unwrap() {
+        let image = image.unwrap();
+        std::fs::copy(image.path(), copy.join("images").join(image.file_name())).unwrap();
+    }
+    let source = std::fs::read_to_string(demo.join("menu.toml")).unwrap();
+    let baguette = source.find("id = \"jambon-beurre\"").unwrap();
+    let price = baguette + source[baguette..].find("price = \"5.50\"").unwrap();
+    let dearer = format!("{}price = \"6.00\"{}", &source[..price], &source[price + "price = \"5.50\"".len()..]);
+    std::fs::write(copy.join("menu.toml"), dearer).unwrap();
+
+    fixture.start_in_english().await;
+    fixture.add_baguette().await;
+    fixture.tap("View order").await;
+    let cart = fixture.ui().global::<kiosk_app::CartAdapter>();
+    assert!(wait_until(PATIENCE, || cart.get_total() == "€5.50").await);
+    fixture.engine(fixture.engine.import_menu(&copy.join("menu.toml"))).unwrap();
+    let session = fixture.ui().global::<Session>();
+    assert!(
+        wait_until(PATIENCE, || session.get_notice() == kiosk_app::Notice::PricesChanged).await,
+        "the customer is told"
+    );
+    assert_eq!(session.get_notice_detail(), "€6.00");
+    assert_eq!(cart.get_total(), "€6.00");
+    assert_eq!(fixture.screen(), Screen::Cart, "the customer stays where they were");
+    fixture.engine(fixture.engine.import_menu(&demo.join("menu.toml"))).unwrap();
     fixture.tap("Start again").await;
 }
 
