@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use kiosk_core::cart::{Cart, CartLine};
 use kiosk_core::config::ReceiptPrinting;
 use kiosk_core::menu::{Menu, Product};
+use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::NotCharged;
 use kiosk_core::pricing::{LineProblem, PromoProblem, QuoteError};
 use kiosk_core::receipt::Block;
@@ -25,6 +26,8 @@ use crate::view::{self, model};
 /// Five taps on the attract screen's corner within this time open staff sign-in.
 const STAFF_TAPS: usize = 5;
 const STAFF_TAP_WINDOW: Duration = Duration::from_secs(4);
+/// How many times the terminal is asked again while the customer waits on a payment in doubt.
+const IN_DOUBT_TRIES: u32 = 10;
 
 /// Wires a callback to the kiosk without keeping it alive; every call counts as a touch.
 macro_rules! on {
@@ -157,8 +160,6 @@ pub fn connect(inner: &Rc<Inner>) {
     });
     on!(inner, PaymentAdapter, on_give_up, |kiosk| {
         if kiosk.ui.global::<PaymentAdapter>().get_phase() == PayPhase::InDoubt {
-            // The order stays for the engine to settle with the terminal; the customer is done.
-            kiosk.state.borrow_mut().order = None;
             kiosk.reset();
             return;
         }
@@ -526,11 +527,13 @@ fn explain(error: &EngineError, kiosk: &Rc<Inner>) -> (Notice, String, Option<us
     }
 }
 
+/// Whether the payment screen waits on the terminal (no inactivity reset meanwhile).
 pub fn payment_running(kiosk: &Rc<Inner>) -> bool {
-    matches!(
-        kiosk.ui.global::<PaymentAdapter>().get_phase(),
-        PayPhase::Starting | PayPhase::Waiting | PayPhase::Cancelling
-    )
+    match kiosk.ui.global::<PaymentAdapter>().get_phase() {
+        PayPhase::Starting | PayPhase::Waiting | PayPhase::Cancelling => true,
+        PayPhase::InDoubt => kiosk.state.borrow().following_payment,
+        _ => false,
+    }
 }
 
 fn pay_by_card(kiosk: &Rc<Inner>) {
@@ -591,13 +594,53 @@ fn pay(kiosk: &Rc<Inner>, order: PlacedOrder) {
                 };
                 payment.set_phase(phase);
             }
-            Ok(PaymentOutcome::InDoubt) => payment.set_phase(PayPhase::InDoubt),
+            Ok(PaymentOutcome::InDoubt) => {
+                payment.set_phase(PayPhase::InDoubt);
+                let order = kiosk.state.borrow().order.clone();
+                if let Some(order) = order {
+                    follow_in_doubt(kiosk, order, IN_DOUBT_TRIES);
+                }
+            }
             Err(error) => {
                 log::error!("payment failed: {error}");
                 payment.set_phase(PayPhase::Failed);
             }
         }
     });
+}
+
+/// While the customer looks at a payment in doubt, the terminal is asked again now and then:
+/// an approval shows the order number, a payment found never made lets them pay again.
+fn follow_in_doubt(kiosk: &Rc<Inner>, order: PlacedOrder, tries_left: u32) {
+    let engine = kiosk.engine.clone();
+    let wait = kiosk.options.in_doubt_retry;
+    let number = order.number.clone();
+    kiosk.state.borrow_mut().following_payment = true;
+    kiosk.spawn(
+        async move {
+            tokio::time::sleep(wait).await;
+            engine.resolve_unresolved_payments().await?;
+            engine.order_by_number(&number).await
+        },
+        move |kiosk, details| {
+            let still_waiting = kiosk.screen() == Screen::Payment
+                && kiosk.ui.global::<PaymentAdapter>().get_phase() == PayPhase::InDoubt
+                && kiosk.state.borrow().order.as_ref().is_some_and(|current| current.id == order.id);
+            kiosk.state.borrow_mut().following_payment = false;
+            if !still_waiting {
+                return;
+            }
+            match details {
+                Ok(details) if details.order.status == OrderStatus::Paid => show_done(kiosk, &order, false),
+                Ok(details) if details.attempts.iter().all(|attempt| attempt.state.is_final()) => {
+                    kiosk.ui.global::<PaymentAdapter>().set_phase(PayPhase::NotCharged);
+                }
+                Ok(_) if tries_left > 1 => follow_in_doubt(kiosk, order, tries_left - 1),
+                Ok(_) => log::warn!("order {} still in doubt: left to the periodic check", order.number),
+                Err(error) => log::warn!("order {} could not be checked: {error}", order.number),
+            }
+        },
+    );
 }
 
 fn cancel_payment(kiosk: &Rc<Inner>) {
@@ -616,11 +659,7 @@ fn cancel_payment(kiosk: &Rc<Inner>) {
 pub fn void_unpaid(kiosk: &Rc<Inner>, order_id: i64) {
     let engine = kiosk.engine.clone();
     kiosk.spawn(
-        async move {
-            engine
-                .change_order_status(&kiosk_engine::Actor::Kiosk, order_id, kiosk_core::order::OrderStatus::Cancelled)
-                .await
-        },
+        async move { engine.change_order_status(&kiosk_engine::Actor::Kiosk, order_id, OrderStatus::Cancelled).await },
         |_, voided| {
             if let Err(error) = voided {
                 log::warn!("an unpaid order was not voided: {error}");

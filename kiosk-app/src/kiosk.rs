@@ -16,7 +16,7 @@ use kiosk_engine::{Engine, PlacedOrder, Session as StaffSession, Shelf};
 use slint::{ComponentHandle, Image, SharedString};
 
 use crate::builder::ProductBuilder;
-use crate::ui::{KioskWindow, Notice, Screen, Session, Theme};
+use crate::ui::{KioskWindow, Notice, PayPhase, PaymentAdapter, Screen, Session, Theme};
 use crate::{customer, staff, view};
 
 /// How often the kiosk looks at its clocks and at the database.
@@ -28,6 +28,8 @@ pub struct KioskOptions {
     pub refresh: Duration,
     /// Resolving payments left in doubt, expiring counter orders, printing waiting tickets.
     pub upkeep: Duration,
+    /// Asking the terminal again about the payment in doubt the customer is waiting on.
+    pub in_doubt_retry: Duration,
 }
 
 impl Default for KioskOptions {
@@ -36,6 +38,7 @@ impl Default for KioskOptions {
             tick: Duration::from_millis(250),
             refresh: Duration::from_secs(2),
             upkeep: Duration::from_secs(30),
+            in_doubt_retry: Duration::from_secs(3),
         }
     }
 }
@@ -57,6 +60,7 @@ pub(crate) struct Inner {
     pub engine: Arc<Engine>,
     pub runtime: tokio::runtime::Handle,
     pub screen: ScreenConfig,
+    pub options: KioskOptions,
     pub state: RefCell<State>,
 }
 
@@ -77,6 +81,8 @@ pub(crate) struct State {
     pub from_upsell: bool,
     /// The order being paid (placed, not paid yet).
     pub order: Option<PlacedOrder>,
+    /// The terminal is being asked again about the payment in doubt on screen.
+    pub following_payment: bool,
     /// The paid order whose receipt the done screen offers.
     pub receipt_for: Option<PlacedOrder>,
     pub last_touch: Instant,
@@ -101,6 +107,7 @@ impl State {
             replaces_line: None,
             from_upsell: false,
             order: None,
+            following_payment: false,
             receipt_for: None,
             last_touch: Instant::now(),
             still_there_until: None,
@@ -121,7 +128,14 @@ impl Kiosk {
         #[allow(clippy::float_arithmetic, clippy::cast_possible_truncation, reason = "a length on screen")]
         let min_touch = (9.0 * pixels_per_mm).ceil() as f32;
         ui.global::<Theme>().set_min_touch(min_touch);
-        let inner = Rc::new(Inner { ui, engine, runtime, screen, state: RefCell::new(State::new("fr".into())) });
+        let inner = Rc::new(Inner {
+            ui,
+            engine,
+            runtime,
+            screen,
+            options: options.clone(),
+            state: RefCell::new(State::new("fr".into())),
+        });
         customer::connect(&inner);
         staff::connect(&inner);
         let timers = vec![
@@ -271,9 +285,12 @@ impl Inner {
             state.pin.clear();
             (unpaid, language)
         };
-        if let Some(order) = unpaid {
+        // A payment in doubt is the engine's to settle with the terminal: the order stays.
+        let payment = self.ui.global::<PaymentAdapter>();
+        if let (Some(order), false) = (unpaid, payment.get_phase() == PayPhase::InDoubt) {
             customer::void_unpaid(self, order.id);
         }
+        payment.set_phase(PayPhase::Starting);
         let theme = self.ui.global::<Theme>();
         theme.set_reach_mode(false);
         theme.set_high_contrast(false);

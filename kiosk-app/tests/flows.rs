@@ -111,6 +111,7 @@ fn fixture(dir: &Path) -> Fixture {
     let mut options = EngineOptions::new(&dir.join("kiosk.db"), device, terminal.clone());
     options.printers = kiosk_devices::printer::open_printers(&options.device.printing.printers);
     options.clock = Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00"));
+    options.status_retry_delay = Duration::from_millis(20);
     let engine = runtime.block_on(async {
         let (engine, _) = Engine::open(options).await.unwrap();
         let menu = Path::new(env!("CARGO_MANIFEST_DIR")).join("../menus/brasserie/menu.toml");
@@ -123,6 +124,7 @@ fn fixture(dir: &Path) -> Fixture {
         tick: Duration::from_millis(50),
         refresh: Duration::from_millis(200),
         upkeep: Duration::from_secs(3600),
+        in_doubt_retry: Duration::from_millis(200),
     };
     let kiosk = Kiosk::new(engine.clone(), runtime.handle().clone(), &options).unwrap();
     kiosk.window().window().set_size(slint::PhysicalSize::new(1080, 1920));
@@ -140,6 +142,7 @@ fn customer_and_staff_flows() {
         assert!(wait_until(PATIENCE, || fixture.kiosk.is_ready()).await, "the menu never loaded");
         full_order(&fixture).await;
         declined_payment(&fixture).await;
+        lost_answer(&fixture).await;
         counter_order(&fixture).await;
         sold_out_while_ordering(&fixture).await;
         new_menu_while_ordering(&fixture, dir.path()).await;
@@ -202,6 +205,29 @@ async fn declined_payment(fixture: &Fixture) {
     assert!(voided.await, "the declined order is voided");
     assert_eq!(fixture.available("jambon-beurre"), Some(baguettes), "nothing was taken from stock");
     fixture.tap("Start again").await;
+}
+
+/// The terminal approves but its answer is lost and it then stops answering: the customer is
+/// told not to pay again, and the kiosk asks the terminal until it learns the payment went
+/// through.
+async fn lost_answer(fixture: &Fixture) {
+    fixture.terminal.script([SimOutcome::LostResponse]);
+    fixture.terminal.set_reachable(false);
+    fixture.start_in_english().await;
+    fixture.add_baguette().await;
+    fixture.tap("View order").await;
+    fixture.tap("Pay by card").await;
+    let payment = fixture.ui().global::<kiosk_app::PaymentAdapter>();
+    assert!(wait_until(PATIENCE, || payment.get_phase() == kiosk_app::PayPhase::InDoubt).await);
+    assert!(!fixture.shown("Try again"), "never asked to pay twice");
+    sleep(Duration::from_millis(500)).await;
+    assert_eq!(payment.get_phase(), kiosk_app::PayPhase::InDoubt, "still in doubt while the terminal is silent");
+    fixture.terminal.set_reachable(true);
+    fixture.reach(Screen::Done).await;
+    let number = fixture.ui().global::<kiosk_app::DoneAdapter>().get_number();
+    let order = fixture.engine(fixture.engine.order_by_number(&number)).unwrap();
+    assert_eq!(order.order.status, OrderStatus::Paid);
+    fixture.tap("Finish").await;
 }
 
 /// "Pay at the counter": a numbered order that holds its stock until staff settle it.
