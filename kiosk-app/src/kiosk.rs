@@ -297,6 +297,7 @@ impl Inner {
         theme.set_large_text(false);
         let session = self.ui.global::<Session>();
         session.set_still_there(false);
+        session.set_accessibility_open(false);
         session.set_notice(Notice::None);
         session.set_busy(false);
         self.set_language(&first_language);

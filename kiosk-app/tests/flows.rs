@@ -147,6 +147,7 @@ fn customer_and_staff_flows() {
         sold_out_while_ordering(&fixture).await;
         new_menu_while_ordering(&fixture, dir.path()).await;
         abandoned_cart(&fixture).await;
+        reach_mode(&fixture).await;
         staff_restock(&fixture).await;
         slint::quit_event_loop().unwrap();
     })
@@ -328,6 +329,33 @@ async fn abandoned_cart(fixture: &Fixture) {
     fixture.reach(Screen::Attract).await;
     assert_eq!(fixture.ui().global::<kiosk_app::MenuAdapter>().get_cart_count(), 0, "the cart is cleared");
     assert!(!fixture.shown("Are you still there?"));
+}
+
+/// A customer in a wheelchair asks, before starting, for every control within reach and
+/// for larger text (the attract screen speaks French, the kiosk's first language).
+async fn reach_mode(fixture: &Fixture) {
+    fixture.reach(Screen::Attract).await;
+    fixture.tap("Accessibilité").await;
+    fixture.tap("Tout mettre à portée de main").await;
+    fixture.tap("Texte plus grand").await;
+    fixture.tap("Terminé").await;
+    fixture.start_in_english().await;
+    let theme = fixture.ui().global::<kiosk_app::Theme>();
+    assert!(theme.get_reach_mode() && theme.get_large_text());
+    let buttons = fixture
+        .ui()
+        .root_element()
+        .query_descendants()
+        .match_accessible_role(i_slint_backend_testing::AccessibleRole::Button)
+        .find_all();
+    for button in buttons {
+        let top = button.absolute_position().y;
+        assert!(top >= 1920.0 * 0.35 - 1.0, "{:?} is out of reach at y = {top}", button.accessible_label());
+    }
+    assert_touch_targets(fixture);
+    fixture.tap("Start again").await;
+    fixture.reach(Screen::Attract).await;
+    assert!(!theme.get_reach_mode() && !theme.get_large_text(), "the next customer starts with the defaults");
 }
 
 /// Five taps in the corner, a name and a PIN, then one more croissant. The kiosk is back in
