@@ -298,6 +298,9 @@ impl Inner {
         let session = self.ui.global::<Session>();
         session.set_still_there(false);
         session.set_accessibility_open(false);
+        let cart = self.ui.global::<crate::ui::CartAdapter>();
+        cart.set_keyboard_open(false);
+        cart.set_promo_entry(SharedString::new());
         session.set_notice(Notice::None);
         session.set_busy(false);
         self.set_language(&first_language);

@@ -85,6 +85,21 @@ pub async fn render_screens(
             ui.global::<MenuAdapter>().invoke_view_cart();
             ui.global::<Session>().invoke_dismiss_notice();
             shoot("cart")?;
+            let cart = ui.global::<CartAdapter>();
+            cart.set_keyboard_open(true);
+            for key in ["N", "O", "E", "L"] {
+                cart.invoke_promo_key(key.into());
+            }
+            cart.invoke_apply_promo();
+            let session = ui.global::<Session>();
+            wait_until(PATIENCE, || session.get_notice() == crate::ui::Notice::PromoUnknown).await;
+            wait_until(PATIENCE, || !cart.get_quoting()).await;
+            shoot("promo")?;
+            cart.set_keyboard_open(false);
+            session.invoke_dismiss_notice();
+            ui.global::<crate::ui::Theme>().set_high_contrast(true);
+            shoot("cart-contrast")?;
+            ui.global::<crate::ui::Theme>().set_high_contrast(false);
             let payment = ui.global::<PaymentAdapter>();
             payment.set_amount(ui.global::<CartAdapter>().get_total());
             payment.set_number("A042".into());
