@@ -164,6 +164,20 @@ impl ProductBuilder {
         }
     }
 
+    /// Puts an item with its options in the first combo slot that takes it ("make it a
+    /// meal" with the burger just chosen); false when no slot does.
+    pub fn prefill(&mut self, menu: &Menu, item: &str, modifiers: &Choices) -> bool {
+        let Shape::Combo { slots, .. } = &mut self.shape else { return false };
+        let Some(combo) = menu.combo(&self.product) else { return false };
+        let takes = |slot: &kiosk_core::menu::ComboSlot| slot.choices.iter().any(|c| c.item.as_str() == item);
+        let Some(slot) = combo.slots.iter().position(takes).and_then(|index| slots.get_mut(index)) else {
+            return false;
+        };
+        slot.item = Some(item.to_owned());
+        slot.modifiers = modifiers.clone();
+        true
+    }
+
     /// What the step shown still needs.
     pub fn missing_now<'m>(&self, menu: &'m Menu) -> Option<Missing<'m>> {
         if let Shape::Combo { step, slots } = &self.shape {
@@ -308,5 +322,19 @@ mod tests {
         let chosen: Vec<_> = line.choices.iter().map(|(slot, choice)| (slot.as_str(), choice.item.as_str())).collect();
         assert_eq!(chosen, [("burger", "burger-veggie"), ("drink", "cola"), ("side", "frites")]);
         assert!(line.modifiers.is_empty(), "a combo's options belong to its parts");
+    }
+
+    #[test]
+    fn a_meal_starts_with_the_item_it_replaces() {
+        let menu = demo();
+        let medium: Choices = [("cuisson".to_owned(), vec!["a-point".to_owned()])].into();
+        let mut meal = ProductBuilder::new(&menu, "menu-burger").unwrap();
+        assert!(meal.prefill(&menu, "burger-classic", &medium));
+        assert_eq!(meal.current_slot(), Some(("burger", Some("burger-classic"))));
+        assert!(meal.is_selected("cuisson", "a-point"));
+        assert!(meal.next_step(&menu), "the burger step is complete already");
+        assert!(!meal.prefill(&menu, "croissant", &Choices::new()), "no slot of the meal takes a croissant");
+        let mut croissant = ProductBuilder::new(&menu, "croissant").unwrap();
+        assert!(!croissant.prefill(&menu, "croissant", &Choices::new()), "an item has no slots");
     }
 }

@@ -8,7 +8,7 @@ use kiosk_core::cart::{Cart, CartLine};
 use kiosk_core::config::ReceiptPrinting;
 use kiosk_core::menu::{Menu, Product};
 use kiosk_core::order::OrderStatus;
-use kiosk_core::payment::NotCharged;
+use kiosk_core::payment::{NotCharged, PaymentState};
 use kiosk_core::pricing::{LineProblem, PromoProblem, QuoteError};
 use kiosk_core::receipt::Block;
 use kiosk_engine::{EngineError, PaymentOutcome, PlacedOrder};
@@ -55,7 +55,7 @@ pub fn connect(inner: &Rc<Inner>) {
     on!(inner, Session, on_choose_language, |kiosk, language| kiosk.set_language(&language));
     on!(inner, Session, on_choose_mode, |kiosk, take_away| {
         kiosk.start_order(take_away);
-        requote(&kiosk, None);
+        requote(&kiosk, Requote::Quiet);
     });
     on!(inner, Session, on_still_here, |_kiosk| {});
     on!(inner, Session, on_abandon, |kiosk| kiosk.reset());
@@ -152,11 +152,12 @@ pub fn connect(inner: &Rc<Inner>) {
         }
     });
     on!(inner, PaymentAdapter, on_pay_counter, |kiosk| {
+        // The card order gives way to a counter order; a second tap finds nothing to replace.
         let unpaid = kiosk.state.borrow_mut().order.take();
         if let Some(order) = unpaid {
             void_unpaid(&kiosk, order.id);
+            place_counter_order(&kiosk);
         }
-        pay_at_counter(&kiosk);
     });
     on!(inner, PaymentAdapter, on_give_up, |kiosk| {
         if kiosk.ui.global::<PaymentAdapter>().get_phase() == PayPhase::InDoubt {
@@ -181,32 +182,15 @@ fn open_product(kiosk: &Rc<Inner>, id: &str, from_upsell: bool) {
         let Some(shelf) = &state.shelf else { return };
         let menu = &shelf.menu.menu;
         let Some(mut builder) = ProductBuilder::new(menu, id) else { return };
-        // "Make it a meal": the item just added goes into the combo's slot that takes it.
-        let replaced = state.replaces_line.and_then(|index| state.cart.lines.get(index)).cloned();
-        if let (true, Some(line)) = (from_upsell, replaced) {
-            if let Some(combo) = menu.combo(id) {
-                for (step, slot) in combo.slots.iter().enumerate() {
-                    if slot.choices.iter().any(|choice| choice.item.as_str() == line.product) {
-                        for _ in 0..step {
-                            builder.next_step(menu);
-                        }
-                        builder.choose_slot_item(menu, &line.product);
-                        for (group, options) in &line.modifiers {
-                            for option in options {
-                                builder.toggle(menu, group, option);
-                            }
-                        }
-                        while builder.step().0 > 0 {
-                            builder.previous_step();
-                        }
-                        break;
-                    }
-                }
-            }
-        } else {
+        // "Make it a meal": the item just added goes into the combo's slot that takes it, and
+        // the combo will take its place in the cart. Anything else is added beside it.
+        let replaced = state.replaces_line.filter(|_| from_upsell).and_then(|index| state.cart.lines.get(index));
+        let makes_a_meal = replaced.is_some_and(|line| builder.prefill(menu, &line.product, &line.modifiers));
+        if !makes_a_meal {
             state.replaces_line = None;
         }
         state.builder = Some(builder);
+        state.builder_generation += 1;
         state.from_upsell = from_upsell;
     }
     show_product(kiosk);
@@ -219,6 +203,7 @@ fn edit_builder(kiosk: &Rc<Inner>, edit: impl FnOnce(&mut ProductBuilder, &Menu)
         let state = &mut *state;
         let (Some(shelf), Some(builder)) = (&state.shelf, &mut state.builder) else { return };
         edit(builder, &shelf.menu.menu);
+        state.builder_generation += 1;
     }
     show_product(kiosk);
 }
@@ -290,19 +275,24 @@ pub fn show_product(kiosk: &Rc<Inner>) {
     adapter.set_quantity(i32::try_from(builder.quantity()).unwrap_or(1));
     adapter
         .set_missing(builder.missing_now(menu).map_or("", |missing: Missing<'_>| missing.name().get(language)).into());
-    adapter.set_total(price(info.price * builder.quantity(), currency, language).into());
+    // The line's price is the engine's quote of it, once the line is complete.
+    adapter.set_total(SharedString::new());
     let Some(line) = builder.line(menu) else { return };
     let cart = Cart::new(state.cart.mode, vec![line]);
+    let generation = state.builder_generation;
     drop(state);
     let engine = kiosk.engine.clone();
-    kiosk.spawn(async move { engine.quote(&cart).await }, |kiosk, quote| {
+    kiosk.spawn(async move { engine.quote(&cart).await }, move |kiosk, quote| {
         let state = kiosk.state.borrow();
-        if let (Ok(quote), Some(builder)) = (quote, &state.builder) {
-            let same_line = quote.lines.first().is_some_and(|line| line.quantity == builder.quantity());
-            if same_line {
+        if state.builder_generation != generation {
+            return;
+        }
+        match quote {
+            Ok(quote) => {
                 let text = price(quote.total, quote.currency, &state.language);
                 kiosk.ui.global::<ProductAdapter>().set_total(text.into());
             }
+            Err(error) => log::warn!("the item sheet's line cannot be quoted: {error}"),
         }
     });
 }
@@ -330,8 +320,13 @@ fn add_to_cart(kiosk: &Rc<Inner>) {
     let name = kiosk.ui.global::<ProductAdapter>().get_name();
     let replaces = kiosk.state.borrow_mut().replaces_line.take();
     let added_at = change_cart(kiosk, |cart| {
+        // The meal takes the place of as many of the items it was made from.
         if let Some(index) = replaces.filter(|index| *index < cart.lines.len()) {
-            cart.lines.remove(index);
+            if cart.lines[index].quantity > line.quantity {
+                cart.lines[index].quantity -= line.quantity;
+            } else {
+                cart.lines.remove(index);
+            }
         }
         add_line(cart, line)
     });
@@ -382,7 +377,7 @@ fn change_cart<T>(kiosk: &Rc<Inner>, change: impl FnOnce(&mut Cart) -> T) -> T {
         let result = change(&mut state.cart);
         (before, result)
     };
-    requote(kiosk, Some(before));
+    requote(kiosk, Requote::Undo(before));
     result
 }
 
@@ -401,23 +396,35 @@ pub fn scanned_promo(kiosk: &Rc<Inner>, code: &str) {
     }
 }
 
-/// Quotes the cart. With `undo`, a refusal puts that cart back; without, the refused line is
-/// taken out (the menu or the stock changed under the customer).
-pub fn requote(kiosk: &Rc<Inner>, undo: Option<Cart>) {
+/// Why the cart is quoted again, which decides what a refusal or a new total does.
+pub enum Requote {
+    /// The customer changed the cart: a refusal puts this cart back and says why.
+    Undo(Cart),
+    /// The menu, a price or the stock changed: a line or code the engine refuses is taken
+    /// out, and a new total is announced.
+    Refresh,
+    /// A follow-up after something was taken out and announced already.
+    Quiet,
+}
+
+/// Quotes the cart and shows the quote; see [`Requote`] for what happens when it is refused.
+pub fn requote(kiosk: &Rc<Inner>, why: Requote) {
     let (cart, generation) = {
         let mut state = kiosk.state.borrow_mut();
         state.cart_generation += 1;
         (state.cart.clone(), state.cart_generation)
     };
+    let cart_adapter = kiosk.ui.global::<CartAdapter>();
     if cart.lines.is_empty() {
         kiosk.state.borrow_mut().quote = None;
+        cart_adapter.set_quoting(false);
         show_cart(kiosk);
         if kiosk.screen() == Screen::Cart {
             kiosk.go(Screen::Menu);
         }
         return;
     }
-    kiosk.ui.global::<CartAdapter>().set_quoting(true);
+    cart_adapter.set_quoting(true);
     let engine = kiosk.engine.clone();
     let before_total = kiosk.state.borrow().quote.as_ref().map(|quote| quote.total);
     kiosk.spawn(async move { engine.quote(&cart).await }, move |kiosk, quote| {
@@ -425,32 +432,42 @@ pub fn requote(kiosk: &Rc<Inner>, undo: Option<Cart>) {
             return;
         }
         kiosk.ui.global::<CartAdapter>().set_quoting(false);
-        match quote {
-            Ok(quote) => {
-                let changed_total = undo.is_none() && before_total.is_some_and(|total| total != quote.total);
+        match (quote, why) {
+            (Ok(quote), why) => {
                 let applied = quote.discount.as_ref().map(|discount| discount.code.clone());
-                let newly_applied = applied.is_some() && undo.as_ref().is_some_and(|before| before.promo.is_none());
-                if changed_total {
-                    let text = price(quote.total, quote.currency, &kiosk.language());
-                    kiosk.notify(Notice::PricesChanged, &text);
-                } else if let (true, Some(code)) = (newly_applied, &applied) {
-                    kiosk.notify(Notice::PromoApplied, code);
+                match (&why, &applied) {
+                    (Requote::Refresh, _) if before_total.is_some_and(|total| total != quote.total) => {
+                        let text = price(quote.total, quote.currency, &kiosk.language());
+                        kiosk.notify(Notice::PricesChanged, &text);
+                    }
+                    (Requote::Undo(before), Some(code)) if before.promo.is_none() => {
+                        kiosk.notify(Notice::PromoApplied, code);
+                    }
+                    _ => {}
                 }
                 kiosk.ui.global::<CartAdapter>().set_promo_applied(applied.unwrap_or_default().into());
                 kiosk.state.borrow_mut().quote = Some(quote);
                 show_cart(kiosk);
             }
-            Err(error) => {
+            (Err(error), why) => {
                 let (notice, detail, line) = explain(&error, kiosk);
                 kiosk.notify(notice, &detail);
-                match (undo, line) {
-                    (Some(before), _) => kiosk.state.borrow_mut().cart = before,
-                    (None, Some(line)) => {
+                let promo_refused = matches!(error, EngineError::Quote(QuoteError::Promo { .. }));
+                match (why, line) {
+                    // The quote shown is still the one of the cart put back.
+                    (Requote::Undo(before), _) => kiosk.state.borrow_mut().cart = before,
+                    (_, Some(line)) => {
                         kiosk.state.borrow_mut().cart.lines.remove(line);
+                        requote(kiosk, Requote::Quiet);
                     }
-                    (None, None) => kiosk.state.borrow_mut().cart.promo = None,
+                    (_, None) if promo_refused => {
+                        kiosk.state.borrow_mut().cart.promo = None;
+                        requote(kiosk, Requote::Quiet);
+                    }
+                    // Nothing to take out: the cart and its last quote stay, the notice says
+                    // to try again.
+                    (_, None) => {}
                 }
-                requote(kiosk, None);
             }
         }
     });
@@ -460,7 +477,7 @@ pub fn requote(kiosk: &Rc<Inner>, undo: Option<Cart>) {
 pub fn requote_after_change(kiosk: &Rc<Inner>) {
     let idle = kiosk.state.borrow().cart.lines.is_empty();
     if !idle && !matches!(kiosk.screen(), Screen::Payment | Screen::Done) {
-        requote(kiosk, None);
+        requote(kiosk, Requote::Refresh);
     }
 }
 
@@ -549,12 +566,18 @@ fn pay_by_card(kiosk: &Rc<Inner>) {
     payment.set_number(SharedString::new());
     kiosk.go(Screen::Payment);
     let engine = kiosk.engine.clone();
-    kiosk.spawn(async move { engine.place_order(&cart).await }, |kiosk, placed| match placed {
-        Ok(order) => {
-            kiosk.state.borrow_mut().order = Some(order.clone());
-            pay(kiosk, order);
+    kiosk.spawn(async move { engine.place_order(&cart).await }, |kiosk, placed| {
+        let still_paying =
+            kiosk.screen() == Screen::Payment && kiosk.ui.global::<PaymentAdapter>().get_phase() == PayPhase::Starting;
+        match placed {
+            Ok(order) if still_paying => {
+                kiosk.state.borrow_mut().order = Some(order.clone());
+                pay(kiosk, order);
+            }
+            // The session ended meanwhile (staff mode, a reset): nobody is there to pay.
+            Ok(order) => void_unpaid(kiosk, order.id),
+            Err(error) => order_refused(kiosk, &error),
         }
-        Err(error) => order_refused(kiosk, &error),
     });
 }
 
@@ -564,7 +587,7 @@ fn order_refused(kiosk: &Rc<Inner>, error: &EngineError) {
     kiosk.ui.global::<Session>().set_busy(false);
     kiosk.notify(notice, &detail);
     kiosk.go(Screen::Cart);
-    requote(kiosk, None);
+    requote(kiosk, Requote::Refresh);
 }
 
 fn pay(kiosk: &Rc<Inner>, order: PlacedOrder) {
@@ -573,15 +596,18 @@ fn pay(kiosk: &Rc<Inner>, order: PlacedOrder) {
     payment.set_number(order.number.as_str().into());
     payment.set_amount(price(order.quote.total, order.quote.currency, &kiosk.language()).into());
     let engine = kiosk.engine.clone();
-    kiosk.spawn(async move { engine.pay(order.id).await }, |kiosk, outcome| {
+    let order_id = order.id;
+    kiosk.spawn(async move { engine.pay(order_id).await }, move |kiosk, outcome| {
         let payment = kiosk.ui.global::<PaymentAdapter>();
+        let on_screen = kiosk.screen() == Screen::Payment
+            && kiosk.state.borrow().order.as_ref().is_some_and(|current| current.id == order.id);
+        if !on_screen {
+            // Paid or not, this order's session is over; the engine has recorded how it ended.
+            log::info!("payment of order {} ended after its session: {outcome:?}", order.number);
+            return;
+        }
         match outcome {
-            Ok(PaymentOutcome::Paid { .. }) => {
-                let order = kiosk.state.borrow_mut().order.take();
-                if let Some(order) = order {
-                    show_done(kiosk, &order, false);
-                }
-            }
+            Ok(PaymentOutcome::Paid { .. }) => show_done(kiosk, &order, false),
             Ok(PaymentOutcome::NotCharged { reason }) => {
                 let phase = match &reason {
                     NotCharged::Declined(why) => {
@@ -596,10 +622,7 @@ fn pay(kiosk: &Rc<Inner>, order: PlacedOrder) {
             }
             Ok(PaymentOutcome::InDoubt) => {
                 payment.set_phase(PayPhase::InDoubt);
-                let order = kiosk.state.borrow().order.clone();
-                if let Some(order) = order {
-                    follow_in_doubt(kiosk, order, IN_DOUBT_TRIES);
-                }
+                follow_in_doubt(kiosk, order, IN_DOUBT_TRIES);
             }
             Err(error) => {
                 log::error!("payment failed: {error}");
@@ -631,7 +654,9 @@ fn follow_in_doubt(kiosk: &Rc<Inner>, order: PlacedOrder, tries_left: u32) {
                 return;
             }
             match details {
-                Ok(details) if details.order.status == OrderStatus::Paid => show_done(kiosk, &order, false),
+                Ok(details) if details.attempts.iter().any(|a| matches!(a.state, PaymentState::Approved(_))) => {
+                    show_done(kiosk, &order, false);
+                }
                 Ok(details) if details.attempts.iter().all(|attempt| attempt.state.is_final()) => {
                     kiosk.ui.global::<PaymentAdapter>().set_phase(PayPhase::NotCharged);
                 }
@@ -647,10 +672,15 @@ fn cancel_payment(kiosk: &Rc<Inner>) {
     let Some(order) = kiosk.state.borrow().order.clone() else { return };
     kiosk.ui.global::<PaymentAdapter>().set_phase(PayPhase::Cancelling);
     let engine = kiosk.engine.clone();
-    kiosk.spawn(async move { engine.cancel_payment(order.id).await }, |_, cancelled| {
+    kiosk.spawn(async move { engine.cancel_payment(order.id).await }, |kiosk, cancelled| {
         // The pending payment reports how it ended; a card already taken stays paid.
         if let Err(error) = cancelled {
+            // Too early (the terminal was not asked yet) or too late: the customer may try again.
             log::warn!("the payment could not be cancelled: {error}");
+            let payment = kiosk.ui.global::<PaymentAdapter>();
+            if payment.get_phase() == PayPhase::Cancelling {
+                payment.set_phase(PayPhase::Waiting);
+            }
         }
     });
 }
@@ -668,9 +698,17 @@ pub fn void_unpaid(kiosk: &Rc<Inner>, order_id: i64) {
     );
 }
 
+/// "Pay at the counter" from the cart.
 fn pay_at_counter(kiosk: &Rc<Inner>) {
     let session = kiosk.ui.global::<Session>();
+    if session.get_busy() {
+        return;
+    }
     session.set_busy(true);
+    place_counter_order(kiosk);
+}
+
+fn place_counter_order(kiosk: &Rc<Inner>) {
     let cart = kiosk.state.borrow().cart.clone();
     let engine = kiosk.engine.clone();
     kiosk.spawn(async move { engine.place_counter_order(&cart).await }, |kiosk, placed| match placed {
@@ -696,10 +734,7 @@ fn show_done(kiosk: &Rc<Inner>, order: &PlacedOrder, at_counter: bool) {
         state.order = None;
         state.receipt_for = (!at_counter).then(|| order.clone());
         state.done_until = Some(Instant::now() + Duration::from_secs(kiosk.screen.done_seconds.into()));
-        state.cart.lines.clear();
-        state.cart.promo = None;
-        state.quote = None;
-        state.cart_generation += 1;
+        state.clear_cart();
     }
     kiosk.ui.global::<Session>().set_busy(false);
     show_cart(kiosk);

@@ -75,6 +75,8 @@ pub(crate) struct State {
     pub cart_generation: u64,
     pub category: usize,
     pub builder: Option<ProductBuilder>,
+    /// Bumped with every change of the item sheet: a quote for an older line is dropped.
+    pub builder_generation: u64,
     /// The line a "make it a meal" combo replaces once added.
     pub replaces_line: Option<usize>,
     /// The product sheet was opened from an upsell: no further suggestion after it.
@@ -91,6 +93,9 @@ pub(crate) struct State {
     pub staff: Option<StaffSession>,
     pub pin: String,
     pub corner_taps: Vec<Instant>,
+    pub notice_until: Option<Instant>,
+    /// A read of the menu and stock is under way.
+    pub refreshing: bool,
 }
 
 impl State {
@@ -104,6 +109,7 @@ impl State {
             cart_generation: 0,
             category: 0,
             builder: None,
+            builder_generation: 0,
             replaces_line: None,
             from_upsell: false,
             order: None,
@@ -115,7 +121,17 @@ impl State {
             staff: None,
             pin: String::new(),
             corner_taps: Vec::new(),
+            notice_until: None,
+            refreshing: false,
         }
+    }
+
+    /// Empties the cart; a quote still coming for it is dropped.
+    pub fn clear_cart(&mut self) {
+        self.cart.lines.clear();
+        self.cart.promo = None;
+        self.quote = None;
+        self.cart_generation += 1;
     }
 }
 
@@ -230,7 +246,10 @@ impl Inner {
         self.ui.global::<Session>().get_screen()
     }
 
+    /// Shows a notice for a few seconds (until dismissed, or the next one).
     pub fn notify(&self, notice: Notice, detail: &str) {
+        let lasts = if notice == Notice::Added { Duration::from_secs(3) } else { Duration::from_secs(8) };
+        self.state.borrow_mut().notice_until = Some(Instant::now() + lasts);
         let session = self.ui.global::<Session>();
         session.set_notice_detail(SharedString::from(detail));
         session.set_notice(notice);
@@ -271,10 +290,7 @@ impl Inner {
                 .as_ref()
                 .and_then(|shelf| shelf.menu.menu.venue.languages.first().cloned())
                 .unwrap_or_else(|| "fr".into());
-            state.cart.lines.clear();
-            state.cart.promo = None;
-            state.quote = None;
-            state.cart_generation += 1;
+            state.clear_cart();
             state.builder = None;
             state.replaces_line = None;
             state.category = 0;
@@ -310,6 +326,11 @@ impl Inner {
     /// Inactivity: "are you still there?", then a reset; the order number's countdown.
     fn tick(self: &Rc<Self>) {
         let now = Instant::now();
+        let notice_over = self.state.borrow().notice_until.is_some_and(|until| now >= until);
+        if notice_over {
+            self.state.borrow_mut().notice_until = None;
+            self.ui.global::<Session>().set_notice(Notice::None);
+        }
         let screen = self.screen();
         if screen == Screen::Done {
             let until = self.state.borrow().done_until;
@@ -353,25 +374,39 @@ impl Inner {
 
     /// Picks up a new menu or a stock change; a cart in progress is quoted again.
     fn refresh(self: &Rc<Self>) {
+        let known_version = {
+            let mut state = self.state.borrow_mut();
+            if std::mem::replace(&mut state.refreshing, true) {
+                return;
+            }
+            state.shelf.as_ref().map(|shelf| shelf.menu.version)
+        };
         let engine = self.engine.clone();
         self.spawn(
             async move {
                 let shelf = engine.shelf().await?;
+                // Images are read and decoded again only with a new menu.
                 let mut images = Vec::new();
-                for path in shelf.menu.menu.images() {
-                    if let Some(bytes) = engine.menu_image(path).await? {
-                        images.push((path.to_owned(), view::decode_image(path, bytes)));
+                if known_version != Some(shelf.menu.version) {
+                    for path in shelf.menu.menu.images() {
+                        if let Some(bytes) = engine.menu_image(path).await? {
+                            images.push((path.to_owned(), view::decode_image(path, bytes)));
+                        }
                     }
                 }
                 Ok::<_, kiosk_engine::EngineError>((shelf, images))
             },
-            |inner, loaded| match loaded {
-                Ok((shelf, images)) => inner.take_shelf(shelf, images),
-                Err(error) => log::error!("cannot read the menu: {error}"),
+            |inner, loaded| {
+                inner.state.borrow_mut().refreshing = false;
+                match loaded {
+                    Ok((shelf, images)) => inner.take_shelf(shelf, images),
+                    Err(error) => log::error!("cannot read the menu: {error}"),
+                }
             },
         );
     }
 
+    /// Takes a fresh read of the menu and stock; `images` come with a new menu version.
     fn take_shelf(self: &Rc<Self>, shelf: Shelf, images: Vec<(String, view::DecodedImage)>) {
         let (first, menu_changed, stock_changed) = {
             let state = self.state.borrow();

@@ -7,15 +7,17 @@ use std::rc::Rc;
 use kiosk_core::order::OrderStatus;
 use kiosk_core::refund::RefundScope;
 use kiosk_core::staff::{Pin, Role};
-use kiosk_devices::printer::COLUMNS;
-use kiosk_engine::{Actor, CounterPayment, Engine, EngineError, Scanned, Session as StaffSession, StockChange};
+use kiosk_devices::printer::{COLUMNS, PrintError};
+use kiosk_engine::{
+    Actor, CounterPayment, Engine, EngineError, PaymentOutcome, Scanned, Session as StaffSession, StockChange,
+};
 use kiosk_store::orders::StoredOrder;
 use slint::{ComponentHandle, SharedString};
 
 use crate::customer::on;
 use crate::format::{clock_time, price};
 use crate::kiosk::Inner;
-use crate::ui::{OrderRow, PrinterRow, Screen, StaffAdapter, StaffTab, StockRow};
+use crate::ui::{OrderRow, PrinterRow, Screen, StaffAdapter, StaffNote, StaffTab, StockRow};
 use crate::view::model;
 
 /// Orders listed for refunds and reprints.
@@ -24,7 +26,7 @@ const RECENT_ORDERS: u32 = 40;
 pub fn connect(inner: &Rc<Inner>) {
     on!(inner, StaffAdapter, on_choose_name, |kiosk, name| {
         kiosk.ui.global::<StaffAdapter>().set_chosen_name(name);
-        kiosk.ui.global::<StaffAdapter>().set_error(SharedString::new());
+        note(&kiosk, StaffNote::None, "");
     });
     on!(inner, StaffAdapter, on_pin_key, |kiosk, key| {
         let dots = {
@@ -41,35 +43,37 @@ pub fn connect(inner: &Rc<Inner>) {
     on!(inner, StaffAdapter, on_sign_in, |kiosk| sign_in(&kiosk));
     on!(inner, StaffAdapter, on_leave, |kiosk| kiosk.reset());
     on!(inner, StaffAdapter, on_show, |kiosk, tab| show_tab(&kiosk, tab));
-    on!(inner, StaffAdapter, on_restock, |kiosk, item, change| {
-        let available = kiosk.ui.global::<StaffAdapter>().get_stock();
-        let on_hand = slint::Model::iter(&available).find(|row| row.id == item).map_or(0, |row| row.on_hand);
-        let count = u32::try_from(on_hand.saturating_add(change).max(0)).unwrap_or(0);
-        change_stock(&kiosk, item.to_string(), StockChange { on_hand: Some(count), ..StockChange::default() });
+    on!(inner, StaffAdapter, on_restock, |kiosk, item, units| {
+        change_stock(&kiosk, item.to_string(), StockChange { adjust: Some(units.into()), ..StockChange::default() });
     });
     on!(inner, StaffAdapter, on_sold_out, |kiosk, item, sold_out| {
         change_stock(&kiosk, item.to_string(), StockChange { sold_out: Some(sold_out), ..StockChange::default() });
     });
     on!(inner, StaffAdapter, on_settle, |kiosk, order, by_card| {
         let how = if by_card { CounterPayment::Card } else { CounterPayment::Cash };
+        let number = order_number(&kiosk, order);
         act(&kiosk, StaffTab::Counter, move |engine, actor| async move {
             engine.settle_counter_order(&actor, i64::from(order), how).await?;
-            Ok(format!("order settled by {}", how.method()))
+            Ok(Done::Note(StaffNote::Settled, number))
         });
     });
     on!(inner, StaffAdapter, on_refund, |kiosk, order| {
+        let number = order_number(&kiosk, order);
         act(&kiosk, StaffTab::Orders, move |engine, actor| async move {
             let outcome = engine.refund(&actor, i64::from(order), &RefundScope::Whole, true).await?;
-            Ok(format!("refund: {}", serde_outcome(&outcome)))
+            Ok(match outcome {
+                PaymentOutcome::Paid { .. } => Done::Note(StaffNote::Refunded, number),
+                PaymentOutcome::NotCharged { reason } => Done::Note(StaffNote::RefundNotMade, reason.to_string()),
+                PaymentOutcome::InDoubt => Done::Note(StaffNote::RefundInDoubt, number),
+            })
         });
     });
     on!(inner, StaffAdapter, on_reprint, |kiosk, order| {
         act(&kiosk, StaffTab::Orders, move |engine, actor| async move {
             let round = engine.reprint(&actor, i64::from(order)).await?;
-            Ok(if round.waiting.is_empty() {
-                "receipt printed".into()
-            } else {
-                "receipt waiting for the printer".into()
+            Ok(match round.waiting.first() {
+                None => Done::Note(StaffNote::Printed, String::new()),
+                Some((_, why)) => Done::Note(StaffNote::PrintWaiting, why.clone()),
             })
         });
     });
@@ -77,7 +81,7 @@ pub fn connect(inner: &Rc<Inner>) {
         let language = kiosk.language();
         act(&kiosk, StaffTab::Reports, move |engine, actor| async move {
             let report = engine.x_report(&actor).await?;
-            Ok(report.to_document("X REPORT", &language).to_text(COLUMNS))
+            Ok(Done::Report(report.to_document("X REPORT", &language).to_text(COLUMNS)))
         });
     });
     on!(inner, StaffAdapter, on_z_close, |kiosk| {
@@ -87,22 +91,49 @@ pub fn connect(inner: &Rc<Inner>) {
             if let Err(error) = engine.print_now(&z.to_document(&language)).await {
                 log::warn!("the Z ticket was not printed: {error}");
             }
-            Ok(z.to_text(&language))
+            Ok(Done::Report(z.to_text(&language)))
         });
     });
     on!(inner, StaffAdapter, on_test_print, |kiosk| {
         act(&kiosk, StaffTab::Printers, |engine, _| async move {
             engine.print_test_ticket().await?;
-            Ok("test ticket printed".into())
+            Ok(Done::Note(StaffNote::Printed, String::new()))
         });
     });
 }
 
-fn serde_outcome(outcome: &kiosk_engine::PaymentOutcome) -> String {
-    match outcome {
-        kiosk_engine::PaymentOutcome::Paid { .. } => "made".into(),
-        kiosk_engine::PaymentOutcome::NotCharged { reason } => format!("not made ({reason})"),
-        kiosk_engine::PaymentOutcome::InDoubt => "in doubt, checked with the terminal later".into(),
+/// What a staff action did.
+enum Done {
+    Note(StaffNote, String),
+    /// A report's text, shown in the reports tab.
+    Report(String),
+}
+
+/// An order's number as the staff screen lists it.
+fn order_number(kiosk: &Rc<Inner>, id: i32) -> String {
+    let adapter = kiosk.ui.global::<StaffAdapter>();
+    let lists = [adapter.get_counter_orders(), adapter.get_orders()];
+    lists
+        .iter()
+        .find_map(|rows| slint::Model::iter(rows).find(|row| row.id == id))
+        .map_or_else(|| id.to_string(), |row| row.number.to_string())
+}
+
+/// Says how something went, in the staff member's language.
+fn note(kiosk: &Rc<Inner>, note: StaffNote, detail: &str) {
+    let adapter = kiosk.ui.global::<StaffAdapter>();
+    adapter.set_note(note);
+    adapter.set_note_detail(detail.into());
+}
+
+/// The engine's refusal as a note: a wrong PIN and a lock get their own words.
+fn refusal(kiosk: &Rc<Inner>, error: &EngineError) {
+    match error {
+        EngineError::WrongPin { tries_before_lock, .. } => {
+            note(kiosk, StaffNote::WrongPin, &tries_before_lock.to_string());
+        }
+        EngineError::Locked { seconds, .. } => note(kiosk, StaffNote::Locked, &seconds.to_string()),
+        other => note(kiosk, StaffNote::Failed, &other.to_string()),
     }
 }
 
@@ -111,8 +142,8 @@ pub fn open_sign_in(kiosk: &Rc<Inner>) {
     kiosk.state.borrow_mut().pin.clear();
     let adapter = kiosk.ui.global::<StaffAdapter>();
     adapter.set_pin_dots(SharedString::new());
-    adapter.set_error(SharedString::new());
     adapter.set_chosen_name(SharedString::new());
+    note(kiosk, StaffNote::None, "");
     kiosk.go(Screen::StaffLogin);
     let engine = kiosk.engine.clone();
     kiosk.spawn(async move { engine.staff().await }, |kiosk, staff| match staff {
@@ -120,7 +151,7 @@ pub fn open_sign_in(kiosk: &Rc<Inner>) {
             let names = staff.into_iter().map(|member| SharedString::from(member.name)).collect();
             kiosk.ui.global::<StaffAdapter>().set_names(model(names));
         }
-        Err(error) => kiosk.ui.global::<StaffAdapter>().set_error(error.to_string().into()),
+        Err(error) => refusal(kiosk, &error),
     });
 }
 
@@ -130,15 +161,15 @@ fn sign_in(kiosk: &Rc<Inner>) {
     kiosk.ui.global::<StaffAdapter>().set_pin_dots(SharedString::new());
     let pin = match Pin::parse(&pin) {
         Ok(pin) => pin,
-        Err(problem) => {
-            kiosk.ui.global::<StaffAdapter>().set_error(problem.into());
+        Err(_) => {
+            note(kiosk, StaffNote::BadPin, "");
             return;
         }
     };
     let engine = kiosk.engine.clone();
     kiosk.spawn(async move { engine.sign_in(&name, &pin).await }, |kiosk, session| match session {
         Ok(session) => open_staff(kiosk, session),
-        Err(error) => kiosk.ui.global::<StaffAdapter>().set_error(error.to_string().into()),
+        Err(error) => refusal(kiosk, &error),
     });
 }
 
@@ -146,10 +177,14 @@ fn sign_in(kiosk: &Rc<Inner>) {
 pub fn scanned(kiosk: &Rc<Inner>, code: String) {
     let engine = kiosk.engine.clone();
     kiosk.spawn(async move { engine.scanned(&code).await }, |kiosk, scanned| match scanned {
-        Ok(Scanned::Staff(session)) => {
+        // A badge opens staff mode only between customers, never over an order.
+        Ok(Scanned::Staff(session))
+            if matches!(kiosk.screen(), Screen::Attract | Screen::StaffLogin | Screen::Staff) =>
+        {
             kiosk.touched();
             open_staff(kiosk, session);
         }
+        Ok(Scanned::Staff(session)) => log::info!("badge of {} ignored during a customer's order", session.name),
         Ok(Scanned::Promo(code)) => {
             kiosk.touched();
             crate::customer::scanned_promo(kiosk, &code);
@@ -163,8 +198,8 @@ fn open_staff(kiosk: &Rc<Inner>, session: StaffSession) {
     let adapter = kiosk.ui.global::<StaffAdapter>();
     adapter.set_signed_in(session.name.as_str().into());
     adapter.set_manager(session.role == Role::Manager);
-    adapter.set_message(SharedString::new());
     adapter.set_report(SharedString::new());
+    note(kiosk, StaffNote::None, "");
     kiosk.state.borrow_mut().staff = Some(session);
     kiosk.go(Screen::Staff);
     show_tab(kiosk, StaffTab::Stock);
@@ -189,14 +224,13 @@ fn show_tab(kiosk: &Rc<Inner>, tab: StaffTab) {
                         id: entry.item.as_str().into(),
                         name: entry.name.into(),
                         available: i32::try_from(entry.level.available()).unwrap_or(i32::MAX),
-                        on_hand: i32::try_from(entry.level.on_hand).unwrap_or(i32::MAX),
                         low: entry.level.available() <= entry.level.low_threshold,
                         sold_out: entry.level.available() == 0,
                     })
                     .collect();
                 kiosk.ui.global::<StaffAdapter>().set_stock(model(rows));
             }
-            Err(error) => say(kiosk, &error.to_string()),
+            Err(error) => refusal(kiosk, &error),
         }),
         StaffTab::Counter | StaffTab::Orders => {
             kiosk.spawn(async move { engine.latest_orders(RECENT_ORDERS).await }, move |kiosk, orders| match orders {
@@ -207,7 +241,7 @@ fn show_tab(kiosk: &Rc<Inner>, tab: StaffTab) {
                     adapter.set_counter_orders(model(counter));
                     adapter.set_orders(model(all));
                 }
-                Err(error) => say(kiosk, &error.to_string()),
+                Err(error) => refusal(kiosk, &error),
             })
         }
         StaffTab::Printers => kiosk.spawn(async move { engine.printer_statuses().await }, |kiosk, statuses| {
@@ -215,14 +249,19 @@ fn show_tab(kiosk: &Rc<Inner>, tab: StaffTab) {
                 .into_iter()
                 .map(|(name, status)| match status {
                     Ok(status) => {
-                        let (text, ok) = match status.ready() {
-                            Ok(()) if status.paper_near_end => ("ready, paper running low".to_owned(), true),
-                            Ok(()) => ("ready".to_owned(), true),
-                            Err(problem) => (problem.to_string(), false),
+                        let state = match status.ready() {
+                            Ok(()) if status.paper_near_end => "paper-low",
+                            Ok(()) => "ready",
+                            Err(PrintError::PaperOut) => "paper-out",
+                            Err(PrintError::CoverOpen) => "cover-open",
+                            Err(_) => "offline",
                         };
-                        PrinterRow { name: name.into(), status: text.into(), ok }
+                        let ok = status.ready().is_ok();
+                        PrinterRow { name: name.into(), state: state.into(), detail: SharedString::new(), ok }
                     }
-                    Err(problem) => PrinterRow { name: name.into(), status: problem.into(), ok: false },
+                    Err(problem) => {
+                        PrinterRow { name: name.into(), state: "unreachable".into(), detail: problem.into(), ok: false }
+                    }
                 })
                 .collect();
             kiosk.ui.global::<StaffAdapter>().set_printers(model(rows));
@@ -242,34 +281,30 @@ fn order_row(order: &StoredOrder, language: &str) -> OrderRow {
         number: order.number.as_str().into(),
         time: clock_time(&order.created_at).into(),
         total: total.into(),
-        status: order.status.to_string().into(),
+        status: order.status.code().into(),
         can_settle: order.status == OrderStatus::Placed && order.counter_until.is_some(),
         can_refund: paid,
         can_reprint: paid || order.status == OrderStatus::Refunded,
     }
 }
 
-fn say(kiosk: &Rc<Inner>, message: &str) {
-    kiosk.ui.global::<StaffAdapter>().set_message(message.into());
-}
-
 /// Runs a staff action as the signed-in member, says how it went, and refreshes the tab.
 fn act<F, Fut>(kiosk: &Rc<Inner>, tab: StaffTab, action: F)
 where
     F: FnOnce(std::sync::Arc<Engine>, Actor) -> Fut,
-    Fut: std::future::Future<Output = Result<String, EngineError>> + Send + 'static,
+    Fut: std::future::Future<Output = Result<Done, EngineError>> + Send + 'static,
 {
     let Some(actor) = actor(kiosk) else { return kiosk.reset() };
-    say(kiosk, "…");
+    note(kiosk, StaffNote::Working, "");
     let work = action(kiosk.engine.clone(), actor);
     kiosk.spawn(work, move |kiosk, done| {
         match done {
-            Ok(text) if tab == StaffTab::Reports => {
+            Ok(Done::Report(text)) => {
                 kiosk.ui.global::<StaffAdapter>().set_report(text.into());
-                say(kiosk, "");
+                note(kiosk, StaffNote::None, "");
             }
-            Ok(text) => say(kiosk, &text),
-            Err(error) => say(kiosk, &error.to_string()),
+            Ok(Done::Note(said, detail)) => note(kiosk, said, &detail),
+            Err(error) => refusal(kiosk, &error),
         }
         show_tab(kiosk, tab);
     });
@@ -278,6 +313,6 @@ where
 fn change_stock(kiosk: &Rc<Inner>, item: String, change: StockChange) {
     act(kiosk, StaffTab::Stock, move |engine, actor| async move {
         let entry = engine.change_stock(&actor, &item, &change).await?;
-        Ok(format!("{}: {} left", entry.name, entry.level.available()))
+        Ok(Done::Note(StaffNote::StockChanged, format!("{} · {}", entry.name, entry.level.available())))
     });
 }

@@ -23,6 +23,8 @@ use slint::ComponentHandle;
 use slint::platform::PointerEventButton;
 
 const PATIENCE: Duration = Duration::from_secs(10);
+/// In reach mode nothing starts above 35 % of the 1920-pixel screen.
+const REACH_TOP: f32 = 671.0;
 
 struct Fixture {
     kiosk: Kiosk,
@@ -141,6 +143,7 @@ fn customer_and_staff_flows() {
         let fixture = running;
         assert!(wait_until(PATIENCE, || fixture.kiosk.is_ready()).await, "the menu never loaded");
         full_order(&fixture).await;
+        make_it_a_meal(&fixture).await;
         declined_payment(&fixture).await;
         lost_answer(&fixture).await;
         counter_order(&fixture).await;
@@ -184,6 +187,35 @@ async fn full_order(fixture: &Fixture) {
     assert_eq!(fixture.available("jambon-beurre"), Some(baguettes - 1));
     fixture.tap("Finish").await;
     fixture.reach(Screen::Attract).await;
+}
+
+/// "Make it a meal": the burger just added becomes the meal's burger, with its cooking, and
+/// the meal takes its place in the cart.
+async fn make_it_a_meal(fixture: &Fixture) {
+    fixture.start_in_english().await;
+    fixture.tap("Burgers & fries").await;
+    fixture.tap("The Classic").await;
+    fixture.tap("Medium").await;
+    fixture.tap("Add to order").await;
+    fixture.reach(Screen::Upsell).await;
+    fixture.tap("Burger meal").await;
+    fixture.reach(Screen::Product).await;
+    let product = fixture.ui().global::<kiosk_app::ProductAdapter>();
+    assert_eq!(product.get_slot_item(), "burger-classic", "the burger is in its slot already");
+    fixture.tap("Next step").await;
+    fixture.tap("Homemade fries").await;
+    fixture.tap("Next step").await;
+    fixture.tap("Cola").await;
+    fixture.tap("Can 33 cl").await;
+    fixture.tap("Add to order").await;
+    fixture.reach(Screen::Menu).await;
+    let cart = fixture.ui().global::<kiosk_app::CartAdapter>();
+    assert!(wait_until(PATIENCE, || cart.get_total() == "€13.90").await, "one meal, no burger beside it");
+    let lines: Vec<_> = slint::Model::iter(&cart.get_lines()).collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].name, "Burger meal");
+    assert!(lines[0].details.contains("The Classic") && lines[0].details.contains("Medium"), "{}", lines[0].details);
+    fixture.tap("Start again").await;
 }
 
 /// A declined card says so, charges nothing, and the customer goes back to the same cart.
@@ -350,7 +382,7 @@ async fn reach_mode(fixture: &Fixture) {
         .find_all();
     for button in buttons {
         let top = button.absolute_position().y;
-        assert!(top >= 1920.0 * 0.35 - 1.0, "{:?} is out of reach at y = {top}", button.accessible_label());
+        assert!(top >= REACH_TOP, "{:?} is out of reach at y = {top}", button.accessible_label());
     }
     assert_touch_targets(fixture);
     fixture.tap("Start again").await;
@@ -364,7 +396,8 @@ async fn staff_restock(fixture: &Fixture) {
     let croissants = fixture.available("croissant").unwrap();
     fixture.reach(Screen::Attract).await;
     for _ in 0..5 {
-        fixture.tap("staff corner").await;
+        let corner = ElementHandle::find_by_element_id(fixture.ui(), "AttractScreen::staff-corner").next();
+        corner.expect("the staff corner").single_click(PointerEventButton::Left).await;
     }
     fixture.reach(Screen::StaffLogin).await;
     fixture.tap("Camille").await;
@@ -373,7 +406,11 @@ async fn staff_restock(fixture: &Fixture) {
     }
     fixture.tap("Se connecter").await;
     let staff = fixture.ui().global::<kiosk_app::StaffAdapter>();
-    assert!(wait_until(PATIENCE, || !staff.get_error().is_empty()).await, "a wrong PIN is refused");
+    assert!(
+        wait_until(PATIENCE, || staff.get_note() == kiosk_app::StaffNote::WrongPin).await,
+        "a wrong PIN is refused"
+    );
+    assert_eq!(staff.get_note_detail(), "4", "tries left before the lock");
     assert_eq!(fixture.screen(), Screen::StaffLogin);
     for digit in ["2", "4", "6", "8"] {
         fixture.tap(digit).await;

@@ -35,8 +35,8 @@ impl Engine {
             .collect())
     }
 
-    /// Changes an item's count, threshold or sold-out mark. An item of the menu that was not
-    /// counted starts being counted when given a count.
+    /// Changes an item's count (set, or moved by some units), threshold or sold-out mark. An
+    /// item of the menu that was not counted starts being counted when given a count or units.
     pub async fn change_stock(&self, actor: &Actor, item: &str, change: &StockChange) -> Result<StockEntry> {
         self.require(actor, Permission::Restock).await?;
         let menu = self.active_menu().await?;
@@ -45,8 +45,10 @@ impl Engine {
         let now = timestamp(&self.now());
         let mut tx = self.store.write().await?;
         if !stock_table::change(&mut tx, &id, change, &now).await? {
+            // Counting starts from the count given, or from zero when units are added.
             let on_hand = change
                 .on_hand
+                .or(change.adjust.map(|_| 0))
                 .ok_or_else(|| EngineError::UnknownItem(format!("{item} (not counted: give it a count)")))?;
             stock_table::start_counting(&mut tx, &id, on_hand, change.low_threshold.unwrap_or(0), &now).await?;
             stock_table::change(&mut tx, &id, change, &now).await?;
@@ -62,6 +64,9 @@ fn describe(item: &Id, change: &StockChange) -> String {
     let mut parts = Vec::new();
     if let Some(count) = change.on_hand {
         parts.push(format!("count {count}"));
+    }
+    if let Some(units) = change.adjust {
+        parts.push(format!("{units:+} units"));
     }
     if let Some(low) = change.low_threshold {
         parts.push(format!("low {low}"));

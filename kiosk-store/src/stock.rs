@@ -77,10 +77,14 @@ pub async fn start_counting(
     Ok(())
 }
 
-/// What staff change on an item: the count, the threshold, the sold-out mark.
+/// What staff change on an item: the count (set, or moved by units received or thrown
+/// away), the threshold, the sold-out mark.
 #[derive(Clone, Debug, Default)]
 pub struct StockChange {
     pub on_hand: Option<u32>,
+    /// Units added (or, negative, taken away) after `on_hand` is applied; the count never goes
+    /// below zero. Relative, so sales made meanwhile are not undone.
+    pub adjust: Option<i64>,
     pub low_threshold: Option<u32>,
     pub sold_out: Option<bool>,
 }
@@ -88,10 +92,12 @@ pub struct StockChange {
 /// Applies a change to a counted item; false when the item is not counted.
 pub async fn change(conn: &mut Connection, item: &Id, change: &StockChange, now: &str) -> Result<bool> {
     let result = sqlx::query(
-        "UPDATE stock SET on_hand = COALESCE(?, on_hand), low_threshold = COALESCE(?, low_threshold), \
-         sold_out = COALESCE(?, sold_out), updated_at = ? WHERE item_id = ?",
+        "UPDATE stock SET on_hand = MAX(0, COALESCE(?, on_hand) + COALESCE(?, 0)), \
+         low_threshold = COALESCE(?, low_threshold), sold_out = COALESCE(?, sold_out), updated_at = ? \
+         WHERE item_id = ?",
     )
     .bind(change.on_hand)
+    .bind(change.adjust)
     .bind(change.low_threshold)
     .bind(change.sold_out)
     .bind(now)

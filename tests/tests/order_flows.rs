@@ -160,6 +160,15 @@ async fn staff_stock_changes_and_sold_out_marks_apply_at_once() {
         kiosk.engine.change_stock(&Actor::Admin, "caviar", &count).await,
         Err(EngineError::UnknownItem(_))
     ));
+    // Units received or thrown away move the count from where it is now, never below zero.
+    let thrown_away = StockChange { adjust: Some(-5), ..StockChange::default() };
+    let entry = kiosk.engine.change_stock(&Actor::Admin, "expresso", &thrown_away).await.unwrap();
+    assert_eq!(entry.level.on_hand, 0);
+    let received = StockChange { adjust: Some(3), ..StockChange::default() };
+    let entry = kiosk.engine.change_stock(&Actor::Admin, "expresso", &received).await.unwrap();
+    assert_eq!(entry.level.on_hand, 3);
+    let entry = kiosk.engine.change_stock(&Actor::Admin, "the-glace", &received).await.unwrap();
+    assert_eq!(entry.level.on_hand, 3, "an uncounted item starts from the units received");
     let no_count = StockChange { low_threshold: Some(1), ..StockChange::default() };
     assert!(matches!(
         kiosk.engine.change_stock(&Actor::Admin, "cola", &no_count).await,

@@ -404,7 +404,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Stock(StockCommand::List) => out.stock(&engine.stock().await?),
         Command::Stock(StockCommand::Set { item, count, low, sold_out, available }) => {
             let sold_out = (sold_out || available).then_some(sold_out);
-            let change = StockChange { on_hand: count, low_threshold: low, sold_out };
+            let change = StockChange { on_hand: count, low_threshold: low, sold_out, adjust: None };
             out.stock(&[engine.change_stock(&Actor::Admin, &item, &change).await?]);
         }
         Command::Journal(JournalCommand::Verify { anchor, .. }) => {
