@@ -390,7 +390,8 @@ async fn reach_mode(fixture: &Fixture) {
     assert!(!theme.get_reach_mode() && !theme.get_large_text(), "the next customer starts with the defaults");
 }
 
-/// Five taps in the corner, a name and a PIN, then one more croissant. The kiosk is back in
+/// Five taps in the corner, a name and a PIN, then one more croissant and the counter order
+/// settled in cash. The kiosk is back in
 /// its first language (French) after the last customer, so staff mode speaks French.
 async fn staff_restock(fixture: &Fixture) {
     let croissants = fixture.available("croissant").unwrap();
@@ -419,7 +420,18 @@ async fn staff_restock(fixture: &Fixture) {
     fixture.reach(Screen::Staff).await;
     fixture.tap("Un de plus : Croissant au beurre").await;
     assert!(wait_until(PATIENCE, || fixture.available("croissant") == Some(croissants + 1)).await);
-    sleep(Duration::from_millis(100)).await;
+
+    // The counter order of the earlier customer is paid in cash.
+    let orders = fixture.engine(fixture.engine.latest_orders(20)).unwrap();
+    let waiting = orders.iter().find(|order| order.counter_until.is_some()).expect("the counter order");
+    assert_eq!(waiting.status, OrderStatus::Placed);
+    fixture.tap("Commandes comptoir").await;
+    fixture.tap(&format!("Payé en espèces {}", waiting.number)).await;
+    let paid =
+        || fixture.engine(fixture.engine.order_by_number(&waiting.number)).unwrap().order.status == OrderStatus::Paid;
+    assert!(wait_until(PATIENCE, paid).await, "settled at the counter");
+    assert!(wait_until(PATIENCE, || staff.get_note() == kiosk_app::StaffNote::Settled).await);
+    assert_eq!(staff.get_note_detail(), waiting.number.as_str());
     fixture.tap("Retour aux clients").await;
     fixture.reach(Screen::Attract).await;
 }
