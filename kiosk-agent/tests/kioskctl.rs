@@ -109,6 +109,10 @@ fn order_and_stock_commands() {
     assert_eq!(salad["level"]["on_hand"], 13);
     let changed = ctl.json(&["stock", "set", "salade-nicoise", "--count", "1", "--sold-out"]);
     assert_eq!((changed[0]["level"]["on_hand"].as_u64(), changed[0]["available"].as_u64()), (Some(1), Some(0)));
+    let delivered = ctl.json(&["stock", "set", "salade-nicoise", "--add", "4"]);
+    assert_eq!(delivered[0]["level"]["on_hand"], 5);
+    let thrown = ctl.json(&["stock", "set", "salade-nicoise", "--add", "-9"]);
+    assert_eq!(thrown[0]["level"]["on_hand"], 0, "never below zero");
     let refused = ctl.run(&["order", "place", "--cart", &cart]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(

@@ -160,6 +160,9 @@ enum StockCommand {
         /// Units on hand.
         #[arg(long)]
         count: Option<u32>,
+        /// Units received (or, negative, thrown away), counted from the units on hand now.
+        #[arg(long, allow_negative_numbers = true)]
+        add: Option<i64>,
         /// Alert when the count falls to this or below.
         #[arg(long)]
         low: Option<u32>,
@@ -402,9 +405,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             out.order(&engine.order_by_number(&number).await?);
         }
         Command::Stock(StockCommand::List) => out.stock(&engine.stock().await?),
-        Command::Stock(StockCommand::Set { item, count, low, sold_out, available }) => {
+        Command::Stock(StockCommand::Set { item, count, add, low, sold_out, available }) => {
             let sold_out = (sold_out || available).then_some(sold_out);
-            let change = StockChange { on_hand: count, low_threshold: low, sold_out, adjust: None };
+            let change = StockChange { on_hand: count, adjust: add, low_threshold: low, sold_out };
             out.stock(&[engine.change_stock(&Actor::Admin, &item, &change).await?]);
         }
         Command::Journal(JournalCommand::Verify { anchor, .. }) => {
