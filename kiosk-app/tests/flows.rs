@@ -5,74 +5,23 @@
 //! Slint's testing backend allows one event loop per process, so this file has one test that
 //! runs the scenarios in turn; each scenario starts and ends on the attract screen.
 
-use std::future::Future;
+mod common;
+
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::Duration;
 
+use common::{Fixture, PATIENCE, fixture};
 use i_slint_backend_testing::{ElementHandle, ElementRoot};
 use kiosk_app::headless::{sleep, wait_until};
-use kiosk_app::{Kiosk, KioskOptions, KioskWindow, Screen, Session};
-use kiosk_core::config::{DeviceConfig, PrinterConfig, PrinterTransport, ScreenConfig};
+use kiosk_app::{Screen, Session};
 use kiosk_core::order::OrderStatus;
-use kiosk_core::staff::{Pin, Role};
-use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{Actor, Engine, EngineOptions, FixedClock};
+use kiosk_devices::terminal::SimOutcome;
+use kiosk_engine::Actor;
 use slint::ComponentHandle;
 use slint::platform::PointerEventButton;
 
-const PATIENCE: Duration = Duration::from_secs(10);
-/// In reach mode nothing starts above 35 % of the 1920-pixel screen.
-const REACH_TOP: f32 = 671.0;
-
-struct Fixture {
-    kiosk: Kiosk,
-    engine: Arc<Engine>,
-    terminal: Arc<SimTerminal>,
-    runtime: tokio::runtime::Runtime,
-}
-
 impl Fixture {
-    fn ui(&self) -> &KioskWindow {
-        self.kiosk.window()
-    }
-
-    fn screen(&self) -> Screen {
-        self.ui().global::<Session>().get_screen()
-    }
-
-    fn shown(&self, label: &str) -> bool {
-        ElementHandle::find_by_accessible_label(self.ui(), label).next().is_some()
-    }
-
-    /// Taps the control with this label once it is on screen.
-    async fn tap(&self, label: &str) {
-        assert!(
-            wait_until(PATIENCE, || self.shown(label)).await,
-            "no control labelled {label:?} on {:?}",
-            self.screen()
-        );
-        let control = ElementHandle::find_by_accessible_label(self.ui(), label).next().expect("just seen");
-        control.single_click(PointerEventButton::Left).await;
-    }
-
-    async fn reach(&self, screen: Screen) {
-        assert!(
-            wait_until(PATIENCE, || self.screen() == screen).await,
-            "stuck on {:?}, waiting for {screen:?}",
-            self.screen()
-        );
-    }
-
-    fn engine<T>(&self, work: impl Future<Output = T>) -> T {
-        self.runtime.block_on(work)
-    }
-
-    fn available(&self, item: &str) -> Option<u32> {
-        self.engine(self.engine.shelf()).expect("shelf").stock.available(item)
-    }
-
     /// From the attract screen to the menu, in English, eating in.
     async fn start_in_english(&self) {
         self.reach(Screen::Attract).await;
@@ -96,66 +45,27 @@ impl Fixture {
     }
 }
 
-fn fixture(dir: &Path) -> Fixture {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let terminal = Arc::new(
-        SimTerminal::open(&dir.join("ledger.jsonl"), SimOutcome::Approve)
-            .unwrap()
-            .with_card_delay(Duration::from_millis(300)),
-    );
-    let mut device = DeviceConfig::development();
-    device.screen = ScreenConfig { idle_seconds: 5, still_there_seconds: 1, ..ScreenConfig::default() };
-    device.printing.printers.push(PrinterConfig {
-        name: "receipt".into(),
-        transport: PrinterTransport::Sim,
-        columns: 42,
-    });
-    let mut options = EngineOptions::new(&dir.join("kiosk.db"), device, terminal.clone());
-    options.printers = kiosk_devices::printer::open_printers(&options.device.printing.printers);
-    options.clock = Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00"));
-    options.status_retry_delay = Duration::from_millis(20);
-    let engine = runtime.block_on(async {
-        let (engine, _) = Engine::open(options).await.unwrap();
-        let menu = Path::new(env!("CARGO_MANIFEST_DIR")).join("../menus/brasserie/menu.toml");
-        engine.import_menu(&menu).await.unwrap();
-        let pin = Pin::parse("2468").unwrap();
-        engine.add_staff(&Actor::Admin, "Camille", Role::Staff, &pin, None).await.unwrap();
-        Arc::new(engine)
-    });
-    let options = KioskOptions {
-        tick: Duration::from_millis(50),
-        refresh: Duration::from_millis(200),
-        upkeep: Duration::from_secs(3600),
-        in_doubt_retry: Duration::from_millis(200),
-    };
-    let kiosk = Kiosk::new(engine.clone(), runtime.handle().clone(), &options).unwrap();
-    kiosk.window().window().set_size(slint::PhysicalSize::new(1080, 1920));
-    Fixture { kiosk, engine, terminal, runtime }
-}
+/// In reach mode nothing starts above 35 % of the 1920-pixel screen.
+const REACH_TOP: f32 = 671.0;
 
 #[test]
 fn customer_and_staff_flows() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let dir = tempfile::tempdir().unwrap();
-    let fixture = Rc::new(fixture(dir.path()));
-    let running = fixture.clone();
-    slint::spawn_local(async move {
-        let fixture = running;
-        assert!(wait_until(PATIENCE, || fixture.kiosk.is_ready()).await, "the menu never loaded");
-        full_order(&fixture).await;
-        make_it_a_meal(&fixture).await;
-        declined_payment(&fixture).await;
-        lost_answer(&fixture).await;
-        counter_order(&fixture).await;
-        sold_out_while_ordering(&fixture).await;
-        new_menu_while_ordering(&fixture, dir.path()).await;
-        abandoned_cart(&fixture).await;
-        reach_mode(&fixture).await;
-        staff_restock(&fixture).await;
-        slint::quit_event_loop().unwrap();
-    })
-    .unwrap();
-    slint::run_event_loop().unwrap();
+    let fixture = Rc::new(fixture(dir.path(), "menus/brasserie/menu.toml"));
+    let scratch = dir.path().to_owned();
+    common::run(fixture.clone(), async move |fixture| {
+        full_order(fixture).await;
+        make_it_a_meal(fixture).await;
+        declined_payment(fixture).await;
+        lost_answer(fixture).await;
+        counter_order(fixture).await;
+        sold_out_while_ordering(fixture).await;
+        new_menu_while_ordering(fixture, &scratch).await;
+        abandoned_cart(fixture).await;
+        reach_mode(fixture).await;
+        staff_restock(fixture).await;
+    });
     // Reaching here means every scenario ran: a failed assertion stops the loop with a panic.
     assert_eq!(fixture.screen(), Screen::Attract);
 }

@@ -1,0 +1,53 @@
+//! A cinema lobby: the kiosk opens on the showtimes with their seats left (no eat-in
+//! question), and tickets and popcorn are paid in one cart.
+
+mod common;
+
+use std::rc::Rc;
+
+use common::{PATIENCE, fixture};
+use kiosk_app::headless::wait_until;
+use kiosk_app::{CartAdapter, MenuAdapter, Screen};
+use kiosk_core::order::OrderStatus;
+use slint::ComponentHandle;
+
+#[test]
+fn tickets_and_popcorn_in_one_order() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Rc::new(fixture(dir.path(), "menus/cinema/menu.toml"));
+    common::run(fixture.clone(), async |fixture| {
+        let seats = fixture.available("gardiens-du-phare-1400").unwrap();
+        fixture.tap("English").await;
+        fixture.reach(Screen::Menu).await;
+        let menu = fixture.ui().global::<MenuAdapter>();
+        let first = slint::Model::row_data(&menu.get_cards(), 0).unwrap();
+        assert_eq!(first.showtime, "14:00 · Salle 1 · VF", "showtimes come first; the 10:30 one has started");
+        assert_eq!(first.seats_left, i32::try_from(seats).unwrap());
+
+        fixture.tap("The Lighthouse Keepers — 14:00").await;
+        fixture.tap("More The Lighthouse Keepers — 14:00").await;
+        fixture.tap("Add to order").await;
+        fixture.reach(Screen::Upsell).await;
+        fixture.tap("No, thank you").await;
+        fixture.tap("Popcorn & snacks").await;
+        fixture.tap("Sweet popcorn").await;
+        fixture.tap("Medium (3 L)").await;
+        fixture.tap("Add to order").await;
+        fixture.reach(Screen::Upsell).await;
+        fixture.tap("No, thank you").await;
+        fixture.tap("View order").await;
+        let cart = fixture.ui().global::<CartAdapter>();
+        assert!(wait_until(PATIENCE, || slint::Model::row_count(&cart.get_lines()) == 2).await);
+        fixture.tap("Pay by card").await;
+        fixture.reach(Screen::Done).await;
+
+        let number = fixture.ui().global::<kiosk_app::DoneAdapter>().get_number();
+        let order = fixture.engine(fixture.engine.order_by_number(&number)).unwrap().order;
+        assert_eq!(order.status, OrderStatus::Paid);
+        assert_eq!(order.mode, "take_away", "a cinema sells to take away");
+        assert_eq!(fixture.available("gardiens-du-phare-1400"), Some(seats - 2), "two seats sold");
+        fixture.tap("Finish").await;
+        fixture.reach(Screen::Attract).await;
+    });
+}
