@@ -274,7 +274,11 @@ impl Inner {
             log::warn!("no translation for {language}: {error}");
         }
         self.state.borrow_mut().language = language.to_owned();
-        self.ui.global::<Session>().set_language(language.into());
+        let session = self.ui.global::<Session>();
+        session.set_language(language.into());
+        let others: Vec<SharedString> =
+            slint::Model::iter(&session.get_languages()).filter(|other| other != language).collect();
+        session.set_other_languages(view::model(others));
         self.show_shelf();
         customer::show_cart(self);
         customer::show_product(self);
