@@ -42,7 +42,15 @@ pub fn connect(inner: &Rc<Inner>) {
     });
     on!(inner, StaffAdapter, on_sign_in, |kiosk| sign_in(&kiosk));
     on!(inner, StaffAdapter, on_leave, |kiosk| kiosk.reset());
-    on!(inner, StaffAdapter, on_show, |kiosk, tab| show_tab(&kiosk, tab));
+    on!(inner, StaffAdapter, on_show, |kiosk, tab| {
+        // A tab opens on fresh rows only: a tap on a row read earlier could act on a stale one.
+        let adapter = kiosk.ui.global::<StaffAdapter>();
+        adapter.set_stock(model(Vec::new()));
+        adapter.set_counter_orders(model(Vec::new()));
+        adapter.set_orders(model(Vec::new()));
+        adapter.set_printers(model(Vec::new()));
+        show_tab(&kiosk, tab);
+    });
     on!(inner, StaffAdapter, on_restock, |kiosk, item, units| {
         change_stock(&kiosk, item.to_string(), StockChange { adjust: Some(units.into()), ..StockChange::default() });
     });
@@ -143,6 +151,8 @@ pub fn open_sign_in(kiosk: &Rc<Inner>) {
     let adapter = kiosk.ui.global::<StaffAdapter>();
     adapter.set_pin_dots(SharedString::new());
     adapter.set_chosen_name(SharedString::new());
+    // The list is read again: someone may have been added or removed since.
+    adapter.set_names(model(Vec::new()));
     note(kiosk, StaffNote::None, "");
     kiosk.go(Screen::StaffLogin);
     let engine = kiosk.engine.clone();

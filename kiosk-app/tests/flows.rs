@@ -11,7 +11,7 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::{Fixture, PATIENCE, fixture};
+use common::{Fixture, PATIENCE, STAFF_BADGE, fixture};
 use i_slint_backend_testing::{ElementHandle, ElementRoot};
 use kiosk_app::headless::{sleep, wait_until};
 use kiosk_app::{Screen, Session};
@@ -65,6 +65,7 @@ fn customer_and_staff_flows() {
         abandoned_cart(fixture).await;
         reach_mode(fixture).await;
         staff_restock(fixture).await;
+        manager_jobs(fixture).await;
     });
     // Reaching here means every scenario ran: a failed assertion stops the loop with a panic.
     assert_eq!(fixture.screen(), Screen::Attract);
@@ -342,6 +343,55 @@ async fn staff_restock(fixture: &Fixture) {
     assert!(wait_until(PATIENCE, paid).await, "settled at the counter");
     assert!(wait_until(PATIENCE, || staff.get_note() == kiosk_app::StaffNote::Settled).await);
     assert_eq!(staff.get_note_detail(), waiting.number.as_str());
+    fixture.tap("Retour aux clients").await;
+    fixture.reach(Screen::Attract).await;
+
+    // A badge scan opens staff mode between customers, and is ignored during an order.
+    let session = fixture.ui().global::<Session>();
+    session.invoke_scanned(STAFF_BADGE.into());
+    fixture.reach(Screen::Staff).await;
+    fixture.tap("Retour aux clients").await;
+    fixture.start_in_english().await;
+    session.invoke_scanned(STAFF_BADGE.into());
+    sleep(Duration::from_millis(300)).await;
+    assert_eq!(fixture.screen(), Screen::Menu, "a customer's order is never interrupted");
+    fixture.tap("Start again").await;
+    fixture.reach(Screen::Attract).await;
+}
+
+/// A manager refunds the first order (its stock comes back), reads the X report and closes
+/// the day with a confirming second tap.
+async fn manager_jobs(fixture: &Fixture) {
+    let first = fixture.engine(fixture.engine.order_by_number("A001")).unwrap().order;
+    assert_eq!(first.status, OrderStatus::Paid);
+    let baguettes = fixture.available("jambon-beurre").unwrap();
+    for _ in 0..5 {
+        let corner = ElementHandle::find_by_element_id(fixture.ui(), "AttractScreen::staff-corner").next();
+        corner.expect("the staff corner").single_click(PointerEventButton::Left).await;
+    }
+    fixture.tap("Dominique").await;
+    for digit in ["1", "3", "5", "7"] {
+        fixture.tap(digit).await;
+    }
+    fixture.tap("Se connecter").await;
+    fixture.reach(Screen::Staff).await;
+    fixture.tap("Commandes").await;
+    fixture.tap("Rembourser A001").await;
+    let refunded =
+        || fixture.engine(fixture.engine.order_by_number("A001")).unwrap().order.status == OrderStatus::Refunded;
+    let staff = fixture.ui().global::<kiosk_app::StaffAdapter>();
+    assert!(wait_until(PATIENCE, refunded).await, "no refund: {:?} {}", staff.get_note(), staff.get_note_detail());
+    assert_eq!(fixture.available("jambon-beurre"), Some(baguettes + 1), "the baguette went back to stock");
+
+    fixture.tap("Rapports").await;
+    fixture.tap("Rapport X").await;
+    assert!(wait_until(PATIENCE, || staff.get_report().contains("X REPORT")).await);
+    fixture.tap("Clôturer la journée (Z)").await;
+    sleep(Duration::from_millis(300)).await;
+    assert!(fixture.engine(fixture.engine.z_report(1)).is_err(), "one tap does not close the day");
+    fixture.tap("Touchez encore pour clôturer la journée").await;
+    assert!(wait_until(PATIENCE, || staff.get_report().contains("Z REPORT")).await);
+    assert!(fixture.engine(fixture.engine.z_report(1)).is_ok());
     fixture.tap("Retour aux clients").await;
     fixture.reach(Screen::Attract).await;
 }

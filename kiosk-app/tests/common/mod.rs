@@ -13,7 +13,7 @@ use i_slint_backend_testing::ElementHandle;
 use kiosk_app::headless::wait_until;
 use kiosk_app::{Kiosk, KioskOptions, KioskWindow, Screen, Session};
 use kiosk_core::config::{DeviceConfig, PrinterConfig, PrinterTransport, ScreenConfig};
-use kiosk_core::staff::{Pin, Role};
+use kiosk_core::staff::{BadgeCode, Pin, Role};
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
 use kiosk_engine::{Actor, Engine, EngineOptions, FixedClock};
 use slint::ComponentHandle;
@@ -69,8 +69,12 @@ impl Fixture {
     }
 }
 
+/// Camille's staff badge.
+pub const STAFF_BADGE: &str = "STAFF-0042";
+
 /// A kiosk on a fresh database in `dir` with the menu at `menu` (from the repository root)
-/// and a staff account (Camille, PIN 2468), at 12:30 on a Monday.
+/// and two accounts: Camille, staff, PIN 2468, badge [`STAFF_BADGE`]; Dominique, manager,
+/// PIN 1357. At 12:30 on a Monday.
 pub fn fixture(dir: &Path, menu: &str) -> Fixture {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let terminal = Arc::new(
@@ -94,7 +98,10 @@ pub fn fixture(dir: &Path, menu: &str) -> Fixture {
         let menu = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(menu);
         engine.import_menu(&menu).await.unwrap();
         let pin = Pin::parse("2468").unwrap();
-        engine.add_staff(&Actor::Admin, "Camille", Role::Staff, &pin, None).await.unwrap();
+        let badge = BadgeCode::parse(STAFF_BADGE).unwrap();
+        engine.add_staff(&Actor::Admin, "Camille", Role::Staff, &pin, Some(&badge)).await.unwrap();
+        let pin = Pin::parse("1357").unwrap();
+        engine.add_staff(&Actor::Admin, "Dominique", Role::Manager, &pin, None).await.unwrap();
         Arc::new(engine)
     });
     let options = KioskOptions {
