@@ -58,6 +58,7 @@ fn customer_and_staff_flows() {
         full_order(fixture).await;
         make_it_a_meal(fixture).await;
         declined_payment(fixture).await;
+        cancelled_payment(fixture).await;
         lost_answer(fixture).await;
         counter_order(fixture).await;
         sold_out_while_ordering(fixture).await;
@@ -149,6 +150,28 @@ async fn declined_payment(fixture: &Fixture) {
     assert!(voided.await, "the declined order is voided");
     assert_eq!(fixture.available("jambon-beurre"), Some(baguettes), "nothing was taken from stock");
     fixture.tap("Start again").await;
+}
+
+/// The customer cancels while the terminal waits for a card: nothing is charged, and they
+/// may try again and pay.
+async fn cancelled_payment(fixture: &Fixture) {
+    fixture.start_in_english().await;
+    fixture.add_baguette().await;
+    fixture.tap("View order").await;
+    fixture.tap("Pay by card").await;
+    let payment = fixture.ui().global::<kiosk_app::PaymentAdapter>();
+    assert!(wait_until(PATIENCE, || payment.get_phase() == kiosk_app::PayPhase::Waiting).await);
+    fixture.tap("Cancel payment").await;
+    assert!(wait_until(PATIENCE, || payment.get_phase() == kiosk_app::PayPhase::Cancelled).await);
+    let number = payment.get_number().to_string();
+    let order = fixture.engine(fixture.engine.order_by_number(&number)).unwrap();
+    assert_eq!(order.order.status, OrderStatus::Placed, "not paid, and not voided while the customer decides");
+    fixture.tap("Try again").await;
+    fixture.reach(Screen::Done).await;
+    let order = fixture.engine(fixture.engine.order_by_number(&number)).unwrap();
+    assert_eq!(order.order.status, OrderStatus::Paid, "the same order, paid on the second attempt");
+    assert_eq!(order.attempts.len(), 2);
+    fixture.tap("Finish").await;
 }
 
 /// The terminal approves but its answer is lost and it then stops answering: the customer is

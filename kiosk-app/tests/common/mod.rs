@@ -80,7 +80,7 @@ pub fn fixture(dir: &Path, menu: &str) -> Fixture {
     let terminal = Arc::new(
         SimTerminal::open(&dir.join("ledger.jsonl"), SimOutcome::Approve)
             .unwrap()
-            .with_card_delay(Duration::from_millis(300)),
+            .with_card_delay(Duration::from_millis(800)),
     );
     let mut device = DeviceConfig::development();
     device.screen = ScreenConfig { idle_seconds: 5, still_there_seconds: 1, ..ScreenConfig::default() };
