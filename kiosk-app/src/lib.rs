@@ -26,5 +26,5 @@ mod ui {
 
 pub use builder::ProductBuilder;
 pub use kiosk::{Kiosk, KioskOptions, ScanHandle};
-pub use screenshot::{Layout, render_screens};
+pub use screenshot::{Layout, SCREENSHOT_MANAGER, SCREENSHOT_PIN, render_screens};
 pub use ui::*;

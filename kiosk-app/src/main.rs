@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use kiosk_app::headless::Headless;
-use kiosk_app::{Kiosk, KioskOptions, Layout};
+use kiosk_app::{Kiosk, KioskOptions, Layout, SCREENSHOT_MANAGER, SCREENSHOT_PIN};
 use kiosk_core::config::{DeviceConfig, PrinterConfig, PrinterTransport};
+use kiosk_core::staff::{Pin, Role};
 use kiosk_devices::scanner::{Layout as KeyboardLayout, ScanRules, ScannerMatch};
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{Engine, EngineError, EngineOptions, FixedClock, load_device_config};
+use kiosk_engine::{Actor, Engine, EngineError, EngineOptions, FixedClock, load_device_config};
 use slint::ComponentHandle;
 
 #[derive(Parser, Debug)]
@@ -148,6 +149,8 @@ fn screenshots(args: &Args, runtime: &tokio::runtime::Runtime, out: &Path) -> Re
     };
     let clock = FixedClock::at("2026-11-30T12:30:00+01:00");
     let engine = runtime.block_on(open_engine(&demo, device, true, &scratch.join("kiosk.db"), Some(clock)))?;
+    let pin = Pin::parse(SCREENSHOT_PIN).map_err(anyhow::Error::msg)?;
+    runtime.block_on(engine.add_staff(&Actor::Admin, SCREENSHOT_MANAGER, Role::Manager, &pin, None))?;
     let layouts = if args.layouts.is_empty() {
         Layout::ALL.to_vec()
     } else {

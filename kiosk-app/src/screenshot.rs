@@ -9,7 +9,9 @@ use slint::ComponentHandle;
 
 use crate::Kiosk;
 use crate::headless::{Headless, wait_until};
-use crate::ui::{CartAdapter, MenuAdapter, PayPhase, PaymentAdapter, ProductAdapter, Screen, Session};
+use crate::ui::{
+    CartAdapter, MenuAdapter, PayPhase, PaymentAdapter, ProductAdapter, Screen, Session, StaffAdapter, StaffTab,
+};
 
 /// A screen size the UI is laid out for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +35,10 @@ impl Layout {
 }
 
 const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The manager account the screenshot mode signs in with (on its own scratch database).
+pub const SCREENSHOT_MANAGER: &str = "Alex";
+pub const SCREENSHOT_PIN: &str = "1234";
 
 /// Renders every screen of an order for each layout and language into `out`; returns the
 /// files written.
@@ -118,6 +124,26 @@ pub async fn render_screens(
             }
             wait_until(Duration::from_secs(2), || ui.global::<crate::ui::DoneAdapter>().get_has_qr()).await;
             shoot("done")?;
+            inner.reset();
+            for _ in 0..5 {
+                ui.global::<Session>().invoke_staff_corner();
+            }
+            let staff = ui.global::<StaffAdapter>();
+            wait_until(PATIENCE, || slint::Model::row_count(&staff.get_names()) > 0).await;
+            shoot("staff-sign-in")?;
+            staff.invoke_choose_name(SCREENSHOT_MANAGER.into());
+            for digit in SCREENSHOT_PIN.chars() {
+                staff.invoke_pin_key(digit.to_string().into());
+            }
+            staff.invoke_sign_in();
+            if !wait_until(PATIENCE, || slint::Model::row_count(&staff.get_stock()) > 0).await {
+                bail!("staff mode did not open");
+            }
+            shoot("staff-stock")?;
+            staff.invoke_show(StaffTab::Orders);
+            wait_until(PATIENCE, || slint::Model::row_count(&staff.get_orders()) > 0).await;
+            shoot("staff-orders")?;
+            staff.invoke_leave();
         }
     }
     inner.reset();

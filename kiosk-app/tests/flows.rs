@@ -400,6 +400,9 @@ async fn manager_jobs(fixture: &Fixture) {
     fixture.reach(Screen::Staff).await;
     fixture.tap("Commandes").await;
     fixture.tap("Rembourser A001").await;
+    sleep(Duration::from_millis(300)).await;
+    assert_eq!(fixture.engine(fixture.engine.order_by_number("A001")).unwrap().order.status, OrderStatus::Paid);
+    fixture.tap("Confirmer le remboursement de A001").await;
     let refunded =
         || fixture.engine(fixture.engine.order_by_number("A001")).unwrap().order.status == OrderStatus::Refunded;
     let staff = fixture.ui().global::<kiosk_app::StaffAdapter>();
