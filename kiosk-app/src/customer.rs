@@ -11,7 +11,7 @@ use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::{NotCharged, PaymentState};
 use kiosk_core::pricing::{LineProblem, PromoProblem, QuoteError};
 use kiosk_core::receipt::Block;
-use kiosk_engine::{EngineError, PaymentOutcome, PlacedOrder};
+use kiosk_engine::{Actor, EngineError, OrderDetails, PaymentOutcome, PlacedOrder};
 use slint::{ComponentHandle, SharedString};
 
 use crate::builder::{Missing, ProductBuilder};
@@ -105,7 +105,7 @@ pub fn connect(inner: &Rc<Inner>) {
 
     on!(inner, UpsellAdapter, on_take, |kiosk, id| open_product(&kiosk, &id, true));
     on!(inner, UpsellAdapter, on_decline, |kiosk| {
-        kiosk.state.borrow_mut().replaces_line = None;
+        kiosk.state.borrow_mut().replaces = None;
         kiosk.go(Screen::Menu);
     });
 
@@ -151,25 +151,16 @@ pub fn connect(inner: &Rc<Inner>) {
             pay(&kiosk, order);
         }
     });
-    on!(inner, PaymentAdapter, on_pay_counter, |kiosk| {
-        // The card order gives way to a counter order; a second tap finds nothing to replace.
-        let unpaid = kiosk.state.borrow_mut().order.take();
-        if let Some(order) = unpaid {
-            void_unpaid(&kiosk, order.id);
-            place_counter_order(&kiosk);
-        }
-    });
+    on!(inner, PaymentAdapter, on_pay_counter, |kiosk| give_up_card_order(&kiosk, place_counter_order));
     on!(inner, PaymentAdapter, on_give_up, |kiosk| {
         if kiosk.ui.global::<PaymentAdapter>().get_phase() == PayPhase::InDoubt {
             kiosk.reset();
             return;
         }
-        let unpaid = kiosk.state.borrow_mut().order.take();
-        if let Some(order) = unpaid {
-            void_unpaid(&kiosk, order.id);
-        }
-        kiosk.ui.global::<Session>().set_busy(false);
-        kiosk.go(Screen::Cart);
+        give_up_card_order(&kiosk, |kiosk| {
+            kiosk.ui.global::<Session>().set_busy(false);
+            kiosk.go(Screen::Cart);
+        });
     });
 
     on!(inner, DoneAdapter, on_print, |kiosk| print_receipt(&kiosk));
@@ -184,10 +175,10 @@ fn open_product(kiosk: &Rc<Inner>, id: &str, from_upsell: bool) {
         let Some(mut builder) = ProductBuilder::new(menu, id) else { return };
         // "Make it a meal": the item just added goes into the combo's slot that takes it, and
         // the combo will take its place in the cart. Anything else is added beside it.
-        let replaced = state.replaces_line.filter(|_| from_upsell).and_then(|index| state.cart.lines.get(index));
+        let replaced = state.replaces.as_ref().filter(|_| from_upsell);
         let makes_a_meal = replaced.is_some_and(|line| builder.prefill(menu, &line.product, &line.modifiers));
         if !makes_a_meal {
-            state.replaces_line = None;
+            state.replaces = None;
         }
         state.builder = Some(builder);
         state.builder_generation += 1;
@@ -318,17 +309,18 @@ fn add_to_cart(kiosk: &Rc<Inner>) {
         (line, upsell)
     };
     let name = kiosk.ui.global::<ProductAdapter>().get_name();
-    let replaces = kiosk.state.borrow_mut().replaces_line.take();
-    let added_at = change_cart(kiosk, |cart| {
+    let replaces = kiosk.state.borrow_mut().replaces.take();
+    let added = line.clone();
+    change_cart(kiosk, |cart| {
         // The meal takes the place of as many of the items it was made from.
-        if let Some(index) = replaces.filter(|index| *index < cart.lines.len()) {
+        if let Some(index) = replaces.and_then(|made_from| cart.lines.iter().position(|l| same_choice(l, &made_from))) {
             if cart.lines[index].quantity > line.quantity {
                 cart.lines[index].quantity -= line.quantity;
             } else {
                 cart.lines.remove(index);
             }
         }
-        add_line(cart, line)
+        add_line(cart, line);
     });
     kiosk.state.borrow_mut().builder = None;
     kiosk.notify(Notice::Added, &name);
@@ -336,22 +328,21 @@ fn add_to_cart(kiosk: &Rc<Inner>) {
         kiosk.go(Screen::Menu);
         return;
     }
-    kiosk.state.borrow_mut().replaces_line = Some(added_at);
+    kiosk.state.borrow_mut().replaces = Some(added);
     show_upsell(kiosk, &upsell);
     kiosk.go(Screen::Upsell);
 }
 
-/// Adds a line, merging it with an identical one; returns the line's index.
-fn add_line(cart: &mut Cart, line: CartLine) -> usize {
-    let same = |other: &CartLine| {
-        other.product == line.product && other.modifiers == line.modifiers && other.choices == line.choices
-    };
-    if let Some(index) = cart.lines.iter().position(same) {
-        cart.lines[index].quantity += line.quantity;
-        index
-    } else {
-        cart.lines.push(line);
-        cart.lines.len() - 1
+/// Whether two lines are the same product with the same choices (quantities aside).
+fn same_choice(one: &CartLine, other: &CartLine) -> bool {
+    one.product == other.product && one.modifiers == other.modifiers && one.choices == other.choices
+}
+
+/// Adds a line, merging it with an identical one.
+fn add_line(cart: &mut Cart, line: CartLine) {
+    match cart.lines.iter_mut().find(|other| same_choice(other, &line)) {
+        Some(same) => same.quantity += line.quantity,
+        None => cart.lines.push(line),
     }
 }
 
@@ -409,14 +400,26 @@ pub enum Requote {
 
 /// Quotes the cart and shows the quote; see [`Requote`] for what happens when it is refused.
 pub fn requote(kiosk: &Rc<Inner>, why: Requote) {
-    let (cart, generation) = {
+    let (cart, generation, why) = {
         let mut state = kiosk.state.borrow_mut();
         state.cart_generation += 1;
-        (state.cart.clone(), state.cart_generation)
+        // A customer's change still waiting for its quote stays undoable whatever comes next.
+        let why = match (why, &state.undo) {
+            (Requote::Undo(before), _) => Requote::Undo(before),
+            (_, Some(before)) => Requote::Undo(before.clone()),
+            (why, None) => why,
+        };
+        if let Requote::Undo(before) = &why {
+            state.undo = Some(before.clone());
+        }
+        (state.cart.clone(), state.cart_generation, why)
     };
     let cart_adapter = kiosk.ui.global::<CartAdapter>();
     if cart.lines.is_empty() {
-        kiosk.state.borrow_mut().quote = None;
+        let mut state = kiosk.state.borrow_mut();
+        state.quote = None;
+        state.undo = None;
+        drop(state);
         cart_adapter.set_quoting(false);
         show_cart(kiosk);
         if kiosk.screen() == Screen::Cart {
@@ -431,6 +434,7 @@ pub fn requote(kiosk: &Rc<Inner>, why: Requote) {
         if kiosk.state.borrow().cart_generation != generation {
             return;
         }
+        kiosk.state.borrow_mut().undo = None;
         kiosk.ui.global::<CartAdapter>().set_quoting(false);
         match (quote, why) {
             (Ok(quote), why) => {
@@ -454,8 +458,10 @@ pub fn requote(kiosk: &Rc<Inner>, why: Requote) {
                 kiosk.notify(notice, &detail);
                 let promo_refused = matches!(error, EngineError::Quote(QuoteError::Promo { .. }));
                 match (why, line) {
-                    // The quote shown is still the one of the cart put back.
-                    (Requote::Undo(before), _) => kiosk.state.borrow_mut().cart = before,
+                    (Requote::Undo(before), _) => {
+                        kiosk.state.borrow_mut().cart = before;
+                        requote(kiosk, Requote::Quiet);
+                    }
                     (_, Some(line)) => {
                         kiosk.state.borrow_mut().cart.lines.remove(line);
                         requote(kiosk, Requote::Quiet);
@@ -544,13 +550,19 @@ fn explain(error: &EngineError, kiosk: &Rc<Inner>) -> (Notice, String, Option<us
     }
 }
 
-/// Whether the payment screen waits on the terminal (no inactivity reset meanwhile).
+/// Whether the payment screen waits on the engine or the terminal (no inactivity reset
+/// meanwhile).
 pub fn payment_running(kiosk: &Rc<Inner>) -> bool {
     match kiosk.ui.global::<PaymentAdapter>().get_phase() {
-        PayPhase::Starting | PayPhase::Waiting | PayPhase::Cancelling => true,
+        PayPhase::Starting | PayPhase::Waiting | PayPhase::Cancelling | PayPhase::Working => true,
         PayPhase::InDoubt => kiosk.state.borrow().following_payment,
         _ => false,
     }
+}
+
+/// Whether a result that comes back now still belongs to the customer at the screen.
+fn same_session(kiosk: &Rc<Inner>, session: u64) -> bool {
+    kiosk.state.borrow().session == session && kiosk.screen() == Screen::Payment
 }
 
 fn pay_by_card(kiosk: &Rc<Inner>) {
@@ -559,25 +571,25 @@ fn pay_by_card(kiosk: &Rc<Inner>) {
         return;
     }
     session.set_busy(true);
-    let cart = kiosk.state.borrow().cart.clone();
+    let (cart, session) = {
+        let state = kiosk.state.borrow();
+        (state.cart.clone(), state.session)
+    };
     let payment = kiosk.ui.global::<PaymentAdapter>();
     payment.set_phase(PayPhase::Starting);
     payment.set_amount(kiosk.ui.global::<CartAdapter>().get_total());
     payment.set_number(SharedString::new());
     kiosk.go(Screen::Payment);
     let engine = kiosk.engine.clone();
-    kiosk.spawn(async move { engine.place_order(&cart).await }, |kiosk, placed| {
-        let still_paying =
-            kiosk.screen() == Screen::Payment && kiosk.ui.global::<PaymentAdapter>().get_phase() == PayPhase::Starting;
-        match placed {
-            Ok(order) if still_paying => {
-                kiosk.state.borrow_mut().order = Some(order.clone());
-                pay(kiosk, order);
-            }
-            // The session ended meanwhile (staff mode, a reset): nobody is there to pay.
-            Ok(order) => void_unpaid(kiosk, order.id),
-            Err(error) => order_refused(kiosk, &error),
+    kiosk.spawn(async move { engine.place_order(&cart).await }, move |kiosk, placed| match placed {
+        Ok(order) if same_session(kiosk, session) => {
+            kiosk.state.borrow_mut().order = Some(order.clone());
+            pay(kiosk, order);
         }
+        // The session ended meanwhile (staff mode, a reset): nobody is there to pay.
+        Ok(order) => void_unpaid(kiosk, order.id),
+        Err(error) if same_session(kiosk, session) => order_refused(kiosk, &error),
+        Err(error) => log::warn!("an order for a session that ended was refused: {error}"),
     });
 }
 
@@ -620,16 +632,41 @@ fn pay(kiosk: &Rc<Inner>, order: PlacedOrder) {
                 };
                 payment.set_phase(phase);
             }
-            Ok(PaymentOutcome::InDoubt) => {
+            // Nothing was held or asked: the cart changed under the customer.
+            Err(error @ (EngineError::Stock(_) | EngineError::Quote(_))) => {
+                kiosk.state.borrow_mut().order = None;
+                void_unpaid(kiosk, order.id);
+                order_refused(kiosk, &error);
+            }
+            // Anything else may have happened after the terminal was asked: never say "not
+            // charged" before the engine knows.
+            Ok(PaymentOutcome::InDoubt) | Err(_) => {
+                if let Err(error) = outcome {
+                    log::error!("payment of order {} failed: {error}", order.number);
+                }
                 payment.set_phase(PayPhase::InDoubt);
                 follow_in_doubt(kiosk, order, IN_DOUBT_TRIES);
             }
-            Err(error) => {
-                log::error!("payment failed: {error}");
-                payment.set_phase(PayPhase::Failed);
-            }
         }
     });
+}
+
+/// How a payment ended, as far as the engine knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Known {
+    Paid,
+    NotCharged,
+    InDoubt,
+}
+
+fn known(details: &OrderDetails) -> Known {
+    if details.attempts.iter().any(|attempt| matches!(attempt.state, PaymentState::Approved(_))) {
+        Known::Paid
+    } else if details.attempts.iter().all(|attempt| attempt.state.is_final()) {
+        Known::NotCharged
+    } else {
+        Known::InDoubt
+    }
 }
 
 /// While the customer looks at a payment in doubt, the terminal is asked again now and then:
@@ -653,14 +690,10 @@ fn follow_in_doubt(kiosk: &Rc<Inner>, order: PlacedOrder, tries_left: u32) {
             if !still_waiting {
                 return;
             }
-            match details {
-                Ok(details) if details.attempts.iter().any(|a| matches!(a.state, PaymentState::Approved(_))) => {
-                    show_done(kiosk, &order, false);
-                }
-                Ok(details) if details.attempts.iter().all(|attempt| attempt.state.is_final()) => {
-                    kiosk.ui.global::<PaymentAdapter>().set_phase(PayPhase::NotCharged);
-                }
-                Ok(_) if tries_left > 1 => follow_in_doubt(kiosk, order, tries_left - 1),
+            match details.as_ref().map(known) {
+                Ok(Known::Paid) => show_done(kiosk, &order, false),
+                Ok(Known::NotCharged) => kiosk.ui.global::<PaymentAdapter>().set_phase(PayPhase::NotCharged),
+                _ if tries_left > 1 => follow_in_doubt(kiosk, order, tries_left - 1),
                 Ok(_) => log::warn!("order {} still in doubt: left to the periodic check", order.number),
                 Err(error) => log::warn!("order {} could not be checked: {error}", order.number),
             }
@@ -689,10 +722,48 @@ fn cancel_payment(kiosk: &Rc<Inner>) {
 pub fn void_unpaid(kiosk: &Rc<Inner>, order_id: i64) {
     let engine = kiosk.engine.clone();
     kiosk.spawn(
-        async move { engine.change_order_status(&kiosk_engine::Actor::Kiosk, order_id, OrderStatus::Cancelled).await },
+        async move { engine.change_order_status(&Actor::Kiosk, order_id, OrderStatus::Cancelled).await },
         |_, voided| {
             if let Err(error) = voided {
                 log::warn!("an unpaid order was not voided: {error}");
+            }
+        },
+    );
+}
+
+/// Gives up the card order on screen, then goes on with `next`. Should the engine find it paid
+/// or in doubt after all, the customer sees that instead and `next` never runs.
+fn give_up_card_order(kiosk: &Rc<Inner>, next: impl FnOnce(&Rc<Inner>) + 'static) {
+    let Some(order) = kiosk.state.borrow().order.clone() else { return };
+    kiosk.ui.global::<PaymentAdapter>().set_phase(PayPhase::Working);
+    let session = kiosk.state.borrow().session;
+    let engine = kiosk.engine.clone();
+    let order_id = order.id;
+    let number = order.number.clone();
+    kiosk.spawn(
+        async move {
+            match engine.change_order_status(&Actor::Kiosk, order_id, OrderStatus::Cancelled).await {
+                Ok(()) => Ok(Known::NotCharged),
+                Err(error) => {
+                    log::warn!("order {number} was not voided: {error}");
+                    engine.order_by_number(&number).await.map(|details| known(&details))
+                }
+            }
+        },
+        move |kiosk, known| {
+            if !same_session(kiosk, session) {
+                return;
+            }
+            match known {
+                Ok(Known::NotCharged) => {
+                    kiosk.state.borrow_mut().order = None;
+                    next(kiosk);
+                }
+                Ok(Known::Paid) => show_done(kiosk, &order, false),
+                Ok(Known::InDoubt) | Err(_) => {
+                    kiosk.ui.global::<PaymentAdapter>().set_phase(PayPhase::InDoubt);
+                    follow_in_doubt(kiosk, order, IN_DOUBT_TRIES);
+                }
             }
         },
     );
@@ -705,15 +776,26 @@ fn pay_at_counter(kiosk: &Rc<Inner>) {
         return;
     }
     session.set_busy(true);
+    let payment = kiosk.ui.global::<PaymentAdapter>();
+    payment.set_amount(kiosk.ui.global::<CartAdapter>().get_total());
+    payment.set_number(SharedString::new());
+    kiosk.go(Screen::Payment);
     place_counter_order(kiosk);
 }
 
 fn place_counter_order(kiosk: &Rc<Inner>) {
-    let cart = kiosk.state.borrow().cart.clone();
+    kiosk.ui.global::<PaymentAdapter>().set_phase(PayPhase::Working);
+    let (cart, session) = {
+        let state = kiosk.state.borrow();
+        (state.cart.clone(), state.session)
+    };
     let engine = kiosk.engine.clone();
-    kiosk.spawn(async move { engine.place_counter_order(&cart).await }, |kiosk, placed| match placed {
-        Ok(order) => show_done(kiosk, &order, true),
-        Err(error) => order_refused(kiosk, &error),
+    kiosk.spawn(async move { engine.place_counter_order(&cart).await }, move |kiosk, placed| match placed {
+        Ok(order) if same_session(kiosk, session) => show_done(kiosk, &order, true),
+        // Nobody is there to take the number: the held stock goes back at once.
+        Ok(order) => void_unpaid(kiosk, order.id),
+        Err(error) if same_session(kiosk, session) => order_refused(kiosk, &error),
+        Err(error) => log::warn!("a counter order for a session that ended was refused: {error}"),
     });
 }
 

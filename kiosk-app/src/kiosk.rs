@@ -8,7 +8,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kiosk_core::cart::Cart;
+use kiosk_core::cart::{Cart, CartLine};
 use kiosk_core::config::{ScreenConfig, VenueMode};
 use kiosk_core::menu::ConsumptionMode;
 use kiosk_core::pricing::Quote;
@@ -66,6 +66,8 @@ pub(crate) struct Inner {
 
 /// The customer's (or staff member's) session and what the screens were built from.
 pub(crate) struct State {
+    /// Bumped at every reset: work started for an earlier customer finds a new number.
+    pub session: u64,
     pub language: String,
     pub shelf: Option<Shelf>,
     pub images: HashMap<String, Image>,
@@ -73,12 +75,14 @@ pub(crate) struct State {
     pub quote: Option<Quote>,
     /// Bumped with every cart change: a quote for an older cart is dropped.
     pub cart_generation: u64,
+    /// The cart before a customer's change whose quote has not come back yet.
+    pub undo: Option<Cart>,
     pub category: usize,
     pub builder: Option<ProductBuilder>,
     /// Bumped with every change of the item sheet: a quote for an older line is dropped.
     pub builder_generation: u64,
     /// The line a "make it a meal" combo replaces once added.
-    pub replaces_line: Option<usize>,
+    pub replaces: Option<CartLine>,
     /// The product sheet was opened from an upsell: no further suggestion after it.
     pub from_upsell: bool,
     /// The order being paid (placed, not paid yet).
@@ -94,23 +98,25 @@ pub(crate) struct State {
     pub pin: String,
     pub corner_taps: Vec<Instant>,
     pub notice_until: Option<Instant>,
-    /// A read of the menu and stock is under way.
-    pub refreshing: bool,
+    /// When the read of the menu and stock under way started.
+    pub refresh_started: Option<Instant>,
 }
 
 impl State {
     fn new(language: String) -> State {
         State {
+            session: 0,
             language,
             shelf: None,
             images: HashMap::new(),
             cart: Cart::new(ConsumptionMode::DineIn, Vec::new()),
             quote: None,
             cart_generation: 0,
+            undo: None,
             category: 0,
             builder: None,
             builder_generation: 0,
-            replaces_line: None,
+            replaces: None,
             from_upsell: false,
             order: None,
             following_payment: false,
@@ -122,7 +128,7 @@ impl State {
             pin: String::new(),
             corner_taps: Vec::new(),
             notice_until: None,
-            refreshing: false,
+            refresh_started: None,
         }
     }
 
@@ -131,6 +137,7 @@ impl State {
         self.cart.lines.clear();
         self.cart.promo = None;
         self.quote = None;
+        self.undo = None;
         self.cart_generation += 1;
     }
 }
@@ -294,9 +301,10 @@ impl Inner {
                 .as_ref()
                 .and_then(|shelf| shelf.menu.menu.venue.languages.first().cloned())
                 .unwrap_or_else(|| "fr".into());
+            state.session += 1;
             state.clear_cart();
             state.builder = None;
-            state.replaces_line = None;
+            state.replaces = None;
             state.category = 0;
             state.still_there_until = None;
             state.done_until = None;
@@ -321,6 +329,7 @@ impl Inner {
         let cart = self.ui.global::<crate::ui::CartAdapter>();
         cart.set_keyboard_open(false);
         cart.set_promo_entry(SharedString::new());
+        cart.set_promo_applied(SharedString::new());
         session.set_notice(Notice::None);
         session.set_busy(false);
         self.set_language(&first_language);
@@ -380,9 +389,12 @@ impl Inner {
     fn refresh(self: &Rc<Self>) {
         let known_version = {
             let mut state = self.state.borrow_mut();
-            if std::mem::replace(&mut state.refreshing, true) {
+            // One read at a time; one that never came back (a panic) is given up after a while.
+            let running = state.refresh_started.is_some_and(|started| started.elapsed() < Duration::from_secs(30));
+            if running {
                 return;
             }
+            state.refresh_started = Some(Instant::now());
             state.shelf.as_ref().map(|shelf| shelf.menu.version)
         };
         let engine = self.engine.clone();
@@ -401,7 +413,7 @@ impl Inner {
                 Ok::<_, kiosk_engine::EngineError>((shelf, images))
             },
             |inner, loaded| {
-                inner.state.borrow_mut().refreshing = false;
+                inner.state.borrow_mut().refresh_started = None;
                 match loaded {
                     Ok((shelf, images)) => inner.take_shelf(shelf, images),
                     Err(error) => log::error!("cannot read the menu: {error}"),
@@ -430,37 +442,43 @@ impl Inner {
                 state.images =
                     images.into_iter().filter_map(|(path, image)| Some((path, image.into_image()?))).collect();
             }
-            if first {
-                state.language = shelf.menu.menu.venue.languages.first().cloned().unwrap_or_else(|| "fr".into());
-            }
             state.shelf = Some(shelf);
         }
+        if menu_changed {
+            self.take_venue(first);
+        } else {
+            self.show_shelf();
+        }
         if first {
-            let (language, venue, languages) = {
-                let state = self.state.borrow();
-                let venue = &state.shelf.as_ref().expect("just set").menu.menu.venue;
-                (state.language.clone(), venue.name.clone(), venue.languages.clone())
-            };
-            let session = self.ui.global::<Session>();
-            // A menu with showtimes sells cinema tickets: showtimes first, no eat-in question.
-            let showtimes = self
-                .state
-                .borrow()
-                .shelf
-                .as_ref()
-                .is_some_and(|shelf| shelf.menu.menu.items.iter().any(|item| item.showtime.is_some()));
-            session.set_cinema(self.engine.device().mode == VenueMode::Cinema || showtimes);
-            let languages: Vec<SharedString> = languages.iter().map(SharedString::from).collect();
-            session.set_languages(slint::ModelRc::new(slint::VecModel::from(languages)));
-            session.set_venue_name(venue.get(&language).into());
-            self.set_language(&language);
             return;
         }
-        self.show_shelf();
         if menu_changed && !self.state.borrow().cart.lines.is_empty() {
             self.notify(Notice::MenuChanged, "");
         }
         customer::requote_after_change(self);
+    }
+
+    /// The venue's languages and kind from a new menu. The session keeps its language while
+    /// the menu still offers it; the first menu starts in its first language.
+    fn take_venue(self: &Rc<Self>, first: bool) {
+        let (languages, cinema, language) = {
+            let state = self.state.borrow();
+            let menu = &state.shelf.as_ref().expect("a menu was just read").menu.menu;
+            let languages = menu.venue.languages.clone();
+            // A menu with showtimes sells cinema tickets: showtimes first, no eat-in question.
+            let showtimes = menu.items.iter().any(|item| item.showtime.is_some());
+            let cinema = self.engine.device().mode == VenueMode::Cinema || showtimes;
+            let language = match languages.first() {
+                Some(_) if !first && languages.contains(&state.language) => state.language.clone(),
+                Some(first_language) => first_language.clone(),
+                None => state.language.clone(),
+            };
+            (languages, cinema, language)
+        };
+        let session = self.ui.global::<Session>();
+        session.set_cinema(cinema);
+        session.set_languages(view::model(languages.iter().map(SharedString::from).collect()));
+        self.set_language(&language);
     }
 
     /// Categories and cards of the menu in use, in the session's language.

@@ -29,7 +29,7 @@ struct Args {
     /// The menu imported when none is in use.
     #[arg(long, env = "KIOSK_MENU", default_value = "menus/brasserie/menu.toml")]
     menu: PathBuf,
-    /// How the simulated terminal answers: approve, decline, timeout, lost_response, disconnect.
+    /// How the simulated terminal answers: approve, decline, timeout, lost-response, disconnect.
     #[arg(long, env = "KIOSK_SIM_OUTCOME", default_value = "approve")]
     sim_outcome: SimOutcome,
     /// How long the simulated customer takes to present a card, in milliseconds.
@@ -38,6 +38,9 @@ struct Args {
     /// A barcode scanner (keyboard wedge) by name or VID:PID, for badges and promo codes.
     #[arg(long, env = "KIOSK_SCANNER")]
     scanner: Option<String>,
+    /// The keyboard layout the scanner types in: azerty or qwerty.
+    #[arg(long, env = "KIOSK_SCANNER_LAYOUT", default_value = "azerty", value_parser = ["azerty", "qwerty"])]
+    scanner_layout: String,
     /// Render every screen to PNG files in this folder instead of opening a window (on a
     /// fresh demo database, at a fixed time).
     #[arg(long)]
@@ -80,7 +83,9 @@ fn main() -> Result<()> {
     #[allow(clippy::cast_precision_loss, reason = "screen sizes")]
     kiosk.window().window().set_size(slint::LogicalSize::new(screen.width as f32, screen.height as f32));
     if let Some(scanner) = &args.scanner {
-        read_scanner(&kiosk, &runtime, scanner)?;
+        let layout =
+            if args.scanner_layout == "qwerty" { KeyboardLayout::UsQwerty } else { KeyboardLayout::FrenchAzerty };
+        read_scanner(&kiosk, &runtime, scanner, layout)?;
     }
     log::info!("window ready {} ms after start", started.elapsed().as_millis());
     kiosk.run()
@@ -214,16 +219,14 @@ fn report_startup(args: &Args, runtime: &tokio::runtime::Runtime, started: Insta
 }
 
 /// Reads the barcode scanner on the runtime and hands each scan to the UI thread.
-fn read_scanner(kiosk: &Kiosk, runtime: &tokio::runtime::Runtime, scanner: &str) -> Result<()> {
+fn read_scanner(kiosk: &Kiosk, runtime: &tokio::runtime::Runtime, scanner: &str, layout: KeyboardLayout) -> Result<()> {
     let which = match scanner.split_once(':').map(|(v, p)| (u16::from_str_radix(v, 16), u16::from_str_radix(p, 16))) {
         Some((Ok(vid), Ok(pid))) => ScannerMatch::VidPid(vid, pid),
         _ => ScannerMatch::Name(scanner.to_owned()),
     };
     let (sender, mut scans) = tokio::sync::mpsc::channel(16);
     runtime.spawn(async move {
-        if let Err(error) =
-            kiosk_devices::scanner::read_scans(&which, KeyboardLayout::FrenchAzerty, ScanRules::default(), sender).await
-        {
+        if let Err(error) = kiosk_devices::scanner::read_scans(&which, layout, ScanRules::default(), sender).await {
             log::error!("the scanner stopped: {error}");
         }
     });

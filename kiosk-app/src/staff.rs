@@ -235,7 +235,7 @@ fn show_tab(kiosk: &Rc<Inner>, tab: StaffTab) {
                         name: entry.name.into(),
                         available: i32::try_from(entry.level.available()).unwrap_or(i32::MAX),
                         low: entry.level.available() <= entry.level.low_threshold,
-                        sold_out: entry.level.available() == 0,
+                        sold_out: entry.level.sold_out,
                     })
                     .collect();
                 kiosk.ui.global::<StaffAdapter>().set_stock(model(rows));

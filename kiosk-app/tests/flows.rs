@@ -59,6 +59,7 @@ fn customer_and_staff_flows() {
         make_it_a_meal(fixture).await;
         declined_payment(fixture).await;
         cancelled_payment(fixture).await;
+        declined_then_counter(fixture).await;
         lost_answer(fixture).await;
         counter_order(fixture).await;
         sold_out_while_ordering(fixture).await;
@@ -150,6 +151,28 @@ async fn declined_payment(fixture: &Fixture) {
     assert!(voided.await, "the declined order is voided");
     assert_eq!(fixture.available("jambon-beurre"), Some(baguettes), "nothing was taken from stock");
     fixture.tap("Start again").await;
+}
+
+/// After a declined card the customer pays at the counter instead: the card order is voided
+/// first, then one counter order is placed.
+async fn declined_then_counter(fixture: &Fixture) {
+    fixture.terminal.script([SimOutcome::Decline]);
+    fixture.start_in_english().await;
+    fixture.add_baguette().await;
+    fixture.tap("View order").await;
+    fixture.tap("Pay by card").await;
+    let payment = fixture.ui().global::<kiosk_app::PaymentAdapter>();
+    assert!(wait_until(PATIENCE, || payment.get_phase() == kiosk_app::PayPhase::Declined).await);
+    let card_order = payment.get_number().to_string();
+    fixture.tap("Pay at the counter").await;
+    fixture.reach(Screen::Done).await;
+    let done = fixture.ui().global::<kiosk_app::DoneAdapter>();
+    assert!(done.get_pay_at_counter());
+    let voided = fixture.engine(fixture.engine.order_by_number(&card_order)).unwrap().order;
+    assert_eq!(voided.status, OrderStatus::Cancelled);
+    let counter = fixture.engine(fixture.engine.order_by_number(&done.get_number())).unwrap().order;
+    assert_eq!(counter.status, OrderStatus::Placed);
+    fixture.tap("Finish").await;
 }
 
 /// The customer cancels while the terminal waits for a card: nothing is charged, and they
