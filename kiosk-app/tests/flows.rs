@@ -43,6 +43,23 @@ impl Fixture {
         let bar = self.ui().global::<kiosk_app::MenuAdapter>();
         assert!(wait_until(PATIENCE, || bar.get_cart_count() > 0).await, "the cart was never quoted");
     }
+
+    /// A new customer with a baguette in the cart, on the cart screen.
+    async fn baguette_in_cart(&self) {
+        self.start_in_english().await;
+        self.add_baguette().await;
+        self.tap("View order").await;
+        self.reach(Screen::Cart).await;
+    }
+
+    /// Pays a baguette by card and waits for the payment screen to reach `phase`.
+    async fn pay_baguette_until(&self, phase: kiosk_app::PayPhase) -> kiosk_app::PaymentAdapter<'_> {
+        self.baguette_in_cart().await;
+        self.tap("Pay by card").await;
+        let payment = self.ui().global::<kiosk_app::PaymentAdapter>();
+        assert!(wait_until(PATIENCE, || payment.get_phase() == phase).await, "the payment never reached {phase:?}");
+        payment
+    }
 }
 
 /// In reach mode nothing starts above 35 % of the 1920-pixel screen.
@@ -135,12 +152,7 @@ async fn make_it_a_meal(fixture: &Fixture) {
 async fn declined_payment(fixture: &Fixture) {
     let baguettes = fixture.available("jambon-beurre").unwrap();
     fixture.terminal.script([SimOutcome::Decline]);
-    fixture.start_in_english().await;
-    fixture.add_baguette().await;
-    fixture.tap("View order").await;
-    fixture.tap("Pay by card").await;
-    let payment = fixture.ui().global::<kiosk_app::PaymentAdapter>();
-    assert!(wait_until(PATIENCE, || payment.get_phase() == kiosk_app::PayPhase::Declined).await);
+    let payment = fixture.pay_baguette_until(kiosk_app::PayPhase::Declined).await;
     let number = payment.get_number().to_string();
     fixture.tap("Back to my order").await;
     fixture.reach(Screen::Cart).await;
@@ -157,12 +169,7 @@ async fn declined_payment(fixture: &Fixture) {
 /// first, then one counter order is placed.
 async fn declined_then_counter(fixture: &Fixture) {
     fixture.terminal.script([SimOutcome::Decline]);
-    fixture.start_in_english().await;
-    fixture.add_baguette().await;
-    fixture.tap("View order").await;
-    fixture.tap("Pay by card").await;
-    let payment = fixture.ui().global::<kiosk_app::PaymentAdapter>();
-    assert!(wait_until(PATIENCE, || payment.get_phase() == kiosk_app::PayPhase::Declined).await);
+    let payment = fixture.pay_baguette_until(kiosk_app::PayPhase::Declined).await;
     let card_order = payment.get_number().to_string();
     fixture.tap("Pay at the counter").await;
     fixture.reach(Screen::Done).await;
@@ -178,12 +185,7 @@ async fn declined_then_counter(fixture: &Fixture) {
 /// The customer cancels while the terminal waits for a card: nothing is charged, and they
 /// may try again and pay.
 async fn cancelled_payment(fixture: &Fixture) {
-    fixture.start_in_english().await;
-    fixture.add_baguette().await;
-    fixture.tap("View order").await;
-    fixture.tap("Pay by card").await;
-    let payment = fixture.ui().global::<kiosk_app::PaymentAdapter>();
-    assert!(wait_until(PATIENCE, || payment.get_phase() == kiosk_app::PayPhase::Waiting).await);
+    let payment = fixture.pay_baguette_until(kiosk_app::PayPhase::Waiting).await;
     fixture.tap("Cancel payment").await;
     assert!(wait_until(PATIENCE, || payment.get_phase() == kiosk_app::PayPhase::Cancelled).await);
     let number = payment.get_number().to_string();
@@ -203,12 +205,7 @@ async fn cancelled_payment(fixture: &Fixture) {
 async fn lost_answer(fixture: &Fixture) {
     fixture.terminal.script([SimOutcome::LostResponse]);
     fixture.terminal.set_reachable(false);
-    fixture.start_in_english().await;
-    fixture.add_baguette().await;
-    fixture.tap("View order").await;
-    fixture.tap("Pay by card").await;
-    let payment = fixture.ui().global::<kiosk_app::PaymentAdapter>();
-    assert!(wait_until(PATIENCE, || payment.get_phase() == kiosk_app::PayPhase::InDoubt).await);
+    let payment = fixture.pay_baguette_until(kiosk_app::PayPhase::InDoubt).await;
     assert!(!fixture.shown("Try again"), "never asked to pay twice");
     sleep(Duration::from_millis(500)).await;
     assert_eq!(payment.get_phase(), kiosk_app::PayPhase::InDoubt, "still in doubt while the terminal is silent");
@@ -223,9 +220,7 @@ async fn lost_answer(fixture: &Fixture) {
 /// "Pay at the counter": a numbered order that holds its stock until staff settle it.
 async fn counter_order(fixture: &Fixture) {
     let baguettes = fixture.available("jambon-beurre").unwrap();
-    fixture.start_in_english().await;
-    fixture.add_baguette().await;
-    fixture.tap("View order").await;
+    fixture.baguette_in_cart().await;
     fixture.tap("Pay at the counter").await;
     fixture.reach(Screen::Done).await;
     let done = fixture.ui().global::<kiosk_app::DoneAdapter>();
@@ -240,10 +235,7 @@ async fn counter_order(fixture: &Fixture) {
 /// Staff mark the baguette sold out while it is in a cart: it leaves the cart and the
 /// customer is told; every control on the way is at least 9 mm tall.
 async fn sold_out_while_ordering(fixture: &Fixture) {
-    fixture.start_in_english().await;
-    fixture.add_baguette().await;
-    fixture.tap("View order").await;
-    fixture.reach(Screen::Cart).await;
+    fixture.baguette_in_cart().await;
     assert_touch_targets(fixture);
     let sold_out = kiosk_engine::StockChange { sold_out: Some(true), ..Default::default() };
     fixture.engine(fixture.engine.change_stock(&Actor::Admin, "jambon-beurre", &sold_out)).unwrap();
@@ -277,9 +269,7 @@ async fn new_menu_while_ordering(fixture: &Fixture, scratch: &Path) {
     let dearer = format!("{}price = \"6.00\"{}", &source[..price], &source[price + "price = \"5.50\"".len()..]);
     std::fs::write(copy.join("menu.toml"), dearer).unwrap();
 
-    fixture.start_in_english().await;
-    fixture.add_baguette().await;
-    fixture.tap("View order").await;
+    fixture.baguette_in_cart().await;
     let cart = fixture.ui().global::<kiosk_app::CartAdapter>();
     assert!(wait_until(PATIENCE, || cart.get_total() == "€5.50").await);
     fixture.engine(fixture.engine.import_menu(&copy.join("menu.toml"))).unwrap();
