@@ -809,8 +809,7 @@ fn show_done(kiosk: &Rc<Inner>, order: &PlacedOrder, at_counter: bool) {
     done.set_print_state(SharedString::new());
     let receipts = kiosk.engine.device().printing.receipts;
     done.set_offer_print(!at_counter && receipts == ReceiptPrinting::OnRequest);
-    #[allow(clippy::cast_possible_wrap, reason = "a few seconds")]
-    done.set_seconds_left(kiosk.screen.done_seconds as i32);
+    done.set_seconds_left(i32::try_from(kiosk.screen.done_seconds).unwrap_or(i32::MAX));
     {
         let mut state = kiosk.state.borrow_mut();
         state.order = None;
@@ -829,6 +828,7 @@ fn show_done(kiosk: &Rc<Inner>, order: &PlacedOrder, at_counter: bool) {
     }
     let engine = kiosk.engine.clone();
     let order_id = order.id;
+    let session = kiosk.state.borrow().session;
     kiosk.spawn(
         async move {
             let document = engine.receipt_document(order_id).await;
@@ -847,7 +847,10 @@ fn show_done(kiosk: &Rc<Inner>, order: &PlacedOrder, at_counter: bool) {
             });
             (qr.and_then(|data| qr_pixels(&data)), ready)
         },
-        |kiosk, (qr, ready)| {
+        move |kiosk, (qr, ready)| {
+            if kiosk.state.borrow().session != session {
+                return;
+            }
             let done = kiosk.ui.global::<DoneAdapter>();
             done.set_printer_ready(ready);
             if let Some(pixels) = qr {

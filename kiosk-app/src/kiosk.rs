@@ -210,6 +210,12 @@ impl ScanHandle {
     }
 }
 
+/// Whole seconds from `now` to `until`, rounded up, for a countdown on screen.
+fn seconds_left(until: Instant, now: Instant) -> i32 {
+    let millis = until.saturating_duration_since(now).as_millis();
+    i32::try_from(millis.div_ceil(1000)).unwrap_or(i32::MAX)
+}
+
 fn repeat(inner: &Rc<Inner>, every: Duration, action: fn(&Rc<Inner>)) -> slint::Timer {
     let timer = slint::Timer::default();
     let weak = Rc::downgrade(inner);
@@ -348,9 +354,7 @@ impl Inner {
         if screen == Screen::Done {
             let until = self.state.borrow().done_until;
             if let Some(until) = until {
-                let left = until.saturating_duration_since(now).as_secs_f32().ceil();
-                #[allow(clippy::cast_possible_truncation, reason = "seconds on screen")]
-                self.ui.global::<crate::ui::DoneAdapter>().set_seconds_left(left as i32);
+                self.ui.global::<crate::ui::DoneAdapter>().set_seconds_left(seconds_left(until, now));
                 if now >= until {
                     self.reset();
                 }
@@ -377,11 +381,7 @@ impl Inner {
                 log::info!("nobody at the screen: the session was reset");
                 self.reset();
             }
-            Some(until) => {
-                let left = until.saturating_duration_since(now).as_secs_f32().ceil();
-                #[allow(clippy::cast_possible_truncation, reason = "seconds on screen")]
-                session.set_countdown(left as i32);
-            }
+            Some(until) => session.set_countdown(seconds_left(until, now)),
         }
     }
 
