@@ -104,9 +104,15 @@ async fn full_order(fixture: &Fixture) {
     fixture.reach(Screen::Upsell).await;
     fixture.tap("No, thank you").await;
     fixture.add_baguette().await;
+    // Switching language keeps the cart: the menu's names and the UI's words change.
+    fixture.tap("Français").await;
+    assert!(wait_until(PATIENCE, || fixture.shown("Voir la commande")).await);
+    let cart = fixture.ui().global::<kiosk_app::CartAdapter>();
+    assert!(wait_until(PATIENCE, || cart.get_total() == "15,00\u{a0}€").await, "{}", cart.get_total());
+    fixture.tap("English").await;
     fixture.tap("View order").await;
     fixture.reach(Screen::Cart).await;
-    assert_eq!(fixture.ui().global::<kiosk_app::CartAdapter>().get_total(), "€15.00");
+    assert_eq!(cart.get_total(), "€15.00");
     fixture.tap("Pay by card").await;
     fixture.reach(Screen::Done).await;
     let number = fixture.ui().global::<kiosk_app::DoneAdapter>().get_number().to_string();
@@ -431,6 +437,11 @@ async fn manager_jobs(fixture: &Fixture) {
     fixture.tap("Touchez encore pour clôturer la journée").await;
     assert!(wait_until(PATIENCE, || staff.get_report().contains("Z REPORT")).await);
     assert!(fixture.engine(fixture.engine.z_report(1)).is_ok());
+    fixture.tap("Imprimantes").await;
+    assert!(wait_until(PATIENCE, || slint::Model::row_count(&staff.get_printers()) == 1).await);
+    assert!(slint::Model::row_data(&staff.get_printers(), 0).unwrap().ok, "the simulated printer is ready");
+    fixture.tap("Imprimer un ticket de test").await;
+    assert!(wait_until(PATIENCE, || staff.get_note() == kiosk_app::StaffNote::Printed).await, "{:?}", staff.get_note());
     fixture.tap("Retour aux clients").await;
     fixture.reach(Screen::Attract).await;
 }
