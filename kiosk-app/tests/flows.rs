@@ -44,6 +44,25 @@ impl Fixture {
         assert!(wait_until(PATIENCE, || bar.get_cart_count() > 0).await, "the cart was never quoted");
     }
 
+    /// Every button on screen.
+    fn buttons(&self) -> Vec<ElementHandle> {
+        self.ui()
+            .root_element()
+            .query_descendants()
+            .match_accessible_role(i_slint_backend_testing::AccessibleRole::Button)
+            .find_all()
+    }
+
+    /// Five taps on the attract screen's hidden corner open staff sign-in.
+    async fn open_staff_sign_in(&self) {
+        self.reach(Screen::Attract).await;
+        for _ in 0..5 {
+            let corner = ElementHandle::find_by_element_id(self.ui(), "AttractScreen::staff-corner").next();
+            corner.expect("the staff corner").single_click(PointerEventButton::Left).await;
+        }
+        self.reach(Screen::StaffLogin).await;
+    }
+
     /// A new customer with a baguette in the cart, on the cart screen.
     async fn baguette_in_cart(&self) {
         self.start_in_english().await;
@@ -293,12 +312,7 @@ async fn new_menu_while_ordering(fixture: &Fixture, scratch: &Path) {
 
 /// Every button on screen is at least 9 mm tall on a 21.5-inch 1080x1920 screen (37 pixels).
 fn assert_touch_targets(fixture: &Fixture) {
-    let buttons = fixture
-        .ui()
-        .root_element()
-        .query_descendants()
-        .match_accessible_role(i_slint_backend_testing::AccessibleRole::Button)
-        .find_all();
+    let buttons = fixture.buttons();
     assert!(!buttons.is_empty());
     for button in buttons {
         let size = button.size();
@@ -327,12 +341,7 @@ async fn reach_mode(fixture: &Fixture) {
     fixture.start_in_english().await;
     let theme = fixture.ui().global::<kiosk_app::Theme>();
     assert!(theme.get_reach_mode() && theme.get_large_text());
-    let buttons = fixture
-        .ui()
-        .root_element()
-        .query_descendants()
-        .match_accessible_role(i_slint_backend_testing::AccessibleRole::Button)
-        .find_all();
+    let buttons = fixture.buttons();
     for button in buttons {
         let top = button.absolute_position().y;
         assert!(top >= REACH_TOP, "{:?} is out of reach at y = {top}", button.accessible_label());
@@ -349,11 +358,7 @@ async fn reach_mode(fixture: &Fixture) {
 async fn staff_restock(fixture: &Fixture) {
     let croissants = fixture.available("croissant").unwrap();
     fixture.reach(Screen::Attract).await;
-    for _ in 0..5 {
-        let corner = ElementHandle::find_by_element_id(fixture.ui(), "AttractScreen::staff-corner").next();
-        corner.expect("the staff corner").single_click(PointerEventButton::Left).await;
-    }
-    fixture.reach(Screen::StaffLogin).await;
+    fixture.open_staff_sign_in().await;
     fixture.tap("Camille").await;
     for digit in ["2", "4", "6", "9"] {
         fixture.tap(digit).await;
@@ -407,10 +412,7 @@ async fn manager_jobs(fixture: &Fixture) {
     let first = fixture.engine(fixture.engine.order_by_number("A001")).unwrap().order;
     assert_eq!(first.status, OrderStatus::Paid);
     let baguettes = fixture.available("jambon-beurre").unwrap();
-    for _ in 0..5 {
-        let corner = ElementHandle::find_by_element_id(fixture.ui(), "AttractScreen::staff-corner").next();
-        corner.expect("the staff corner").single_click(PointerEventButton::Left).await;
-    }
+    fixture.open_staff_sign_in().await;
     fixture.tap("Dominique").await;
     for digit in ["1", "3", "5", "7"] {
         fixture.tap(digit).await;
