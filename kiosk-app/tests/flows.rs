@@ -353,11 +353,10 @@ async fn reach_mode(fixture: &Fixture) {
 }
 
 /// Five taps in the corner, a name and a PIN, then one more croissant and the counter order
-/// settled in cash. The kiosk is back in
-/// its first language (French) after the last customer, so staff mode speaks French.
+/// settled in cash. The kiosk is back in its first language (French) after the last
+/// customer, so staff mode speaks French.
 async fn staff_restock(fixture: &Fixture) {
     let croissants = fixture.available("croissant").unwrap();
-    fixture.reach(Screen::Attract).await;
     fixture.open_staff_sign_in().await;
     fixture.tap("Camille").await;
     for digit in ["2", "4", "6", "9"] {
