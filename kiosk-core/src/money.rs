@@ -12,10 +12,29 @@ use serde::{Deserialize, Serialize};
 /// Digits after the decimal point of every supported currency.
 pub const MINOR_DIGITS: u32 = 2;
 
-/// An amount of money, always held at cent precision.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+/// An amount of money, always held at cent precision. In JSON it is a string with the
+/// currency's two decimals ("0.00", "12.90"), whatever arithmetic made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(Decimal);
+
+impl Default for Money {
+    fn default() -> Self {
+        Money::ZERO
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    /// Reads what [`Serialize`] writes, and the plain decimals of earlier releases ("0").
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+        <Decimal as Deserialize>::deserialize(deserializer).map(Money::at_cents)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -30,7 +49,7 @@ pub enum MoneyError {
 }
 
 impl Money {
-    pub const ZERO: Money = Money(Decimal::ZERO);
+    pub const ZERO: Money = Money(Decimal::from_parts(0, 0, 0, false, MINOR_DIGITS));
 
     /// Parses a non-negative price written as text ("9.50", "12", "0.5").
     pub fn parse_price(text: &str) -> Result<Money, MoneyError> {
@@ -65,6 +84,12 @@ impl Money {
 
     pub fn is_zero(self) -> bool {
         self.0.is_zero()
+    }
+
+    /// The amount as something taken off ("-2.00"); nothing taken off reads "0.00", never
+    /// "-0.00".
+    pub fn as_deduction(self) -> String {
+        if self.is_zero() { self.to_string() } else { format!("-{self}") }
     }
 
     /// Rounds an exact decimal to the cent with [`Rounding::Commercial`].
@@ -256,6 +281,18 @@ mod tests {
         assert_eq!(Money::parse_price("1.005"), Err(MoneyError::TooPrecise("1.005".into())));
         assert_eq!(Money::parse_price("abc"), Err(MoneyError::NotAnAmount("abc".into())));
         assert_eq!(Money::parse_price("1.50").unwrap(), Money::from_minor(150));
+    }
+
+    #[test]
+    fn json_always_carries_two_decimals() {
+        let amounts =
+            [Money::ZERO, Money::default(), m("12.9"), m("3") * 2, split_proportionally(m("1"), &[m("1")])[0]];
+        let json: Vec<String> = amounts.iter().map(|a| serde_json::to_string(a).unwrap()).collect();
+        assert_eq!(json, ["\"0.00\"", "\"0.00\"", "\"12.90\"", "\"6.00\"", "\"1.00\""]);
+        let read: Money = serde_json::from_str("\"0\"").unwrap();
+        assert_eq!(serde_json::to_string(&read).unwrap(), "\"0.00\"", "older payloads read back at cents");
+        assert_eq!(Money::ZERO.as_deduction(), "0.00");
+        assert_eq!(m("2").as_deduction(), "-2.00");
     }
 
     #[test]

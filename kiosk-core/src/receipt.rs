@@ -209,7 +209,7 @@ pub fn receipt(facts: &ReceiptFacts<'_>) -> Document {
     if let Some(discount) = &quote.discount {
         doc.columns(
             format!("{} ({})", discount.name.get(facts.language), discount.code),
-            format!("-{}", discount.amount),
+            discount.amount.as_deduction(),
             false,
         );
     }

@@ -314,15 +314,15 @@ impl Report {
             line(format!("  {name} x{}", units.quantity), units.total.to_string());
         }
         for (code, count) in &self.discounts {
-            line(format!("  promo {code} ({})", count.count), format!("-{}", count.total));
+            line(format!("  promo {code} ({})", count.count), count.total.as_deduction());
         }
         line("BY HOUR".into(), String::new());
         for (hour, count) in &self.by_hour {
             line(format!("  {hour}h ({})", count.count), count.total.to_string());
         }
-        line(format!("REFUNDS ({})", self.refunds.count), format!("-{}", self.refunds.total));
+        line(format!("REFUNDS ({})", self.refunds.count), self.refunds.total.as_deduction());
         for (method, count) in &self.refunds_by_method {
-            line(format!("  {method} ({})", count.count), format!("-{}", count.total));
+            line(format!("  {method} ({})", count.count), count.total.as_deduction());
         }
         line(format!("VOIDS ({})", self.voids.count), self.voids.total.to_string());
         line("NET".into(), format!("{} {currency}", self.net));
