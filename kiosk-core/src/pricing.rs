@@ -75,8 +75,8 @@ pub struct QuotedPart {
     pub supplement: Money,
     pub options: Vec<QuotedOption>,
     pub rate: TaxRate,
-    /// This part's share of one combo: its split of the combo price plus its supplement and
-    /// options.
+    /// This part's share of one combo: the combo's whole price (supplements and options
+    /// included) split in proportion to the parts' own selling prices.
     pub share: Money,
 }
 
@@ -387,17 +387,23 @@ fn combo_parts(
         let options = chosen_options(menu, item, &choice.modifiers)?;
         chosen.push((slot, item, allowed.supplement, options));
     }
-    let weights: Vec<Money> = chosen.iter().map(|(_, item, _, _)| item.info.price).collect();
-    let splits = split_proportionally(combo.info.price, &weights);
+    // A formula sold at one price is split as a whole, supplements and options included, in
+    // proportion to what each part would sell for on its own (its price with its options).
+    let options_price = |options: &[QuotedOption]| options.iter().map(|o| o.price).sum::<Money>();
+    let paid =
+        combo.info.price + chosen.iter().map(|(_, _, supplement, options)| *supplement + options_price(options)).sum();
+    let weights: Vec<Money> =
+        chosen.iter().map(|(_, item, _, options)| item.info.price + options_price(options)).collect();
+    let splits = split_proportionally(paid, &weights);
     Ok(chosen
         .into_iter()
         .zip(splits)
-        .map(|((slot, item, supplement, options), split)| QuotedPart {
+        .map(|((slot, item, supplement, options), share)| QuotedPart {
             slot: slot.id.clone(),
             item: item.info.id.clone(),
             name: item.info.name.clone(),
             supplement,
-            share: split + supplement + options.iter().map(|o| o.price).sum(),
+            share,
             options,
             rate: item_rate(menu, item, mode),
         })

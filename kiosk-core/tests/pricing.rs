@@ -104,15 +104,22 @@ fn a_combo_is_split_across_its_parts_rates_in_proportion() {
 }
 
 #[test]
-fn supplements_go_to_their_parts_rate() {
+fn a_combo_with_supplements_splits_its_whole_price() {
     let quote = price(&menu(), &cart(ConsumptionMode::DineIn, vec![meal("salad", "beer", 2)])).unwrap();
-    // Split 11.90 by 7.90 : 5.00 = 7.2876 : 4.6124 -> 7.29 + 4.61; the salad adds 0.50 and
-    // the beer 1.50, each at its own rate.
+    // The French rule for a formula: the whole price paid, 11.90 + 0.50 (salad) + 1.50 (beer)
+    // = 13.90, split by the parts' own prices 7.90 : 5.00 = 8.5124 : 5.3876 -> 8.51 + 5.38,
+    // and the cent left to the larger remainder (the beer): 8.51 at 10 %, 5.39 at 20 %.
     let line = &quote.lines[0];
+    let shares: Vec<(&str, Money)> = line.parts.iter().map(|p| (p.item.as_str(), p.share)).collect();
+    assert_eq!(shares, vec![("salad", m("8.51")), ("beer", m("5.39"))]);
     assert_eq!(line.unit_price, m("13.90"));
     assert_eq!(line.amount, m("27.80"));
-    assert_eq!(line.by_rate, vec![(rate("10"), m("15.58")), (rate("20"), m("12.22"))]);
+    assert_eq!(line.by_rate, vec![(rate("10"), m("17.02")), (rate("20"), m("10.78"))]);
     assert_eq!(quote.total, m("27.80"));
+    // VAT per rate on those amounts: 17.02 * 10 / 110 = 1.547 -> 1.55; 10.78 * 20 / 120 =
+    // 1.7967 -> 1.80.
+    let taxes: Vec<(TaxRate, Money)> = quote.taxes.iter().map(|t| (t.rate, t.tax)).collect();
+    assert_eq!(taxes, vec![(rate("10"), m("1.55")), (rate("20"), m("1.80"))]);
 }
 
 #[test]
@@ -230,12 +237,33 @@ proptest! {
     }
 
     #[test]
-    fn a_combo_split_sums_to_its_price(main_is_salad in prop::bool::ANY, quantity in 1u32..10) {
-        let line = meal(if main_is_salad { "salad" } else { "burger" }, "cola", quantity);
-        let quote = price(&menu(), &cart(ConsumptionMode::TakeAway, vec![line])).unwrap();
+    fn a_combo_split_is_the_whole_price_in_proportion(
+        main_is_salad in prop::bool::ANY,
+        beer in prop::bool::ANY,
+        extras in proptest::sample::subsequence(vec!["bacon", "cheese", "egg"], 0..=2),
+        quantity in 1u32..10,
+    ) {
+        let mut line = meal(if main_is_salad { "salad" } else { "burger" }, if beer { "beer" } else { "cola" }, quantity);
+        if !main_is_salad && !extras.is_empty() {
+            let main = line.choices.get_mut("main").unwrap();
+            main.modifiers.insert("extras".into(), extras.iter().map(|e| e.to_string()).collect());
+        }
+        let unlimited = StockLevels::new(BTreeMap::new());
+        let context = SaleContext { moment: noon(), stock: &unlimited, promo_uses: 0 };
+        let quote = quote(&menu(), &cart(ConsumptionMode::TakeAway, vec![line]), context).unwrap();
         let line = &quote.lines[0];
-        let supplements: Money = line.parts.iter().map(|p| p.supplement).sum();
-        prop_assert_eq!(line.parts.iter().map(|p| p.share).sum::<Money>(), m("11.90") + supplements);
+        let options = |part: &kiosk_core::pricing::QuotedPart| part.options.iter().map(|o| o.price).sum::<Money>();
+        let paid = m("11.90") + line.parts.iter().map(|p| p.supplement + options(p)).sum::<Money>();
+        prop_assert_eq!(line.parts.iter().map(|p| p.share).sum::<Money>(), paid);
+        prop_assert_eq!(line.unit_price, paid);
+        // Each share is the whole price in proportion to the part's own price, to the cent.
+        let own = |item: &str| menu().item(item).unwrap().info.price;
+        let weights: Vec<Money> = line.parts.iter().map(|p| own(p.item.as_str()) + options(p)).collect();
+        let weight_sum = weights.iter().copied().sum::<Money>().as_decimal();
+        for (part, weight) in line.parts.iter().zip(&weights) {
+            let exact = paid.as_decimal() * weight.as_decimal() / weight_sum;
+            prop_assert!((part.share.as_decimal() - exact).abs() < rust_decimal::Decimal::new(1, 2));
+        }
         prop_assert_eq!(line.by_rate.iter().map(|(_, amount)| *amount).sum::<Money>(), line.amount);
     }
 
