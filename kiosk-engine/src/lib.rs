@@ -56,6 +56,8 @@ pub enum EngineError {
     File { path: PathBuf, error: std::io::Error },
     #[error("{path}: image \"{image}\" is {size} bytes, more than the {limit} bytes allowed")]
     ImageTooLarge { path: PathBuf, image: String, size: u64, limit: u64 },
+    #[error("{path}: {what} are more than the {limit} bytes allowed")]
+    TooLarge { path: PathBuf, what: &'static str, limit: u64 },
     #[error("no menu has been imported yet: import one with `kioskctl menu import FILE`")]
     NoMenu,
     #[error(transparent)]

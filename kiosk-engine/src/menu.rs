@@ -13,8 +13,15 @@ use sha2::{Digest, Sha256};
 use crate::clock::{local_moment, timestamp};
 use crate::{Engine, EngineError, Result};
 
+/// Largest menu file: a 1,000-item menu is about 300 KiB, so this only stops files padded or
+/// made by mistake (each import keeps its source in the database).
+pub const MAX_MENU_BYTES: u64 = 5 * 1024 * 1024;
+
 /// Largest image a menu may carry; kiosk screens need far less.
 pub const MAX_IMAGE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Largest total of a menu's images, copied into the database at each import.
+pub const MAX_IMAGES_TOTAL_BYTES: u64 = 32 * 1024 * 1024;
 
 /// What a customer screen shows: the menu in use, the local time its availability windows
 /// are read at, and the stock.
@@ -39,7 +46,10 @@ impl MenuFile {
     /// Reads and checks a menu file and the images it names (relative to its folder).
     pub fn load(path: &Path) -> Result<MenuFile> {
         let read_error = |error| EngineError::File { path: path.to_owned(), error };
-        let source = std::fs::read_to_string(path).map_err(read_error)?;
+        let source = read_capped(path, MAX_MENU_BYTES).map_err(read_error)?;
+        let source = String::from_utf8(source).map_err(|_| {
+            read_error(std::io::Error::new(std::io::ErrorKind::InvalidData, "the file is not UTF-8 text"))
+        })?;
         let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let folder = folder.canonicalize().map_err(read_error)?;
         // An image counts only if it is a file really inside the folder (a link may point out).
@@ -47,6 +57,7 @@ impl MenuFile {
             |image: &str| folder.join(image).canonicalize().is_ok_and(|p| p.starts_with(&folder) && p.is_file());
         let menu = menu_file::parse(&path.display().to_string(), &source, &inside)?;
         let mut images = Vec::new();
+        let mut total = 0;
         for image in menu.images() {
             let image_path = folder.join(image);
             let size = std::fs::metadata(&image_path).map_err(read_error)?.len();
@@ -58,12 +69,34 @@ impl MenuFile {
                     limit: MAX_IMAGE_BYTES,
                 });
             }
-            let bytes = std::fs::read(&image_path).map_err(|error| EngineError::File { path: image_path, error })?;
+            total += size;
+            if total > MAX_IMAGES_TOTAL_BYTES {
+                return Err(EngineError::TooLarge {
+                    path: path.to_owned(),
+                    what: "the menu's images together",
+                    limit: MAX_IMAGES_TOTAL_BYTES,
+                });
+            }
+            let bytes = read_capped(&image_path, MAX_IMAGE_BYTES)
+                .map_err(|error| EngineError::File { path: image_path, error })?;
             images.push((image.to_owned(), bytes));
         }
         let content_hash = content_hash(&source, &images);
         Ok(MenuFile { path: path.to_owned(), menu, source, images, content_hash })
     }
+}
+
+/// Reads a file of at most `limit` bytes; a longer one is an error before it is read whole
+/// (its size may also change between a look at it and the read).
+fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        let message = format!("the file is larger than the {} MiB allowed", limit / (1024 * 1024));
+        return Err(std::io::Error::new(std::io::ErrorKind::FileTooLarge, message));
+    }
+    Ok(bytes)
 }
 
 fn content_hash(source: &str, images: &[(String, Vec<u8>)]) -> String {

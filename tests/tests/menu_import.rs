@@ -95,3 +95,36 @@ async fn an_image_linked_from_outside_the_menu_folder_is_refused() {
     assert!(error.contains("item \"cola\".image: file \"images/cola.svg\" not found"), "{error}");
     assert_eq!(kiosk.engine.active_menu().await.unwrap().version, 1);
 }
+
+#[tokio::test]
+async fn an_oversized_menu_or_image_set_is_refused_before_it_grows_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
+    let db = TestKiosk::db_path(dir.path());
+    let size_before = std::fs::metadata(&db).unwrap().len();
+
+    // A menu padded with comments past 5 MiB: refused, whatever the rest says.
+    let padded =
+        altered_demo(&dir.path().join("padded"), "[venue]", &format!("{}\n[venue]", "# pad\n".repeat(900_000)));
+    let error = kiosk.engine.import_menu(&padded).await.unwrap_err();
+    assert!(matches!(error, EngineError::File { .. }), "{error}");
+    assert!(error.to_string().contains("larger than the 5 MiB allowed"), "{error}");
+
+    // Images each under the 2 MiB limit, but together past 32 MiB.
+    let heavy = altered_demo(&dir.path().join("heavy"), "[venue]", "[venue]");
+    let mut images: Vec<_> =
+        std::fs::read_dir(dir.path().join("heavy/images")).unwrap().map(|e| e.unwrap().path()).collect();
+    images.sort();
+    assert!(images.len() >= 18, "the demo menu has enough images for this test");
+    let filler = format!("<svg xmlns=\"http://www.w3.org/2000/svg\"/><!--{}-->", "x".repeat(1_900_000));
+    for image in &images[..18] {
+        std::fs::write(image, &filler).unwrap();
+    }
+    let error = kiosk.engine.import_menu(&heavy).await.unwrap_err();
+    assert!(matches!(error, EngineError::TooLarge { .. }), "{error}");
+    assert!(error.to_string().contains("the menu's images together"), "{error}");
+
+    assert_eq!(kiosk.engine.active_menu().await.unwrap().version, 1, "the menu in use stays");
+    let size_after = std::fs::metadata(&db).unwrap().len();
+    assert!(size_after < size_before + 1024 * 1024, "the database did not grow: {size_before} -> {size_after}");
+}
