@@ -84,9 +84,12 @@ pub struct ChainTail {
 }
 
 impl ChainTail {
-    /// Parses an anchor written "SEQ:HASH".
+    /// Parses an anchor written "SEQ:HASH"; spaces in the hash (as a Z ticket prints it, in
+    /// groups) are ignored.
     pub fn parse(text: &str) -> Option<ChainTail> {
         let (seq, hash) = text.split_once(':')?;
+        let hash: String = hash.chars().filter(|c| !c.is_whitespace()).collect();
+        let seq = seq.trim();
         let hash_ok = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
         Some(ChainTail { seq: seq.parse().ok()?, hash: hash.to_ascii_lowercase() }).filter(|_| hash_ok)
     }
@@ -243,7 +246,9 @@ mod tests {
         let anchor = entries[2].tail();
         assert_eq!(check(&entries, Some(&anchor)), Ok(Some(entries[4].tail())));
         assert_eq!(check(&entries[2..], None), Ok(Some(entries[4].tail())), "a period verifies on its own");
-        assert_eq!(ChainTail::parse(&anchor.to_string()), Some(anchor));
+        assert_eq!(ChainTail::parse(&anchor.to_string()), Some(anchor.clone()));
+        let grouped: Vec<&str> = (0..8).map(|g| &anchor.hash[g * 8..g * 8 + 8]).collect();
+        assert_eq!(ChainTail::parse(&format!("3: {}", grouped.join(" "))), Some(anchor), "as a Z ticket prints it");
         assert_eq!(ChainTail::parse("3:xyz"), None);
     }
 

@@ -291,7 +291,7 @@ impl Report {
             });
         };
         if let (Some(from), Some(to)) = (&self.from, &self.to) {
-            let minute = |time: &str| time.chars().take(16).collect::<String>();
+            let minute = |time: &str| time.chars().take(16).collect::<String>().replace('T', " ");
             line(format!("from {}", minute(from)), String::new());
             line(format!("to   {}", minute(to)), String::new());
         }

@@ -71,11 +71,12 @@ fn a_receipt_as_text() {
         "------------------------------------------",
         "TOTAL                              21.51 €",
         "TVA incluse / VAT incl.",
-        "  Taux/Rate   HT/Net    TVA/VAT  TTC/Total",
+        "Taux           HT         TVA          TTC",
+        "Rate          Net         VAT        Total",
         // The menu's 13.40 (beer supplement included) splits 8.78 : 4.62 by the burger's
         // 9.50 and the beer's 5.00; the promotion takes 1.93 and 0.46 off those rates.
-        "  10%         15.77     1.58         17.35",
-        "  20%          3.47     0.69          4.16",
+        "10%         15.77        1.58        17.35",
+        "20%          3.47        0.69         4.16",
         "------------------------------------------",
         "VISA **** 4242                     21.51 €",
         "Ref. SIM-000042",

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use escpos::driver::Driver;
 use escpos::printer::Printer;
 use escpos::printer_options::PrinterOptions;
-use escpos::utils::{JustifyMode, PageCode, Protocol};
-use kiosk_core::receipt::{Align, Block, Document, columns};
+use escpos::utils::{JustifyMode, PageCode, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption};
+use kiosk_core::receipt::{Align, Document, Printed};
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -96,48 +96,38 @@ impl Driver for Memory {
 }
 
 /// Encodes a document as ESC/POS for a printer `width` characters wide, in code page PC858
-/// (Western European with the euro sign).
+/// (Western European with the euro sign): the document is brought to characters the code page
+/// has, laid out to the width, then written line by line.
 pub fn encode(document: &Document, width: usize) -> Result<Vec<u8>, PrintError> {
     let memory = Memory::default();
     let options = PrinterOptions::new(Some(PageCode::PC858), None, u8::try_from(width).unwrap_or(u8::MAX));
     let mut printer = Printer::new(memory.clone(), Protocol::default(), Some(options));
     let error = |e: escpos::errors::PrinterError| PrintError::Encode(e.to_string());
     printer.init().map_err(error)?.page_code(PageCode::PC858).map_err(error)?;
-    for block in &document.blocks {
-        match block {
-            Block::Text { text, align, bold } => {
-                printer.justify(justify(*align)).map_err(error)?.bold(*bold).map_err(error)?;
-                write_text(&mut printer, text).map_err(error)?;
-                printer.feed().map_err(error)?.bold(false).map_err(error)?.justify(JustifyMode::LEFT).map_err(error)?;
-            }
-            Block::Large { text } => {
-                printer.justify(JustifyMode::CENTER).map_err(error)?.size(2, 2).map_err(error)?;
-                write_text(&mut printer, text).map_err(error)?;
-                printer
-                    .feed()
-                    .map_err(error)?
-                    .reset_size()
-                    .map_err(error)?
-                    .justify(JustifyMode::LEFT)
-                    .map_err(error)?;
-            }
-            Block::Columns { left, right, bold } => {
-                printer.bold(*bold).map_err(error)?;
-                write_text(&mut printer, &columns(left, right, width)).map_err(error)?;
-                printer.feed().map_err(error)?.bold(false).map_err(error)?;
-            }
-            Block::Rule => {
-                write_text(&mut printer, &"-".repeat(width)).map_err(error)?;
+    for printed in document.map_text(printable).layout(width) {
+        match printed {
+            Printed::Line { text, align, bold, large } => {
+                printer.justify(justify(align)).map_err(error)?.bold(bold).map_err(error)?;
+                if large {
+                    printer.size(2, 2).map_err(error)?;
+                }
+                printer.custom(&pc858(&text)).map_err(error)?;
                 printer.feed().map_err(error)?;
+                if large {
+                    printer.reset_size().map_err(error)?;
+                }
+                printer.bold(false).map_err(error)?.justify(JustifyMode::LEFT).map_err(error)?;
             }
-            Block::Qr { data } => {
-                printer.justify(JustifyMode::CENTER).map_err(error)?.qrcode(data).map_err(error)?;
+            Printed::Qr { data } => {
+                // Model 2 is the QR code phone cameras read; escpos' default is Model 1.
+                let option = QRCodeOption::new(QRCodeModel::Model2, 6, QRCodeCorrectionLevel::M);
+                printer.justify(JustifyMode::CENTER).map_err(error)?.qrcode_option(&data, option).map_err(error)?;
                 printer.justify(JustifyMode::LEFT).map_err(error)?;
             }
-            Block::Feed { lines } => {
-                printer.feeds(*lines).map_err(error)?;
+            Printed::Feed { lines } => {
+                printer.feeds(lines).map_err(error)?;
             }
-            Block::Cut => {
+            Printed::Cut => {
                 printer.cut().map_err(error)?;
             }
         }
@@ -155,37 +145,57 @@ fn justify(align: Align) -> JustifyMode {
     }
 }
 
-/// Characters PC858 lacks, written with ones it has.
-fn printable(text: &str) -> String {
+/// A text in characters PC858 has, of about the same length: letters it lacks are
+/// transliterated ("Ō" is "O", "œ" is "oe"), typographic marks made plain ("–" is "-"),
+/// control characters (which would be printer commands) turned into spaces, zero-width joiners
+/// and variation selectors dropped, and anything else (an emoji, a symbol) becomes "?".
+pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            'œ' => out.push_str("oe"),
-            'Œ' => out.push_str("OE"),
-            '’' | '‘' => out.push('\''),
-            '“' | '”' => out.push('"'),
-            '–' | '—' | '‐' => out.push('-'),
-            '…' => out.push_str("..."),
-            '\u{a0}' | '\u{202f}' => out.push(' '),
-            other => out.push(other),
+        if c.is_control() || c == '\u{a0}' || c == '\u{202f}' {
+            out.push(' ');
+        } else if pc858_byte(c).is_some() {
+            out.push(c);
+        } else if let Some(plain) = plain_punctuation(c) {
+            out.push_str(plain);
+        } else if matches!(c, '\u{200b}'..='\u{200d}' | '\u{fe00}'..='\u{fe0f}') {
+            // Zero width: joiners and emoji presentation selectors.
+        } else if c.is_alphanumeric() {
+            match deunicode::deunicode_char(c).filter(|s| !s.is_empty() && s.bytes().all(|b| (0x20..0x7f).contains(&b)))
+            {
+                Some(plain) => out.push_str(plain.trim()),
+                None => out.push('?'),
+            }
+        } else {
+            out.push('?');
         }
     }
     out
 }
 
-/// Writes text in PC858. The `escpos` table maps '-' to 0xF0 (a soft hyphen on the
-/// printer), so every dash is sent as the ASCII byte itself.
-fn write_text<D: Driver>(printer: &mut Printer<D>, text: &str) -> escpos::errors::Result<()> {
-    let text = printable(text);
-    for (index, piece) in text.split('-').enumerate() {
-        if index > 0 {
-            printer.custom(b"-")?;
-        }
-        if !piece.is_empty() {
-            printer.write(piece)?;
-        }
-    }
-    Ok(())
+/// Typographic marks as a typewriter writes them.
+fn plain_punctuation(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{2010}'..='\u{2015}' | '\u{2212}' => "-",
+        '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{2032}' => "'",
+        '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{2033}' => "\"",
+        '\u{2039}' => "<",
+        '\u{203a}' => ">",
+        '\u{2022}' | '\u{2027}' => "·",
+        '\u{2026}' => "...",
+        _ => return None,
+    })
+}
+
+fn pc858_byte(c: char) -> Option<u8> {
+    oem_cp::encode_char_checked(c, &oem_cp::code_table::ENCODING_TABLE_CP858).filter(|byte| *byte >= 0x20)
+}
+
+/// The PC858 bytes of a text made [`printable`] (what escaped that is sent as "?"). Written
+/// here rather than by `escpos`, whose PC858 table sends '-' as 0xF0 (a soft hyphen) and
+/// mixes up a few letters.
+fn pc858(text: &str) -> Vec<u8> {
+    text.chars().map(|c| pc858_byte(c).unwrap_or(b'?')).collect()
 }
 
 /// Where ESC/POS bytes go.
@@ -194,7 +204,10 @@ pub trait ReceiptPrinter: Send + Sync + Debug {
     /// A name for logs and the staff screen.
     fn name(&self) -> String;
 
-    /// Sends a job's bytes.
+    /// Sends a job's bytes and returns only once the printer has taken all of them, as far as
+    /// its transport can tell: a network printer answers status requests sent after the job
+    /// (so it read everything before them) and that status must be clean; a USB printer
+    /// acknowledges the last transfer; a device file takes the last write.
     async fn send(&self, bytes: &[u8]) -> Result<(), PrintError>;
 
     /// Reads the printer's status.
@@ -204,20 +217,16 @@ pub trait ReceiptPrinter: Send + Sync + Debug {
 /// How long one job may take to reach a printer before it is given up (and retried later).
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Prints a document: checks that the printer can take it, encodes it, sends it, then asks
-/// again: a printer that says it ran out of paper or was opened during the job did not print
-/// it all, and the job is printed again (at least once, never lost). A status that cannot be
-/// read after the job does not count against it.
+/// Prints a document: checks that the printer can take it, encodes it and sends it. An
+/// error means the job may not be on paper and must be printed again (at least once, never
+/// lost): the printer was not ready, did not take every byte, or said after the job that it
+/// ran out of paper, was opened or went offline.
 pub async fn print(printer: &dyn ReceiptPrinter, document: &Document, width: usize) -> Result<(), PrintError> {
     printer.status().await?.ready()?;
     let bytes = encode(document, width)?;
     tokio::time::timeout(SEND_TIMEOUT, printer.send(&bytes))
         .await
-        .map_err(|_| PrintError::Unreachable(printer.name(), "stopped taking data".into()))??;
-    match printer.status().await {
-        Ok(status) if status.paper_out || status.cover_open => status.ready(),
-        _ => Ok(()),
-    }
+        .map_err(|_| PrintError::Unreachable(printer.name(), "stopped taking data".into()))?
 }
 
 /// A printer on the network, raw TCP (port 9100).
@@ -237,29 +246,10 @@ impl NetworkPrinter {
     }
 }
 
-#[async_trait]
-impl ReceiptPrinter for NetworkPrinter {
-    fn name(&self) -> String {
-        format!("network printer {}", self.address)
-    }
-
-    async fn send(&self, bytes: &[u8]) -> Result<(), PrintError> {
-        let mut stream = self.connect().await?;
-        let unreachable = |e: std::io::Error| PrintError::Unreachable(self.address.to_string(), e.to_string());
-        tokio::time::timeout(self.timeout, async {
-            stream.write_all(bytes).await?;
-            stream.flush().await?;
-            stream.shutdown().await
-        })
-        .await
-        .map_err(|_| PrintError::Unreachable(self.address.to_string(), "stopped taking data".into()))?
-        .map_err(unreachable)
-    }
-
-    async fn status(&self) -> Result<PrinterStatus, PrintError> {
-        let mut stream = self.connect().await?;
+impl NetworkPrinter {
+    /// Asks DLE EOT 1, 2 and 4 on an open connection and reads the three answers.
+    async fn ask_status(&self, stream: &mut TcpStream) -> Result<PrinterStatus, PrintError> {
         let mut answers = [0u8; 3];
-        let address = self.address.to_string();
         tokio::time::timeout(self.timeout, async {
             for (request, answer) in [1u8, 2, 4].into_iter().zip(answers.iter_mut()) {
                 stream.write_all(&[DLE_EOT[0], DLE_EOT[1], request]).await?;
@@ -268,9 +258,41 @@ impl ReceiptPrinter for NetworkPrinter {
             Ok::<(), std::io::Error>(())
         })
         .await
-        .map_err(|_| PrintError::Unreachable(address.clone(), "no status answer".into()))?
-        .map_err(|e| PrintError::Unreachable(address, e.to_string()))?;
+        .map_err(|_| PrintError::Unreachable(self.address.to_string(), "no status answer".into()))?
+        .map_err(|e| PrintError::Unreachable(self.address.to_string(), e.to_string()))?;
         Ok(PrinterStatus::from_status_bytes(answers[0], answers[1], answers[2]))
+    }
+}
+
+#[async_trait]
+impl ReceiptPrinter for NetworkPrinter {
+    fn name(&self) -> String {
+        format!("network printer {}", self.address)
+    }
+
+    /// Writes the job, then asks for the status on the same connection: the printer answers
+    /// a real-time request only once it has read every byte before it, so a printer that
+    /// stopped reading (its buffer full, or gone) never confirms a job it did not take.
+    async fn send(&self, bytes: &[u8]) -> Result<(), PrintError> {
+        let mut stream = self.connect().await?;
+        tokio::time::timeout(self.timeout, stream.write_all(bytes))
+            .await
+            .map_err(|_| PrintError::Unreachable(self.address.to_string(), "stopped taking data".into()))?
+            .map_err(|e| PrintError::Unreachable(self.address.to_string(), e.to_string()))?;
+        let after = self.ask_status(&mut stream).await.map_err(|error| match error {
+            PrintError::Unreachable(address, why) => {
+                PrintError::Unreachable(address, format!("did not confirm the job ({why})"))
+            }
+            other => other,
+        })?;
+        // Closing is a courtesy: the job is confirmed already.
+        let _ = stream.shutdown().await;
+        after.ready()
+    }
+
+    async fn status(&self) -> Result<PrinterStatus, PrintError> {
+        let mut stream = self.connect().await?;
+        self.ask_status(&mut stream).await
     }
 }
 

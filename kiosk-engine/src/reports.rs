@@ -45,13 +45,15 @@ impl ZReport {
     /// The Z ticket, ending with the journal anchor and a cut.
     pub fn to_document(&self, language: &str) -> Document {
         let mut document = self.report.to_document(&format!("Z REPORT No {}", self.number), language);
-        // The anchor whole: the sequence number, then the hash in two halves that fit the paper.
-        let (head, tail) = self.anchor.hash.split_at(self.anchor.hash.len() / 2);
+        // The anchor whole: the sequence number, then the hash in groups of eight digits that
+        // wrap on any paper (`journal verify --anchor` reads it back with the spaces).
+        let groups: Vec<String> =
+            self.anchor.hash.as_bytes().chunks(8).map(|group| String::from_utf8_lossy(group).into_owned()).collect();
         let lines = [
-            format!("closed {} by {}", self.closed_at, self.closed_by),
+            format!("closed {}", self.closed_at.get(..16).unwrap_or(&self.closed_at).replace('T', " ")),
+            format!("by {}", self.closed_by),
             format!("journal anchor: entry {}", self.anchor.seq),
-            format!("  {head}"),
-            format!("  {tail}"),
+            groups.join(" "),
         ];
         for text in lines {
             document.blocks.push(Block::Text { text, align: Align::Left, bold: false });

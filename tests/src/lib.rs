@@ -11,6 +11,7 @@ use kiosk_devices::terminal::{SimOutcome, SimTerminal};
 use kiosk_engine::{Engine, EngineOptions, FixedClock, RecoveryReport};
 
 pub mod crash;
+pub mod fake_printer;
 
 /// A path inside the workspace, such as `menus/brasserie/menu.toml`.
 pub fn workspace_path(relative: &str) -> PathBuf {
