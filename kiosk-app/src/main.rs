@@ -103,7 +103,7 @@ fn device_config(path: &Path) -> Result<(DeviceConfig, bool)> {
         transport: PrinterTransport::Sim,
         columns: 42,
     });
-    device.printing.e_receipt_url = Some("https://receipts.example/{order}".into());
+    device.printing.e_receipt_url = Some("https://receipts.example/{token}".into());
     log::info!("no device config at {}: a development kiosk with simulated devices", path.display());
     Ok((device, true))
 }

@@ -118,10 +118,19 @@ pub struct PrintingConfig {
     /// What the receipt says about the venue.
     #[serde(default)]
     pub header: crate::receipt::ReceiptHeader,
-    /// The e-receipt address, with `{order}` for the order number (shown as a QR code).
+    /// The e-receipt address (shown as a QR code), with `{token}` for the order's random
+    /// token: `https://receipts.example.com/{token}`.
     pub e_receipt_url: Option<String>,
+    /// A kitchen ticket that could not print for this long is not printed late: staff are
+    /// told instead.
+    #[serde(default = "kitchen_ticket_minutes")]
+    pub kitchen_ticket_minutes: u32,
     #[serde(default, rename = "printer")]
     pub printers: Vec<PrinterConfig>,
+}
+
+fn kitchen_ticket_minutes() -> u32 {
+    120
 }
 
 fn receipt_printer() -> String {
@@ -136,6 +145,7 @@ impl Default for PrintingConfig {
             kitchen_routes: Default::default(),
             header: Default::default(),
             e_receipt_url: None,
+            kitchen_ticket_minutes: kitchen_ticket_minutes(),
             printers: Vec::new(),
         }
     }
@@ -229,6 +239,21 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// An e-receipt address must be HTTPS and carry the order's token, never its number: order
+/// numbers repeat every day and are easy to guess, and a receipt names what was bought.
+fn check_e_receipt_url(url: &str) -> Result<(), String> {
+    if !url.starts_with("https://") {
+        return Err(format!("\"{url}\" must start with https://"));
+    }
+    if url.contains("{order}") {
+        return Err("\"{order}\" would put the guessable order number in the link: use {token}".into());
+    }
+    if !url.contains("{token}") {
+        return Err(format!("\"{url}\" has no {{token}} for the order's e-receipt token"));
+    }
+    Ok(())
+}
+
 impl DeviceConfig {
     pub fn parse(file: &str, source: &str) -> Result<DeviceConfig, ConfigError> {
         let config: DeviceConfig = toml::from_str(source)
@@ -254,6 +279,11 @@ impl DeviceConfig {
                 message: "[screen] idle_seconds must be at least 5, still_there_seconds and done_seconds at least 1"
                     .into(),
             });
+        }
+        if let Some(url) = &config.printing.e_receipt_url
+            && let Err(problem) = check_e_receipt_url(url)
+        {
+            return Err(ConfigError { file: file.into(), message: format!("[printing] e_receipt_url: {problem}") });
         }
         if config.terminal_timeout_seconds == 0 {
             return Err(ConfigError {
@@ -326,5 +356,14 @@ mod tests {
         assert!(DeviceConfig::parse("k.toml", &nexo.replace("poi_id", "poiid")).is_err());
         let bad_usb = DeviceConfig::parse("k.toml", &usb.replace("04b8:0e15", "epson")).unwrap_err();
         assert!(bad_usb.message.contains("is not a USB id"), "{bad_usb}");
+
+        let receipt_url = |url: &str| {
+            let source = format!("kiosk_id = \"k\"\norder_prefix = \"B\"\n[printing]\ne_receipt_url = \"{url}\"\n");
+            DeviceConfig::parse("k.toml", &source).map(|c| c.printing.e_receipt_url).map_err(|e| e.message)
+        };
+        assert_eq!(receipt_url("https://r.example/{token}"), Ok(Some("https://r.example/{token}".into())));
+        assert!(receipt_url("https://r.example/{order}").unwrap_err().contains("guessable order number"));
+        assert!(receipt_url("http://r.example/{token}").unwrap_err().contains("must start with https://"));
+        assert!(receipt_url("https://r.example/receipt").unwrap_err().contains("has no {token}"));
     }
 }

@@ -2,6 +2,7 @@
 //! contents are arguments; decisions come back as values (a quote, the effects of a payment
 //! event, a journal entry) for `kiosk-engine` to carry out.
 
+pub mod alert;
 pub mod cart;
 pub mod config;
 pub mod journal;

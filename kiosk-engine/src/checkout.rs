@@ -114,6 +114,9 @@ impl Engine {
         let day = business_date(&now);
         let number = self.device.order_prefix.number(orders::next_sequence(&mut tx, &day).await?);
         let quote_json = serde_json::to_string(&quote).expect("a quote serializes");
+        let receipt_token = hex::encode(
+            process::random_bytes::<16>().map_err(|error| EngineError::File { path: "/dev/urandom".into(), error })?,
+        );
         let id = orders::insert(
             &mut tx,
             NewOrder {
@@ -126,6 +129,7 @@ impl Engine {
                 tax: quote.total_tax,
                 quote: &quote_json,
                 counter_until,
+                receipt_token: &receipt_token,
                 now: &timestamp(&now),
             },
         )

@@ -20,6 +20,7 @@ use kiosk_devices::printer::ConfiguredPrinter;
 use kiosk_devices::terminal::PaymentTerminal;
 use kiosk_store::{Store, StoreError};
 
+mod alerts;
 mod checkout;
 mod clock;
 mod counter;
@@ -33,6 +34,7 @@ mod reports;
 mod staff;
 mod stock;
 
+pub use alerts::Alert;
 pub use checkout::{OrderDetails, PaymentOutcome, PlacedOrder, RecoveryReport};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use counter::CounterPayment;
@@ -112,6 +114,10 @@ pub enum EngineError {
     JournalArchive { path: PathBuf, message: String },
     #[error("order {number} is {from} and cannot become {to}")]
     OrderStatusChange { number: String, from: OrderStatus, to: OrderStatus },
+    #[error("there is no open alert {0}")]
+    NoSuchAlert(i64),
+    #[error("a {kind} alert clears by itself once its cause is gone: it cannot be cleared by hand")]
+    AlertStays { kind: kiosk_core::alert::AlertKind },
 }
 
 pub type Result<T> = std::result::Result<T, EngineError>;

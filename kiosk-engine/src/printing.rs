@@ -4,11 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use kiosk_core::alert::AlertKind;
 use kiosk_core::payment::PaymentState;
 use kiosk_core::receipt::{Align, Block, Document, ReceiptFacts, kitchen_ticket, receipt};
 use kiosk_core::staff::Permission;
 use kiosk_devices::printer::{PrinterStatus, print};
 use kiosk_store::orders::StoredOrder;
+use kiosk_store::print_jobs::PrintJob;
 use kiosk_store::{commit, orders, payments, print_jobs};
 use serde::Serialize;
 
@@ -19,12 +21,20 @@ use crate::{Actor, Engine, EngineError, Result};
 /// How long a sale waits for its tickets to print before leaving them to the next round.
 const AFTER_SALE_PRINTING: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// A claim on a print job older than this is taken to be abandoned: longer than any job
+/// takes (the status check, the send and its confirmation are bounded well below it).
+const CLAIM_EXPIRY_SECONDS: i64 = 120;
+
 /// What a round of printing did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PrintRound {
     pub printed: usize,
     /// Jobs left waiting, with why.
     pub waiting: Vec<(i64, String)>,
+    /// Kitchen tickets given up unprinted (too old), by order number: staff are alerted.
+    pub given_up: Vec<String>,
+    /// Jobs another engine is sending right now.
+    pub elsewhere: usize,
 }
 
 impl Engine {
@@ -42,7 +52,11 @@ impl Engine {
         });
         let quote = stored_quote(&order)?;
         let printing = &self.device.printing;
-        let e_receipt = printing.e_receipt_url.as_ref().map(|url| url.replace("{order}", &order.number));
+        let e_receipt = printing
+            .e_receipt_url
+            .as_ref()
+            .zip(order.receipt_token.as_ref())
+            .map(|(url, token)| url.replace("{token}", token));
         let language = self.language().await;
         Ok(receipt(&ReceiptFacts {
             header: &printing.header,
@@ -130,11 +144,22 @@ impl Engine {
     }
 
     /// Sends every waiting job to its printer; what cannot print now stays waiting with its
-    /// reason. The app and the agent call this from time to time.
+    /// reason. The app and the agent call this from time to time: each job is claimed first,
+    /// so that two engines on one database never send the same job. A kitchen ticket that
+    /// waited longer than the venue allows is not printed late: staff are alerted instead.
     pub async fn print_pending(&self) -> Result<PrintRound> {
         let jobs = print_jobs::pending(&mut *self.store.read().await?).await?;
         let mut round = PrintRound::default();
         for job in jobs {
+            let now = self.now();
+            if !self.claim_job(&job, now.timestamp()).await? {
+                round.elsewhere += 1;
+                continue;
+            }
+            if let Some(waited) = self.too_old(&job, &now) {
+                round.given_up.push(self.give_up(&job, waited).await?);
+                continue;
+            }
             let document: std::result::Result<Document, String> =
                 serde_json::from_str(&job.document).map_err(|e| format!("the job's document is unreadable: {e}"));
             let outcome = match (self.printers.get(&job.printer), document) {
@@ -147,11 +172,11 @@ impl Engine {
             let mut tx = self.store.write().await?;
             match outcome {
                 Ok(()) => {
-                    print_jobs::mark_printed(&mut tx, job.id, &timestamp(&self.now())).await?;
+                    print_jobs::mark_printed(&mut tx, job.id, &self.owner, &timestamp(&self.now())).await?;
                     round.printed += 1;
                 }
                 Err(reason) => {
-                    print_jobs::record_failure(&mut tx, job.id, &reason).await?;
+                    print_jobs::record_failure(&mut tx, job.id, &self.owner, &reason).await?;
                     log::warn!("print job {} for {} waits: {reason}", job.id, job.printer);
                     round.waiting.push((job.id, reason));
                 }
@@ -159,6 +184,48 @@ impl Engine {
             commit(tx, "recording a print").await?;
         }
         Ok(round)
+    }
+
+    /// Claims a job for this engine, unless another one is sending it: a claim holds while
+    /// its owner runs and for [`CLAIM_EXPIRY_SECONDS`].
+    async fn claim_job(&self, job: &PrintJob, now_unix: i64) -> Result<bool> {
+        if let Some(owner) = &job.claimed_by {
+            let fresh = job.claimed_at.is_some_and(|at| now_unix - at < CLAIM_EXPIRY_SECONDS);
+            let held = *owner == self.owner || crate::process::is_running(owner);
+            if fresh && held {
+                return Ok(false);
+            }
+        }
+        let mut tx = self.store.write().await?;
+        let claimed = print_jobs::claim(&mut tx, job.id, &self.owner, job.claimed_by.as_deref(), now_unix).await?;
+        commit(tx, "claiming a print job").await?;
+        Ok(claimed)
+    }
+
+    /// How many minutes a kitchen ticket waited, when that is past the venue's limit.
+    fn too_old(&self, job: &PrintJob, now: &chrono::DateTime<chrono::FixedOffset>) -> Option<i64> {
+        let created = chrono::DateTime::parse_from_rfc3339(&job.created_at).ok()?;
+        let waited = (*now - created).num_minutes();
+        (job.purpose == "kitchen" && waited >= i64::from(self.device.printing.kitchen_ticket_minutes)).then_some(waited)
+    }
+
+    /// Gives a kitchen ticket up and alerts staff, naming the order and what kept it back;
+    /// returns the order's number.
+    async fn give_up(&self, job: &PrintJob, waited: i64) -> Result<String> {
+        let order = orders::get(&mut *self.store.read().await?, job.order_id)
+            .await?
+            .map_or_else(|| job.order_id.to_string(), |order| order.number);
+        let why = job.last_error.as_deref().unwrap_or("the printer never took it");
+        let message = format!(
+            "the {} ticket of order {order} could not print for {waited} min ({why}); it is not printed this late: \
+             check with the kitchen that the order was made",
+            job.printer
+        );
+        let mut tx = self.store.write().await?;
+        print_jobs::expire(&mut tx, job.id, &self.owner, &message).await?;
+        commit(tx, "giving up a print job").await?;
+        self.raise_alert(AlertKind::TicketNotPrinted, &format!("order {order} {}", job.printer), &message).await?;
+        Ok(order)
     }
 
     /// Makes the kitchen tickets a crash kept from being recorded (orders of today paid

@@ -20,6 +20,7 @@ struct OrderRow {
     counter_until: Option<i64>,
     created_at: String,
     updated_at: String,
+    receipt_token: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +41,8 @@ pub struct StoredOrder {
     pub counter_until: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
+    /// The unguessable part of the order's e-receipt link.
+    pub receipt_token: Option<String>,
 }
 
 impl TryFrom<OrderRow> for StoredOrder {
@@ -61,6 +64,7 @@ impl TryFrom<OrderRow> for StoredOrder {
             counter_until: row.counter_until,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            receipt_token: row.receipt_token,
         })
     }
 }
@@ -76,6 +80,7 @@ pub struct NewOrder<'a> {
     pub tax: Money,
     pub quote: &'a str,
     pub counter_until: Option<i64>,
+    pub receipt_token: &'a str,
     pub now: &'a str,
 }
 
@@ -96,7 +101,8 @@ pub async fn next_sequence(conn: &mut Connection, business_date: &str) -> Result
 pub async fn insert(conn: &mut Connection, order: NewOrder<'_>) -> Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO orders (number, business_date, status, mode, menu_version, currency, total_minor, tax_minor, quote, \
-         counter_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         counter_until, receipt_token, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         RETURNING id",
     )
     .bind(order.number)
     .bind(order.business_date)
@@ -108,6 +114,7 @@ pub async fn insert(conn: &mut Connection, order: NewOrder<'_>) -> Result<i64> {
     .bind(order.tax.to_minor())
     .bind(order.quote)
     .bind(order.counter_until)
+    .bind(order.receipt_token)
     .bind(order.now)
     .bind(order.now)
     .fetch_one(conn)

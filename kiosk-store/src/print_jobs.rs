@@ -12,11 +12,15 @@ pub struct PrintJob {
     pub printer: String,
     /// The document, as JSON.
     pub document: String,
+    /// "pending", "printed", or "expired" (given up: a kitchen ticket too old to cook from).
     pub state: String,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: String,
     pub printed_at: Option<String>,
+    /// The engine sending it now, if any, and since when (Unix seconds).
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<i64>,
 }
 
 /// Records a job; a receipt or kitchen ticket already recorded for that order and printer is
@@ -51,23 +55,64 @@ pub async fn pending(conn: &mut Connection) -> Result<Vec<PrintJob>> {
         .map_err(doing("reading print jobs"))
 }
 
-pub async fn mark_printed(conn: &mut Connection, id: i64, now: &str) -> Result<()> {
-    sqlx::query("UPDATE print_jobs SET state = 'printed', attempts = attempts + 1, printed_at = ? WHERE id = ?")
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await
-        .map_err(doing("marking a job printed"))?;
+/// Takes a pending job for `owner`, from nobody or from `previous` (a holder the caller
+/// found gone or stale); false when another engine took it first.
+pub async fn claim(conn: &mut Connection, id: i64, owner: &str, previous: Option<&str>, now_unix: i64) -> Result<bool> {
+    let result = sqlx::query(
+        "UPDATE print_jobs SET claimed_by = ?, claimed_at = ? WHERE id = ? AND state = 'pending' AND claimed_by IS ?",
+    )
+    .bind(owner)
+    .bind(now_unix)
+    .bind(id)
+    .bind(previous)
+    .execute(conn)
+    .await
+    .map_err(doing("claiming a print job"))?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The job is on paper; its claim ends.
+pub async fn mark_printed(conn: &mut Connection, id: i64, owner: &str, now: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE print_jobs SET state = 'printed', attempts = attempts + 1, printed_at = ?, claimed_by = NULL, \
+         claimed_at = NULL WHERE id = ? AND claimed_by = ?",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(owner)
+    .execute(conn)
+    .await
+    .map_err(doing("marking a job printed"))?;
     Ok(())
 }
 
-pub async fn record_failure(conn: &mut Connection, id: i64, error: &str) -> Result<()> {
-    sqlx::query("UPDATE print_jobs SET attempts = attempts + 1, last_error = ? WHERE id = ?")
-        .bind(error)
-        .bind(id)
-        .execute(conn)
-        .await
-        .map_err(doing("recording a print failure"))?;
+/// The job did not print and waits for the next round; its claim ends.
+pub async fn record_failure(conn: &mut Connection, id: i64, owner: &str, error: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE print_jobs SET attempts = attempts + 1, last_error = ?, claimed_by = NULL, claimed_at = NULL \
+         WHERE id = ? AND claimed_by = ?",
+    )
+    .bind(error)
+    .bind(id)
+    .bind(owner)
+    .execute(conn)
+    .await
+    .map_err(doing("recording a print failure"))?;
+    Ok(())
+}
+
+/// The job is given up unprinted, with why; its claim ends.
+pub async fn expire(conn: &mut Connection, id: i64, owner: &str, reason: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE print_jobs SET state = 'expired', last_error = ?, claimed_by = NULL, claimed_at = NULL \
+         WHERE id = ? AND claimed_by = ?",
+    )
+    .bind(reason)
+    .bind(id)
+    .bind(owner)
+    .execute(conn)
+    .await
+    .map_err(doing("giving up a print job"))?;
     Ok(())
 }
 

@@ -1,5 +1,7 @@
 //! Receipts and kitchen tickets through the engine: routed by category, recorded once per
-//! order even when the printer is out of paper or the kiosk restarts, printed when it can.
+//! order even when the printer is out of paper or the kiosk restarts, printed at least once
+//! and never twice when two processes send them, given up and reported when too late to
+//! cook from, and laid out to fit the paper.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,9 +10,10 @@ use kiosk_core::cart::{Cart, CartLine};
 use kiosk_core::config::{DeviceConfig, ReceiptPrinting};
 use kiosk_core::menu::ConsumptionMode;
 use kiosk_core::staff::{Pin, Role};
-use kiosk_devices::printer::{ConfiguredPrinter, PrinterStatus, SimPrinter};
+use kiosk_devices::printer::{ConfiguredPrinter, PrinterStatus, ReceiptPrinter, SimPrinter};
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
 use kiosk_engine::{Actor, EngineError, EngineOptions, FixedClock};
+use kiosk_tests::fake_printer::{Behaviour, FakePrinter, ONLINE, decode};
 use kiosk_tests::{TUESDAY_NOON, TestKiosk, workspace_path};
 
 struct Printers {
@@ -25,23 +28,52 @@ async fn kiosk_with_printers(dir: &std::path::Path, receipts: ReceiptPrinting) -
         bar: Arc::new(SimPrinter::new()),
         receipt: Arc::new(SimPrinter::new()),
     };
+    let engine = kiosk_printing_to(
+        dir,
+        receipts,
+        42,
+        [printers.kitchen.clone(), printers.bar.clone(), printers.receipt.clone()],
+        Arc::new(FixedClock::at(TUESDAY_NOON)),
+    )
+    .await;
+    (engine, printers)
+}
+
+/// A kiosk with the demo menu whose kitchen, bar and receipt printers are these, `columns`
+/// wide; burgers and fries go to the kitchen, drinks to the bar.
+async fn kiosk_printing_to(
+    dir: &std::path::Path,
+    receipts: ReceiptPrinting,
+    columns: usize,
+    [kitchen, bar, receipt]: [Arc<dyn ReceiptPrinter>; 3],
+    clock: Arc<FixedClock>,
+) -> kiosk_engine::Engine {
     let mut device = DeviceConfig::development();
     device.printing.receipts = receipts;
     device.printing.kitchen_routes =
         BTreeMap::from([("burgers".to_owned(), "kitchen".to_owned()), ("boissons".to_owned(), "bar".to_owned())]);
     device.printing.header.venue = "Brasserie du Marché".into();
-    let configured = |printer: &Arc<SimPrinter>| ConfiguredPrinter { printer: printer.clone(), columns: 42 };
+    device.printing.header.lines = vec!["12 rue des Halles, 69001 Lyon — SIRET 123 456 789 00012".into()];
+    device.printing.e_receipt_url = Some("https://receipts.example.com/{token}".into());
+    let configured = |printer: Arc<dyn ReceiptPrinter>| ConfiguredPrinter { printer, columns };
     let terminal = Arc::new(SimTerminal::open(&TestKiosk::ledger_path(dir), SimOutcome::Approve).unwrap());
     let mut options = EngineOptions::new(&TestKiosk::db_path(dir), device, terminal);
-    options.clock = Arc::new(FixedClock::at(TUESDAY_NOON));
+    options.clock = clock;
     options.printers = BTreeMap::from([
-        ("kitchen".to_owned(), configured(&printers.kitchen)),
-        ("bar".to_owned(), configured(&printers.bar)),
-        ("receipt".to_owned(), configured(&printers.receipt)),
+        ("kitchen".to_owned(), configured(kitchen)),
+        ("bar".to_owned(), configured(bar)),
+        ("receipt".to_owned(), configured(receipt)),
     ]);
     let (engine, _) = kiosk_engine::Engine::open(options).await.unwrap();
     engine.import_menu(&workspace_path(kiosk_tests::DEMO_MENU)).await.unwrap();
-    (engine, printers)
+    engine
+}
+
+/// A printer out of paper: every job sent to it waits.
+fn out_of_paper() -> Arc<SimPrinter> {
+    let printer = Arc::new(SimPrinter::new());
+    printer.set_status(PrinterStatus { paper_out: true, ..PrinterStatus::default() });
+    printer
 }
 
 fn fries_and_cola() -> Cart {
@@ -113,4 +145,189 @@ async fn tickets_a_crash_kept_from_being_recorded_are_made_at_start() {
     assert_eq!((printers.kitchen.jobs().len(), printers.bar.jobs().len()), (1, 1));
     let refused = engine.print_receipt(1).await.unwrap_err();
     assert!(matches!(refused, EngineError::BadInput(_)), "{refused}");
+}
+
+#[tokio::test]
+async fn the_e_receipt_link_carries_a_random_token_not_the_order_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, printers) = kiosk_with_printers(dir.path(), ReceiptPrinting::Always).await;
+    let mut links = Vec::new();
+    for _ in 0..2 {
+        let (placed, _) = engine.checkout(&fries_and_cola()).await.unwrap();
+        let document = engine.receipt_document(placed.id).await.unwrap();
+        let link = document
+            .blocks
+            .iter()
+            .find_map(|block| match block {
+                kiosk_core::receipt::Block::Qr { data } => Some(data.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let token = link.strip_prefix("https://receipts.example.com/").unwrap();
+        assert_eq!(token.len(), 32, "128 random bits: {link}");
+        assert!(!link.contains(&placed.number), "{link} names the order");
+        links.push(link);
+    }
+    assert_ne!(links[0], links[1]);
+    let printed: Vec<String> = printers.receipt.jobs().iter().flat_map(|job| decode(job).qr).collect();
+    assert_eq!(printed, links, "the printed code is the same link");
+}
+
+#[tokio::test]
+async fn every_document_fits_32_and_42_column_paper() {
+    for columns in [32, 42] {
+        let dir = tempfile::tempdir().unwrap();
+        let printers = [Arc::new(SimPrinter::new()), Arc::new(SimPrinter::new()), Arc::new(SimPrinter::new())];
+        let as_dyn = printers.clone().map(|p| p as Arc<dyn ReceiptPrinter>);
+        let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
+        let engine = kiosk_printing_to(dir.path(), ReceiptPrinting::Always, columns, as_dyn, clock).await;
+        let mut cart = kiosk_tests::cart("menus/brasserie/carts/ten-lines.json");
+        cart.promo = Some("BIENVENUE10".into());
+        engine.checkout(&cart).await.unwrap();
+        let pin = Pin::parse("1234").unwrap();
+        let long_name = "Marie-Christine de La Tour du Pin";
+        engine.add_staff(&Actor::Admin, long_name, Role::Manager, &pin, None).await.unwrap();
+        let manager = Actor::Staff(engine.sign_in(long_name, &pin).await.unwrap());
+        let mut x = engine.x_report(&manager).await.unwrap().to_document("X REPORT", "fr");
+        x.blocks.push(kiosk_core::receipt::Block::Cut);
+        engine.print_now(&x).await.unwrap();
+        let z = engine.close_day(&manager).await.unwrap();
+        engine.print_now(&z.to_document("fr")).await.unwrap();
+        engine.print_test_ticket().await.unwrap();
+
+        let jobs: Vec<Vec<u8>> = printers.iter().flat_map(|p| p.jobs()).collect();
+        assert_eq!(jobs.len(), 6, "kitchen, bar, receipt, X, Z and test tickets");
+        for job in &jobs {
+            let paper = decode(job);
+            assert!(paper.cuts == 1 && paper.lines.len() > 3, "{paper:?}");
+            for line in &paper.lines {
+                let limit = if paper.large.contains(line) { columns / 2 } else { columns };
+                assert!(line.chars().count() <= limit, "{columns} columns: {line:?} is {} long", line.chars().count());
+            }
+        }
+        let z_text: Vec<String> = decode(&jobs[4]).lines;
+        assert!(z_text.iter().any(|l| l.starts_with("by ") || l.contains(long_name)), "{z_text:?}");
+        assert!(!z_text.iter().any(|l| l.contains("-0.00")), "nothing taken off prints 0.00: {z_text:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_printer_that_stops_reading_keeps_the_job_pending_with_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakePrinter::start(Behaviour::StopsReadingAfter(3)).await;
+    let kitchen: Arc<dyn ReceiptPrinter> = Arc::new(fake.printer());
+    let others = [Arc::new(SimPrinter::new()) as Arc<dyn ReceiptPrinter>, Arc::new(SimPrinter::new())];
+    let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
+    let [bar, receipt] = others;
+    let engine = kiosk_printing_to(dir.path(), ReceiptPrinting::Never, 42, [kitchen, bar, receipt], clock).await;
+    // The sale sends its ticket: the printer answers the status check, takes the bytes into
+    // its buffers and never confirms them.
+    engine.checkout(&fries_and_cola()).await.unwrap();
+    let jobs = kiosk_store::print_jobs::pending(&mut engine.store().read().await.unwrap()).await.unwrap();
+    assert_eq!(jobs.len(), 1, "the kitchen ticket is not marked printed");
+    let reason = jobs[0].last_error.clone().unwrap();
+    assert!(reason.contains("did not confirm the job"), "{reason}");
+    // Hung as it is, the printer now answers nothing: the ticket keeps waiting, saying so.
+    let round = engine.print_pending().await.unwrap();
+    assert_eq!((round.printed, round.waiting.len()), (0, 1), "{round:?}");
+    assert!(round.waiting[0].1.contains("no status answer"), "{round:?}");
+}
+
+#[tokio::test]
+async fn a_printer_cut_off_mid_job_again_and_again_gets_every_ticket_at_least_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakePrinter::start(Behaviour::CutsJobs { percent: 60, seed: 9 }).await;
+    let kitchen: Arc<dyn ReceiptPrinter> = Arc::new(fake.printer());
+    let [bar, receipt] = [Arc::new(SimPrinter::new()) as Arc<dyn ReceiptPrinter>, Arc::new(SimPrinter::new())];
+    let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
+    let engine = kiosk_printing_to(dir.path(), ReceiptPrinting::Never, 42, [kitchen, bar, receipt], clock).await;
+    let mut numbers = Vec::new();
+    for _ in 0..15 {
+        numbers.push(engine.checkout(&fries_and_cola()).await.unwrap().0.number);
+    }
+    let mut rounds = 0;
+    while !kiosk_store::print_jobs::pending(&mut engine.store().read().await.unwrap()).await.unwrap().is_empty() {
+        rounds += 1;
+        assert!(rounds < 200, "the jobs never all printed");
+        engine.print_pending().await.unwrap();
+    }
+    let connections = fake.connections().await;
+    let whole = fake.whole_jobs().await;
+    let cut = connections.len() - whole.len();
+    assert!(cut >= 10, "the printer was cut off mid-job {cut} times only");
+    for number in &numbers {
+        assert!(whole.iter().any(|paper| paper.large == [number.clone()]), "ticket {number} never arrived whole");
+    }
+    println!(
+        "{} tickets, {cut} cut off mid-job, {} arrived whole, {rounds} rounds after the sales",
+        numbers.len(),
+        whole.len()
+    );
+}
+
+#[tokio::test]
+async fn two_engines_sending_the_queue_never_print_a_job_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
+    let sims = || [Arc::new(SimPrinter::new()) as Arc<dyn ReceiptPrinter>, Arc::new(SimPrinter::new())];
+    // Orders taken while the kitchen printer was out of paper: their tickets wait.
+    let [bar, receipt] = sims();
+    let first =
+        kiosk_printing_to(dir.path(), ReceiptPrinting::Never, 42, [out_of_paper(), bar, receipt], clock.clone()).await;
+    let mut numbers = Vec::new();
+    for _ in 0..6 {
+        numbers.push(first.checkout(&fries_and_cola()).await.unwrap().0.number);
+    }
+    first.store().close().await;
+    drop(first);
+
+    // Now two engines (the app and the agent, say) send the queue at once to a slow printer.
+    let fake = FakePrinter::start(Behaviour::Steady(ONLINE)).await;
+    fake.set_slow(std::time::Duration::from_millis(150));
+    let open = |clock: Arc<FixedClock>| {
+        let [bar, receipt] = sims();
+        let kitchen: Arc<dyn ReceiptPrinter> = Arc::new(fake.printer());
+        kiosk_printing_to(dir.path(), ReceiptPrinting::Never, 42, [kitchen, bar, receipt], clock)
+    };
+    let (a, b) = (open(clock.clone()).await, open(clock.clone()).await);
+    let (round_a, round_b) = tokio::join!(a.print_pending(), b.print_pending());
+    let (round_a, round_b) = (round_a.unwrap(), round_b.unwrap());
+    assert_eq!(round_a.printed + round_b.printed, 6, "{round_a:?} {round_b:?}");
+    assert!(round_a.elsewhere + round_b.elsewhere > 0, "the engines met on some job: {round_a:?} {round_b:?}");
+    let whole = fake.whole_jobs().await;
+    for number in &numbers {
+        let copies = whole.iter().filter(|paper| paper.large == [number.clone()]).count();
+        assert_eq!(copies, 1, "ticket {number} printed {copies} times");
+    }
+}
+
+#[tokio::test]
+async fn a_kitchen_ticket_too_old_to_cook_from_is_reported_not_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let kitchen = out_of_paper();
+    let [bar, receipt] = [Arc::new(SimPrinter::new()) as Arc<dyn ReceiptPrinter>, Arc::new(SimPrinter::new())];
+    let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
+    let engine =
+        kiosk_printing_to(dir.path(), ReceiptPrinting::Never, 42, [kitchen.clone(), bar, receipt], clock.clone()).await;
+    let (placed, _) = engine.checkout(&fries_and_cola()).await.unwrap();
+    assert!(engine.alerts().await.unwrap().is_empty());
+
+    // Paper is back after lunch: the ticket has waited past the venue's two hours.
+    clock.set("2026-12-01T14:05:00+01:00");
+    kitchen.set_status(PrinterStatus { online: true, ..PrinterStatus::default() });
+    let round = engine.print_pending().await.unwrap();
+    assert_eq!((round.printed, round.given_up.clone()), (0, vec![placed.number.clone()]), "{round:?}");
+    assert!(kitchen.jobs().is_empty(), "not printed two hours late");
+    assert_eq!(engine.print_pending().await.unwrap(), kiosk_engine::PrintRound::default(), "given up for good");
+    let alerts = engine.alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].kind, kiosk_core::alert::AlertKind::TicketNotPrinted);
+    assert!(alerts[0].message.contains(&format!("order {}", placed.number)), "{}", alerts[0].message);
+    assert!(alerts[0].message.contains("out of paper"), "says what kept it back: {}", alerts[0].message);
+
+    engine.add_staff(&Actor::Admin, "Marie", Role::Staff, &Pin::parse("1234").unwrap(), None).await.unwrap();
+    let marie = Actor::Staff(engine.sign_in("Marie", &Pin::parse("1234").unwrap()).await.unwrap());
+    engine.clear_alert(&marie, alerts[0].id).await.unwrap();
+    assert!(engine.alerts().await.unwrap().is_empty());
+    assert!(matches!(engine.clear_alert(&marie, alerts[0].id).await, Err(EngineError::NoSuchAlert(_))));
 }
