@@ -266,4 +266,7 @@ fn devices_command() {
     let ctl = Ctl::new();
     let devices = ctl.json(&["devices"]);
     assert!(devices["usb"].is_array() && devices["printers"].as_array().unwrap().is_empty(), "{devices}");
+    let text = ctl.ok(&["devices"]);
+    assert!(text.starts_with("USB devices\n") && text.contains("\nPrinters\n  none configured"), "{text}");
+    assert!(!text.contains('{'), "a table a person reads, not a debug struct: {text}");
 }

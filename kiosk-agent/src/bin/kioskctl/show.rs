@@ -226,25 +226,41 @@ impl Output {
             print_json(&json!({ "usb": usb, "printers": printers }));
             return;
         }
-        if usb.is_empty() {
-            println!("no USB devices");
+        let usb_rows: Vec<[String; 5]> = usb
+            .iter()
+            .map(|device| {
+                let name = [device.manufacturer.as_deref(), device.product.as_deref()].into_iter().flatten();
+                [
+                    format!("{:04x}:{:04x}", device.vendor_id, device.product_id),
+                    usb_kind(device.kind).to_owned(),
+                    name.collect::<Vec<_>>().join(" "),
+                    device.serial.clone().unwrap_or_default(),
+                    format!("{}:{}", device.bus, device.address),
+                ]
+            })
+            .collect();
+        println!("USB devices");
+        if usb_rows.is_empty() {
+            println!("  none connected");
+        } else {
+            print_table(&["ID", "KIND", "PRODUCT", "SERIAL", "BUS:ADDR"], &usb_rows);
         }
-        for device in usb {
-            let name = device.product.as_deref().unwrap_or("");
-            let serial = device.serial.as_deref().map(|s| format!(" serial {s}")).unwrap_or_default();
-            println!(
-                "usb {:04x}:{:04x} {:?} {name}{serial} (bus {} address {})",
-                device.vendor_id, device.product_id, device.kind, device.bus, device.address
-            );
-        }
+        println!("\nPrinters");
         if printers.is_empty() {
-            println!("no printers configured");
+            println!("  none configured");
         }
-        for (name, status) in printers {
-            match status {
-                Ok(status) => println!("printer {name}: {status:?}"),
-                Err(error) => println!("printer {name}: {error}"),
-            }
+        let printer_rows: Vec<[String; 2]> = printers
+            .iter()
+            .map(|(name, status)| {
+                let state = match status {
+                    Ok(status) => printer_state(status),
+                    Err(error) => error.clone(),
+                };
+                [name.clone(), state]
+            })
+            .collect();
+        if !printer_rows.is_empty() {
+            print_table(&["NAME", "STATE"], &printer_rows);
         }
     }
 
@@ -375,4 +391,44 @@ fn order_json(order: &StoredOrder) -> Value {
         "currency": order.currency,
         "created_at": order.created_at,
     })
+}
+
+fn usb_kind(kind: kiosk_devices::usb::UsbKind) -> &'static str {
+    use kiosk_devices::usb::UsbKind;
+    match kind {
+        UsbKind::Printer => "printer",
+        UsbKind::InputDevice => "keyboard/scanner",
+        UsbKind::Serial => "serial",
+        UsbKind::Other => "other",
+    }
+}
+
+/// A printer's status in words: whether it takes jobs, and what to see to.
+fn printer_state(status: &kiosk_devices::printer::PrinterStatus) -> String {
+    let mut state = match status.ready() {
+        Ok(()) => "ready".to_owned(),
+        Err(why) => format!("not ready: {why}"),
+    };
+    if status.paper_near_end && !status.paper_out {
+        state.push_str(" (paper low)");
+    }
+    state
+}
+
+/// Rows under a header, each column as wide as its widest cell, two spaces apart.
+fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; N]| {
+        let padded: Vec<String> = cells.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        println!("  {}", padded.join("  ").trim_end());
+    };
+    line(*header);
+    for row in rows {
+        line(row.each_ref().map(String::as_str));
+    }
 }
