@@ -152,6 +152,37 @@ pub enum ChainBreak {
     Emptied { anchor: ChainTail },
     #[error("the journal starts at entry {first}, not 1: its first entries were removed")]
     HeadMissing { first: u64 },
+    #[error(
+        "the archive's seal does not hold: its kiosk, period or boundaries were changed, or it was not sealed by this kiosk's key"
+    )]
+    SealBroken,
+    #[error("the archive should start at entry {sealed}, but starts at {found}: its first entries were removed")]
+    HeadTrimmed { sealed: u64, found: u64 },
+    #[error("the archive should end at entry {sealed}, but ends at {found}: its last entries were removed")]
+    TailTrimmed { sealed: u64, found: u64 },
+    #[error("the archive should hold entries {first} to {last}, but holds none: its entries were removed")]
+    ArchiveEmptied { first: u64, last: u64 },
+    #[error("the archive was sealed with no entries, but holds {found}")]
+    EntriesAdded { found: usize },
+    #[error("the archive's first entry does not follow the previous period's closing anchor {previous}")]
+    NotAfterPrevious { previous: ChainTail },
+    #[error("the anchor {anchor} is not in this archive (entries {first} to {last})")]
+    AnchorOutside { anchor: ChainTail, first: u64, last: u64 },
+    #[error(
+        "the journal key is not the one registered at first start (key {found}, registered {registered}): it was replaced"
+    )]
+    KeyReplaced { registered: String, found: String },
+}
+
+/// A short, readable fingerprint of a journal public key (the first 64 bits of its SHA-256, in
+/// groups of four hex digits), printed on Z tickets and reported in heartbeats.
+pub fn fingerprint(key: &VerifyingKey) -> String {
+    let digest = hex::encode(Sha256::digest(key.as_bytes()));
+    digest.as_bytes()[..16]
+        .chunks(4)
+        .map(|group| String::from_utf8_lossy(group).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Checks a whole journal: like [`verify`], and it must start at entry 1.
@@ -210,6 +241,147 @@ pub fn verify(
         }
     }
     Ok(tail)
+}
+
+/// What an exported period is, signed as a whole with the device key: the kiosk, the
+/// period, its first and last entries and the anchor the period follows. So a trimmed head or
+/// tail, an emptied archive or a changed period no longer matches what was sealed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveSeal {
+    pub kiosk_id: String,
+    /// First and last business days, "YYYY-MM-DD".
+    pub from: String,
+    pub to: String,
+    pub exported_at: String,
+    /// The device's public key, hex.
+    pub public_key: String,
+    pub entry_count: u64,
+    pub first: Option<ChainTail>,
+    pub last: Option<ChainTail>,
+    /// The journal's last entry before the period (the previous period's closing anchor);
+    /// none when the period starts the journal.
+    pub previous: Option<ChainTail>,
+}
+
+impl ArchiveSeal {
+    /// The seal of a run of entries exported for a period, following `previous`.
+    pub fn of(
+        kiosk_id: &str,
+        (from, to): (&str, &str),
+        exported_at: &str,
+        key: &VerifyingKey,
+        entries: &[JournalEntry],
+        previous: Option<ChainTail>,
+    ) -> ArchiveSeal {
+        ArchiveSeal {
+            kiosk_id: kiosk_id.to_owned(),
+            from: from.to_owned(),
+            to: to.to_owned(),
+            exported_at: exported_at.to_owned(),
+            public_key: hex::encode(key.as_bytes()),
+            entry_count: entries.len() as u64,
+            first: entries.first().map(JournalEntry::tail),
+            last: entries.last().map(JournalEntry::tail),
+            previous,
+        }
+    }
+
+    /// Every field, each length-prefixed, hashed: what the signature covers.
+    fn digest(&self) -> [u8; 32] {
+        let tail = |tail: &Option<ChainTail>| tail.as_ref().map(ChainTail::to_string).unwrap_or_default();
+        let mut hasher = Sha256::new();
+        let fields = [
+            "kiosk-journal-archive-v1".to_owned(),
+            self.kiosk_id.clone(),
+            self.from.clone(),
+            self.to.clone(),
+            self.exported_at.clone(),
+            self.public_key.clone(),
+            self.entry_count.to_string(),
+            tail(&self.first),
+            tail(&self.last),
+            tail(&self.previous),
+        ];
+        for field in &fields {
+            hasher.update((field.len() as u64).to_be_bytes());
+            hasher.update(field.as_bytes());
+        }
+        hasher.finalize().into()
+    }
+
+    /// The seal's signature by the device key, hex.
+    pub fn sign(&self, key: &SigningKey) -> String {
+        hex::encode(key.sign(&self.digest()).to_bytes())
+    }
+
+    /// Checks an archive's entries against its seal and signature with the kiosk's registered
+    /// key, and against an anchor taken earlier when given; returns the last entry's anchor.
+    pub fn check(
+        &self,
+        signature: &str,
+        entries: &[JournalEntry],
+        key: &VerifyingKey,
+        anchor: Option<&ChainTail>,
+    ) -> Result<Option<ChainTail>, ChainBreak> {
+        let signature = hex::decode(signature).ok().and_then(|b| <[u8; 64]>::try_from(b).ok());
+        let sealed = signature.is_some_and(|bytes| key.verify(&self.digest(), &Signature::from_bytes(&bytes)).is_ok());
+        if !sealed || self.public_key != hex::encode(key.as_bytes()) {
+            return Err(ChainBreak::SealBroken);
+        }
+        match (&self.first, &self.last, entries.first().zip(entries.last())) {
+            (None, None, None) => {}
+            (None, None, Some(_)) => return Err(ChainBreak::EntriesAdded { found: entries.len() }),
+            (Some(first), Some(last), None) => {
+                return Err(ChainBreak::ArchiveEmptied { first: first.seq, last: last.seq });
+            }
+            (Some(first), Some(last), Some((head, tail))) => {
+                if head.tail() != *first {
+                    return Err(ChainBreak::HeadTrimmed { sealed: first.seq, found: head.seq });
+                }
+                if tail.tail() != *last {
+                    return Err(ChainBreak::TailTrimmed { sealed: last.seq, found: tail.seq });
+                }
+                let follows = match &self.previous {
+                    Some(previous) => head.seq == previous.seq + 1 && head.prev_hash == previous.hash,
+                    None => head.seq == 1 && head.prev_hash == GENESIS_HASH,
+                };
+                if !follows {
+                    let previous = self.previous.clone().unwrap_or(ChainTail { seq: 0, hash: GENESIS_HASH.into() });
+                    return Err(ChainBreak::NotAfterPrevious { previous });
+                }
+            }
+            // A seal with a first entry and no last (or the reverse) was never made here.
+            (Some(_), None, _) | (None, Some(_), _) => return Err(ChainBreak::SealBroken),
+        }
+        if entries.len() as u64 != self.entry_count {
+            return Err(ChainBreak::SealBroken);
+        }
+        let tail = verify(entries, key, None)?;
+        if let Some(anchor) = anchor {
+            self.check_anchor(entries, anchor)?;
+        }
+        Ok(tail)
+    }
+
+    /// An anchor inside the period must match its entry; one past its end means the period was
+    /// cut; the previous period's closing anchor matches `previous`.
+    fn check_anchor(&self, entries: &[JournalEntry], anchor: &ChainTail) -> Result<(), ChainBreak> {
+        if self.previous.as_ref() == Some(anchor) {
+            return Ok(());
+        }
+        let (first, last) = match (&self.first, &self.last) {
+            (Some(first), Some(last)) => (first.seq, last.seq),
+            _ => return Err(ChainBreak::Emptied { anchor: anchor.clone() }),
+        };
+        if anchor.seq > last {
+            return Err(ChainBreak::Cut { last, anchor: anchor.clone() });
+        }
+        match entries.iter().find(|entry| entry.seq == anchor.seq) {
+            Some(entry) if entry.hash == anchor.hash => Ok(()),
+            Some(entry) => Err(ChainBreak::AnchorMismatch { seq: entry.seq, anchor: anchor.clone() }),
+            None => Err(ChainBreak::AnchorOutside { anchor: anchor.clone(), first, last }),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -101,6 +101,9 @@ pub struct CloseFacts {
     pub refunds: Money,
     pub net: Money,
     pub by: String,
+    /// The registered journal key's fingerprint at the close (absent before it was recorded).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key_fingerprint: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

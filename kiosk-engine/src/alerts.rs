@@ -48,6 +48,14 @@ impl Engine {
         Ok(())
     }
 
+    /// Clears the open alerts of a kind whose cause is gone.
+    pub(crate) async fn clear_alerts(&self, kind: AlertKind) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        alerts::clear_kind(&mut tx, kind.code(), &Actor::Kiosk.to_string(), &timestamp(&self.now())).await?;
+        commit(tx, "clearing alerts").await?;
+        Ok(())
+    }
+
     /// Staff saw to an alert (told the kitchen about a ticket, say).
     pub async fn clear_alert(&self, actor: &Actor, id: i64) -> Result<()> {
         let alert = self.alerts().await?.into_iter().find(|a| a.id == id).ok_or(EngineError::NoSuchAlert(id))?;

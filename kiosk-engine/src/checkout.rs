@@ -100,6 +100,8 @@ impl Engine {
 
     /// Records an order, holding its stock when the customer pays at the counter.
     pub(crate) async fn place(&self, cart: &Cart, placement: Placement) -> Result<PlacedOrder> {
+        // A sale is journaled: none while the journal key is not the registered one.
+        self.check_journal_key()?;
         let menu = self.active_menu().await?;
         let now = self.now();
         let mut tx = self.store.write().await?;

@@ -48,6 +48,7 @@ impl Engine {
     /// the paid order, the journal entry and who did it.
     pub async fn settle_counter_order(&self, actor: &Actor, order_id: i64, how: CounterPayment) -> Result<()> {
         self.require(actor, Permission::SettleCounter).await?;
+        self.check_journal_key()?;
         let now = timestamp(&self.now());
         let mut tx = self.store.write().await?;
         let order =

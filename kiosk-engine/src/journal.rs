@@ -1,13 +1,16 @@
 //! The fiscal journal as the engine keeps it: the device key that signs every entry (a file
-//! outside the database), verification against anchors, and archives an auditor can verify
-//! without the kiosk.
+//! outside the database) and the public key registered at first start, verification against
+//! anchors (whole, or fast from the last verified anchor before a report), and sealed
+//! archives an auditor can verify without the kiosk.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use kiosk_core::journal::{self, ChainTail, JournalEntry};
+use kiosk_core::alert::AlertKind;
+use kiosk_core::journal::{self, ArchiveSeal, ChainBreak, ChainTail, JournalEntry};
+use kiosk_store::{commit, meta};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::timestamp;
@@ -51,15 +54,35 @@ fn parse_public_key(text: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&bytes).ok()
 }
 
-/// The journal of a period with what it takes to check it.
+/// Reads the public key registered at the kiosk's first start, or registers `key`'s when none
+/// is (the first start). Verification uses the registered key, so a journal key replaced
+/// later, and a journal re-signed with it, is named for what it is.
+pub fn register_public_key(path: &Path, key: &SigningKey) -> Result<VerifyingKey> {
+    let problem = |message: String| EngineError::JournalKey { path: path.to_owned(), message };
+    match fs::read_to_string(path) {
+        Ok(text) => {
+            parse_public_key(&text).ok_or_else(|| problem("is not a public key (64 hex digits expected)".into()))
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let public = key.verifying_key();
+            write_private(path, &format!("{}\n", hex::encode(public.as_bytes()))).map_err(|e| {
+                problem(format!("cannot be written: {e} (the journal's public key is registered there at first start)"))
+            })?;
+            log::warn!("registered the journal's public key {} at {}", journal::fingerprint(&public), path.display());
+            Ok(public)
+        }
+        Err(error) => Err(problem(format!("cannot be read: {error}"))),
+    }
+}
+
+/// The journal of a period, sealed: the entries with what they are (kiosk, period, first and
+/// last entries, the previous period's closing anchor) signed as a whole by the device key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalArchive {
-    pub kiosk_id: String,
-    /// The device's public key, hex: compare it with the one registered for the kiosk.
-    pub public_key: String,
-    pub from: String,
-    pub to: String,
-    pub exported_at: String,
+    #[serde(flatten)]
+    pub seal: ArchiveSeal,
+    /// The seal's signature by the device key, hex.
+    pub signature: String,
     pub entries: Vec<JournalEntry>,
 }
 
@@ -72,23 +95,26 @@ pub struct JournalCheck {
 }
 
 impl JournalArchive {
-    /// Reads and verifies an archive against the kiosk's registered public key (hex). The key
-    /// the archive carries says which kiosk it claims to be from; only the registered one
-    /// proves it.
-    pub fn verify_file(path: &Path, public_key: &str) -> Result<JournalCheck> {
+    /// Reads and verifies an archive against the kiosk's registered public key (hex) and, when
+    /// given, an anchor taken earlier (a Z ticket's). The key the archive carries says which
+    /// kiosk it claims to be from; only the registered one proves it.
+    pub fn verify_file(path: &Path, public_key: &str, anchor: Option<&ChainTail>) -> Result<JournalCheck> {
         let text = fs::read_to_string(path).map_err(|error| EngineError::File { path: path.to_owned(), error })?;
         let archive: JournalArchive = serde_json::from_str(&text).map_err(|e| EngineError::JournalArchive {
             path: path.to_owned(),
-            message: format!("not a journal archive: {e}"),
+            message: format!("not a sealed journal archive: {e}"),
         })?;
         let key = parse_public_key(public_key).ok_or_else(|| EngineError::JournalArchive {
             path: path.to_owned(),
             message: format!("\"{public_key}\" is not a public key"),
         })?;
-        let last = journal::verify(&archive.entries, &key, None)?;
+        let last = archive.seal.check(&archive.signature, &archive.entries, &key, anchor)?;
         Ok(JournalCheck { entries: archive.entries.len(), last })
     }
 }
+
+/// The `kiosk_meta` name of the journal's last verified anchor.
+const VERIFIED: &str = "journal_verified";
 
 impl Engine {
     /// The public half of the device's journal key, hex.
@@ -96,27 +122,101 @@ impl Engine {
         hex::encode(self.journal_key.verifying_key().as_bytes())
     }
 
-    /// Verifies the whole journal with the device's key and, when given, an anchor taken
-    /// earlier (from a Z ticket or a heartbeat).
-    pub async fn verify_journal(&self, anchor: Option<&ChainTail>) -> Result<JournalCheck> {
-        let entries = kiosk_store::journal::all(&mut *self.store.read().await?).await?;
-        let last = journal::verify_whole(&entries, &self.journal_key.verifying_key(), anchor)?;
-        Ok(JournalCheck { entries: entries.len(), last })
+    /// The registered journal key's fingerprint, as Z tickets print it.
+    pub fn journal_key_fingerprint(&self) -> String {
+        journal::fingerprint(&self.registered_key)
     }
 
-    /// Writes the entries of the business days `from` to `to` ("YYYY-MM-DD") with the public
-    /// key to `out`, as JSON.
-    pub async fn export_journal(&self, from: &str, to: &str, out: &Path) -> Result<JournalCheck> {
-        let entries = kiosk_store::journal::between(&mut *self.store.read().await?, from, to).await?;
-        let last = journal::verify(&entries, &self.journal_key.verifying_key(), None)?;
-        let archive = JournalArchive {
-            kiosk_id: self.device.kiosk_id.clone(),
-            public_key: self.journal_public_key(),
-            from: from.to_owned(),
-            to: to.to_owned(),
-            exported_at: timestamp(&self.now()),
-            entries,
+    /// Fails when the key signing the journal is not the one registered at first start.
+    pub(crate) fn check_journal_key(&self) -> Result<()> {
+        let found = self.journal_key.verifying_key();
+        if found == self.registered_key {
+            return Ok(());
+        }
+        Err(ChainBreak::KeyReplaced {
+            registered: journal::fingerprint(&self.registered_key),
+            found: journal::fingerprint(&found),
+        }
+        .into())
+    }
+
+    /// Verifies the whole journal with the registered key and, when given, an anchor taken
+    /// earlier (from a Z ticket or a heartbeat).
+    pub async fn verify_journal(&self, anchor: Option<&ChainTail>) -> Result<JournalCheck> {
+        let checked = async {
+            self.check_journal_key()?;
+            let entries = kiosk_store::journal::all(&mut *self.store.read().await?).await?;
+            let last = journal::verify_whole(&entries, &self.registered_key, anchor)?;
+            Ok(JournalCheck { entries: entries.len(), last })
         };
+        let check = self.journal_checked(checked.await).await?;
+        self.remember_verified(check.last.as_ref()).await?;
+        Ok(check)
+    }
+
+    /// Verifies the journal from its last verified anchor to its end (the anchor's entry
+    /// included, so that it too is checked against its hash): what an X or Z report does
+    /// before it trusts the journal. Fast however long the journal grew.
+    pub(crate) async fn verify_recent(&self) -> Result<Option<ChainTail>> {
+        let checked = async {
+            self.check_journal_key()?;
+            let mut conn = self.store.read().await?;
+            let anchor = meta::get(&mut conn, VERIFIED).await?.as_deref().and_then(ChainTail::parse);
+            let last = match &anchor {
+                Some(anchor) => {
+                    let entries = kiosk_store::journal::since(&mut conn, anchor.seq.saturating_sub(1)).await?;
+                    journal::verify(&entries, &self.registered_key, Some(anchor))?
+                }
+                None => {
+                    let entries = kiosk_store::journal::all(&mut conn).await?;
+                    journal::verify_whole(&entries, &self.registered_key, None)?
+                }
+            };
+            Ok(last)
+        };
+        let last = self.journal_checked(checked.await).await?;
+        self.remember_verified(last.as_ref()).await?;
+        Ok(last)
+    }
+
+    /// Raises the broken-journal alert on a failed check, and clears it on a good one.
+    async fn journal_checked<T>(&self, outcome: Result<T>) -> Result<T> {
+        match &outcome {
+            Err(EngineError::Journal(chain_break)) => {
+                let message = format!("{chain_break}: no X or Z report until the journal is looked into");
+                self.raise_alert(AlertKind::JournalBroken, "journal", &message).await?;
+            }
+            Ok(_) => self.clear_alerts(AlertKind::JournalBroken).await?,
+            Err(_) => {}
+        }
+        outcome
+    }
+
+    async fn remember_verified(&self, last: Option<&ChainTail>) -> Result<()> {
+        if let Some(last) = last {
+            let mut tx = self.store.write().await?;
+            meta::set(&mut tx, VERIFIED, &last.to_string()).await?;
+            commit(tx, "recording the journal's verified anchor").await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the entries of the business days `from` to `to` ("YYYY-MM-DD") to `out` as a
+    /// sealed archive (JSON).
+    pub async fn export_journal(&self, from: &str, to: &str, out: &Path) -> Result<JournalCheck> {
+        self.check_journal_key()?;
+        let mut conn = self.store.read().await?;
+        let entries = kiosk_store::journal::between(&mut conn, from, to).await?;
+        let previous = match entries.first() {
+            Some(first) => kiosk_store::journal::before(&mut conn, first.seq).await?,
+            None => kiosk_store::journal::last_before_day(&mut conn, from).await?,
+        };
+        drop(conn);
+        let last = journal::verify(&entries, &self.registered_key, None)?;
+        let exported_at = timestamp(&self.now());
+        let seal =
+            ArchiveSeal::of(&self.device.kiosk_id, (from, to), &exported_at, &self.registered_key, &entries, previous);
+        let archive = JournalArchive { signature: seal.sign(&self.journal_key), seal, entries };
         let text = serde_json::to_string_pretty(&archive).expect("an archive serializes");
         fs::write(out, text).map_err(|error| EngineError::File { path: out.to_owned(), error })?;
         Ok(JournalCheck { entries: archive.entries.len(), last })
@@ -126,4 +226,10 @@ impl Engine {
 /// Where the journal key lives by default: beside the database, never inside it.
 pub fn default_key_path(db_path: &Path) -> PathBuf {
     db_path.with_file_name("journal.key")
+}
+
+/// Where the journal's public key is registered by default: beside the database (the device
+/// keeps it in its config folder, `/etc/kiosk/journal.pub`).
+pub fn default_registered_key_path(db_path: &Path) -> PathBuf {
+    db_path.with_file_name("journal.pub")
 }

@@ -38,7 +38,10 @@ pub use alerts::Alert;
 pub use checkout::{OrderDetails, PaymentOutcome, PlacedOrder, RecoveryReport};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use counter::CounterPayment;
-pub use journal::{JournalArchive, JournalCheck, default_key_path, load_or_create_key};
+pub use journal::{
+    JournalArchive, JournalCheck, default_key_path, default_registered_key_path, load_or_create_key,
+    register_public_key,
+};
 pub use menu::{ActiveMenu, ImportOutcome, MenuFile, Shelf};
 pub use printing::PrintRound;
 pub use reports::ZReport;
@@ -138,6 +141,9 @@ pub struct EngineOptions {
     pub clock: Arc<dyn Clock>,
     /// The file holding the key that signs the journal (made on first use).
     pub journal_key: PathBuf,
+    /// The file holding the journal's public key as registered at first start (written then);
+    /// the journal is verified against it.
+    pub registered_key: PathBuf,
     /// Receipt and kitchen printers by name (see the device config's `printing`).
     pub printers: BTreeMap<String, ConfiguredPrinter>,
     /// How often a payment in doubt is asked about before it is left in doubt for later.
@@ -154,6 +160,7 @@ impl EngineOptions {
             terminal,
             clock: Arc::new(SystemClock),
             journal_key: journal::default_key_path(db_path),
+            registered_key: journal::default_registered_key_path(db_path),
             printers: BTreeMap::new(),
             status_queries: 3,
             status_retry_delay: Duration::from_secs(2),
@@ -178,6 +185,8 @@ pub struct Engine {
     in_flight: Mutex<HashSet<AttemptKey>>,
     /// Signs every journal entry; read from a file outside the database.
     journal_key: ed25519_dalek::SigningKey,
+    /// The journal's public key registered at first start: what verification trusts.
+    registered_key: ed25519_dalek::VerifyingKey,
     /// The end of the journal as this process last saw it.
     journal_tail: Mutex<TailCache>,
     /// How long the latest approval transactions took, oldest first.
@@ -199,6 +208,7 @@ impl Engine {
     pub async fn open(options: EngineOptions) -> Result<(Engine, RecoveryReport)> {
         let store = Store::open(&options.db_path).await?;
         let journal_key = load_or_create_key(&options.journal_key)?;
+        let registered_key = register_public_key(&options.registered_key, &journal_key)?;
         let engine = Engine {
             store,
             device: options.device,
@@ -211,9 +221,14 @@ impl Engine {
             owner: process::new_owner(),
             in_flight: Mutex::new(HashSet::new()),
             journal_key,
+            registered_key,
             journal_tail: Mutex::new(TailCache::Unknown),
             approval_commits: Mutex::new(VecDeque::with_capacity(COMMIT_TIMES_KEPT)),
         };
+        if let Err(replaced) = engine.check_journal_key() {
+            // Sales stop until it is looked into (see `pay`); reports and verify name it.
+            engine.raise_alert(kiosk_core::alert::AlertKind::JournalBroken, "journal", &replaced.to_string()).await?;
+        }
         let mut report = engine.resolve_unresolved_payments().await?;
         report.expired_counter_orders = engine.expire_counter_orders().await?;
         if let Err(error) = engine.recover_tickets().await {

@@ -45,6 +45,7 @@ impl Engine {
         restock: bool,
     ) -> Result<PaymentOutcome> {
         self.require(actor, Permission::Refund).await?;
+        self.check_journal_key()?;
         let mut conn = self.store.read().await?;
         let order =
             orders::get(&mut conn, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;

@@ -21,6 +21,8 @@ pub struct ZReport {
     pub anchor: ChainTail,
     pub closed_at: String,
     pub closed_by: String,
+    /// The registered journal key's fingerprint, printed so that a replaced key shows.
+    pub key_fingerprint: String,
 }
 
 impl TryFrom<StoredZ> for ZReport {
@@ -37,6 +39,7 @@ impl TryFrom<StoredZ> for ZReport {
             },
             closed_at: stored.closed_at,
             closed_by: stored.closed_by,
+            key_fingerprint: stored.key_fingerprint,
         })
     }
 }
@@ -54,6 +57,7 @@ impl ZReport {
             format!("by {}", self.closed_by),
             format!("journal anchor: entry {}", self.anchor.seq),
             groups.join(" "),
+            format!("journal key {}", self.key_fingerprint),
         ];
         for text in lines {
             document.blocks.push(Block::Text { text, align: Align::Left, bold: false });
@@ -72,16 +76,19 @@ impl Engine {
     /// The running report since the last Z.
     pub async fn x_report(&self, actor: &Actor) -> Result<Report> {
         self.require(actor, Permission::XReport).await?;
+        self.verify_recent().await?;
         let mut conn = self.store.read().await?;
         let (after, _) = last_close(&mut conn).await?;
         let entries = journal_table::since(&mut conn, after).await?;
         Ok(report::build(&entries)?)
     }
 
-    /// Closes the period since the last Z: numbers the Z, journals the close and keeps the
-    /// report with its anchor.
+    /// Closes the period since the last Z: checks the journal, numbers the Z, journals the
+    /// close and keeps the report with its anchor. A journal that fails its check is never
+    /// closed: the Z is refused and staff are alerted.
     pub async fn close_day(&self, actor: &Actor) -> Result<ZReport> {
         self.require(actor, Permission::ZClose).await?;
+        self.verify_recent().await?;
         let mut tx = self.store.write().await?;
         let (after, previous_number) = last_close(&mut tx).await?;
         let entries = journal_table::since(&mut tx, after).await?;
@@ -95,6 +102,7 @@ impl Engine {
             refunds: report.refunds.total,
             net: report.net,
             by: actor.to_string(),
+            key_fingerprint: self.journal_key_fingerprint(),
         };
         let close = self
             .append_journal(&mut tx, EntryKind::DayClosed, serde_json::to_string(&facts).expect("facts serialize"))
@@ -106,6 +114,7 @@ impl Engine {
             report: serde_json::to_string(&report).expect("a report serializes"),
             closed_at: timestamp(&self.now()),
             closed_by: actor.to_string(),
+            key_fingerprint: self.journal_key_fingerprint(),
         };
         z_reports::insert(&mut tx, &stored).await?;
         self.record_action(&mut tx, actor, "report.z", &format!("Z {number}, anchor {}", close.tail())).await?;

@@ -108,3 +108,25 @@ pub async fn last_of_kind(conn: &mut Connection, kind: EntryKind) -> Result<Opti
         .map_err(doing("reading the journal"))?;
     row.map(JournalEntry::try_from).transpose()
 }
+
+/// The entry just before `seq`, as an anchor: where a run starting at `seq` links to.
+pub async fn before(conn: &mut Connection, seq: u64) -> Result<Option<ChainTail>> {
+    let seq = i64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {seq}")))?;
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM journal WHERE seq = ? - 1")
+        .bind(seq)
+        .fetch_optional(conn)
+        .await
+        .map_err(doing("reading the journal"))?;
+    row.map(|(seq, hash)| Ok(ChainTail { seq: sequence(seq)?, hash })).transpose()
+}
+
+/// The last entry of the business days before `day` ("YYYY-MM-DD"), as an anchor.
+pub async fn last_before_day(conn: &mut Connection, day: &str) -> Result<Option<ChainTail>> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM journal WHERE substr(at, 1, 10) < ? ORDER BY seq DESC LIMIT 1")
+            .bind(day)
+            .fetch_optional(conn)
+            .await
+            .map_err(doing("reading the journal"))?;
+    row.map(|(seq, hash)| Ok(ChainTail { seq: sequence(seq)?, hash })).transpose()
+}

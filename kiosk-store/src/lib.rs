@@ -13,6 +13,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 pub mod alerts;
 pub mod journal;
 pub mod menus;
+pub mod meta;
 pub mod orders;
 pub mod payments;
 pub mod print_jobs;

@@ -11,6 +11,7 @@ pub struct StoredZ {
     pub report: String,
     pub closed_at: String,
     pub closed_by: String,
+    pub key_fingerprint: String,
 }
 
 pub async fn get(conn: &mut Connection, number: i64) -> Result<Option<StoredZ>> {
@@ -23,7 +24,8 @@ pub async fn get(conn: &mut Connection, number: i64) -> Result<Option<StoredZ>> 
 
 pub async fn insert(conn: &mut Connection, z: &StoredZ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO z_reports (number, journal_seq, journal_hash, report, closed_at, closed_by) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO z_reports (number, journal_seq, journal_hash, report, closed_at, closed_by, key_fingerprint) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(z.number)
     .bind(z.journal_seq)
@@ -31,6 +33,7 @@ pub async fn insert(conn: &mut Connection, z: &StoredZ) -> Result<()> {
     .bind(&z.report)
     .bind(&z.closed_at)
     .bind(&z.closed_by)
+    .bind(&z.key_fingerprint)
     .execute(conn)
     .await
     .map_err(|error| match &error {

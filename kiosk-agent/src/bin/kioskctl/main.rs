@@ -348,9 +348,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         out.menu_valid(&checked);
         return Ok(ExitCode::SUCCESS);
     }
-    if let Command::Journal(JournalCommand::Verify { archive: Some(archive), public_key, .. }) = &cli.command {
+    if let Command::Journal(JournalCommand::Verify { archive: Some(archive), public_key, anchor }) = &cli.command {
         let key = public_key.as_deref().context("--archive needs --public-key: the kiosk's registered key")?;
-        out.journal_check(&JournalArchive::verify_file(archive, key)?);
+        out.journal_check(&JournalArchive::verify_file(archive, key, anchor.as_ref())?);
         return Ok(ExitCode::SUCCESS);
     }
     let default_outcome = match &cli.command {
