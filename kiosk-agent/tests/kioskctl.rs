@@ -10,19 +10,39 @@ fn workspace(relative: &str) -> PathBuf {
 
 struct Ctl {
     dir: tempfile::TempDir,
+    /// Runs the fake payment terminal of a kiosk selling for real.
+    _terminal: Option<tokio::runtime::Runtime>,
 }
 
 impl Ctl {
+    /// A development kiosk (`--dev`): its sales are training sales on the simulator.
     fn new() -> Ctl {
-        Ctl { dir: tempfile::tempdir().unwrap() }
+        Ctl { dir: tempfile::tempdir().unwrap(), _terminal: None }
+    }
+
+    /// A kiosk selling for real: its config names a (fake) nexo terminal on loopback.
+    fn selling() -> Ctl {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let (endpoint, _) = runtime.block_on(kiosk_tests::fake_terminal::start());
+        let config = format!(
+            "kiosk_id = \"lyon-01\"\norder_prefix = \"A\"\n[terminal]\nkind = \"nexo\"\nendpoint = \"{endpoint}\"\n\
+             poi_id = \"V400m-324688179\"\n"
+        );
+        std::fs::write(dir.path().join("kiosk.toml"), config).unwrap();
+        Ctl { dir, _terminal: Some(runtime) }
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_kioskctl"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kioskctl"));
+        if self._terminal.is_none() {
+            command.arg("--dev");
+        }
+        command
             .arg("--db")
             .arg(self.dir.path().join("kiosk.db"))
             .arg("--config")
-            .arg(self.dir.path().join("no-config.toml"))
+            .arg(self.dir.path().join("kiosk.toml"))
             .args(args)
             .env("KIOSK_LOG", "error")
             .output()
@@ -145,25 +165,58 @@ fn bad_arguments_and_carts_get_clear_messages() {
 #[test]
 fn demo_imports_and_pays() {
     let ctl = Ctl::new();
-    let output = Command::new(env!("CARGO_BIN_EXE_kioskctl"))
-        .current_dir(workspace(""))
-        .args([
-            "--db",
-            ctl.dir.path().join("kiosk.db").to_str().unwrap(),
-            "--config",
-            "/nonexistent/kiosk.toml",
-            "demo",
-        ])
-        .output()
-        .unwrap();
+    let demo = |dev: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kioskctl"));
+        command.current_dir(workspace(""));
+        if dev {
+            command.arg("--dev");
+        }
+        let db = ctl.dir.path().join("kiosk.db");
+        let config = ctl.dir.path().join("kiosk.toml");
+        command.arg("--db").arg(db).arg("--config").arg(config).arg("demo").output().unwrap()
+    };
+    let output = demo(true);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("menu version 1 is in use") && stdout.contains("order A001 paid: 28.80 EUR"), "{stdout}");
+    assert!(stdout.contains("training sale"), "a sale on the simulator says what it is: {stdout}");
+    let refused = demo(false);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("kind \"sim\" is the simulator"));
+}
+
+#[test]
+fn a_kiosk_never_sells_on_a_simulator_by_accident() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |config: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_kioskctl"))
+            .arg("--db")
+            .arg(dir.path().join("kiosk.db"))
+            .arg("--config")
+            .arg(config)
+            .args(["order", "list"])
+            .output()
+            .unwrap()
+    };
+    let missing = dir.path().join("kiosk.toml");
+    let output = run(&missing);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains(&format!("no device config at {}", missing.display())) && stderr.contains("--dev"),
+        "{stderr}"
+    );
+    std::fs::write(&missing, "kiosk_id = \"k\"\norder_prefix = \"A\"\n").unwrap();
+    let output = run(&missing);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains(&format!("{}: names no payment terminal", missing.display())), "{stderr}");
+    assert!(!dir.path().join("kiosk.db").exists(), "nothing was opened");
 }
 
 #[test]
 fn journal_commands() {
-    let ctl = Ctl::new();
+    let ctl = Ctl::selling();
     ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
     ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
     let check = ctl.json(&["journal", "verify"]);
@@ -233,7 +286,7 @@ fn refund_commands() {
 
 #[test]
 fn report_commands() {
-    let ctl = Ctl::new();
+    let ctl = Ctl::selling();
     ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
     ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
     let csv = ctl.dir.path().join("x.csv");
@@ -256,8 +309,16 @@ fn receipt_commands() {
     ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
     let receipt = ctl.ok(&["order", "receipt", "A001"]);
     assert!(receipt.contains("A 0 0 1") && receipt.contains("TOTAL") && receipt.contains("28.80 €"), "{receipt}");
-    // No printer is configured here: the job waits and says why.
+    assert!(receipt.contains("FORMATION / TRAINING"), "a sale on the simulator is a training ticket: {receipt}");
     let printed = ctl.ok(&["order", "receipt", "A001", "--print"]);
+    assert!(printed.contains("1 printed, 0 waiting"), "on the development kiosk's simulated printer: {printed}");
+
+    // A kiosk selling for real with no printer configured: the job waits and says why.
+    let selling = Ctl::selling();
+    selling.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
+    selling.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
+    assert!(!selling.ok(&["order", "receipt", "A001"]).contains("TRAINING"));
+    let printed = selling.ok(&["order", "receipt", "A001", "--print"]);
     assert!(printed.contains("0 printed, 1 waiting") && printed.contains("no printer named \"receipt\""), "{printed}");
 }
 
@@ -265,8 +326,36 @@ fn receipt_commands() {
 fn devices_command() {
     let ctl = Ctl::new();
     let devices = ctl.json(&["devices"]);
-    assert!(devices["usb"].is_array() && devices["printers"].as_array().unwrap().is_empty(), "{devices}");
+    assert!(devices["usb"].is_array(), "{devices}");
+    assert_eq!(devices["printers"][0]["name"], "receipt", "the development kiosk's simulated printer");
     let text = ctl.ok(&["devices"]);
-    assert!(text.starts_with("USB devices\n") && text.contains("\nPrinters\n  none configured"), "{text}");
+    assert!(
+        text.starts_with("USB devices\n") && text.contains("\nPrinters\n  NAME     STATE\n  receipt  ready\n"),
+        "{text}"
+    );
     assert!(!text.contains('{'), "a table a person reads, not a debug struct: {text}");
+    let text = Ctl::selling().ok(&["devices"]);
+    assert!(text.contains("\nPrinters\n  none configured"), "{text}");
+}
+
+#[test]
+fn training_commands() {
+    let ctl = Ctl::selling();
+    ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
+    let cart = path("menus/brasserie/carts/demo.json");
+    assert_eq!(ctl.json(&["training", "status"])["training"], serde_json::Value::Null);
+    assert_eq!(ctl.json(&["order", "place", "--cart", &cart])["training"], false);
+    let on = ctl.ok(&["training", "on"]);
+    assert!(on.contains("training mode is on since") && on.contains("admin"), "{on}");
+    let practice = ctl.json(&["order", "place", "--cart", &cart]);
+    assert_eq!((practice["training"].as_bool(), practice["payment"]["outcome"].as_str()), (Some(true), Some("paid")));
+    assert!(ctl.ok(&["training", "off"]).contains("training mode is off"));
+    assert_eq!(ctl.json(&["journal", "verify"])["entries"], 1, "the training sale is not in the fiscal journal");
+    let x = ctl.json(&["report", "x"]);
+    assert_eq!((x["sales"]["count"].as_u64(), x["sales"]["total"].as_str()), (Some(1), Some("28.80")));
+
+    let dev = Ctl::new();
+    assert!(dev.ok(&["training", "status"]).contains("the terminal is the simulator"));
+    let refused = dev.run(&["training", "off"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("every sale is a training sale"));
 }

@@ -806,6 +806,7 @@ fn show_done(kiosk: &Rc<Inner>, order: &PlacedOrder, at_counter: bool) {
     done.set_pay_at_counter(at_counter);
     done.set_counter_total(price(order.quote.total, order.quote.currency, &kiosk.language()).into());
     done.set_has_qr(false);
+    done.set_offer_qr(!at_counter && kiosk.engine.device().printing.e_receipt_url.is_some());
     done.set_print_state(SharedString::new());
     let receipts = kiosk.engine.device().printing.receipts;
     done.set_offer_print(!at_counter && receipts == ReceiptPrinting::OnRequest);

@@ -424,6 +424,7 @@ impl Inner {
 
     /// Takes a fresh read of the menu and stock; `images` come with a new menu version.
     fn take_shelf(self: &Rc<Self>, shelf: Shelf, images: Vec<(String, view::DecodedImage)>) {
+        self.ui.global::<Session>().set_training(shelf.training);
         let (first, menu_changed, stock_changed) = {
             let state = self.state.borrow();
             match &state.shelf {

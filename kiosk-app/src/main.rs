@@ -1,6 +1,7 @@
-//! The kiosk app's composition root: reads the device config, opens the engine with the
-//! configured (or simulated) terminal and printers, makes sure a menu is in use, and shows
-//! the touch UI in a window, fullscreen on DRM/KMS, or as PNG screenshots without a display.
+//! The kiosk app's composition root: reads the device config (required, or with `--dev` a
+//! development kiosk's on simulated devices), opens the engine with the configured terminal
+//! and printers, makes sure a menu is in use, and shows the touch UI in a window, fullscreen
+//! on DRM/KMS, or as PNG screenshots without a display.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,29 +11,37 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use kiosk_app::headless::Headless;
 use kiosk_app::{Kiosk, KioskOptions, Layout, SCREENSHOT_MANAGER, SCREENSHOT_PIN};
-use kiosk_core::config::{DeviceConfig, PrinterConfig, PrinterTransport};
+use kiosk_core::config::DeviceConfig;
 use kiosk_core::staff::{Pin, Role};
 use kiosk_devices::scanner::{Layout as KeyboardLayout, ScanRules, ScannerMatch};
-use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{Actor, Engine, EngineError, EngineOptions, FixedClock, load_device_config};
+use kiosk_devices::terminal::{SimOutcome, SimSettings};
+use kiosk_engine::{
+    Actor, Engine, EngineError, EngineOptions, FixedClock, load_development_config, load_device_config,
+};
 use slint::ComponentHandle;
 
 #[derive(Parser, Debug)]
 #[command(version, about = "The kiosk's touch app")]
 struct Args {
-    /// The kiosk's database.
-    #[arg(long, env = "KIOSK_DB", default_value = "kiosk-data/kiosk.db")]
-    db: PathBuf,
-    /// The device config; without it, a development kiosk with a simulated terminal and printer.
-    #[arg(long, env = "KIOSK_CONFIG", default_value = "/etc/kiosk/kiosk.toml")]
-    config: PathBuf,
+    /// A development kiosk: simulated terminal and printers (every sale a training sale),
+    /// database and config under kiosk-data/ unless --db or --config say otherwise.
+    #[arg(long)]
+    dev: bool,
+    /// The kiosk's database [default: /var/lib/kiosk/kiosk.db; with --dev kiosk-data/kiosk.db].
+    #[arg(long, env = "KIOSK_DB")]
+    db: Option<PathBuf>,
+    /// The device config: kiosk id, terminal, printers, screen; required, a kiosk never sells
+    /// on a simulator by accident [default: /etc/kiosk/kiosk.toml; with --dev
+    /// kiosk-data/kiosk.toml, written the first time].
+    #[arg(long, env = "KIOSK_CONFIG")]
+    config: Option<PathBuf>,
     /// The menu imported when none is in use.
     #[arg(long, env = "KIOSK_MENU", default_value = "menus/brasserie/menu.toml")]
     menu: PathBuf,
-    /// How the simulated terminal answers: approve, decline, timeout, lost-response, disconnect.
+    /// How a simulated terminal answers: approve, decline, timeout, lost-response, disconnect.
     #[arg(long, env = "KIOSK_SIM_OUTCOME", default_value = "approve")]
     sim_outcome: SimOutcome,
-    /// How long the simulated customer takes to present a card, in milliseconds.
+    /// How long a simulated terminal's customer takes to present a card, in milliseconds.
     #[arg(long, env = "KIOSK_SIM_CARD_MS", default_value_t = 2500)]
     sim_card_ms: u64,
     /// A barcode scanner (keyboard wedge) by name or VID:PID, for badges and promo codes.
@@ -68,6 +77,8 @@ fn main() -> Result<()> {
     if args.report_startup {
         return report_startup(&args, &runtime, started);
     }
+    let (db, config) = args.paths();
+    let device = device_config(&args, &config)?;
     let windowing = ["DISPLAY", "WAYLAND_DISPLAY", "SLINT_BACKEND"].iter().any(|name| std::env::var_os(name).is_some());
     if !windowing {
         bail!(
@@ -76,8 +87,7 @@ fn main() -> Result<()> {
              screens to PNG with `cargo run -p kiosk-app -- --screenshots FOLDER`"
         );
     }
-    let (device, development) = device_config(&args.config)?;
-    let engine = runtime.block_on(open_engine(&args, device, development, &args.db, None))?;
+    let engine = runtime.block_on(open_engine(&args, device, &db, &config, None))?;
     let kiosk = Kiosk::new(engine.clone(), runtime.handle().clone(), &KioskOptions::default())?;
     let screen = &engine.device().screen;
     #[allow(clippy::cast_precision_loss, reason = "screen sizes")]
@@ -91,44 +101,46 @@ fn main() -> Result<()> {
     kiosk.run()
 }
 
-/// The device config, or a development kiosk with a simulated receipt printer and an
-/// e-receipt address when there is no config file.
-fn device_config(path: &Path) -> Result<(DeviceConfig, bool)> {
-    if path.exists() {
-        return Ok((load_device_config(path)?, false));
+impl Args {
+    /// The database and the device config: as given, else the device's or (`--dev`) the
+    /// development kiosk's.
+    fn paths(&self) -> (PathBuf, PathBuf) {
+        let (db, config) = if self.dev {
+            ("kiosk-data/kiosk.db", "kiosk-data/kiosk.toml")
+        } else {
+            ("/var/lib/kiosk/kiosk.db", "/etc/kiosk/kiosk.toml")
+        };
+        (self.db.clone().unwrap_or_else(|| db.into()), self.config.clone().unwrap_or_else(|| config.into()))
     }
-    let mut device = DeviceConfig::development();
-    device.printing.printers.push(PrinterConfig {
-        name: "receipt".into(),
-        transport: PrinterTransport::Sim,
-        columns: 42,
-    });
-    device.printing.e_receipt_url = Some("https://receipts.example/{token}".into());
-    log::info!("no device config at {}: a development kiosk with simulated devices", path.display());
-    Ok((device, true))
+}
+
+/// The device config: required on a kiosk selling for real, written with simulated devices
+/// the first time with `--dev`.
+fn device_config(args: &Args, path: &Path) -> Result<DeviceConfig> {
+    Ok(if args.dev { load_development_config(path)? } else { load_device_config(path)? })
 }
 
 async fn open_engine(
     args: &Args,
     device: DeviceConfig,
-    development: bool,
     db: &Path,
+    config: &Path,
     clock: Option<FixedClock>,
 ) -> Result<Arc<Engine>> {
     if let Some(folder) = db.parent().filter(|folder| !folder.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
     }
-    let ledger = db.with_file_name("sim-terminal.jsonl");
-    let terminal: Arc<dyn kiosk_devices::terminal::PaymentTerminal> = if development {
-        let sim = SimTerminal::open(&ledger, args.sim_outcome)?;
-        Arc::new(sim.with_card_delay(Duration::from_millis(args.sim_card_ms)))
-    } else {
-        let timeout = Duration::from_secs(device.terminal_timeout_seconds);
-        kiosk_devices::terminal::open(&device.terminal, &device.kiosk_id, timeout, &ledger, args.sim_outcome)?
+    let sim = SimSettings {
+        ledger: db.with_file_name("sim-terminal.jsonl"),
+        outcome: args.sim_outcome,
+        card_delay: Duration::from_millis(args.sim_card_ms),
     };
+    let timeout = Duration::from_secs(device.terminal_timeout_seconds);
+    let terminal = kiosk_devices::terminal::open(&device.terminal, &device.kiosk_id, timeout, &sim)?;
     let printers = kiosk_devices::printer::open_printers(&device.printing.printers);
     let mut options = EngineOptions::new(db, device, terminal);
     options.printers = printers;
+    options.registered_key = config.with_file_name("journal.pub");
     if let Some(clock) = clock {
         options.clock = Arc::new(clock);
     }
@@ -145,15 +157,16 @@ fn screenshots(args: &Args, runtime: &tokio::runtime::Runtime, out: &Path) -> Re
     let headless = Headless::install()?;
     let scratch = std::env::temp_dir().join(format!("kiosk-screenshots-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
-    let (device, _) = device_config(Path::new("/nonexistent/kiosk.toml"))?;
     let demo = Args {
         menu: args.menu.clone(),
         sim_card_ms: 0,
         sim_outcome: SimOutcome::Approve,
-        ..Args::parse_from(["kiosk-app"])
+        ..Args::parse_from(["kiosk-app", "--dev"])
     };
     let clock = FixedClock::at("2026-11-30T12:30:00+01:00");
-    let engine = runtime.block_on(open_engine(&demo, device, true, &scratch.join("kiosk.db"), Some(clock)))?;
+    let (db, config) = (scratch.join("kiosk.db"), scratch.join("kiosk.toml"));
+    let device = device_config(&demo, &config)?;
+    let engine = runtime.block_on(open_engine(&demo, device, &db, &config, Some(clock)))?;
     let pin = Pin::parse(SCREENSHOT_PIN).map_err(anyhow::Error::msg)?;
     runtime.block_on(engine.add_staff(&Actor::Admin, SCREENSHOT_MANAGER, Role::Manager, &pin, None))?;
     let layouts = if args.layouts.is_empty() {
@@ -189,8 +202,9 @@ fn screenshots(args: &Args, runtime: &tokio::runtime::Runtime, out: &Path) -> Re
 fn report_startup(args: &Args, runtime: &tokio::runtime::Runtime, started: Instant) -> Result<()> {
     let headless = Headless::install()?;
     headless.resize(1080, 1920);
-    let (device, development) = device_config(&args.config)?;
-    let engine = runtime.block_on(open_engine(args, device, development, &args.db, None))?;
+    let (db, config) = args.paths();
+    let device = device_config(args, &config)?;
+    let engine = runtime.block_on(open_engine(args, device, &db, &config, None))?;
     let kiosk = std::rc::Rc::new(Kiosk::new(engine, runtime.handle().clone(), &KioskOptions::default())?);
     let first_frame = headless.run({
         let headless = headless.clone();

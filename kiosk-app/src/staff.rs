@@ -9,7 +9,7 @@ use kiosk_core::refund::RefundScope;
 use kiosk_core::staff::{Pin, Role};
 use kiosk_devices::printer::{COLUMNS, PrintError};
 use kiosk_engine::{
-    Actor, CounterPayment, Engine, EngineError, PaymentOutcome, Scanned, Session as StaffSession, StockChange,
+    Actor, CounterPayment, Engine, EngineError, PaymentOutcome, Scanned, Session as StaffSession, StockChange, Training,
 };
 use kiosk_store::orders::StoredOrder;
 use slint::{ComponentHandle, SharedString};
@@ -17,7 +17,7 @@ use slint::{ComponentHandle, SharedString};
 use crate::customer::on;
 use crate::format::{clock_time, price};
 use crate::kiosk::Inner;
-use crate::ui::{OrderRow, PrinterRow, Screen, StaffAdapter, StaffNote, StaffTab, StockRow};
+use crate::ui::{AlertRow, OrderRow, PrinterRow, Screen, StaffAdapter, StaffNote, StaffTab, StockRow};
 use crate::view::model;
 
 /// Orders listed for refunds and reprints.
@@ -100,6 +100,19 @@ pub fn connect(inner: &Rc<Inner>) {
                 log::warn!("the Z ticket was not printed: {error}");
             }
             Ok(Done::Report(z.to_text(&language)))
+        });
+    });
+    on!(inner, StaffAdapter, on_clear_alert, |kiosk, id| {
+        let tab = kiosk.ui.global::<StaffAdapter>().get_tab();
+        act(&kiosk, tab, move |engine, actor| async move {
+            engine.clear_alert(&actor, i64::from(id)).await?;
+            Ok(Done::Note(StaffNote::None, String::new()))
+        });
+    });
+    on!(inner, StaffAdapter, on_set_training, |kiosk, on| {
+        act(&kiosk, StaffTab::Reports, move |engine, actor| async move {
+            engine.set_training(&actor, on).await?;
+            Ok(Done::Note(StaffNote::None, String::new()))
         });
     });
     on!(inner, StaffAdapter, on_test_print, |kiosk| {
@@ -219,10 +232,11 @@ fn actor(kiosk: &Rc<Inner>) -> Option<Actor> {
     kiosk.state.borrow().staff.clone().map(Actor::Staff)
 }
 
-/// Shows a tab with fresh data.
+/// Shows a tab with fresh data, under the open alerts.
 fn show_tab(kiosk: &Rc<Inner>, tab: StaffTab) {
     let adapter = kiosk.ui.global::<StaffAdapter>();
     adapter.set_tab(tab);
+    show_alerts(kiosk);
     let engine = kiosk.engine.clone();
     let language = kiosk.language();
     match tab {
@@ -276,8 +290,37 @@ fn show_tab(kiosk: &Rc<Inner>, tab: StaffTab) {
                 .collect();
             kiosk.ui.global::<StaffAdapter>().set_printers(model(rows));
         }),
-        StaffTab::Reports => {}
+        StaffTab::Reports => kiosk.spawn(async move { engine.training().await }, |kiosk, training| match training {
+            Ok(training) => {
+                let adapter = kiosk.ui.global::<StaffAdapter>();
+                adapter.set_training(training.is_some());
+                adapter.set_training_fixed(training == Some(Training::Simulator));
+                // The customer screens follow at once, not at the next refresh.
+                kiosk.ui.global::<crate::ui::Session>().set_training(training.is_some());
+            }
+            Err(error) => refusal(kiosk, &error),
+        }),
     }
+}
+
+/// The alerts staff must see to, on every tab.
+fn show_alerts(kiosk: &Rc<Inner>) {
+    let engine = kiosk.engine.clone();
+    kiosk.spawn(async move { engine.alerts().await }, |kiosk, alerts| match alerts {
+        Ok(alerts) => {
+            let rows = alerts
+                .into_iter()
+                .map(|alert| AlertRow {
+                    id: i32::try_from(alert.id).unwrap_or(i32::MAX),
+                    kind: alert.kind.code().into(),
+                    message: alert.message.into(),
+                    can_clear: alert.kind.staff_may_clear(),
+                })
+                .collect();
+            kiosk.ui.global::<StaffAdapter>().set_alerts(model(rows));
+        }
+        Err(error) => refusal(kiosk, &error),
+    });
 }
 
 fn order_row(order: &StoredOrder, language: &str) -> OrderRow {

@@ -5,7 +5,7 @@ mod common;
 
 use std::rc::Rc;
 
-use common::{PATIENCE, fixture};
+use common::{PATIENCE, Till, fixture};
 use kiosk_app::headless::wait_until;
 use kiosk_app::{CartAdapter, MenuAdapter, Screen};
 use kiosk_core::order::OrderStatus;
@@ -15,8 +15,11 @@ use slint::ComponentHandle;
 fn tickets_and_popcorn_in_one_order() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let dir = tempfile::tempdir().unwrap();
-    let fixture = Rc::new(fixture(dir.path(), "menus/cinema/menu.toml"));
+    let fixture = Rc::new(fixture(dir.path(), "menus/cinema/menu.toml", Till::Simulator));
     common::run(fixture.clone(), async |fixture| {
+        // A kiosk on the simulated terminal: every screen says its sales are training sales.
+        assert!(fixture.ui().global::<kiosk_app::Session>().get_training());
+        assert!(fixture.shown("FORMATION / TRAINING"));
         let seats = fixture.available("gardiens-du-phare-1400").unwrap();
         fixture.tap("English").await;
         fixture.reach(Screen::Menu).await;

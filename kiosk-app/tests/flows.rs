@@ -11,7 +11,7 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::{Fixture, PATIENCE, STAFF_BADGE, fixture};
+use common::{Fixture, PATIENCE, STAFF_BADGE, Till, fixture};
 use i_slint_backend_testing::{ElementHandle, ElementRoot};
 use kiosk_app::headless::{sleep, wait_until};
 use kiosk_app::{Screen, Session};
@@ -63,6 +63,16 @@ impl Fixture {
         self.reach(Screen::StaffLogin).await;
     }
 
+    /// Signs in on the staff sign-in screen with a name and a PIN, to the staff screen.
+    async fn sign_in_as(&self, name: &str, pin: &str) {
+        self.tap(name).await;
+        for digit in pin.chars() {
+            self.tap(&digit.to_string()).await;
+        }
+        self.tap("Se connecter").await;
+        self.reach(Screen::Staff).await;
+    }
+
     /// A new customer with a baguette in the cart, on the cart screen.
     async fn baguette_in_cart(&self) {
         self.start_in_english().await;
@@ -88,7 +98,7 @@ const REACH_TOP: f32 = 671.0;
 fn customer_and_staff_flows() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let dir = tempfile::tempdir().unwrap();
-    let fixture = Rc::new(fixture(dir.path(), "menus/brasserie/menu.toml"));
+    let fixture = Rc::new(fixture(dir.path(), "menus/brasserie/menu.toml", Till::StandIn));
     let scratch = dir.path().to_owned();
     common::run(fixture.clone(), async move |fixture| {
         full_order(fixture).await;
@@ -104,6 +114,7 @@ fn customer_and_staff_flows() {
         reach_mode(fixture).await;
         staff_restock(fixture).await;
         manager_jobs(fixture).await;
+        training_mode(fixture).await;
     });
     // Reaching here means every scenario ran: a failed assertion stops the loop with a panic.
     assert_eq!(fixture.screen(), Screen::Attract);
@@ -370,11 +381,7 @@ async fn staff_restock(fixture: &Fixture) {
     );
     assert_eq!(staff.get_note_detail(), "4", "tries left before the lock");
     assert_eq!(fixture.screen(), Screen::StaffLogin);
-    for digit in ["2", "4", "6", "8"] {
-        fixture.tap(digit).await;
-    }
-    fixture.tap("Se connecter").await;
-    fixture.reach(Screen::Staff).await;
+    fixture.sign_in_as("Camille", "2468").await;
     fixture.tap("Un de plus : Croissant au beurre").await;
     assert!(wait_until(PATIENCE, || fixture.available("croissant") == Some(croissants + 1)).await);
 
@@ -412,12 +419,7 @@ async fn manager_jobs(fixture: &Fixture) {
     assert_eq!(first.status, OrderStatus::Paid);
     let baguettes = fixture.available("jambon-beurre").unwrap();
     fixture.open_staff_sign_in().await;
-    fixture.tap("Dominique").await;
-    for digit in ["1", "3", "5", "7"] {
-        fixture.tap(digit).await;
-    }
-    fixture.tap("Se connecter").await;
-    fixture.reach(Screen::Staff).await;
+    fixture.sign_in_as("Dominique", "1357").await;
     fixture.tap("Commandes").await;
     fixture.tap("Rembourser A001").await;
     sleep(Duration::from_millis(300)).await;
@@ -445,4 +447,40 @@ async fn manager_jobs(fixture: &Fixture) {
     assert!(wait_until(PATIENCE, || staff.get_note() == kiosk_app::StaffNote::Printed).await, "{:?}", staff.get_note());
     fixture.tap("Retour aux clients").await;
     fixture.reach(Screen::Attract).await;
+}
+
+/// A manager switches training on: a band marks every screen, the next sale is a training
+/// sale (its receipt says so) and stays out of the X report; then training is switched off.
+async fn training_mode(fixture: &Fixture) {
+    let session = fixture.ui().global::<Session>();
+    assert!(!session.get_training() && !fixture.shown("FORMATION / TRAINING"), "real sales are not marked");
+    fixture.open_staff_sign_in().await;
+    fixture.sign_in_as("Dominique", "1357").await;
+    fixture.tap("Rapports").await;
+    fixture.tap("Passer en formation").await;
+    assert!(wait_until(PATIENCE, || session.get_training()).await, "training mode is on");
+    assert!(fixture.shown("FORMATION / TRAINING"));
+    fixture.tap("Retour aux clients").await;
+
+    fixture.baguette_in_cart().await;
+    assert!(fixture.shown("FORMATION / TRAINING"), "the band stays while ordering");
+    fixture.tap("Pay by card").await;
+    fixture.reach(Screen::Done).await;
+    let number = fixture.ui().global::<kiosk_app::DoneAdapter>().get_number().to_string();
+    let order = fixture.engine(fixture.engine.order_by_number(&number)).unwrap().order;
+    assert!(order.training && order.status == OrderStatus::Paid, "{order:?}");
+    let receipt = fixture.engine(fixture.engine.receipt_document(order.id)).unwrap().to_text(42);
+    assert!(receipt.contains("Ticket sans valeur / No value"), "{receipt}");
+    let x = fixture.engine(fixture.engine.x_report(&Actor::Admin)).unwrap();
+    assert_eq!(x.sales.count, 0, "the training sale is not in the X report (the Z closed the day before)");
+    fixture.tap("Finish").await;
+
+    fixture.open_staff_sign_in().await;
+    fixture.sign_in_as("Dominique", "1357").await;
+    fixture.tap("Rapports").await;
+    fixture.tap("Terminer la formation").await;
+    assert!(wait_until(PATIENCE, || !session.get_training()).await, "training mode is off");
+    fixture.tap("Retour aux clients").await;
+    fixture.reach(Screen::Attract).await;
+    assert!(!fixture.shown("FORMATION / TRAINING"));
 }

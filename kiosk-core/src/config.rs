@@ -29,8 +29,8 @@ pub struct DeviceConfig {
     /// Receipts, kitchen tickets and the printers they go to.
     #[serde(default)]
     pub printing: PrintingConfig,
-    /// The payment terminal.
-    #[serde(default)]
+    /// The payment terminal: required, so that a kiosk never sells on a simulator by
+    /// accident.
     pub terminal: TerminalConfig,
     /// The touch screen and how long the app waits for a customer.
     #[serde(default)]
@@ -77,11 +77,11 @@ impl ScreenConfig {
 }
 
 /// Which payment terminal the kiosk drives.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TerminalConfig {
-    /// The simulator, with its ledger beside the database.
-    #[default]
+    /// The simulator, with its ledger beside the database: development only, and every
+    /// sale on it is a training sale.
     Sim,
     /// A nexo (Adyen Terminal API) terminal on the local network.
     Nexo {
@@ -254,10 +254,69 @@ fn check_e_receipt_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Which devices a config may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Devices {
+    /// A kiosk selling for real: a real payment terminal and real printers only.
+    Real,
+    /// A development kiosk (`--dev`): simulators allowed.
+    MaySimulate,
+}
+
+/// The config of a development kiosk (`--dev`), written to `kiosk-data/kiosk.toml` the first
+/// time so that a developer can change it: simulated terminal and receipt printer.
+pub const DEVELOPMENT_CONFIG: &str = r#"# A development kiosk: simulated devices, every sale a training sale. Written by --dev the
+# first time; change it as you like (see README.md, "Device config").
+kiosk_id = "dev-kiosk"
+order_prefix = "A"
+mode = "restaurant"
+
+[terminal]
+kind = "sim"
+
+[printing]
+receipt_printer = "receipt"
+e_receipt_url = "https://receipts.example/{token}"
+
+[[printing.printer]]
+name = "receipt"
+kind = "sim"
+"#;
+
+/// A device config without a `[terminal]` says so, rather than serde's "missing field".
+#[derive(Deserialize)]
+struct Shape {
+    terminal: Option<toml::Value>,
+}
+
 impl DeviceConfig {
-    pub fn parse(file: &str, source: &str) -> Result<DeviceConfig, ConfigError> {
-        let config: DeviceConfig = toml::from_str(source)
-            .map_err(|e| ConfigError { file: file.into(), message: e.to_string().trim().into() })?;
+    /// Reads a device config. With [`Devices::Real`], a config naming no terminal, or a
+    /// simulated terminal or printer, is refused with what to do.
+    pub fn parse(file: &str, source: &str, devices: Devices) -> Result<DeviceConfig, ConfigError> {
+        let problem = |message: String| ConfigError { file: file.into(), message };
+        if let Ok(Shape { terminal: None }) = toml::from_str::<Shape>(source) {
+            return Err(problem(
+                "names no payment terminal: add a [terminal] section (kind = \"nexo\", see the README's \"Device \
+                 config\"), or run with --dev for a development kiosk on a simulated terminal"
+                    .into(),
+            ));
+        }
+        let config: DeviceConfig = toml::from_str(source).map_err(|e| problem(e.to_string().trim().into()))?;
+        if devices == Devices::Real {
+            if config.terminal == TerminalConfig::Sim {
+                return Err(problem(
+                    "[terminal] kind \"sim\" is the simulator, which approves every card: name the real terminal, \
+                     or run with --dev for a development kiosk"
+                        .into(),
+                ));
+            }
+            if let Some(printer) = config.printing.printers.iter().find(|p| p.transport == PrinterTransport::Sim) {
+                return Err(problem(format!(
+                    "printer \"{}\" is the simulator: name the real printer, or run with --dev for a development kiosk",
+                    printer.name
+                )));
+            }
+        }
         let id_ok = !config.kiosk_id.is_empty()
             && config.kiosk_id.len() <= 32
             && config.kiosk_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
@@ -294,18 +353,10 @@ impl DeviceConfig {
         Ok(config)
     }
 
-    /// The settings of a development machine with no config file.
+    /// The development kiosk's settings ([`DEVELOPMENT_CONFIG`]).
     pub fn development() -> DeviceConfig {
-        DeviceConfig {
-            kiosk_id: "dev-kiosk".into(),
-            order_prefix: OrderPrefix::parse("A").expect("a valid prefix"),
-            mode: VenueMode::Restaurant,
-            terminal_timeout_seconds: default_terminal_timeout(),
-            counter_order_minutes: default_counter_minutes(),
-            printing: PrintingConfig::default(),
-            terminal: TerminalConfig::default(),
-            screen: ScreenConfig::default(),
-        }
+        DeviceConfig::parse("development config", DEVELOPMENT_CONFIG, Devices::MaySimulate)
+            .expect("the development config is valid")
     }
 }
 
@@ -313,53 +364,74 @@ impl DeviceConfig {
 mod tests {
     use super::*;
 
+    /// Parses a development config: `source` with a simulated terminal.
+    fn parse(file: &str, source: &str) -> Result<DeviceConfig, ConfigError> {
+        DeviceConfig::parse(file, &format!("{source}\n[terminal]\nkind = \"sim\"\n"), Devices::MaySimulate)
+    }
+
+    #[test]
+    fn a_kiosk_selling_for_real_names_real_devices() {
+        let bare = "kiosk_id = \"k\"\norder_prefix = \"B\"\n";
+        let real = |source: &str| DeviceConfig::parse("/etc/kiosk/kiosk.toml", source, Devices::Real);
+        let none = real(bare).unwrap_err();
+        assert!(none.to_string().starts_with("/etc/kiosk/kiosk.toml: names no payment terminal"), "{none}");
+        assert!(none.message.contains("--dev"), "says how to develop without one: {none}");
+        let sim = real(&format!("{bare}[terminal]\nkind = \"sim\"\n")).unwrap_err();
+        assert!(sim.message.contains("kind \"sim\" is the simulator"), "{sim}");
+        let printer =
+            format!("{bare}[terminal]\nkind = \"sim\"\n[[printing.printer]]\nname = \"receipt\"\nkind = \"sim\"\n");
+        assert!(DeviceConfig::parse("k.toml", &printer, Devices::MaySimulate).is_ok(), "--dev may simulate");
+        let development = DeviceConfig::development();
+        assert_eq!(development.terminal, TerminalConfig::Sim);
+        assert_eq!(development.printing.printers[0].transport, PrinterTransport::Sim);
+        let refused = real(DEVELOPMENT_CONFIG).unwrap_err();
+        assert!(refused.message.contains("simulator"), "{refused}");
+    }
+
     #[test]
     fn parses_and_refuses() {
-        let config =
-            DeviceConfig::parse("k.toml", "kiosk_id = \"lyon-01\"\norder_prefix = \"B\"\nmode = \"cinema\"\n").unwrap();
+        let config = parse("k.toml", "kiosk_id = \"lyon-01\"\norder_prefix = \"B\"\nmode = \"cinema\"\n").unwrap();
         assert_eq!(config.order_prefix.number(1), "B001");
         assert_eq!(config.mode, VenueMode::Cinema);
         assert_eq!(config.screen, ScreenConfig::default());
         let portrait = ScreenConfig::default().pixels_per_mm();
         assert!((4.0..4.05).contains(&portrait), "a 21.5-inch 1080x1920 screen has {portrait} px/mm");
-        let tiny = DeviceConfig::parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"B\"\n[screen]\nwidth = 100\n")
-            .unwrap_err();
+        let tiny = parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"B\"\n[screen]\nwidth = 100\n").unwrap_err();
         assert!(tiny.message.contains("at least 320 pixels"), "{tiny}");
         let hasty =
-            DeviceConfig::parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"B\"\n[screen]\nidle_seconds = 1\n")
-                .unwrap_err();
+            parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"B\"\n[screen]\nidle_seconds = 1\n").unwrap_err();
         assert!(hasty.message.contains("idle_seconds must be at least 5"), "{hasty}");
-        let bad_prefix = DeviceConfig::parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"b\"\n").unwrap_err();
+        let bad_prefix = parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"b\"\n").unwrap_err();
         assert!(bad_prefix.message.contains("not an order prefix"), "{bad_prefix}");
-        let bad_id = DeviceConfig::parse("k.toml", "kiosk_id = \"a b\"\norder_prefix = \"B\"\n").unwrap_err();
+        let bad_id = parse("k.toml", "kiosk_id = \"a b\"\norder_prefix = \"B\"\n").unwrap_err();
         assert!(bad_id.message.contains("kiosk_id"), "{bad_id}");
 
         let printing = "kiosk_id = \"k\"\norder_prefix = \"B\"\n[printing]\nreceipts = \"always\"\n\
             kitchen_routes = { burgers = \"kitchen\" }\n[[printing.printer]]\nname = \"kitchen\"\n\
             kind = \"network\"\naddress = \"127.0.0.1:9100\"\n[[printing.printer]]\nname = \"receipt\"\n\
             kind = \"file\"\npath = \"/dev/usb/lp0\"\ncolumns = 32\n";
-        let config = DeviceConfig::parse("k.toml", printing).unwrap();
+        let config = parse("k.toml", printing).unwrap();
         assert_eq!(config.printing.receipts, ReceiptPrinting::Always);
         assert_eq!(config.printing.receipt_printer, "receipt");
         assert_eq!(config.printing.printers.len(), 2);
         assert_eq!(config.printing.printers[1].columns, 32);
-        let unknown = DeviceConfig::parse("k.toml", &printing.replace("network", "bluetooth")).unwrap_err();
+        let unknown = parse("k.toml", &printing.replace("network", "bluetooth")).unwrap_err();
         assert!(unknown.message.contains("\"bluetooth\" is not a kind"), "{unknown}");
         let usb =
             printing.replace("kind = \"network\"\naddress = \"127.0.0.1:9100\"", "kind = \"usb\"\nusb = \"04b8:0e15\"");
-        let config = DeviceConfig::parse("k.toml", &usb).unwrap();
+        let config = parse("k.toml", &usb).unwrap();
         assert_eq!(config.printing.printers[0].transport, PrinterTransport::Usb { vid_pid: Some((0x04b8, 0x0e15)) });
         let nexo = "kiosk_id = \"k\"\norder_prefix = \"B\"\n[terminal]\nkind = \"nexo\"\n\
             endpoint = \"https://192.0.2.20:8443/nexo\"\npoi_id = \"V400m-1\"\n";
-        let config = DeviceConfig::parse("k.toml", nexo).unwrap();
+        let config = DeviceConfig::parse("k.toml", nexo, Devices::Real).unwrap();
         assert!(matches!(config.terminal, TerminalConfig::Nexo { ref poi_id, .. } if poi_id == "V400m-1"));
-        assert!(DeviceConfig::parse("k.toml", &nexo.replace("poi_id", "poiid")).is_err());
-        let bad_usb = DeviceConfig::parse("k.toml", &usb.replace("04b8:0e15", "epson")).unwrap_err();
+        assert!(DeviceConfig::parse("k.toml", &nexo.replace("poi_id", "poiid"), Devices::Real).is_err());
+        let bad_usb = parse("k.toml", &usb.replace("04b8:0e15", "epson")).unwrap_err();
         assert!(bad_usb.message.contains("is not a USB id"), "{bad_usb}");
 
         let receipt_url = |url: &str| {
             let source = format!("kiosk_id = \"k\"\norder_prefix = \"B\"\n[printing]\ne_receipt_url = \"{url}\"\n");
-            DeviceConfig::parse("k.toml", &source).map(|c| c.printing.e_receipt_url).map_err(|e| e.message)
+            parse("k.toml", &source).map(|c| c.printing.e_receipt_url).map_err(|e| e.message)
         };
         assert_eq!(receipt_url("https://r.example/{token}"), Ok(Some("https://r.example/{token}".into())));
         assert!(receipt_url("https://r.example/{order}").unwrap_err().contains("guessable order number"));

@@ -330,6 +330,20 @@ pub struct ReceiptFacts<'a> {
     pub e_receipt: Option<&'a str>,
     /// The journal's sequence number of the sale (fiscal rules ask it to be printed).
     pub journal_seq: Option<u64>,
+    /// A training sale (a simulated terminal, or training mode): the ticket says it has no
+    /// value.
+    pub training: bool,
+}
+
+/// What a training ticket says at its top and bottom.
+const TRAINING: [&str; 2] = ["*** FORMATION / TRAINING ***", "Ticket sans valeur / No value"];
+
+fn training_banner(doc: &mut Document) {
+    doc.push(Block::Rule);
+    for line in TRAINING {
+        doc.centered(line, true);
+    }
+    doc.push(Block::Rule);
 }
 
 /// An amount with its currency's sign, as receipts print it.
@@ -347,6 +361,9 @@ pub fn receipt(facts: &ReceiptFacts<'_>) -> Document {
     let quote = facts.quote;
     let currency = quote.currency;
     let mut doc = Document::default();
+    if facts.training {
+        training_banner(&mut doc);
+    }
     doc.centered(facts.header.venue.clone(), true);
     for line in &facts.header.lines {
         doc.centered(line.clone(), false);
@@ -416,14 +433,35 @@ pub fn receipt(facts: &ReceiptFacts<'_>) -> Document {
     for line in &facts.header.footer {
         doc.centered(line.clone(), false);
     }
+    if facts.training {
+        training_banner(&mut doc);
+    }
     doc.push(Block::Feed { lines: 3 });
     doc.push(Block::Cut);
     doc
 }
 
+/// What a kitchen (or bar) ticket is made from.
+#[derive(Clone, Debug)]
+pub struct KitchenFacts<'a> {
+    pub order_number: &'a str,
+    /// Local date and time, as printed.
+    pub when: &'a str,
+    pub quote: &'a Quote,
+    /// The quote's lines this printer prepares.
+    pub lines: &'a [usize],
+    pub language: &'a str,
+    /// A training order: the kitchen sees it is practice.
+    pub training: bool,
+}
+
 /// A kitchen (or bar) ticket: the order number large and what to prepare, no prices.
-pub fn kitchen_ticket(order_number: &str, when: &str, quote: &Quote, lines: &[usize], language: &str) -> Document {
+pub fn kitchen_ticket(facts: &KitchenFacts<'_>) -> Document {
+    let KitchenFacts { order_number, when, quote, lines, language, training } = *facts;
     let mut doc = Document::default();
+    if training {
+        doc.centered(TRAINING[0], true);
+    }
     doc.push(Block::Large { text: order_number.to_owned() });
     let mode = match quote.mode {
         crate::menu::ConsumptionMode::DineIn => "SUR PLACE / DINE IN",

@@ -25,13 +25,16 @@ impl Role {
     }
 
     /// Staff restock, reprint, read the X report and settle counter orders; managers also
-    /// refund, void unpaid orders, close the day and manage staff accounts.
+    /// refund, void unpaid orders, close the day, manage staff accounts and switch training
+    /// mode.
     pub fn may(self, action: Permission) -> bool {
         match action {
             Permission::Restock | Permission::Reprint | Permission::XReport | Permission::SettleCounter => true,
-            Permission::Refund | Permission::Void | Permission::ZClose | Permission::ManageStaff => {
-                self == Role::Manager
-            }
+            Permission::Refund
+            | Permission::Void
+            | Permission::ZClose
+            | Permission::ManageStaff
+            | Permission::Training => self == Role::Manager,
         }
     }
 }
@@ -53,6 +56,8 @@ pub enum Permission {
     Void,
     ZClose,
     ManageStaff,
+    /// Switch training mode on or off.
+    Training,
 }
 
 impl fmt::Display for Permission {
@@ -66,6 +71,7 @@ impl fmt::Display for Permission {
             Permission::Void => "void an order",
             Permission::ZClose => "close the day",
             Permission::ManageStaff => "manage staff accounts",
+            Permission::Training => "switch training mode",
         };
         f.write_str(name)
     }

@@ -8,7 +8,7 @@ use kiosk_core::menu::{ConsumptionMode, Date, LocalMoment, TimeOfDay, Weekday};
 use kiosk_core::menu_file;
 use kiosk_core::payment::Approval;
 use kiosk_core::pricing::{SaleContext, quote};
-use kiosk_core::receipt::{Block, ReceiptFacts, ReceiptHeader, receipt};
+use kiosk_core::receipt::{Block, KitchenFacts, ReceiptFacts, ReceiptHeader, kitchen_ticket, receipt};
 use kiosk_core::stock::StockLevels;
 
 const SMALL_MENU: &str = include_str!("fixtures/small-menu.toml");
@@ -47,6 +47,7 @@ fn a_receipt_as_text() {
         payment: Some(&approval),
         e_receipt: Some("https://r.example/A042"),
         journal_seq: Some(17),
+        training: false,
     };
     let document = receipt(&facts);
     assert!(matches!(document.blocks.last(), Some(Block::Cut)));
@@ -92,4 +93,21 @@ fn a_receipt_as_text() {
     .map(|line| format!("{line}\n"))
     .concat();
     assert_eq!(document.to_text(42), expected);
+
+    // The same sale made in training: the ticket says so at its top and bottom.
+    let training = receipt(&ReceiptFacts { training: true, ..facts.clone() }).to_text(42);
+    let lines: Vec<&str> = training.lines().map(str::trim).collect();
+    let banner = ["*** FORMATION / TRAINING ***", "Ticket sans valeur / No value"];
+    assert_eq!(lines[1..3], banner, "{training}");
+    let bottom = lines.iter().rposition(|l| *l == banner[0]).unwrap();
+    assert!(bottom > 10 && lines[bottom + 1] == banner[1], "{training}");
+    let ticket = kitchen_ticket(&KitchenFacts {
+        order_number: "A042",
+        when: "2026-11-20 12:04",
+        quote: &quote,
+        lines: &[0, 1],
+        language: "fr",
+        training: true,
+    });
+    assert_eq!(ticket.to_text(42).lines().next().map(str::trim), Some(banner[0]), "the kitchen sees it too");
 }

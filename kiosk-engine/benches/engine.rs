@@ -133,7 +133,7 @@ async fn journal_verify_time(dir: &Path, count: u64) -> Duration {
         let payload = format!("{{\"order\":\"A{seq:03}\",\"total_minor\":{}}}", 990 + seq % 500);
         let at = "2026-12-01T12:00:00+01:00".to_owned();
         let entry = kiosk_core::journal::next_entry(tail.as_ref(), EntryKind::OrderPaid, at, payload, &key);
-        kiosk_store::journal::append(&mut tx, &entry).await.unwrap();
+        kiosk_store::journal::append(&mut tx, kiosk_store::journal::Chain::Fiscal, &entry).await.unwrap();
         tail = Some(entry.tail());
     }
     kiosk_store::commit(tx, "filling the journal").await.unwrap();

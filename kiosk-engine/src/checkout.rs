@@ -16,7 +16,8 @@ use kiosk_core::pricing::{self, Quote, SaleContext};
 use kiosk_core::report::{SaleFacts, SoldLine, VoidFacts};
 use kiosk_core::staff::Permission;
 use kiosk_core::stock::{StockNeeds, alert_after_sale, check_available};
-use kiosk_devices::terminal::PaymentRequest;
+use kiosk_devices::terminal::{PaymentRequest, PaymentTerminal};
+use kiosk_store::journal::Chain;
 use kiosk_store::orders::{NewOrder, StoredOrder};
 use kiosk_store::payments::{ApprovalWrite, NewAttempt, StoredAttempt};
 use kiosk_store::stock::Taken;
@@ -24,7 +25,7 @@ use kiosk_store::{StoreError, commit, journal as journal_table, orders, payments
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{business_date, local_moment, timestamp};
-use crate::{Actor, Engine, EngineError, Result, TailCache, process};
+use crate::{Actor, Engine, EngineError, Result, process};
 
 /// How often an approval is relinked when other writers keep appending to the journal.
 const JOURNAL_RACE_TRIES: u32 = 5;
@@ -35,6 +36,8 @@ pub struct PlacedOrder {
     pub id: i64,
     pub number: String,
     pub quote: Quote,
+    /// A training sale: paid on a simulator, kept out of the fiscal journal.
+    pub training: bool,
 }
 
 /// How a payment ended.
@@ -105,6 +108,7 @@ impl Engine {
         let menu = self.active_menu().await?;
         let now = self.now();
         let mut tx = self.store.write().await?;
+        let training = self.training_in(&mut tx).await?.is_some();
         let levels = stock::levels(&mut tx).await?;
         let promo_uses = promo_uses(&mut tx, cart).await?;
         let context = SaleContext { moment: local_moment(&now), stock: &levels, promo_uses };
@@ -132,6 +136,7 @@ impl Engine {
                 quote: &quote_json,
                 counter_until,
                 receipt_token: &receipt_token,
+                training,
                 now: &timestamp(&now),
             },
         )
@@ -140,7 +145,7 @@ impl Engine {
             self.hold_stock(&mut tx, &counter_holder(id), &quote.needs, &levels).await?;
         }
         commit(tx, "committing an order").await?;
-        Ok(PlacedOrder { id, number, quote })
+        Ok(PlacedOrder { id, number, quote, training })
     }
 
     /// Takes payment for a placed order on the terminal.
@@ -197,7 +202,7 @@ impl Engine {
                 by: actor.to_string(),
             };
             let payload = serde_json::to_string(&facts).expect("facts serialize");
-            self.append_journal(&mut tx, EntryKind::OrderVoided, payload).await?;
+            self.append_journal(&mut tx, Chain::of(order.training), EntryKind::OrderVoided, payload).await?;
         }
         self.record_action(&mut tx, actor, "order.status", &format!("{} {} -> {next}", order.number, order.status))
             .await?;
@@ -215,11 +220,12 @@ impl Engine {
         let open = payments::for_order(&mut conn, order_id).await?.into_iter().find(|a| !a.state.is_final());
         let attempt = open.ok_or_else(|| EngineError::NoPaymentToCancel(order.number.clone()))?;
         let mut payment = Payment { key: attempt.key, amount: attempt.amount, state: attempt.state };
-        let effects =
-            payment.apply(PaymentEvent::CancelRequested).map_err(|_| EngineError::PaymentInDoubt(order.number))?;
+        let effects = payment
+            .apply(PaymentEvent::CancelRequested)
+            .map_err(|_| EngineError::PaymentInDoubt(order.number.clone()))?;
         for effect in effects {
             if effect == Effect::RequestCancel {
-                self.terminal.cancel(&payment.key).await;
+                self.terminal_for(&order).cancel(&payment.key).await;
             }
         }
         Ok(())
@@ -311,9 +317,9 @@ impl Engine {
                         };
                         events.push_back(PaymentEvent::Paid(reply))
                     }
-                    Effect::RequestCancel => self.terminal.cancel(&payment.key).await,
+                    Effect::RequestCancel => self.terminal_for(order).cancel(&payment.key).await,
                     Effect::QueryStatus => {
-                        events.push_back(PaymentEvent::Status(self.query_status(&payment.key).await))
+                        events.push_back(PaymentEvent::Status(self.query_status(order, &payment.key).await))
                     }
                     Effect::RecordInDoubt => self.record_state(&payment).await?,
                     Effect::CommitApproval(approval) => {
@@ -391,13 +397,19 @@ impl Engine {
     /// Asks the terminal to pay.
     async fn request_payment(&self, order: &StoredOrder, payment: &Payment) -> Result<PayReply> {
         let request = PaymentRequest { key: payment.key.clone(), amount: payment.amount, currency: currency(order)? };
-        self.within_terminal_timeout(payment, self.terminal.pay(&request)).await
+        self.within_terminal_timeout(order, payment, self.terminal_for(order).pay(&request)).await
+    }
+
+    /// The terminal an order is paid on: a training sale never reaches the real one.
+    pub(crate) fn terminal_for(&self, order: &StoredOrder) -> &dyn PaymentTerminal {
+        if order.training { self.training_terminal.as_ref() } else { self.terminal.as_ref() }
     }
 
     /// Waits for the terminal's answer for the configured time; past it, asks the terminal to
     /// cancel and reports no answer (the status query that follows says what really happened).
     pub(crate) async fn within_terminal_timeout(
         &self,
+        order: &StoredOrder,
         payment: &Payment,
         answer: impl std::future::Future<Output = PayReply>,
     ) -> Result<PayReply> {
@@ -405,21 +417,22 @@ impl Engine {
         Ok(match tokio::time::timeout(limit, answer).await {
             Ok(reply) => reply,
             Err(_) => {
-                self.terminal.cancel(&payment.key).await;
+                self.terminal_for(order).cancel(&payment.key).await;
                 PayReply::NoAnswer(format!("no answer from the terminal within {}s", limit.as_secs()))
             }
         })
     }
 
     /// Asks for a key's status a few times while the terminal is busy or unreachable.
-    async fn query_status(&self, key: &AttemptKey) -> StatusReply {
-        let mut reply = self.terminal.status(key).await;
+    async fn query_status(&self, order: &StoredOrder, key: &AttemptKey) -> StatusReply {
+        let terminal = self.terminal_for(order);
+        let mut reply = terminal.status(key).await;
         for _ in 1..self.status_queries {
             if !matches!(reply, StatusReply::InProgress | StatusReply::Unreachable(_)) {
                 break;
             }
             tokio::time::sleep(self.status_retry_delay).await;
-            reply = self.terminal.status(key).await;
+            reply = terminal.status(key).await;
         }
         reply
     }
@@ -438,9 +451,10 @@ impl Engine {
         let quote = stored_quote(order)?;
         let promo = quote.discount.as_ref().map(|d| d.code.clone());
         let payload = paid_entry_payload(order, quote, &payment.key, approval, "terminal");
+        let chain = Chain::of(order.training);
         let mut tries_left = JOURNAL_RACE_TRIES;
         let taken = loop {
-            let tail = self.journal_tail().await?;
+            let tail = self.journal_tail(chain).await?;
             let entry = journal::next_entry(
                 tail.as_ref(),
                 EntryKind::OrderPaid,
@@ -460,6 +474,7 @@ impl Engine {
                     order_id,
                     promo: promo.as_deref(),
                     entry: &written,
+                    chain,
                     now: &at,
                 };
                 payments::commit_approval(&store, &write).await
@@ -469,11 +484,11 @@ impl Engine {
             match outcome {
                 Ok(taken) => {
                     self.record_approval_commit(started.elapsed());
-                    *self.journal_tail.lock().expect("journal tail lock") = TailCache::Known(Some(entry.tail()));
+                    self.journal_tails.lock().expect("journal tails lock").insert(chain, Some(entry.tail()));
                     break taken;
                 }
                 Err(error) => {
-                    *self.journal_tail.lock().expect("journal tail lock") = TailCache::Unknown;
+                    self.journal_tails.lock().expect("journal tails lock").remove(&chain);
                     tries_left -= 1;
                     if !matches!(error, StoreError::JournalMoved) || tries_left == 0 {
                         return Err(error.into());
@@ -511,29 +526,31 @@ impl Engine {
         Ok(())
     }
 
-    /// Appends an entry inside a write transaction (which orders writers, so the tail read
-    /// here is the tail). The cached tail is dropped: the next approval reads it again.
+    /// Appends an entry to a chain inside a write transaction (which orders writers, so the
+    /// tail read here is the tail). The cached tail is dropped: the next approval reads it
+    /// again.
     pub(crate) async fn append_journal(
         &self,
         tx: &mut kiosk_store::Connection,
+        chain: Chain,
         kind: EntryKind,
         payload: String,
     ) -> Result<JournalEntry> {
-        let tail = journal_table::tail(tx).await?;
+        let tail = journal_table::tail(tx, chain).await?;
         let entry = journal::next_entry(tail.as_ref(), kind, timestamp(&self.now()), payload, &self.journal_key);
-        journal_table::append(tx, &entry).await?;
-        *self.journal_tail.lock().expect("journal tail lock") = TailCache::Unknown;
+        journal_table::append(tx, chain, &entry).await?;
+        self.journal_tails.lock().expect("journal tails lock").remove(&chain);
         Ok(entry)
     }
 
-    /// The end of the journal as this process last wrote it, read from the store when not
-    /// known (at start, or after another writer moved it).
-    async fn journal_tail(&self) -> Result<Option<ChainTail>> {
-        if let TailCache::Known(tail) = &*self.journal_tail.lock().expect("journal tail lock") {
+    /// The end of a chain as this process last wrote it, read from the store when not known
+    /// (at start, or after another writer moved it).
+    async fn journal_tail(&self, chain: Chain) -> Result<Option<ChainTail>> {
+        if let Some(tail) = self.journal_tails.lock().expect("journal tails lock").get(&chain) {
             return Ok(tail.clone());
         }
-        let tail = journal_table::tail(&mut *self.store.read().await?).await?;
-        *self.journal_tail.lock().expect("journal tail lock") = TailCache::Known(tail.clone());
+        let tail = journal_table::tail(&mut *self.store.read().await?, chain).await?;
+        self.journal_tails.lock().expect("journal tails lock").insert(chain, tail.clone());
         Ok(tail)
     }
 

@@ -6,6 +6,7 @@ use kiosk_core::journal::EntryKind;
 use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::{Approval, AttemptKey, PaymentState};
 use kiosk_core::staff::Permission;
+use kiosk_store::journal::Chain;
 use kiosk_store::payments::NewAttempt;
 use kiosk_store::{commit, orders, payments, promos, stock};
 
@@ -79,7 +80,7 @@ impl Engine {
             promos::count_use(&mut tx, &discount.code).await?;
         }
         let payload = paid_entry_payload(&order, quote, &key, &approval, how.method());
-        self.append_journal(&mut tx, EntryKind::OrderPaid, payload).await?;
+        self.append_journal(&mut tx, Chain::of(order.training), EntryKind::OrderPaid, payload).await?;
         self.record_action(
             &mut tx,
             actor,

@@ -5,19 +5,20 @@
 //! Opening an engine resolves every payment left in doubt by an earlier run before anything
 //! else can happen.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kiosk_core::config::{ConfigError, DeviceConfig};
+use kiosk_core::config::{ConfigError, DeviceConfig, Devices};
 use kiosk_core::menu_file::MenuError;
 use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::{AttemptKey, UnexpectedEvent};
 use kiosk_core::pricing::QuoteError;
 use kiosk_core::stock::Shortage;
 use kiosk_devices::printer::ConfiguredPrinter;
-use kiosk_devices::terminal::PaymentTerminal;
+use kiosk_devices::terminal::{PaymentTerminal, SimOutcome, SimTerminal};
+use kiosk_store::journal::Chain;
 use kiosk_store::{Store, StoreError};
 
 mod alerts;
@@ -33,6 +34,7 @@ mod refund;
 mod reports;
 mod staff;
 mod stock;
+mod training;
 
 pub use alerts::Alert;
 pub use checkout::{OrderDetails, PaymentOutcome, PlacedOrder, RecoveryReport};
@@ -47,6 +49,7 @@ pub use printing::PrintRound;
 pub use reports::ZReport;
 pub use staff::{Actor, Scanned, Session, StaffMember};
 pub use stock::StockEntry;
+pub use training::Training;
 
 pub use kiosk_core;
 pub use kiosk_store::stock::StockChange;
@@ -83,6 +86,11 @@ pub enum EngineError {
     UnknownItem(String),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(
+        "no device config at {}: a kiosk sells only with its config (kiosk id, payment terminal, printers); write one (see the README's \"Device config\"), or run with --dev for a development kiosk on simulated devices",
+        .0.display()
+    )]
+    NoDeviceConfig(PathBuf),
     #[error(transparent)]
     Payment(#[from] UnexpectedEvent),
     #[error("{0}")]
@@ -111,6 +119,8 @@ pub enum EngineError {
     Forbidden { who: String, action: kiosk_core::staff::Permission },
     #[error("journal check failed: {0}")]
     Journal(kiosk_core::journal::ChainBreak),
+    #[error("cannot open the simulated terminal training sales are paid on: {0}")]
+    TrainingTerminal(#[from] kiosk_devices::terminal::SimTerminalError),
     #[error("journal key {path} {message}")]
     JournalKey { path: PathBuf, message: String },
     #[error("{path}: {message}")]
@@ -138,6 +148,9 @@ pub struct EngineOptions {
     pub db_path: PathBuf,
     pub device: DeviceConfig,
     pub terminal: Arc<dyn PaymentTerminal>,
+    /// Where training sales are paid when `terminal` is real: a simulator whose ledger is
+    /// beside the database unless given. (A simulated `terminal` pays them itself.)
+    pub training_terminal: Option<Arc<dyn PaymentTerminal>>,
     pub clock: Arc<dyn Clock>,
     /// The file holding the key that signs the journal (made on first use).
     pub journal_key: PathBuf,
@@ -158,6 +171,7 @@ impl EngineOptions {
             db_path: db_path.to_owned(),
             device,
             terminal,
+            training_terminal: None,
             clock: Arc::new(SystemClock),
             journal_key: journal::default_key_path(db_path),
             registered_key: journal::default_registered_key_path(db_path),
@@ -173,6 +187,8 @@ pub struct Engine {
     store: Store,
     device: DeviceConfig,
     terminal: Arc<dyn PaymentTerminal>,
+    /// Pays training sales: never real money.
+    training_terminal: Arc<dyn PaymentTerminal>,
     clock: Arc<dyn Clock>,
     status_queries: u32,
     status_retry_delay: Duration,
@@ -187,17 +203,11 @@ pub struct Engine {
     journal_key: ed25519_dalek::SigningKey,
     /// The journal's public key registered at first start: what verification trusts.
     registered_key: ed25519_dalek::VerifyingKey,
-    /// The end of the journal as this process last saw it.
-    journal_tail: Mutex<TailCache>,
+    /// The end of each journal as this process last wrote it; a chain missing here is read
+    /// from the store.
+    journal_tails: Mutex<HashMap<Chain, Option<kiosk_core::journal::ChainTail>>>,
     /// How long the latest approval transactions took, oldest first.
     approval_commits: Mutex<VecDeque<Duration>>,
-}
-
-/// The journal's last entry, as this process knows it.
-#[derive(Debug)]
-enum TailCache {
-    Unknown,
-    Known(Option<kiosk_core::journal::ChainTail>),
 }
 
 /// How many approval commit times are kept.
@@ -207,12 +217,21 @@ impl Engine {
     /// Opens the database and resolves every payment an earlier run left unresolved.
     pub async fn open(options: EngineOptions) -> Result<(Engine, RecoveryReport)> {
         let store = Store::open(&options.db_path).await?;
+        let training_terminal = match options.training_terminal {
+            Some(terminal) => terminal,
+            None if options.terminal.is_simulated() => options.terminal.clone(),
+            None => {
+                let ledger = options.db_path.with_file_name("training-terminal.jsonl");
+                Arc::new(SimTerminal::open(&ledger, SimOutcome::Approve)?)
+            }
+        };
         let journal_key = load_or_create_key(&options.journal_key)?;
         let registered_key = register_public_key(&options.registered_key, &journal_key)?;
         let engine = Engine {
             store,
             device: options.device,
             terminal: options.terminal,
+            training_terminal,
             clock: options.clock,
             status_queries: options.status_queries.max(1),
             status_retry_delay: options.status_retry_delay,
@@ -222,7 +241,7 @@ impl Engine {
             in_flight: Mutex::new(HashSet::new()),
             journal_key,
             registered_key,
-            journal_tail: Mutex::new(TailCache::Unknown),
+            journal_tails: Mutex::new(HashMap::new()),
             approval_commits: Mutex::new(VecDeque::with_capacity(COMMIT_TIMES_KEPT)),
         };
         if let Err(replaced) = engine.check_journal_key() {
@@ -266,14 +285,28 @@ impl Engine {
     }
 }
 
-/// Reads the device config, or the development defaults when the file does not exist.
+/// Reads the device config of a kiosk selling for real. A missing file, or one naming no
+/// terminal or a simulated device, is an error naming the file and what to do: a kiosk never
+/// sells on a simulator by accident.
 pub fn load_device_config(path: &Path) -> Result<DeviceConfig> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(DeviceConfig::parse(&path.display().to_string(), &text)?),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            log::info!("no device config at {}: using development settings", path.display());
-            Ok(DeviceConfig::development())
+    let text = std::fs::read_to_string(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => EngineError::NoDeviceConfig(path.to_owned()),
+        _ => EngineError::File { path: path.to_owned(), error },
+    })?;
+    Ok(DeviceConfig::parse(&path.display().to_string(), &text, Devices::Real)?)
+}
+
+/// Reads a development kiosk's config (`--dev`), simulators allowed; the first time, the
+/// development settings are written there for the developer to change.
+pub fn load_development_config(path: &Path) -> Result<DeviceConfig> {
+    let file_error = |error| EngineError::File { path: path.to_owned(), error };
+    if !path.exists() {
+        if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).map_err(file_error)?;
         }
-        Err(error) => Err(EngineError::File { path: path.to_owned(), error }),
+        std::fs::write(path, kiosk_core::config::DEVELOPMENT_CONFIG).map_err(file_error)?;
+        log::info!("wrote the development config {}", path.display());
     }
+    let text = std::fs::read_to_string(path).map_err(file_error)?;
+    Ok(DeviceConfig::parse(&path.display().to_string(), &text, Devices::MaySimulate)?)
 }

@@ -24,12 +24,13 @@ pub const MAX_IMAGE_BYTES: u64 = 2 * 1024 * 1024;
 pub const MAX_IMAGES_TOTAL_BYTES: u64 = 32 * 1024 * 1024;
 
 /// What a customer screen shows: the menu in use, the local time its availability windows
-/// are read at, and the stock.
+/// are read at, the stock, and whether sales are training sales.
 #[derive(Clone, Debug)]
 pub struct Shelf {
     pub menu: Arc<ActiveMenu>,
     pub moment: LocalMoment,
     pub stock: StockLevels,
+    pub training: bool,
 }
 
 /// A menu file read from disk and checked, with its images, ready to import.
@@ -199,11 +200,13 @@ impl Engine {
         Ok(active)
     }
 
-    /// The menu in use with the time and the stock, read together.
+    /// The menu in use with the time, the stock and the training mode, read together.
     pub async fn shelf(&self) -> Result<Shelf> {
         let menu = self.active_menu().await?;
-        let stock = stock::levels(&mut *self.store.read().await?).await?;
-        Ok(Shelf { menu, moment: local_moment(&self.now()), stock })
+        let mut conn = self.store.read().await?;
+        let stock = stock::levels(&mut conn).await?;
+        let training = self.training_in(&mut conn).await?.is_some();
+        Ok(Shelf { menu, moment: local_moment(&self.now()), stock, training })
     }
 
     /// An image of the menu in use, by the path the menu file gives.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use kiosk_core::alert::AlertKind;
 use kiosk_core::payment::PaymentState;
-use kiosk_core::receipt::{Align, Block, Document, ReceiptFacts, kitchen_ticket, receipt};
+use kiosk_core::receipt::{Align, Block, Document, KitchenFacts, ReceiptFacts, kitchen_ticket, receipt};
 use kiosk_core::staff::Permission;
 use kiosk_devices::printer::{PrinterStatus, print};
 use kiosk_store::orders::StoredOrder;
@@ -67,6 +67,7 @@ impl Engine {
             payment: approval.as_ref(),
             e_receipt: e_receipt.as_deref(),
             journal_seq: None,
+            training: order.training,
         }))
     }
 
@@ -105,7 +106,14 @@ impl Engine {
         let now = timestamp(&self.now());
         let mut tx = self.store.write().await?;
         for (printer, lines) in by_printer {
-            let ticket = kitchen_ticket(&order.number, &when(&order), &quote, &lines, &language);
+            let ticket = kitchen_ticket(&KitchenFacts {
+                order_number: &order.number,
+                when: &when(&order),
+                quote: &quote,
+                lines: &lines,
+                language: &language,
+                training: order.training,
+            });
             let document = serde_json::to_string(&ticket).expect("a document serializes");
             print_jobs::insert_once(&mut tx, order.id, "kitchen", printer, &document, &now).await?;
         }

@@ -12,6 +12,7 @@ use kiosk_core::refund::{LineUnits, RefundPlan, RefundScope, plan_refund};
 use kiosk_core::report::RefundFacts;
 use kiosk_core::staff::Permission;
 use kiosk_devices::terminal::RefundRequest;
+use kiosk_store::journal::Chain;
 use kiosk_store::orders::StoredOrder;
 use kiosk_store::payments::NewAttempt;
 use kiosk_store::{StoreError, commit, orders, payments, staff as staff_table, stock};
@@ -145,7 +146,7 @@ impl Engine {
             currency: currency(order)?,
             original_reference: refund.original_reference.clone(),
         };
-        self.within_terminal_timeout(payment, self.terminal.refund(&request)).await
+        self.within_terminal_timeout(order, payment, self.terminal_for(order).refund(&request)).await
     }
 
     /// In one transaction: the refund approved, the units back on the shelf if asked, the
@@ -194,7 +195,7 @@ impl Engine {
             by: refund.by.clone(),
         };
         let payload = serde_json::to_string(&facts).expect("facts serialize");
-        self.append_journal(&mut *tx, EntryKind::Refund, payload).await?;
+        self.append_journal(&mut *tx, Chain::of(order.training), EntryKind::Refund, payload).await?;
         let restocked = if refund.restock { ", restocked" } else { "" };
         let detail = format!("{} {}{restocked}", order.number, refund.plan.amount);
         staff_table::record_action(&mut *tx, &refund.by, None, "order.refund", &detail, &now).await?;

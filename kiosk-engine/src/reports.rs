@@ -5,6 +5,7 @@ use kiosk_core::journal::{ChainTail, EntryKind};
 use kiosk_core::receipt::{Align, Block, Document};
 use kiosk_core::report::{self, CloseFacts, Report};
 use kiosk_core::staff::Permission;
+use kiosk_store::journal::Chain;
 use kiosk_store::z_reports::{self, StoredZ};
 use kiosk_store::{StoreError, commit, journal as journal_table};
 use serde::Serialize;
@@ -105,7 +106,12 @@ impl Engine {
             key_fingerprint: self.journal_key_fingerprint(),
         };
         let close = self
-            .append_journal(&mut tx, EntryKind::DayClosed, serde_json::to_string(&facts).expect("facts serialize"))
+            .append_journal(
+                &mut tx,
+                Chain::Fiscal,
+                EntryKind::DayClosed,
+                serde_json::to_string(&facts).expect("facts serialize"),
+            )
             .await?;
         let stored = StoredZ {
             number: i64::try_from(number).unwrap_or(i64::MAX),

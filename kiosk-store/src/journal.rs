@@ -1,4 +1,28 @@
-//! The append-only journal table; its hashing rules are in `kiosk_core::journal`.
+//! The append-only journal tables; their hashing rules are in `kiosk_core::journal`. The
+//! fiscal journal is `journal`; training sales chain apart in `training_journal`. Reading a
+//! journal (for reports, verification, archives) is the fiscal one's business only.
+
+/// Which chain an entry belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Chain {
+    /// The fiscal journal: real sales, refunds, voids and day closes.
+    Fiscal,
+    /// Training sales, kept apart.
+    Training,
+}
+
+impl Chain {
+    pub fn of(training: bool) -> Chain {
+        if training { Chain::Training } else { Chain::Fiscal }
+    }
+
+    pub fn table(self) -> &'static str {
+        match self {
+            Chain::Fiscal => "journal",
+            Chain::Training => "training_journal",
+        }
+    }
+}
 
 use kiosk_core::journal::{ChainTail, EntryKind, JournalEntry};
 
@@ -34,11 +58,10 @@ impl TryFrom<EntryRow> for JournalEntry {
 }
 
 /// The last entry's sequence number and hash, or `None` for an empty journal.
-pub async fn tail(conn: &mut Connection) -> Result<Option<ChainTail>> {
-    let row: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(conn)
-        .await
-        .map_err(doing("reading the journal"))?;
+pub async fn tail(conn: &mut Connection, chain: Chain) -> Result<Option<ChainTail>> {
+    let sql = format!("SELECT seq, hash FROM {} ORDER BY seq DESC LIMIT 1", chain.table());
+    let row: Option<(i64, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_optional(conn).await.map_err(doing("reading the journal"))?;
     row.map(|(seq, hash)| Ok(ChainTail { seq: sequence(seq)?, hash })).transpose()
 }
 
@@ -47,23 +70,25 @@ fn sequence(seq: i64) -> Result<u64> {
 }
 
 /// Appends an entry; [`StoreError::JournalMoved`] when its sequence number is taken.
-pub async fn append(conn: &mut Connection, entry: &JournalEntry) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO journal (seq, kind, at, payload, prev_hash, hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {}", entry.seq)))?)
-    .bind(entry.kind.code())
-    .bind(&entry.at)
-    .bind(&entry.payload)
-    .bind(&entry.prev_hash)
-    .bind(&entry.hash)
-    .bind(&entry.signature)
-    .execute(conn)
-    .await
-    .map_err(|error| match &error {
-        sqlx::Error::Database(e) if e.kind() == sqlx::error::ErrorKind::UniqueViolation => StoreError::JournalMoved,
-        _ => doing("appending to the journal")(error),
-    })?;
+pub async fn append(conn: &mut Connection, chain: Chain, entry: &JournalEntry) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO {} (seq, kind, at, payload, prev_hash, hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        chain.table()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt(format!("journal sequence {}", entry.seq)))?)
+        .bind(entry.kind.code())
+        .bind(&entry.at)
+        .bind(&entry.payload)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .bind(&entry.signature)
+        .execute(conn)
+        .await
+        .map_err(|error| match &error {
+            sqlx::Error::Database(e) if e.kind() == sqlx::error::ErrorKind::UniqueViolation => StoreError::JournalMoved,
+            _ => doing("appending to the journal")(error),
+        })?;
     Ok(())
 }
 

@@ -24,3 +24,13 @@ pub async fn set(conn: &mut Connection, name: &str, value: &str) -> Result<()> {
     .map_err(doing("recording the kiosk's settings"))?;
     Ok(())
 }
+
+/// Forgets a value.
+pub async fn remove(conn: &mut Connection, name: &str) -> Result<()> {
+    sqlx::query("DELETE FROM kiosk_meta WHERE name = ?")
+        .bind(name)
+        .execute(conn)
+        .await
+        .map_err(doing("recording the kiosk's settings"))?;
+    Ok(())
+}

@@ -21,6 +21,7 @@ struct OrderRow {
     created_at: String,
     updated_at: String,
     receipt_token: Option<String>,
+    training: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +44,8 @@ pub struct StoredOrder {
     pub updated_at: String,
     /// The unguessable part of the order's e-receipt link.
     pub receipt_token: Option<String>,
+    /// A training sale: out of the fiscal journal and the X and Z totals.
+    pub training: bool,
 }
 
 impl TryFrom<OrderRow> for StoredOrder {
@@ -65,6 +68,7 @@ impl TryFrom<OrderRow> for StoredOrder {
             created_at: row.created_at,
             updated_at: row.updated_at,
             receipt_token: row.receipt_token,
+            training: row.training,
         })
     }
 }
@@ -81,6 +85,7 @@ pub struct NewOrder<'a> {
     pub quote: &'a str,
     pub counter_until: Option<i64>,
     pub receipt_token: &'a str,
+    pub training: bool,
     pub now: &'a str,
 }
 
@@ -101,8 +106,8 @@ pub async fn next_sequence(conn: &mut Connection, business_date: &str) -> Result
 pub async fn insert(conn: &mut Connection, order: NewOrder<'_>) -> Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO orders (number, business_date, status, mode, menu_version, currency, total_minor, tax_minor, quote, \
-         counter_until, receipt_token, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         RETURNING id",
+         counter_until, receipt_token, training, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(order.number)
     .bind(order.business_date)
@@ -115,6 +120,7 @@ pub async fn insert(conn: &mut Connection, order: NewOrder<'_>) -> Result<i64> {
     .bind(order.quote)
     .bind(order.counter_until)
     .bind(order.receipt_token)
+    .bind(order.training)
     .bind(order.now)
     .bind(order.now)
     .fetch_one(conn)

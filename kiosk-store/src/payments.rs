@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 
 use kiosk_core::journal::JournalEntry;
+
+use crate::journal::Chain;
 use kiosk_core::menu::Id;
 use kiosk_core::money::Money;
 use kiosk_core::payment::{Approval, AttemptKey, NotCharged, PaymentState};
@@ -182,8 +184,10 @@ pub struct ApprovalWrite<'a> {
     pub order_id: i64,
     /// The promo code the order used, counted as used once more.
     pub promo: Option<&'a str>,
-    /// The journal entry recording the sale, linked to the tail the caller believes current.
+    /// The journal entry recording the sale, linked to the tail the caller believes current,
+    /// and the chain it goes to.
     pub entry: &'a JournalEntry,
+    pub chain: Chain,
     pub now: &'a str,
 }
 
@@ -193,7 +197,7 @@ pub struct ApprovalWrite<'a> {
 /// through sqlx costs a hop to the connection's thread, so one batch keeps the commit close
 /// to the cost of the disk's fsync. The values come as one JSON parameter, `?1`, because
 /// sqlx binds numbered parameters per statement of a batch only when each statement uses
-/// them from `?1` without gaps.
+/// them from `?1` without gaps. `{journal}` is the chain's table.
 const APPROVAL_BATCH: &str = "\
 BEGIN IMMEDIATE;
 UPDATE payment_attempts SET state = 'approved', reference = ?1 ->> '$.reference', scheme = ?1 ->> '$.scheme',
@@ -207,7 +211,7 @@ DELETE FROM stock_holds WHERE holder = ?1 ->> '$.key'
 UPDATE orders SET status = 'paid', updated_at = ?1 ->> '$.now' WHERE id = ?1 ->> '$.order_id';
 INSERT INTO promo_uses (code, uses) SELECT ?1 ->> '$.promo', 1 WHERE ?1 ->> '$.promo' IS NOT NULL
     ON CONFLICT (code) DO UPDATE SET uses = uses + 1;
-INSERT INTO journal (seq, kind, at, payload, prev_hash, hash, signature)
+INSERT INTO {journal} (seq, kind, at, payload, prev_hash, hash, signature)
     VALUES (?1 ->> '$.seq', ?1 ->> '$.kind', ?1 ->> '$.at', ?1 ->> '$.payload', ?1 ->> '$.prev_hash', ?1 ->> '$.hash',
         ?1 ->> '$.signature');
 COMMIT;";
@@ -233,7 +237,9 @@ pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result
         "signature": write.entry.signature,
     });
     let mut conn = store.pool.acquire().await.map_err(doing("getting a connection"))?;
-    let result = sqlx::query(APPROVAL_BATCH).bind(values.to_string()).fetch_all(&mut *conn).await;
+    let table = write.chain.table();
+    let batch = APPROVAL_BATCH.replace("{journal}", table);
+    let result = sqlx::query(sqlx::AssertSqlSafe(batch)).bind(values.to_string()).fetch_all(&mut *conn).await;
     let rows = match result {
         Ok(rows) => rows,
         Err(error) => {
@@ -243,7 +249,7 @@ pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result
                 log::debug!("rollback after a failed approval batch: {rollback}");
             }
             let journal_moved = matches!(&error, sqlx::Error::Database(e)
-                if e.kind() == sqlx::error::ErrorKind::UniqueViolation && e.message().contains("journal.seq"));
+                if e.kind() == sqlx::error::ErrorKind::UniqueViolation && e.message().contains(&format!("{table}.seq")));
             return Err(if journal_moved {
                 StoreError::JournalMoved
             } else {

@@ -5,13 +5,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use kiosk_core::cart::Cart;
 use kiosk_core::config::DeviceConfig;
-use kiosk_devices::terminal::{SimOutcome, SimTerminal};
+use kiosk_core::payment::{AttemptKey, PayReply, StatusReply};
+use kiosk_devices::terminal::{PaymentRequest, PaymentTerminal, RefundRequest, SimOutcome, SimTerminal};
 use kiosk_engine::{Engine, EngineOptions, FixedClock, RecoveryReport};
 
 pub mod crash;
 pub mod fake_printer;
+pub mod fake_terminal;
 
 /// A path inside the workspace, such as `menus/brasserie/menu.toml`.
 pub fn workspace_path(relative: &str) -> PathBuf {
@@ -27,6 +30,35 @@ pub const TUESDAY_NOON: &str = "2026-12-01T12:00:00+01:00";
 pub fn cart(relative: &str) -> Cart {
     let text = std::fs::read_to_string(workspace_path(relative)).expect("cart file");
     serde_json::from_str(&text).expect("a valid cart")
+}
+
+/// The simulator standing in for a real payment terminal: sales on it are real (fiscal)
+/// sales, as on a kiosk with its terminal, so that tests see the journal and the reports.
+/// (The simulator itself makes training sales.)
+#[derive(Debug)]
+pub struct StandIn(pub Arc<SimTerminal>);
+
+#[async_trait]
+impl PaymentTerminal for StandIn {
+    fn is_simulated(&self) -> bool {
+        false
+    }
+
+    async fn pay(&self, request: &PaymentRequest) -> PayReply {
+        self.0.pay(request).await
+    }
+
+    async fn refund(&self, request: &RefundRequest) -> PayReply {
+        self.0.refund(request).await
+    }
+
+    async fn cancel(&self, key: &AttemptKey) {
+        self.0.cancel(key).await
+    }
+
+    async fn status(&self, key: &AttemptKey) -> StatusReply {
+        self.0.status(key).await
+    }
 }
 
 #[derive(Debug)]
@@ -47,18 +79,20 @@ impl TestKiosk {
         dir.join("terminal-ledger.jsonl")
     }
 
-    /// Opens (or reopens) the kiosk kept in `dir`, with a terminal built by `terminal`.
+    /// Opens (or reopens) the kiosk kept in `dir`, with `terminal` standing in for a real one.
     pub async fn open_with(dir: &Path, device: DeviceConfig, terminal: SimTerminal) -> TestKiosk {
         let terminal = Arc::new(terminal);
         let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
-        let mut options = EngineOptions::new(&TestKiosk::db_path(dir), device, terminal.clone());
+        let stand_in = Arc::new(StandIn(terminal.clone()));
+        let mut options = EngineOptions::new(&TestKiosk::db_path(dir), device, stand_in);
         options.clock = clock.clone();
         options.status_retry_delay = Duration::ZERO;
         let (engine, recovery) = Engine::open(options).await.expect("the engine opens");
         TestKiosk { engine, terminal, clock, recovery, dir: dir.to_owned() }
     }
 
-    /// Opens the kiosk in `dir` with an approving terminal and the development config.
+    /// Opens the kiosk in `dir` with an approving terminal (standing in for a real one) and
+    /// the development config.
     pub async fn open(dir: &Path) -> TestKiosk {
         let terminal = SimTerminal::open(&TestKiosk::ledger_path(dir), SimOutcome::Approve).expect("ledger");
         TestKiosk::open_with(dir, DeviceConfig::development(), terminal).await

@@ -14,7 +14,7 @@ use kiosk_devices::printer::{ConfiguredPrinter, PrinterStatus, ReceiptPrinter, S
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
 use kiosk_engine::{Actor, EngineError, EngineOptions, FixedClock};
 use kiosk_tests::fake_printer::{Behaviour, FakePrinter, ONLINE, decode};
-use kiosk_tests::{TUESDAY_NOON, TestKiosk, workspace_path};
+use kiosk_tests::{StandIn, TUESDAY_NOON, TestKiosk, workspace_path};
 
 struct Printers {
     kitchen: Arc<SimPrinter>,
@@ -57,7 +57,7 @@ async fn kiosk_printing_to(
     device.printing.e_receipt_url = Some("https://receipts.example.com/{token}".into());
     let configured = |printer: Arc<dyn ReceiptPrinter>| ConfiguredPrinter { printer, columns };
     let terminal = Arc::new(SimTerminal::open(&TestKiosk::ledger_path(dir), SimOutcome::Approve).unwrap());
-    let mut options = EngineOptions::new(&TestKiosk::db_path(dir), device, terminal);
+    let mut options = EngineOptions::new(&TestKiosk::db_path(dir), device, Arc::new(StandIn(terminal)));
     options.clock = clock;
     options.printers = BTreeMap::from([
         ("kitchen".to_owned(), configured(kitchen)),

@@ -12,10 +12,11 @@ use std::time::Duration;
 use i_slint_backend_testing::ElementHandle;
 use kiosk_app::headless::wait_until;
 use kiosk_app::{Kiosk, KioskOptions, KioskWindow, Screen, Session};
-use kiosk_core::config::{DeviceConfig, PrinterConfig, PrinterTransport, ScreenConfig};
+use kiosk_core::config::{DeviceConfig, ScreenConfig};
 use kiosk_core::staff::{BadgeCode, Pin, Role};
-use kiosk_devices::terminal::{SimOutcome, SimTerminal};
+use kiosk_devices::terminal::{PaymentTerminal, SimOutcome, SimTerminal};
 use kiosk_engine::{Actor, Engine, EngineOptions, FixedClock};
+use kiosk_tests::StandIn;
 use slint::ComponentHandle;
 use slint::platform::PointerEventButton;
 
@@ -72,10 +73,19 @@ impl Fixture {
 /// Camille's staff badge.
 pub const STAFF_BADGE: &str = "STAFF-0042";
 
+/// The kiosk's payment terminal in a fixture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Till {
+    /// The simulator standing in for a real terminal: real (fiscal) sales.
+    StandIn,
+    /// The simulator as a development kiosk has it: every sale a training sale.
+    Simulator,
+}
+
 /// A kiosk on a fresh database in `dir` with the menu at `menu` (from the repository root)
 /// and two accounts: Camille, staff, PIN 2468, badge [`STAFF_BADGE`]; Dominique, manager,
 /// PIN 1357. At 12:30 on a Monday.
-pub fn fixture(dir: &Path, menu: &str) -> Fixture {
+pub fn fixture(dir: &Path, menu: &str, till: Till) -> Fixture {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let terminal = Arc::new(
         SimTerminal::open(&dir.join("ledger.jsonl"), SimOutcome::Approve)
@@ -84,12 +94,11 @@ pub fn fixture(dir: &Path, menu: &str) -> Fixture {
     );
     let mut device = DeviceConfig::development();
     device.screen = ScreenConfig { idle_seconds: 5, still_there_seconds: 1, ..ScreenConfig::default() };
-    device.printing.printers.push(PrinterConfig {
-        name: "receipt".into(),
-        transport: PrinterTransport::Sim,
-        columns: 42,
-    });
-    let mut options = EngineOptions::new(&dir.join("kiosk.db"), device, terminal.clone());
+    let paying: Arc<dyn PaymentTerminal> = match till {
+        Till::StandIn => Arc::new(StandIn(terminal.clone())),
+        Till::Simulator => terminal.clone(),
+    };
+    let mut options = EngineOptions::new(&dir.join("kiosk.db"), device, paying);
     options.printers = kiosk_devices::printer::open_printers(&options.device.printing.printers);
     options.clock = Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00"));
     options.status_retry_delay = Duration::from_millis(20);

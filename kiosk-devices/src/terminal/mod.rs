@@ -33,6 +33,10 @@ pub struct RefundRequest {
 
 #[async_trait]
 pub trait PaymentTerminal: Send + Sync + Debug {
+    /// Whether this is a simulator: every sale it approves is a training sale, kept out of
+    /// the fiscal journal and the X and Z totals.
+    fn is_simulated(&self) -> bool;
+
     /// Takes the amount under the request's key. Asking again with a key the terminal has
     /// already seen returns that key's outcome and never charges twice.
     async fn pay(&self, request: &PaymentRequest) -> PayReply;
@@ -57,18 +61,29 @@ pub enum OpenTerminalError {
     Nexo(#[from] NexoError),
 }
 
-/// The terminal the device config names. The simulator keeps its ledger at `sim_ledger` and
-/// answers `sim_outcome` unless scripted.
+/// How the simulator behaves when the device config names it.
+#[derive(Clone, Debug)]
+pub struct SimSettings {
+    /// Its ledger: what it approved, kept across restarts.
+    pub ledger: std::path::PathBuf,
+    /// What it answers unless scripted.
+    pub outcome: SimOutcome,
+    /// How long the simulated customer takes to present a card.
+    pub card_delay: std::time::Duration,
+}
+
+/// The terminal the device config names; `timeout` bounds one exchange with a real one.
 pub fn open(
     config: &kiosk_core::config::TerminalConfig,
     sale_id: &str,
     timeout: std::time::Duration,
-    sim_ledger: &std::path::Path,
-    sim_outcome: SimOutcome,
+    sim: &SimSettings,
 ) -> Result<std::sync::Arc<dyn PaymentTerminal>, OpenTerminalError> {
     use kiosk_core::config::TerminalConfig;
     Ok(match config {
-        TerminalConfig::Sim => std::sync::Arc::new(SimTerminal::open(sim_ledger, sim_outcome)?),
+        TerminalConfig::Sim => {
+            std::sync::Arc::new(SimTerminal::open(&sim.ledger, sim.outcome)?.with_card_delay(sim.card_delay))
+        }
         TerminalConfig::Nexo { endpoint, poi_id } => {
             std::sync::Arc::new(NexoTerminal::new(endpoint, sale_id, poi_id, timeout)?)
         }

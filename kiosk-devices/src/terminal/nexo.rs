@@ -181,6 +181,10 @@ fn read_result(body: &Value, fallback_reference: &str) -> PayReply {
 
 #[async_trait]
 impl PaymentTerminal for NexoTerminal {
+    fn is_simulated(&self) -> bool {
+        false
+    }
+
     async fn pay(&self, request: &PaymentRequest) -> PayReply {
         let body = json!({
             "MessageHeader": self.header("Payment", &service_id(&request.key)),

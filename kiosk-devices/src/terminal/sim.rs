@@ -253,6 +253,10 @@ impl SimTerminal {
 
 #[async_trait]
 impl PaymentTerminal for SimTerminal {
+    fn is_simulated(&self) -> bool {
+        true
+    }
+
     async fn pay(&self, request: &PaymentRequest) -> PayReply {
         self.transact(request, LedgerKind::Payment).await
     }

@@ -11,28 +11,36 @@ use kiosk_core::order::OrderStatus;
 use kiosk_core::receipt::Block;
 use kiosk_core::refund::{LineUnits, RefundScope};
 use kiosk_core::staff::{BadgeCode, Pin, Role};
-use kiosk_devices::terminal::SimOutcome;
+use kiosk_devices::terminal::{SimOutcome, SimSettings};
 use kiosk_engine::{
     Actor, CounterPayment, Engine, EngineError, EngineOptions, JournalArchive, MenuFile, PaymentOutcome, StockChange,
-    load_device_config,
+    load_development_config, load_device_config,
 };
 
 mod show;
 
 const DEFAULT_DB: &str = "/var/lib/kiosk/kiosk.db";
 const DEFAULT_CONFIG: &str = "/etc/kiosk/kiosk.toml";
+const DEV_DB: &str = "kiosk-data/kiosk.db";
+const DEV_CONFIG: &str = "kiosk-data/kiosk.toml";
 const DEMO_MENU: &str = "menus/brasserie/menu.toml";
 const DEMO_CART: &str = "menus/brasserie/carts/demo.json";
 
 #[derive(Parser, Debug)]
 #[command(name = "kioskctl", version, about = "Administer a self-service kiosk: menu, orders, stock")]
 struct Cli {
-    /// The kiosk database.
-    #[arg(long, global = true, env = "KIOSK_DB", default_value = DEFAULT_DB)]
-    db: PathBuf,
-    /// The device config (kiosk id, order prefix); development defaults when absent.
-    #[arg(long, global = true, env = "KIOSK_CONFIG", default_value = DEFAULT_CONFIG)]
-    config: PathBuf,
+    /// A development kiosk: simulated terminal and printers (every sale a training sale),
+    /// database and config under kiosk-data/ unless --db or --config say otherwise.
+    #[arg(long, global = true)]
+    dev: bool,
+    /// The kiosk database [default: /var/lib/kiosk/kiosk.db; with --dev kiosk-data/kiosk.db].
+    #[arg(long, global = true, env = "KIOSK_DB")]
+    db: Option<PathBuf>,
+    /// The device config: kiosk id, order prefix, terminal, printers; required, a kiosk never
+    /// sells on a simulator by accident [default: /etc/kiosk/kiosk.toml; with --dev
+    /// kiosk-data/kiosk.toml, written the first time].
+    #[arg(long, global = true, env = "KIOSK_CONFIG")]
+    config: Option<PathBuf>,
     /// The key that signs the journal [default: journal.key beside the database].
     #[arg(long, global = true, env = "KIOSK_JOURNAL_KEY")]
     journal_key: Option<PathBuf>,
@@ -68,13 +76,38 @@ enum Command {
     Journal(JournalCommand),
     /// Connected USB devices and the configured printers' status.
     Devices,
-    /// Import the demo menu and place a paid order on the simulated terminal.
+    /// Training mode: sales out of the fiscal journal and the X and Z totals, paid on a
+    /// simulated terminal.
+    #[command(subcommand)]
+    Training(TrainingCommand),
+    /// What staff are asked to see to (kitchen tickets given up, a broken journal).
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// Import the demo menu and place a paid order on the simulated terminal (with --dev).
     Demo {
         #[arg(long, default_value = DEMO_MENU)]
         menu: PathBuf,
         #[arg(long, default_value = DEMO_CART)]
         cart: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum TrainingCommand {
+    /// Every sale from now on is a training sale.
+    On,
+    /// Sales are real again.
+    Off,
+    /// Whether sales are training sales now, and why.
+    Status,
+}
+
+#[derive(Subcommand, Debug)]
+enum AlertsCommand {
+    /// The open alerts.
+    List,
+    /// Mark an alert seen to (a broken journal's clears by itself once it checks out).
+    Clear { id: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -464,6 +497,23 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let usb = kiosk_devices::usb::list().await?;
             out.devices(&usb, &engine.printer_statuses().await);
         }
+        Command::Training(TrainingCommand::On) => {
+            engine.set_training(&Actor::Admin, true).await?;
+            out.training(engine.training().await?.as_ref());
+        }
+        Command::Training(TrainingCommand::Off) => {
+            engine.set_training(&Actor::Admin, false).await?;
+            out.training(engine.training().await?.as_ref());
+        }
+        Command::Training(TrainingCommand::Status) => out.training(engine.training().await?.as_ref()),
+        Command::Alerts(AlertsCommand::List) => out.alerts(&engine.alerts().await?),
+        Command::Alerts(AlertsCommand::Clear { id }) => {
+            engine.clear_alert(&Actor::Admin, id).await?;
+            out.done(&format!("alert {id} cleared"));
+        }
+        Command::Demo { .. } if !cli.dev => {
+            anyhow::bail!("the demo places a sale on the simulated terminal: run it with --dev")
+        }
         Command::Demo { menu, cart } => {
             out.imported(&engine.import_menu(&menu).await?);
             let (placed, outcome) = engine.checkout(&read_cart(&cart)?).await?;
@@ -483,20 +533,31 @@ fn exit_code(outcome: &PaymentOutcome) -> ExitCode {
     }
 }
 
+impl Cli {
+    /// The database and the device config: as given, else the device's or (`--dev`) the
+    /// development kiosk's.
+    fn paths(&self) -> (PathBuf, PathBuf) {
+        let (db, config) = if self.dev { (DEV_DB, DEV_CONFIG) } else { (DEFAULT_DB, DEFAULT_CONFIG) };
+        (self.db.clone().unwrap_or_else(|| db.into()), self.config.clone().unwrap_or_else(|| config.into()))
+    }
+}
+
 async fn open_engine(cli: &Cli, default_outcome: SimOutcome) -> Result<Engine> {
-    let device = load_device_config(&cli.config)?;
-    let ledger = cli.terminal_ledger.clone().unwrap_or_else(|| beside(&cli.db, "sim-terminal.jsonl"));
+    let (db, config) = cli.paths();
+    let device = if cli.dev { load_development_config(&config)? } else { load_device_config(&config)? };
+    let ledger = cli.terminal_ledger.clone().unwrap_or_else(|| beside(&db, "sim-terminal.jsonl"));
     let timeout = std::time::Duration::from_secs(device.terminal_timeout_seconds);
-    let terminal =
-        kiosk_devices::terminal::open(&device.terminal, &device.kiosk_id, timeout, &ledger, default_outcome)?;
+    let sim = SimSettings { ledger, outcome: default_outcome, card_delay: std::time::Duration::ZERO };
+    let terminal = kiosk_devices::terminal::open(&device.terminal, &device.kiosk_id, timeout, &sim)?;
     let printers = kiosk_devices::printer::open_printers(&device.printing.printers);
-    let mut options = EngineOptions::new(&cli.db, device, terminal);
+    let mut options = EngineOptions::new(&db, device, terminal);
     options.printers = printers;
+    options.registered_key = beside(&config, "journal.pub");
     if let Some(key) = &cli.journal_key {
         options.journal_key = key.clone();
     }
     let (engine, recovery) =
-        Engine::open(options).await.with_context(|| format!("cannot open the kiosk database {}", cli.db.display()))?;
+        Engine::open(options).await.with_context(|| format!("cannot open the kiosk database {}", db.display()))?;
     for number in &recovery.paid {
         eprintln!("note: order {number} was left mid-payment; the terminal approved it, it is now paid");
     }

@@ -4,8 +4,8 @@ use kiosk_core::payment::PaymentState;
 use kiosk_core::pricing::Quote;
 use kiosk_core::report::Report;
 use kiosk_engine::{
-    ActiveMenu, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, PrintRound,
-    StaffMember, StockEntry, ZReport,
+    ActiveMenu, Alert, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, PrintRound,
+    StaffMember, StockEntry, Training, ZReport,
 };
 use kiosk_store::orders::StoredOrder;
 use kiosk_store::staff::ActionRow;
@@ -130,10 +130,17 @@ impl Output {
 
     pub fn placed(self, placed: &PlacedOrder, outcome: &PaymentOutcome) {
         if self.json {
-            print_json(
-                &json!({ "order": placed.number, "order_id": placed.id, "total": placed.quote.total, "payment": outcome }),
-            );
+            print_json(&json!({
+                "order": placed.number,
+                "order_id": placed.id,
+                "total": placed.quote.total,
+                "training": placed.training,
+                "payment": outcome,
+            }));
             return;
+        }
+        if placed.training {
+            println!("training sale: paid on a simulated terminal, kept out of the fiscal journal and the Z");
         }
         let total = format!("{} {}", placed.quote.total, placed.quote.currency);
         match outcome {
@@ -316,6 +323,33 @@ impl Output {
         match &check.last {
             Some(last) => println!("journal valid: {} entries; anchor for next time: {last}", check.entries),
             None => println!("journal valid: no entries"),
+        }
+    }
+
+    pub fn training(self, training: Option<&Training>) {
+        if self.json {
+            print_json(&json!({ "training": training }));
+            return;
+        }
+        match training {
+            None => println!("training mode is off: sales are real"),
+            Some(Training::Simulator) => {
+                println!("training mode: the terminal is the simulator, every sale is a training sale")
+            }
+            Some(Training::SwitchedOn { by, at }) => println!("training mode is on since {at} (switched on by {by})"),
+        }
+    }
+
+    pub fn alerts(self, alerts: &[Alert]) {
+        if self.json {
+            print_json(&serde_json::to_value(alerts).expect("alerts serialize"));
+            return;
+        }
+        if alerts.is_empty() {
+            println!("no open alerts");
+        }
+        for alert in alerts {
+            println!("{:>4}  {}  {}: {}", alert.id, alert.raised_at, alert.kind, alert.message);
         }
     }
 
