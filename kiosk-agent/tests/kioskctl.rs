@@ -24,11 +24,8 @@ impl Ctl {
     fn selling() -> Ctl {
         let dir = tempfile::tempdir().unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let (endpoint, _) = runtime.block_on(kiosk_tests::fake_terminal::start());
-        let config = format!(
-            "kiosk_id = \"lyon-01\"\norder_prefix = \"A\"\n[terminal]\nkind = \"nexo\"\nendpoint = \"{endpoint}\"\n\
-             poi_id = \"V400m-324688179\"\n"
-        );
+        let terminal = runtime.block_on(kiosk_tests::fake_terminal::FakeTerminal::start());
+        let config = format!("kiosk_id = \"lyon-01\"\norder_prefix = \"A\"\n{}", terminal.config_section(dir.path()));
         std::fs::write(dir.path().join("kiosk.toml"), config).unwrap();
         Ctl { dir, _terminal: Some(runtime) }
     }

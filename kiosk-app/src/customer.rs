@@ -629,6 +629,12 @@ fn pay(kiosk: &Rc<Inner>, order: PlacedOrder) {
                     NotCharged::TimedOut => PayPhase::TimedOut,
                     NotCharged::Cancelled => PayPhase::Cancelled,
                     NotCharged::NeverReceived => PayPhase::Failed,
+                    // The terminal refused the request itself: the customer is told it did not
+                    // work; the reason is for staff and the logs.
+                    NotCharged::Rejected(why) => {
+                        log::warn!("the terminal refused the payment of order {}: {why}", order.number);
+                        PayPhase::Failed
+                    }
                 };
                 payment.set_phase(phase);
             }

@@ -83,13 +83,63 @@ pub enum TerminalConfig {
     /// The simulator, with its ledger beside the database: development only, and every
     /// sale on it is a training sale.
     Sim,
-    /// A nexo (Adyen Terminal API) terminal on the local network.
-    Nexo {
-        /// Such as "https://192.0.2.20:8443/nexo".
-        endpoint: String,
-        /// The terminal's id, such as "V400m-324688179".
-        poi_id: String,
-    },
+    /// A nexo terminal (Adyen's Terminal API) on the venue's network, over TLS with the
+    /// vendor's root certificate and the Terminal API's message encryption.
+    Nexo(NexoConfig),
+}
+
+/// How to reach and trust a nexo terminal.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NexoConfig {
+    /// The terminal on the venue's network: an IP address, with a port when not 8443.
+    #[serde(deserialize_with = "terminal_address")]
+    pub address: std::net::SocketAddr,
+    /// The terminal's id, "V400m-324688179" (model and serial number).
+    pub poi_id: String,
+    /// Which of the vendor's environments issued the terminal's certificate: its name is
+    /// "<poi_id>.<environment>.terminal.adyen.com", checked rather than the address.
+    pub environment: TerminalEnvironment,
+    /// The vendor's root certificate (PEM), the only one the terminal's is trusted under:
+    /// on the device, in /etc/kiosk/trust/.
+    pub root_certificate: std::path::PathBuf,
+    /// The shared key of the Terminal API's message encryption, as set up on the terminal:
+    /// its identifier and version, and a file holding its passphrase.
+    pub key_identifier: String,
+    pub key_version: u32,
+    pub passphrase_file: std::path::PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TerminalEnvironment {
+    Test,
+    Live,
+}
+
+impl NexoConfig {
+    /// The name the terminal's certificate carries.
+    pub fn certificate_name(&self) -> String {
+        let environment = match self.environment {
+            TerminalEnvironment::Test => "test",
+            TerminalEnvironment::Live => "live",
+        };
+        format!("{}.{environment}.terminal.adyen.com", self.poi_id)
+    }
+}
+
+/// The port a nexo terminal listens on when the config names none.
+const NEXO_PORT: u16 = 8443;
+
+fn terminal_address<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<std::net::SocketAddr, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse::<std::net::SocketAddr>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(|ip| std::net::SocketAddr::new(ip, NEXO_PORT)))
+        .map_err(|_| {
+            serde::de::Error::custom(format!(
+                "\"{text}\" is not the terminal's IP address (such as \"192.0.2.20\" or \"192.0.2.20:8443\")"
+            ))
+        })
 }
 
 /// When the customer's receipt is printed. In France a receipt is printed only when the
@@ -421,11 +471,16 @@ mod tests {
             printing.replace("kind = \"network\"\naddress = \"127.0.0.1:9100\"", "kind = \"usb\"\nusb = \"04b8:0e15\"");
         let config = parse("k.toml", &usb).unwrap();
         assert_eq!(config.printing.printers[0].transport, PrinterTransport::Usb { vid_pid: Some((0x04b8, 0x0e15)) });
-        let nexo = "kiosk_id = \"k\"\norder_prefix = \"B\"\n[terminal]\nkind = \"nexo\"\n\
-            endpoint = \"https://192.0.2.20:8443/nexo\"\npoi_id = \"V400m-1\"\n";
+        let nexo = "kiosk_id = \"k\"\norder_prefix = \"B\"\n[terminal]\nkind = \"nexo\"\naddress = \"192.0.2.20\"\n\
+            poi_id = \"V400m-1\"\nenvironment = \"live\"\nroot_certificate = \"/etc/kiosk/trust/root.pem\"\n\
+            key_identifier = \"kiosk\"\nkey_version = 1\npassphrase_file = \"/etc/kiosk/terminal.passphrase\"\n";
         let config = DeviceConfig::parse("k.toml", nexo, Devices::Real).unwrap();
-        assert!(matches!(config.terminal, TerminalConfig::Nexo { ref poi_id, .. } if poi_id == "V400m-1"));
+        let TerminalConfig::Nexo(terminal) = &config.terminal else { panic!("a nexo terminal") };
+        assert_eq!(terminal.address.to_string(), "192.0.2.20:8443", "the Terminal API's port by default");
+        assert_eq!(terminal.certificate_name(), "V400m-1.live.terminal.adyen.com");
         assert!(DeviceConfig::parse("k.toml", &nexo.replace("poi_id", "poiid"), Devices::Real).is_err());
+        let by_name = DeviceConfig::parse("k.toml", &nexo.replace("192.0.2.20", "terminal.local"), Devices::Real);
+        assert!(by_name.unwrap_err().message.contains("is not the terminal's IP address"));
         let bad_usb = parse("k.toml", &usb.replace("04b8:0e15", "epson")).unwrap_err();
         assert!(bad_usb.message.contains("is not a USB id"), "{bad_usb}");
 

@@ -50,6 +50,10 @@ pub struct Approval {
     pub reference: String,
     pub scheme: String,
     pub last_four: Option<String>,
+    /// When the terminal says the transaction happened, as it wrote it: a refund names the
+    /// payment by its reference and this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminal_time: Option<String>,
 }
 
 impl Approval {
@@ -57,7 +61,12 @@ impl Approval {
     /// a card number than the kiosk may hold.
     pub fn new(reference: String, scheme: String, last_four: Option<String>) -> Approval {
         let last_four = last_four.filter(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
-        Approval { reference, scheme, last_four }
+        Approval { reference, scheme, last_four, terminal_time: None }
+    }
+
+    /// The same approval with the terminal's time of the transaction.
+    pub fn at(self, terminal_time: Option<String>) -> Approval {
+        Approval { terminal_time, ..self }
     }
 }
 
@@ -71,6 +80,8 @@ pub enum NotCharged {
     Cancelled,
     /// The terminal never received the request (known after a status query).
     NeverReceived,
+    /// The terminal refused the request without acting on it, saying why.
+    Rejected(String),
 }
 
 impl fmt::Display for NotCharged {
@@ -80,6 +91,7 @@ impl fmt::Display for NotCharged {
             NotCharged::TimedOut => write!(f, "timed out on the terminal"),
             NotCharged::Cancelled => write!(f, "cancelled"),
             NotCharged::NeverReceived => write!(f, "the terminal never received the request"),
+            NotCharged::Rejected(reason) => write!(f, "the terminal refused the request: {reason}"),
         }
     }
 }
@@ -202,9 +214,12 @@ impl Payment {
             (S::Requested, E::Paid(PayReply::NotCharged(why))) => {
                 (S::NotCharged(why.clone()), vec![Effect::ReleaseHold(why.clone())])
             }
-            (S::Requested, E::Paid(PayReply::NoAnswer(_))) | (S::Requested | S::InDoubt, E::Restarted) => {
-                (S::InDoubt, vec![Effect::RecordInDoubt, Effect::QueryStatus])
+            // No answer: the terminal may still be waiting for a card while the screen has moved
+            // on. Abort it first, then settle by status.
+            (S::Requested, E::Paid(PayReply::NoAnswer(_)) | E::Restarted) => {
+                (S::InDoubt, vec![Effect::RecordInDoubt, Effect::RequestCancel, Effect::QueryStatus])
             }
+            (S::InDoubt, E::Restarted) => (S::InDoubt, vec![Effect::RecordInDoubt, Effect::QueryStatus]),
             (S::InDoubt, E::Status(StatusReply::Approved(approval))) => {
                 (S::Approved(approval.clone()), vec![Effect::CommitApproval(approval.clone())])
             }
@@ -264,7 +279,14 @@ mod tests {
                 "lost response, then the terminal says approved",
                 vec![Start, Paid(PayReply::NoAnswer("lost".into())), Status(StatusReply::Approved(approval()))],
                 PaymentState::Approved(approval()),
-                vec![RecordAttempt, RequestPayment, RecordInDoubt, QueryStatus, CommitApproval(approval())],
+                vec![
+                    RecordAttempt,
+                    RequestPayment,
+                    RecordInDoubt,
+                    RequestCancel,
+                    QueryStatus,
+                    CommitApproval(approval()),
+                ],
             ),
             (
                 "disconnect, then the terminal never saw it",
@@ -274,20 +296,27 @@ mod tests {
                     Status(StatusReply::NotCharged(NotCharged::NeverReceived)),
                 ],
                 PaymentState::NotCharged(NotCharged::NeverReceived),
-                vec![RecordAttempt, RequestPayment, RecordInDoubt, QueryStatus, ReleaseHold(NotCharged::NeverReceived)],
+                vec![
+                    RecordAttempt,
+                    RequestPayment,
+                    RecordInDoubt,
+                    RequestCancel,
+                    QueryStatus,
+                    ReleaseHold(NotCharged::NeverReceived),
+                ],
             ),
             (
-                "status unreachable keeps it in doubt",
+                "a timeout aborts the payment on the terminal; status unreachable keeps it in doubt",
                 vec![
                     Start,
                     Paid(PayReply::NoAnswer("timeout".into())),
                     Status(StatusReply::Unreachable("down".into())),
                 ],
                 PaymentState::InDoubt,
-                vec![RecordAttempt, RequestPayment, RecordInDoubt, QueryStatus],
+                vec![RecordAttempt, RequestPayment, RecordInDoubt, RequestCancel, QueryStatus],
             ),
             (
-                "crash after recording: restart asks the status",
+                "crash after recording: restart aborts, asks the status, and only asks again later",
                 vec![
                     Start,
                     Restarted,
@@ -300,11 +329,18 @@ mod tests {
                     RecordAttempt,
                     RequestPayment,
                     RecordInDoubt,
+                    RequestCancel,
                     QueryStatus,
                     RecordInDoubt,
                     QueryStatus,
                     ReleaseHold(NotCharged::TimedOut),
                 ],
+            ),
+            (
+                "a request the terminal refused took nothing, and says why",
+                vec![Start, Paid(PayReply::NotCharged(NotCharged::Rejected("message format".into())))],
+                PaymentState::NotCharged(NotCharged::Rejected("message format".into())),
+                vec![RecordAttempt, RequestPayment, ReleaseHold(NotCharged::Rejected("message format".into()))],
             ),
             (
                 "cancel asks the terminal; its answer ends the attempt",

@@ -396,8 +396,13 @@ impl Engine {
 
     /// Asks the terminal to pay.
     async fn request_payment(&self, order: &StoredOrder, payment: &Payment) -> Result<PayReply> {
-        let request = PaymentRequest { key: payment.key.clone(), amount: payment.amount, currency: currency(order)? };
-        self.within_terminal_timeout(order, payment, self.terminal_for(order).pay(&request)).await
+        let request = PaymentRequest {
+            key: payment.key.clone(),
+            amount: payment.amount,
+            currency: currency(order)?,
+            at: timestamp(&self.now()),
+        };
+        self.within_terminal_timeout(self.terminal_for(order).pay(&request)).await
     }
 
     /// The terminal an order is paid on: a training sale never reaches the real one.
@@ -405,21 +410,16 @@ impl Engine {
         if order.training { self.training_terminal.as_ref() } else { self.terminal.as_ref() }
     }
 
-    /// Waits for the terminal's answer for the configured time; past it, asks the terminal to
-    /// cancel and reports no answer (the status query that follows says what really happened).
+    /// Waits for the terminal's answer for the configured time; past it, reports no answer:
+    /// the payment machine then aborts the transaction on the terminal and asks its status.
     pub(crate) async fn within_terminal_timeout(
         &self,
-        order: &StoredOrder,
-        payment: &Payment,
         answer: impl std::future::Future<Output = PayReply>,
     ) -> Result<PayReply> {
         let limit = Duration::from_secs(self.device.terminal_timeout_seconds);
         Ok(match tokio::time::timeout(limit, answer).await {
             Ok(reply) => reply,
-            Err(_) => {
-                self.terminal_for(order).cancel(&payment.key).await;
-                PayReply::NoAnswer(format!("no answer from the terminal within {}s", limit.as_secs()))
-            }
+            Err(_) => PayReply::NoAnswer(format!("no answer from the terminal within {}s", limit.as_secs())),
         })
     }
 

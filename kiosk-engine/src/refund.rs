@@ -27,8 +27,12 @@ use crate::{Actor, Engine, EngineError, PaymentOutcome, Result};
 pub(crate) struct StoredRefund {
     plan: RefundPlan,
     restock: bool,
-    /// The payment refunded: the terminal's reference and how it was taken.
+    /// The payment refunded: the terminal's reference, the time the terminal gave it (the
+    /// kiosk's time of the approval for payments recorded before terminal times were kept),
+    /// and how it was taken.
     original_reference: String,
+    #[serde(default)]
+    original_time: String,
     method: String,
     /// Who asked for it.
     by: String,
@@ -61,7 +65,10 @@ impl Engine {
         let paid = attempts
             .iter()
             .find_map(|a| match (&a.state, &a.refund) {
-                (PaymentState::Approved(approval), None) => Some((approval.reference.clone(), a.method.clone())),
+                (PaymentState::Approved(approval), None) => {
+                    let time = approval.terminal_time.clone().unwrap_or_else(|| a.updated_at.clone());
+                    Some((approval.reference.clone(), time, a.method.clone()))
+                }
                 _ => None,
             })
             .ok_or_else(|| StoreError::Corrupt(format!("paid order {} has no approved payment", order.number)))?;
@@ -79,7 +86,8 @@ impl Engine {
         }
         let quote = stored_quote(&order)?;
         let plan = plan_refund(&quote, &refunded_before, &refunded_by_rate_before, scope)?;
-        let refund = StoredRefund { plan, restock, original_reference: paid.0, method: paid.1, by: actor.to_string() };
+        let (original_reference, original_time, method) = paid;
+        let refund = StoredRefund { plan, restock, original_reference, original_time, method, by: actor.to_string() };
         let attempt = u32::try_from(attempts.len() + 1).expect("attempts per order stay few");
         let key = AttemptKey::new(&self.device.kiosk_id, self.store.database_id(), order.id, attempt);
         let payment = Payment::new(key, refund.plan.amount);
@@ -145,8 +153,10 @@ impl Engine {
             amount: payment.amount,
             currency: currency(order)?,
             original_reference: refund.original_reference.clone(),
+            original_time: refund.original_time.clone(),
+            at: timestamp(&self.now()),
         };
-        self.within_terminal_timeout(order, payment, self.terminal_for(order).refund(&request)).await
+        self.within_terminal_timeout(self.terminal_for(order).refund(&request)).await
     }
 
     /// In one transaction: the refund approved, the units back on the shelf if asked, the

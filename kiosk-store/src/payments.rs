@@ -29,6 +29,7 @@ struct AttemptRow {
     owner: String,
     created_at: String,
     updated_at: String,
+    terminal_time: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,11 +55,14 @@ impl TryFrom<AttemptRow> for StoredAttempt {
         let state = match row.state.as_str() {
             "requested" => PaymentState::Requested,
             "in_doubt" => PaymentState::InDoubt,
-            "approved" => PaymentState::Approved(Approval::new(
-                row.reference.clone().ok_or_else(|| corrupt("approved without a reference"))?,
-                row.scheme.clone().unwrap_or_default(),
-                row.last_four.clone(),
-            )),
+            "approved" => PaymentState::Approved(
+                Approval::new(
+                    row.reference.clone().ok_or_else(|| corrupt("approved without a reference"))?,
+                    row.scheme.clone().unwrap_or_default(),
+                    row.last_four.clone(),
+                )
+                .at(row.terminal_time.clone()),
+            ),
             "not_charged" => {
                 let reason = row.not_charged.as_deref().ok_or_else(|| corrupt("not charged without a reason"))?;
                 PaymentState::NotCharged(serde_json::from_str(reason).map_err(|_| corrupt("unreadable reason"))?)
@@ -131,13 +135,14 @@ pub async fn set_state(conn: &mut Connection, key: &AttemptKey, state: &PaymentS
     };
     let not_charged = not_charged.map(|why: &NotCharged| serde_json::to_string(why).expect("a reason serializes"));
     sqlx::query(
-        "UPDATE payment_attempts SET state = ?, reference = ?, scheme = ?, last_four = ?, not_charged = ?, updated_at = ? \
-         WHERE key = ?",
+        "UPDATE payment_attempts SET state = ?, reference = ?, scheme = ?, last_four = ?, terminal_time = ?, \
+         not_charged = ?, updated_at = ? WHERE key = ?",
     )
     .bind(state.code())
     .bind(approval.map(|a| a.reference.as_str()))
     .bind(approval.map(|a| a.scheme.as_str()))
     .bind(approval.and_then(|a| a.last_four.as_deref()))
+    .bind(approval.and_then(|a| a.terminal_time.as_deref()))
     .bind(not_charged)
     .bind(now)
     .bind(key.as_str())
@@ -201,7 +206,8 @@ pub struct ApprovalWrite<'a> {
 const APPROVAL_BATCH: &str = "\
 BEGIN IMMEDIATE;
 UPDATE payment_attempts SET state = 'approved', reference = ?1 ->> '$.reference', scheme = ?1 ->> '$.scheme',
-    last_four = ?1 ->> '$.last_four', not_charged = NULL, updated_at = ?1 ->> '$.now'
+    last_four = ?1 ->> '$.last_four', terminal_time = ?1 ->> '$.terminal_time', not_charged = NULL,
+    updated_at = ?1 ->> '$.now'
     WHERE key = ?1 ->> '$.key';
 UPDATE stock SET on_hand = MAX(stock.on_hand - h.quantity, 0), updated_at = ?1 ->> '$.now' FROM stock_holds AS h
     WHERE h.holder = ?1 ->> '$.key' AND h.item_id = stock.item_id
@@ -225,6 +231,7 @@ pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result
         "reference": write.approval.reference,
         "scheme": write.approval.scheme,
         "last_four": write.approval.last_four,
+        "terminal_time": write.approval.terminal_time,
         "now": write.now,
         "order_id": write.order_id,
         "promo": write.promo,

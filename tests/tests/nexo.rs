@@ -1,39 +1,63 @@
-//! The nexo (Adyen Terminal API) driver against the fake terminal of `kiosk_tests`: an
-//! approval, a refusal, a response lost and recovered by a transaction status query, an
-//! abort, and a refund.
+//! The nexo (Adyen Terminal API) driver against the fake terminal of `kiosk_tests`, over TLS
+//! with encrypted messages: an approval, a decline, a lost answer recovered by a status
+//! query, an abort, a refund naming its payment; what the terminal refuses, said in words;
+//! and the terminals the kiosk must not trust.
 
 use std::time::Duration;
 
 use kiosk_core::money::{Currency, Money};
 use kiosk_core::payment::{AttemptKey, NotCharged, PayReply, StatusReply};
-use kiosk_devices::terminal::{NexoTerminal, PaymentRequest, PaymentTerminal, RefundRequest, service_id};
-use kiosk_tests::fake_terminal::{self, Ledger};
+use kiosk_devices::terminal::nexo_crypto::{DerivedKey, NexoKey};
+use kiosk_devices::terminal::{NexoTerminal, PaymentRequest, PaymentTerminal, RefundRequest};
+use kiosk_tests::fake_terminal::{FakeTerminal, POI_ID, pki};
+use serde_json::Value;
 use tokio::net::TcpListener;
+
+const NOW: &str = "2026-12-01T12:04:37+01:00";
 
 fn request(key: &str, amount: &str) -> PaymentRequest {
     PaymentRequest {
         key: AttemptKey::from_stored(key.into()),
         amount: Money::parse_price(amount).unwrap(),
         currency: Currency::Eur,
+        at: NOW.into(),
     }
 }
 
-async fn terminal() -> (NexoTerminal, Ledger) {
-    let (endpoint, ledger) = fake_terminal::start().await;
-    (NexoTerminal::new(&endpoint, "KIOSK-A", "V400m-324688179", Duration::from_secs(5)).unwrap(), ledger)
+async fn terminal() -> (NexoTerminal, FakeTerminal) {
+    let fake = FakeTerminal::start().await;
+    (NexoTerminal::new(fake.settings("KIOSK-A", Duration::from_secs(5))).unwrap(), fake)
+}
+
+/// The requests of a category the terminal read, decrypted.
+fn sent(fake: &FakeTerminal, category: &str) -> Vec<Value> {
+    let requests = fake.received();
+    requests
+        .into_iter()
+        .filter(|r| r["SaleToPOIRequest"]["MessageHeader"]["MessageCategory"] == category)
+        .map(|r| r["SaleToPOIRequest"].clone())
+        .collect()
 }
 
 #[tokio::test]
-async fn an_approval_carries_the_reference_scheme_and_last_four_only() {
-    let (terminal, _) = terminal().await;
-    let key = request("lyon-01-ab12-7-1", "12.90");
-    let PayReply::Approved(approval) = terminal.pay(&key).await else { panic!("expected an approval") };
-    assert_eq!(approval.reference, format!("TX-{}", service_id(&key.key)));
+async fn an_approval_carries_the_reference_the_terminal_time_scheme_and_last_four_only() {
+    let (terminal, fake) = terminal().await;
+    let PayReply::Approved(approval) = terminal.pay(&request("lyon-01-ab12-7-1", "12.90")).await else {
+        panic!("expected an approval: {:?}", fake.refused())
+    };
+    assert_eq!(approval.reference, "TX-0001");
     assert_eq!((approval.scheme.as_str(), approval.last_four.as_deref()), ("mc", Some("9999")));
+    assert!(approval.terminal_time.as_deref().is_some_and(|t| t.ends_with('Z')), "{approval:?}");
+    let payment = &sent(&fake, "Payment")[0];
+    let header = &payment["MessageHeader"];
+    assert_eq!((header["SaleID"].as_str(), header["POIID"].as_str()), (Some("KIOSK-A"), Some(POI_ID)));
+    let sale = &payment["PaymentRequest"]["SaleData"]["SaleTransactionID"];
+    assert_eq!((sale["TransactionID"].as_str(), sale["TimeStamp"].as_str()), (Some("lyon-01-ab12-7-1"), Some(NOW)));
+    assert_eq!(fake.refused(), Vec::<String>::new());
 }
 
 #[tokio::test]
-async fn a_refusal_says_why() {
+async fn a_decline_says_why() {
     let (terminal, _) = terminal().await;
     let reply = terminal.pay(&request("lyon-01-ab12-8-1", "6.66")).await;
     assert_eq!(reply, PayReply::NotCharged(NotCharged::Declined("Not enough balance".into())));
@@ -50,30 +74,118 @@ async fn a_lost_response_is_recovered_by_a_status_query() {
 }
 
 #[tokio::test]
-async fn an_abort_and_a_refund() {
-    let (terminal, ledger) = terminal().await;
-    terminal.cancel(&AttemptKey::from_stored("lyon-01-ab12-11-1".into())).await;
-    let paid = request("lyon-01-ab12-12-1", "12.90");
-    let PayReply::Approved(approval) = terminal.pay(&paid).await else { panic!("expected an approval") };
-    let refund = RefundRequest {
-        key: AttemptKey::from_stored("lyon-01-ab12-12-2".into()),
+async fn a_payment_waiting_for_a_card_is_aborted_then_known_as_cancelled() {
+    let fake = FakeTerminal::start().await;
+    let terminal = NexoTerminal::new(fake.settings("KIOSK-A", Duration::from_millis(400))).unwrap();
+    fake.hold_next_payment();
+    let waiting = request("lyon-01-ab12-11-1", "9.99");
+    assert!(matches!(terminal.pay(&waiting).await, PayReply::NoAnswer(_)), "nobody presents a card in time");
+    assert_eq!(terminal.status(&waiting.key).await, StatusReply::InProgress, "the terminal still waits");
+    terminal.cancel(&waiting.key).await;
+    let mut status = terminal.status(&waiting.key).await;
+    for _ in 0..20 {
+        if status != StatusReply::InProgress {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        status = terminal.status(&waiting.key).await;
+    }
+    assert_eq!(status, StatusReply::NotCharged(NotCharged::Cancelled));
+    let abort = &sent(&fake, "Abort")[0]["AbortRequest"]["MessageReference"];
+    assert_eq!(abort["ServiceID"], sent(&fake, "Payment")[0]["MessageHeader"]["ServiceID"]);
+}
+
+#[tokio::test]
+async fn a_refund_names_its_payment_by_the_terminal_s_id_and_time() {
+    let (terminal, _fake) = terminal().await;
+    let PayReply::Approved(approval) = terminal.pay(&request("lyon-01-ab12-12-1", "12.90")).await else {
+        panic!("expected an approval")
+    };
+    let refund = |original_time: String, key: &str| RefundRequest {
+        key: AttemptKey::from_stored(key.into()),
         amount: Money::parse_price("12.90").unwrap(),
         currency: Currency::Eur,
-        original_reference: approval.reference,
+        original_reference: approval.reference.clone(),
+        original_time,
+        at: "2026-12-01T12:30:00+01:00".into(),
     };
-    let PayReply::Approved(refunded) = terminal.refund(&refund).await else { panic!("expected a refund") };
-    assert_eq!(refunded.reference, format!("RV-{}", service_id(&refund.key)));
+    // With the kiosk's own time instead of the terminal's, the terminal knows no such payment.
+    let wrong = terminal.refund(&refund(NOW.into(), "lyon-01-ab12-12-2")).await;
+    match wrong {
+        PayReply::NotCharged(NotCharged::Rejected(reason)) => {
+            assert!(reason.contains("Original transaction not found"), "{reason}")
+        }
+        other => panic!("expected the reversal refused, got {other:?}"),
+    }
+    let right = refund(approval.terminal_time.clone().unwrap(), "lyon-01-ab12-12-3");
+    let PayReply::Approved(refunded) = terminal.refund(&right).await else { panic!("expected a refund") };
+    assert!(refunded.reference.starts_with("RV-"));
     // A refund in doubt is found by its own key, as a reversal.
-    assert!(matches!(terminal.status(&refund.key).await, StatusReply::Approved(_)));
-    assert_eq!(ledger.lock().unwrap().len(), 2);
+    assert!(matches!(terminal.status(&right.key).await, StatusReply::Approved(_)));
+}
+
+#[tokio::test]
+async fn what_the_terminal_refuses_is_not_charged_and_says_why() {
+    let (terminal, fake) = terminal().await;
+    // A placeholder time, as the driver once sent: the terminal refuses the request.
+    let reply = terminal.pay(&PaymentRequest { at: "1970-01-01T00:00:00Z".into(), ..request("k-1-1", "12.90") }).await;
+    match reply {
+        PayReply::NotCharged(NotCharged::Rejected(reason)) => {
+            assert!(reason.contains("SaleTransactionID.TimeStamp 1970-01-01T00:00:00Z is not a real time"), "{reason}")
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    // The same payment ServiceID again (the same key): refused, not charged twice.
+    let first = terminal.pay(&request("k-2-1", "12.90")).await;
+    assert!(matches!(first, PayReply::Approved(_)));
+    let again = terminal.pay(&request("k-2-1", "12.90")).await;
+    assert!(
+        matches!(&again, PayReply::NotCharged(NotCharged::Rejected(why)) if why.contains("used in the last 48 hours"))
+    );
+
+    // A kiosk with the wrong key: the terminal cannot read its messages.
+    let mut settings = fake.settings("KIOSK-A", Duration::from_secs(5));
+    settings.key = NexoKey { derived: DerivedKey::from_passphrase("not the passphrase"), ..settings.key };
+    let stranger = NexoTerminal::new(settings).unwrap();
+    let reply = stranger.pay(&request("k-3-1", "12.90")).await;
+    assert!(
+        matches!(&reply, PayReply::NotCharged(NotCharged::Rejected(why)) if why.contains("crypto error")),
+        "{reply:?}"
+    );
+    assert_eq!(fake.refused().len(), 3, "{:?}", fake.refused());
+}
+
+#[tokio::test]
+async fn only_the_terminal_itself_is_trusted() {
+    // The terminal's certificate by its common name alone (no alternative names): trusted.
+    let fake = FakeTerminal::presenting("terminal-cn-only").await;
+    let terminal = NexoTerminal::new(fake.settings("KIOSK-A", Duration::from_secs(5))).unwrap();
+    assert!(matches!(terminal.pay(&request("t-1-1", "12.90")).await, PayReply::Approved(_)));
+
+    for (certificate, why) in
+        [("other-terminal", "not for this terminal"), ("impostor", "not issued under the configured root")]
+    {
+        let fake = FakeTerminal::presenting(certificate).await;
+        let terminal = NexoTerminal::new(fake.settings("KIOSK-A", Duration::from_secs(5))).unwrap();
+        match terminal.pay(&request("t-2-1", "12.90")).await {
+            PayReply::NoAnswer(reason) => assert!(reason.contains(why), "{certificate}: {reason}"),
+            other => panic!("{certificate}: expected no answer, got {other:?}"),
+        }
+        assert!(fake.received().is_empty(), "{certificate}: nothing was sent to it");
+    }
+    let mut settings = FakeTerminal::start().await.settings("KIOSK-A", Duration::from_secs(5));
+    settings.root_certificate = b"not a certificate".to_vec();
+    assert!(NexoTerminal::new(settings).is_err());
+    assert!(std::fs::read(pki("vendor-root.pem")).is_ok());
 }
 
 #[tokio::test]
 async fn a_terminal_that_is_off_gives_no_answer() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}/nexo", listener.local_addr().unwrap());
+    let mut settings = FakeTerminal::start().await.settings("KIOSK-A", Duration::from_millis(500));
+    settings.address = listener.local_addr().unwrap();
     drop(listener);
-    let terminal = NexoTerminal::new(&endpoint, "KIOSK-A", "V400m", Duration::from_millis(500)).unwrap();
+    let terminal = NexoTerminal::new(settings).unwrap();
     let key = request("lyon-01-ab12-13-1", "12.90");
     assert!(matches!(terminal.pay(&key).await, PayReply::NoAnswer(_)));
     assert!(matches!(terminal.status(&key.key).await, StatusReply::Unreachable(_)));

@@ -8,9 +8,11 @@ use kiosk_core::money::{Currency, Money};
 use kiosk_core::payment::{AttemptKey, PayReply, StatusReply};
 
 mod nexo;
+pub mod nexo_crypto;
+mod nexo_tls;
 mod sim;
 
-pub use nexo::{NexoError, NexoTerminal, service_id};
+pub use nexo::{NexoError, NexoSettings, NexoTerminal, service_id};
 pub use sim::{LedgerEntry, LedgerKind, LedgerOutcome, SimOutcome, SimTerminal, SimTerminalError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +20,8 @@ pub struct PaymentRequest {
     pub key: AttemptKey,
     pub amount: Money,
     pub currency: Currency,
+    /// When the kiosk asks, RFC 3339 (the engine's clock).
+    pub at: String,
 }
 
 /// Money back to the card of an earlier payment.
@@ -27,8 +31,11 @@ pub struct RefundRequest {
     pub key: AttemptKey,
     pub amount: Money,
     pub currency: Currency,
-    /// The terminal's reference of the payment refunded.
+    /// The payment refunded, as the terminal named it: its reference and its time.
     pub original_reference: String,
+    pub original_time: String,
+    /// When the kiosk asks, RFC 3339.
+    pub at: String,
 }
 
 #[async_trait]
@@ -84,8 +91,38 @@ pub fn open(
         TerminalConfig::Sim => {
             std::sync::Arc::new(SimTerminal::open(&sim.ledger, sim.outcome)?.with_card_delay(sim.card_delay))
         }
-        TerminalConfig::Nexo { endpoint, poi_id } => {
-            std::sync::Arc::new(NexoTerminal::new(endpoint, sale_id, poi_id, timeout)?)
-        }
+        TerminalConfig::Nexo(nexo) => std::sync::Arc::new(NexoTerminal::new(nexo_settings(nexo, sale_id, timeout)?)?),
+    })
+}
+
+/// Reads what a nexo terminal's config points to: its root certificate and the key's
+/// passphrase.
+fn nexo_settings(
+    config: &kiosk_core::config::NexoConfig,
+    sale_id: &str,
+    timeout: std::time::Duration,
+) -> Result<NexoSettings, NexoError> {
+    let read = |path: &std::path::Path, what: &str| {
+        std::fs::read(path).map_err(|e| NexoError(format!("cannot read the terminal's {what} {}: {e}", path.display())))
+    };
+    let root_certificate = read(&config.root_certificate, "root certificate")?;
+    let passphrase = String::from_utf8(read(&config.passphrase_file, "key passphrase")?)
+        .map_err(|_| NexoError(format!("{} is not text", config.passphrase_file.display())))?;
+    let passphrase = passphrase.trim_end_matches(['\n', '\r']);
+    if passphrase.is_empty() {
+        return Err(NexoError(format!("{} holds no passphrase", config.passphrase_file.display())));
+    }
+    Ok(NexoSettings {
+        address: config.address,
+        sale_id: sale_id.to_owned(),
+        poi_id: config.poi_id.clone(),
+        certificate_name: config.certificate_name(),
+        root_certificate,
+        key: nexo_crypto::NexoKey {
+            identifier: config.key_identifier.clone(),
+            version: config.key_version,
+            derived: nexo_crypto::DerivedKey::from_passphrase(passphrase),
+        },
+        timeout,
     })
 }

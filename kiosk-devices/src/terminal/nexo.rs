@@ -1,13 +1,16 @@
 //! A semi-integrated payment terminal on the local network speaking nexo Retailer as Adyen's
-//! Terminal API does: JSON `SaleToPOIRequest` messages posted to the terminal's `/nexo`
-//! endpoint. Payments are `PaymentRequest`s, refunds `ReversalRequest`s of the original
-//! transaction, cancels `AbortRequest`s, and a payment in doubt is resolved with a
-//! `TransactionStatusRequest` naming the request's `ServiceID`.
+//! Terminal API does: `SaleToPOIRequest` messages posted to the terminal's `/nexo` endpoint
+//! over TLS (the vendor's root, the terminal's name: see `nexo_tls`), each encrypted with the
+//! key shared with the terminal (`nexo_crypto`). Payments are `PaymentRequest`s, refunds
+//! `ReversalRequest`s of the original transaction, cancels `AbortRequest`s, and a payment in
+//! doubt is resolved with a `TransactionStatusRequest` naming the request's `ServiceID`.
 //!
 //! The kiosk's idempotency key is the sale's `TransactionID`; the `ServiceID` (at most ten
 //! characters in nexo) is derived from the key, so a status query after a restart can name
-//! it again.
+//! it again. A request the terminal refuses (a reject notice, or an error it names) was not
+//! acted on: the payment is not charged, and the terminal's reason is kept.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,39 +19,70 @@ use kiosk_core::payment::{Approval, AttemptKey, NotCharged, PayReply, StatusRepl
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{PaymentRequest, PaymentTerminal, RefundRequest};
+use super::nexo_crypto::{self, NexoKey};
+use super::{PaymentRequest, PaymentTerminal, RefundRequest, nexo_tls};
 
-/// A terminal reached over HTTP(S).
+/// Everything needed to reach and trust one terminal.
+#[derive(Clone, Debug)]
+pub struct NexoSettings {
+    /// The terminal on the venue's network.
+    pub address: SocketAddr,
+    /// This kiosk, as the terminal knows it.
+    pub sale_id: String,
+    /// The terminal's id ("V400m-324688179").
+    pub poi_id: String,
+    /// The name its certificate must carry.
+    pub certificate_name: String,
+    /// The vendor's root certificate, PEM.
+    pub root_certificate: Vec<u8>,
+    pub key: NexoKey,
+    /// Bounds one exchange with the terminal, the customer's time at the reader included.
+    pub timeout: Duration,
+}
+
+/// A terminal reached over HTTPS with encrypted messages.
 #[derive(Debug)]
 pub struct NexoTerminal {
     client: reqwest::Client,
-    /// Such as `https://192.0.2.20:8443/nexo`.
     endpoint: String,
-    /// This kiosk, as the terminal knows it.
     sale_id: String,
-    /// The terminal's id ("V400m-123456789").
     poi_id: String,
+    key: NexoKey,
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot set up the terminal client: {0}")]
-pub struct NexoError(String);
+pub struct NexoError(pub String);
 
 /// The nexo `ServiceID` of a key: ten hex digits of its hash.
 pub fn service_id(key: &AttemptKey) -> String {
     hex::encode(Sha256::digest(key.as_str().as_bytes()))[..10].to_owned()
 }
 
+/// What the terminal made of a request.
+enum Answer {
+    /// Its response message, decrypted.
+    Response(Value),
+    /// An acknowledgement without a body (an abort).
+    Empty,
+    /// It refused the request without acting on it, saying why.
+    Refused(String),
+}
+
 impl NexoTerminal {
-    /// `timeout` bounds one exchange with the terminal, the customer's time at the reader
-    /// included.
-    pub fn new(endpoint: &str, sale_id: &str, poi_id: &str, timeout: Duration) -> Result<NexoTerminal, NexoError> {
-        let client = reqwest::Client::builder().timeout(timeout).build().map_err(|e| NexoError(e.to_string()))?;
+    pub fn new(settings: NexoSettings) -> Result<NexoTerminal, NexoError> {
+        let tls = nexo_tls::client_config(&settings.root_certificate, &settings.certificate_name).map_err(NexoError)?;
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .timeout(settings.timeout)
+            .build()
+            .map_err(|e| NexoError(e.to_string()))?;
         Ok(NexoTerminal {
             client,
-            endpoint: endpoint.to_owned(),
-            sale_id: sale_id.to_owned(),
-            poi_id: poi_id.to_owned(),
+            endpoint: format!("https://{}/nexo", settings.address),
+            sale_id: settings.sale_id,
+            poi_id: settings.poi_id,
+            key: settings.key,
         })
     }
 
@@ -64,37 +98,59 @@ impl NexoTerminal {
         })
     }
 
-    /// Posts a request; `Ok(None)` for an answer without a body (an abort is acknowledged so).
-    async fn post(&self, request: Value) -> Result<Option<Value>, String> {
-        let response = self
-            .client
-            .post(&self.endpoint)
-            .json(&json!({ "SaleToPOIRequest": request }))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if !response.status().is_success() {
-            return Err(format!("the terminal answered HTTP {}", response.status()));
+    /// Sends one request, encrypted, and reads the terminal's answer to it. `Err` when nothing
+    /// usable came back: the terminal may or may not have acted.
+    async fn exchange(&self, category: &str, service_id: &str, body_name: &str, body: Value) -> Result<Answer, String> {
+        let header = self.header(category, service_id);
+        let clear = json!({ "SaleToPOIRequest": { "MessageHeader": header, body_name: body } });
+        let sealed = nexo_crypto::seal(&clear, &self.key).map_err(|e| e.to_string())?;
+        let response =
+            self.client.post(&self.endpoint).json(&sealed).send().await.map_err(|e| connection_problem(&e))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| connection_problem(&e))?;
+        if bytes.is_empty() || bytes.as_ref() == b"ok" {
+            return if status.is_success() {
+                Ok(Answer::Empty)
+            } else {
+                Err(format!("the terminal answered HTTP {status}"))
+            };
         }
-        let body = response.bytes().await.map_err(|e| e.to_string())?;
-        if body.is_empty() {
-            return Ok(None);
+        let message: Value = serde_json::from_slice(&bytes).map_err(|e| format!("unreadable answer: {e}"))?;
+        // The terminal's nexo service names what it could not read (a bad key, a malformed
+        // message) in a list of errors, with an HTTP error: it did not act on the request.
+        if let Some(errors) = message.get("errors").and_then(Value::as_array) {
+            let said: Vec<&str> = errors.iter().filter_map(Value::as_str).collect();
+            return Ok(Answer::Refused(said.join("; ")));
         }
-        let value: Value = serde_json::from_slice(&body).map_err(|e| format!("unreadable answer: {e}"))?;
-        Ok(Some(value["SaleToPOIResponse"].clone()))
+        if !status.is_success() {
+            return Err(format!("the terminal answered HTTP {status}"));
+        }
+        if !nexo_crypto::is_sealed(&message) {
+            // A clear answer is read only for a refusal: anything else could be anybody's.
+            return refusal(&message).map(Answer::Refused).ok_or_else(|| "the terminal answered unencrypted".into());
+        }
+        let message = nexo_crypto::open(&message, &self.key).map_err(|e| e.to_string())?;
+        if let Some(reason) = refusal(&message) {
+            return Ok(Answer::Refused(reason));
+        }
+        let response = &message["SaleToPOIResponse"];
+        let answered = &response["MessageHeader"];
+        if answered["ServiceID"] != service_id || answered["MessageCategory"] != category {
+            return Err("the terminal's answer is to another request".into());
+        }
+        Ok(Answer::Response(response.clone()))
     }
 
     async fn status_of(&self, key: &AttemptKey, category: &str, body: &str) -> StatusReply {
         let request = json!({
-            "MessageHeader": self.header("TransactionStatus", &fresh_service_id(key, "status")),
-            "TransactionStatusRequest": {
-                "ReceiptReprintFlag": false,
-                "MessageReference": { "MessageCategory": category, "SaleID": self.sale_id, "ServiceID": service_id(key) },
-            },
+            "ReceiptReprintFlag": false,
+            "MessageReference": { "MessageCategory": category, "SaleID": self.sale_id, "ServiceID": service_id(key) },
         });
-        let answer = match self.post(request).await {
-            Ok(Some(answer)) => answer,
-            Ok(None) => return StatusReply::Unreachable("empty status answer".into()),
+        let service = fresh_service_id(key, "status");
+        let answer = match self.exchange("TransactionStatus", &service, "TransactionStatusRequest", request).await {
+            Ok(Answer::Response(answer)) => answer,
+            Ok(Answer::Empty) => return StatusReply::Unreachable("empty status answer".into()),
+            Ok(Answer::Refused(reason)) => return StatusReply::Unreachable(format!("status query refused: {reason}")),
             Err(error) => return StatusReply::Unreachable(error),
         };
         let status = &answer["TransactionStatusResponse"];
@@ -113,6 +169,79 @@ impl NexoTerminal {
                 other => StatusReply::Unreachable(format!("status refused: {}", other.unwrap_or("no reason"))),
             },
         }
+    }
+
+    /// A payment or a reversal: its answer read from the body named `response`.
+    async fn transact(&self, category: &str, key: &AttemptKey, request: (&str, Value), response: &str) -> PayReply {
+        match self.exchange(category, &service_id(key), request.0, request.1).await {
+            Ok(Answer::Response(answer)) => read_result(&answer[response], key.as_str()),
+            Ok(Answer::Refused(reason)) => PayReply::NotCharged(NotCharged::Rejected(reason)),
+            Ok(Answer::Empty) => PayReply::NoAnswer("empty answer".into()),
+            Err(error) => PayReply::NoAnswer(error),
+        }
+    }
+}
+
+/// The reason of a reject notice (an `EventNotification` of a `Reject`, its details written
+/// `message=...` form-encoded), or of a response refused for its format.
+fn refusal(message: &Value) -> Option<String> {
+    let event = &message["SaleToPOIRequest"]["EventNotification"];
+    if event["EventToNotify"] == "Reject" {
+        let details = event["EventDetails"].as_str().unwrap_or("");
+        let said = details.split('&').find_map(|pair| pair.strip_prefix("message=")).unwrap_or(details);
+        return Some(form_decoded(said));
+    }
+    let response = message["SaleToPOIResponse"].as_object()?.values().find_map(|body| body.get("Response"))?;
+    (response["Result"] == "Failure" && response["ErrorCondition"] == "MessageFormat").then(|| {
+        let detail = response["AdditionalResponse"].as_str().unwrap_or("the message format");
+        form_decoded(detail)
+    })
+}
+
+/// A form-encoded text ("Did+not+receive%20it") as words.
+fn form_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'+' => out.push(b' '),
+            b'%' if index + 2 < bytes.len() => {
+                let digits = std::str::from_utf8(&bytes[index + 1..index + 3]).ok();
+                match digits.and_then(|digits| u8::from_str_radix(digits, 16).ok()) {
+                    Some(byte) => {
+                        out.push(byte);
+                        index += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What went wrong reaching the terminal, with the TLS reason in words when it is one.
+fn connection_problem(error: &reqwest::Error) -> String {
+    match tls_error(error) {
+        Some(tls) => nexo_tls::describe(tls),
+        None if error.is_timeout() => "no answer from the terminal in time".into(),
+        None => error.to_string(),
+    }
+}
+
+/// The TLS error among an error's causes. It comes wrapped in I/O errors, whose `source`
+/// skips what they wrap.
+fn tls_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let wrapped = error.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
+    match wrapped {
+        Some(inner) => tls_error(inner),
+        None => error.source().and_then(tls_error),
     }
 }
 
@@ -143,7 +272,8 @@ fn read_result(body: &Value, fallback_reference: &str) -> PayReply {
         // The kiosk never asks for partial approvals; a partial one is not the sale's amount.
         Some("Partial") => PayReply::NoAnswer("the terminal approved only part of the amount".into()),
         Some("Success") => {
-            let reference = match body["POIData"]["POITransactionID"]["TransactionID"].as_str() {
+            let transaction = &body["POIData"]["POITransactionID"];
+            let reference = match transaction["TransactionID"].as_str() {
                 Some(reference) if !reference.is_empty() => reference,
                 _ => {
                     log::error!("terminal approval without a transaction id: kept as {fallback_reference}");
@@ -156,7 +286,8 @@ fn read_result(body: &Value, fallback_reference: &str) -> PayReply {
                 .as_str()
                 .map(|pan| pan.chars().rev().take(4).collect::<Vec<_>>())
                 .map(|digits| digits.into_iter().rev().collect::<String>());
-            PayReply::Approved(Approval::new(reference.to_owned(), scheme.to_owned(), last_four))
+            let time = transaction["TimeStamp"].as_str().map(str::to_owned);
+            PayReply::Approved(Approval::new(reference.to_owned(), scheme.to_owned(), last_four).at(time))
         }
         Some("Failure") => {
             let condition = response["ErrorCondition"].as_str().unwrap_or("Refusal");
@@ -170,7 +301,7 @@ fn read_result(body: &Value, fallback_reference: &str) -> PayReply {
                     let reason = detail
                         .split('&')
                         .find_map(|pair| pair.strip_prefix("refusalReason="))
-                        .map_or_else(|| condition.to_owned(), |r| r.replace("%20", " "));
+                        .map_or_else(|| condition.to_owned(), form_decoded);
                     PayReply::NotCharged(NotCharged::Declined(reason))
                 }
             }
@@ -187,48 +318,36 @@ impl PaymentTerminal for NexoTerminal {
 
     async fn pay(&self, request: &PaymentRequest) -> PayReply {
         let body = json!({
-            "MessageHeader": self.header("Payment", &service_id(&request.key)),
-            "PaymentRequest": {
-                "SaleData": { "SaleTransactionID": { "TransactionID": request.key.as_str(), "TimeStamp": "1970-01-01T00:00:00Z" } },
-                "PaymentTransaction": {
-                    "AmountsReq": { "Currency": request.currency.code(), "RequestedAmount": wire_amount(request.amount) },
-                },
+            "SaleData": { "SaleTransactionID": { "TransactionID": request.key.as_str(), "TimeStamp": request.at } },
+            "PaymentTransaction": {
+                "AmountsReq": { "Currency": request.currency.code(), "RequestedAmount": wire_amount(request.amount) },
             },
         });
-        match self.post(body).await {
-            Ok(Some(answer)) => read_result(&answer["PaymentResponse"], request.key.as_str()),
-            Ok(None) => PayReply::NoAnswer("empty answer".into()),
-            Err(error) => PayReply::NoAnswer(error),
-        }
+        self.transact("Payment", &request.key, ("PaymentRequest", body), "PaymentResponse").await
     }
 
     async fn refund(&self, request: &RefundRequest) -> PayReply {
         let body = json!({
-            "MessageHeader": self.header("Reversal", &service_id(&request.key)),
-            "ReversalRequest": {
-                "OriginalPOITransaction": { "POITransactionID": { "TransactionID": request.original_reference, "TimeStamp": "1970-01-01T00:00:00Z" } },
-                "ReversalReason": "MerchantCancel",
-                "ReversedAmount": wire_amount(request.amount),
-                "SaleData": { "SaleTransactionID": { "TransactionID": request.key.as_str(), "TimeStamp": "1970-01-01T00:00:00Z" } },
+            "OriginalPOITransaction": {
+                "POITransactionID": { "TransactionID": request.original_reference, "TimeStamp": request.original_time },
             },
+            "ReversalReason": "MerchantCancel",
+            "ReversedAmount": wire_amount(request.amount),
+            "SaleData": { "SaleTransactionID": { "TransactionID": request.key.as_str(), "TimeStamp": request.at } },
         });
-        match self.post(body).await {
-            Ok(Some(answer)) => read_result(&answer["ReversalResponse"], request.key.as_str()),
-            Ok(None) => PayReply::NoAnswer("empty answer".into()),
-            Err(error) => PayReply::NoAnswer(error),
-        }
+        self.transact("Reversal", &request.key, ("ReversalRequest", body), "ReversalResponse").await
     }
 
     async fn cancel(&self, key: &AttemptKey) {
         let body = json!({
-            "MessageHeader": self.header("Abort", &fresh_service_id(key, "abort")),
-            "AbortRequest": {
-                "AbortReason": "MerchantAbort",
-                "MessageReference": { "MessageCategory": "Payment", "SaleID": self.sale_id, "ServiceID": service_id(key) },
-            },
+            "AbortReason": "MerchantAbort",
+            "MessageReference": { "MessageCategory": "Payment", "SaleID": self.sale_id, "ServiceID": service_id(key) },
         });
-        if let Err(error) = self.post(body).await {
-            log::warn!("terminal abort of {key} not delivered: {error}");
+        let service = fresh_service_id(key, "abort");
+        match self.exchange("Abort", &service, "AbortRequest", body).await {
+            Ok(Answer::Refused(reason)) => log::warn!("terminal refused the abort of {key}: {reason}"),
+            Ok(_) => {}
+            Err(error) => log::warn!("terminal abort of {key} not delivered: {error}"),
         }
     }
 
@@ -239,5 +358,25 @@ impl PaymentTerminal for NexoTerminal {
             }
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_read_in_words() {
+        let reject = json!({ "SaleToPOIRequest": { "EventNotification": {
+            "EventToNotify": "Reject", "EventDetails": "message=Did+not+receive+a+response%2C+sorry",
+            "TimeStamp": "2026-12-01T12:00:00Z" } } });
+        assert_eq!(refusal(&reject).as_deref(), Some("Did not receive a response, sorry"));
+        let format = json!({ "SaleToPOIResponse": { "PaymentResponse": { "Response": {
+            "Result": "Failure", "ErrorCondition": "MessageFormat", "AdditionalResponse": "errors=missing%20TimeStamp" } } } });
+        assert_eq!(refusal(&format).as_deref(), Some("errors=missing TimeStamp"));
+        let declined = json!({ "SaleToPOIResponse": { "PaymentResponse": { "Response": {
+            "Result": "Failure", "ErrorCondition": "Refusal" } } } });
+        assert_eq!(refusal(&declined), None, "a decline is an answer, not a refusal of the request");
+        assert_eq!(form_decoded("50%"), "50%");
     }
 }

@@ -73,12 +73,18 @@ pub struct LedgerEntry {
     pub amount_minor: i64,
     pub outcome: LedgerOutcome,
     pub reference: String,
+    /// The time the kiosk gave the request, which the simulator keeps as its own.
+    #[serde(default)]
+    pub at: String,
 }
 
 impl LedgerEntry {
     fn pay_reply(&self) -> PayReply {
         match self.outcome {
-            LedgerOutcome::Approved => PayReply::Approved(sim_approval(&self.reference)),
+            LedgerOutcome::Approved => {
+                let at = Some(self.at.clone()).filter(|at| !at.is_empty());
+                PayReply::Approved(sim_approval(&self.reference).at(at))
+            }
             LedgerOutcome::Declined => PayReply::NotCharged(NotCharged::Declined(DECLINE_REASON.into())),
             LedgerOutcome::TimedOut => PayReply::NotCharged(NotCharged::TimedOut),
             LedgerOutcome::Cancelled => PayReply::NotCharged(NotCharged::Cancelled),
@@ -181,6 +187,7 @@ impl SimTerminal {
                 amount_minor: request.amount.to_minor(),
                 outcome,
                 reference: format!("SIM-{:06}", state.last_reference),
+                at: request.at.clone(),
             }
         };
         let path = self.ledger_path.clone();
@@ -274,8 +281,12 @@ impl PaymentTerminal for SimTerminal {
                 request.original_reference
             )));
         }
-        let as_payment =
-            PaymentRequest { key: request.key.clone(), amount: request.amount, currency: request.currency };
+        let as_payment = PaymentRequest {
+            key: request.key.clone(),
+            amount: request.amount,
+            currency: request.currency,
+            at: request.at.clone(),
+        };
         self.transact(&as_payment, LedgerKind::Refund).await
     }
 
@@ -363,6 +374,7 @@ mod tests {
             key: AttemptKey::from_stored(key.into()),
             amount: Money::from_minor(990),
             currency: Currency::Eur,
+            at: "2026-12-01T12:00:00+01:00".into(),
         }
     }
 
