@@ -104,11 +104,11 @@ fn order_and_stock_commands() {
     assert_eq!(quote["taxes"].as_array().unwrap().len(), 2);
 
     let paid = ctl.json(&["order", "place", "--cart", &cart]);
-    assert_eq!((paid["order"].as_str(), paid["payment"]["outcome"].as_str()), (Some("A001"), Some("paid")));
+    assert_eq!((paid["order"].as_str(), paid["payment"]["outcome"].as_str()), (Some("TA001"), Some("paid")));
 
     let declined = ctl.run(&["order", "place", "--cart", &cart, "--pay", "sim-decline"]);
     assert_eq!(declined.status.code(), Some(3), "not charged has its own exit code");
-    assert!(String::from_utf8_lossy(&declined.stdout).contains("order A002 not paid: declined"));
+    assert!(String::from_utf8_lossy(&declined.stdout).contains("order TA002 not paid: declined"));
 
     let lost = ctl.json(&["order", "place", "--cart", &cart, "--pay", "sim-lost-response"]);
     assert_eq!(lost["payment"]["outcome"], "paid", "a lost response is recovered by a status query");
@@ -116,14 +116,14 @@ fn order_and_stock_commands() {
     let list = ctl.json(&["order", "list"]);
     let statuses: Vec<&str> = list.as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["paid", "cancelled", "paid"]);
-    assert!(ctl.ok(&["order", "show", "A002"]).contains("not charged: declined"));
-    assert!(ctl.ok(&["order", "status", "A001", "completed"]).contains("order A001 (completed)"));
-    let refused = ctl.run(&["order", "status", "A002", "paid"]);
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("order A002 is cancelled and cannot become paid"));
+    assert!(ctl.ok(&["order", "show", "TA002"]).contains("not charged: declined"));
+    assert!(ctl.ok(&["order", "status", "TA001", "completed"]).contains("order TA001 (completed)"));
+    let refused = ctl.run(&["order", "status", "TA002", "paid"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("order TA002 is cancelled and cannot become paid"));
 
     let stock = ctl.json(&["stock", "list"]);
     let salad = stock.as_array().unwrap().iter().find(|e| e["item"] == "salade-nicoise").unwrap();
-    assert_eq!(salad["level"]["on_hand"], 13);
+    assert_eq!(salad["level"]["on_hand"], 15, "the development kiosk's training sales take no stock");
     let changed = ctl.json(&["stock", "set", "salade-nicoise", "--count", "1", "--sold-out"]);
     assert_eq!((changed[0]["level"]["on_hand"].as_u64(), changed[0]["available"].as_u64()), (Some(1), Some(0)));
     let delivered = ctl.json(&["stock", "set", "salade-nicoise", "--add", "4"]);
@@ -175,7 +175,7 @@ fn demo_imports_and_pays() {
     let output = demo(true);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("menu version 1 is in use") && stdout.contains("order A001 paid: 28.80 EUR"), "{stdout}");
+    assert!(stdout.contains("menu version 1 is in use") && stdout.contains("order TA001 paid: 28.80 EUR"), "{stdout}");
     assert!(stdout.contains("training sale"), "a sale on the simulator says what it is: {stdout}");
     let refused = demo(false);
     assert_eq!(refused.status.code(), Some(1));
@@ -260,9 +260,9 @@ fn counter_commands() {
     ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
     let placed = ctl.json(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json"), "--at-counter"]);
     assert_eq!(placed["payment"], "at_counter");
-    let settled = ctl.ok(&["order", "settle", "A001", "--by", "cash"]);
-    assert!(settled.contains("order A001 (paid)") && settled.contains("(counter_cash)"), "{settled}");
-    let bad = ctl.run(&["order", "settle", "A001", "--by", "cheque"]);
+    let settled = ctl.ok(&["order", "settle", "TA001", "--by", "cash"]);
+    assert!(settled.contains("order TA001 (paid)") && settled.contains("(counter_cash)"), "{settled}");
+    let bad = ctl.run(&["order", "settle", "TA001", "--by", "cheque"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("\"cheque\" is not a counter payment"));
 }
 
@@ -271,14 +271,14 @@ fn refund_commands() {
     let ctl = Ctl::new();
     ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
     ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
-    let partial = ctl.json(&["order", "refund", "A001", "--lines", "4:1", "--restock"]);
+    let partial = ctl.json(&["order", "refund", "TA001", "--lines", "4:1", "--restock"]);
     assert_eq!(partial["refund"]["outcome"], "paid");
-    assert!(ctl.ok(&["order", "refund", "A001"]).contains("order A001: refund made"));
-    assert!(ctl.ok(&["order", "show", "A001"]).contains("order A001 (refunded)"));
-    let bad = ctl.run(&["order", "refund", "A001", "--lines", "x"]);
+    assert!(ctl.ok(&["order", "refund", "TA001"]).contains("order TA001: refund made"));
+    assert!(ctl.ok(&["order", "show", "TA001"]).contains("order TA001 (refunded)"));
+    let bad = ctl.run(&["order", "refund", "TA001", "--lines", "x"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("\"x\" is not LINE:UNITS"));
-    let again = ctl.run(&["order", "refund", "A001"]);
-    assert!(String::from_utf8_lossy(&again.stderr).contains("order A001 is refunded and cannot be refunded"));
+    let again = ctl.run(&["order", "refund", "TA001"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("order TA001 is refunded and cannot be refunded"));
 }
 
 #[test]
@@ -304,10 +304,10 @@ fn receipt_commands() {
     let ctl = Ctl::new();
     ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
     ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
-    let receipt = ctl.ok(&["order", "receipt", "A001"]);
+    let receipt = ctl.ok(&["order", "receipt", "TA001"]);
     assert!(receipt.contains("A 0 0 1") && receipt.contains("TOTAL") && receipt.contains("28.80 €"), "{receipt}");
     assert!(receipt.contains("FORMATION / TRAINING"), "a sale on the simulator is a training ticket: {receipt}");
-    let printed = ctl.ok(&["order", "receipt", "A001", "--print"]);
+    let printed = ctl.ok(&["order", "receipt", "TA001", "--print"]);
     assert!(printed.contains("1 printed, 0 waiting"), "on the development kiosk's simulated printer: {printed}");
 
     // A kiosk selling for real with no printer configured: the job waits and says why.

@@ -15,9 +15,7 @@ use kiosk_core::config::DeviceConfig;
 use kiosk_core::staff::{Pin, Role};
 use kiosk_devices::scanner::{Layout as KeyboardLayout, ScanRules, ScannerMatch};
 use kiosk_devices::terminal::{SimOutcome, SimSettings};
-use kiosk_engine::{
-    Actor, Engine, EngineError, EngineOptions, FixedClock, load_development_config, load_device_config,
-};
+use kiosk_engine::{Actor, Engine, EngineError, EngineOptions, FixedClock, Locations};
 use slint::ComponentHandle;
 
 #[derive(Parser, Debug)]
@@ -77,8 +75,8 @@ fn main() -> Result<()> {
     if args.report_startup {
         return report_startup(&args, &runtime, started);
     }
-    let (db, config) = args.paths();
-    let device = device_config(&args, &config)?;
+    let locations = args.locations();
+    let device = locations.device_config()?;
     let windowing = ["DISPLAY", "WAYLAND_DISPLAY", "SLINT_BACKEND"].iter().any(|name| std::env::var_os(name).is_some());
     if !windowing {
         bail!(
@@ -87,7 +85,7 @@ fn main() -> Result<()> {
              screens to PNG with `cargo run -p kiosk-app -- --screenshots FOLDER`"
         );
     }
-    let engine = runtime.block_on(open_engine(&args, device, &db, &config, None))?;
+    let engine = runtime.block_on(open_engine(&args, device, &locations, None))?;
     let kiosk = Kiosk::new(engine.clone(), runtime.handle().clone(), &KioskOptions::default())?;
     let screen = &engine.device().screen;
     #[allow(clippy::cast_precision_loss, reason = "screen sizes")]
@@ -102,36 +100,23 @@ fn main() -> Result<()> {
 }
 
 impl Args {
-    /// The database and the device config: as given, else the device's or (`--dev`) the
-    /// development kiosk's.
-    fn paths(&self) -> (PathBuf, PathBuf) {
-        let (db, config) = if self.dev {
-            ("kiosk-data/kiosk.db", "kiosk-data/kiosk.toml")
-        } else {
-            ("/var/lib/kiosk/kiosk.db", "/etc/kiosk/kiosk.toml")
-        };
-        (self.db.clone().unwrap_or_else(|| db.into()), self.config.clone().unwrap_or_else(|| config.into()))
+    fn locations(&self) -> Locations {
+        Locations::new(self.dev, self.db.clone(), self.config.clone())
     }
-}
-
-/// The device config: required on a kiosk selling for real, written with simulated devices
-/// the first time with `--dev`.
-fn device_config(args: &Args, path: &Path) -> Result<DeviceConfig> {
-    Ok(if args.dev { load_development_config(path)? } else { load_device_config(path)? })
 }
 
 async fn open_engine(
     args: &Args,
     device: DeviceConfig,
-    db: &Path,
-    config: &Path,
+    locations: &Locations,
     clock: Option<FixedClock>,
 ) -> Result<Arc<Engine>> {
+    let db = &locations.db;
     if let Some(folder) = db.parent().filter(|folder| !folder.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
     }
     let sim = SimSettings {
-        ledger: db.with_file_name("sim-terminal.jsonl"),
+        ledger: locations.sim_ledger(),
         outcome: args.sim_outcome,
         card_delay: Duration::from_millis(args.sim_card_ms),
     };
@@ -140,7 +125,7 @@ async fn open_engine(
     let printers = kiosk_devices::printer::open_printers(&device.printing.printers);
     let mut options = EngineOptions::new(db, device, terminal);
     options.printers = printers;
-    options.registered_key = config.with_file_name("journal.pub");
+    options.registered_key = locations.registered_key();
     if let Some(clock) = clock {
         options.clock = Arc::new(clock);
     }
@@ -164,9 +149,9 @@ fn screenshots(args: &Args, runtime: &tokio::runtime::Runtime, out: &Path) -> Re
         ..Args::parse_from(["kiosk-app", "--dev"])
     };
     let clock = FixedClock::at("2026-11-30T12:30:00+01:00");
-    let (db, config) = (scratch.join("kiosk.db"), scratch.join("kiosk.toml"));
-    let device = device_config(&demo, &config)?;
-    let engine = runtime.block_on(open_engine(&demo, device, &db, &config, Some(clock)))?;
+    let locations = Locations::new(true, Some(scratch.join("kiosk.db")), Some(scratch.join("kiosk.toml")));
+    let device = locations.device_config()?;
+    let engine = runtime.block_on(open_engine(&demo, device, &locations, Some(clock)))?;
     let pin = Pin::parse(SCREENSHOT_PIN).map_err(anyhow::Error::msg)?;
     runtime.block_on(engine.add_staff(&Actor::Admin, SCREENSHOT_MANAGER, Role::Manager, &pin, None))?;
     let layouts = if args.layouts.is_empty() {
@@ -202,9 +187,9 @@ fn screenshots(args: &Args, runtime: &tokio::runtime::Runtime, out: &Path) -> Re
 fn report_startup(args: &Args, runtime: &tokio::runtime::Runtime, started: Instant) -> Result<()> {
     let headless = Headless::install()?;
     headless.resize(1080, 1920);
-    let (db, config) = args.paths();
-    let device = device_config(args, &config)?;
-    let engine = runtime.block_on(open_engine(args, device, &db, &config, None))?;
+    let locations = args.locations();
+    let device = locations.device_config()?;
+    let engine = runtime.block_on(open_engine(args, device, &locations, None))?;
     let kiosk = std::rc::Rc::new(Kiosk::new(engine, runtime.handle().clone(), &KioskOptions::default())?);
     let first_frame = headless.run({
         let headless = headless.clone();

@@ -462,13 +462,15 @@ async fn training_mode(fixture: &Fixture) {
     assert!(fixture.shown("FORMATION / TRAINING"));
     fixture.tap("Retour aux clients").await;
 
+    let baguettes = fixture.available("jambon-beurre").unwrap();
     fixture.baguette_in_cart().await;
     assert!(fixture.shown("FORMATION / TRAINING"), "the band stays while ordering");
     fixture.tap("Pay by card").await;
     fixture.reach(Screen::Done).await;
     let number = fixture.ui().global::<kiosk_app::DoneAdapter>().get_number().to_string();
     let order = fixture.engine(fixture.engine.order_by_number(&number)).unwrap().order;
-    assert!(order.training && order.status == OrderStatus::Paid, "{order:?}");
+    assert!(order.training && order.status == OrderStatus::Paid && number.starts_with('T'), "{order:?}");
+    assert_eq!(fixture.available("jambon-beurre"), Some(baguettes), "practice takes nothing off the shelf");
     let receipt = fixture.engine(fixture.engine.receipt_document(order.id)).unwrap().to_text(42);
     assert!(receipt.contains("Ticket sans valeur / No value"), "{receipt}");
     let x = fixture.engine(fixture.engine.x_report(&Actor::Admin)).unwrap();

@@ -394,6 +394,9 @@ impl DeviceConfig {
         {
             return Err(ConfigError { file: file.into(), message: format!("[printing] e_receipt_url: {problem}") });
         }
+        if config.printing.kitchen_ticket_minutes == 0 {
+            return Err(problem("[printing] kitchen_ticket_minutes must be at least 1".into()));
+        }
         if config.terminal_timeout_seconds == 0 {
             return Err(ConfigError {
                 file: file.into(),
@@ -448,6 +451,8 @@ mod tests {
         assert!((4.0..4.05).contains(&portrait), "a 21.5-inch 1080x1920 screen has {portrait} px/mm");
         let tiny = parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"B\"\n[screen]\nwidth = 100\n").unwrap_err();
         assert!(tiny.message.contains("at least 320 pixels"), "{tiny}");
+        let eager = parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"B\"\n[printing]\nkitchen_ticket_minutes = 0\n");
+        assert!(eager.unwrap_err().message.contains("kitchen_ticket_minutes must be at least 1"));
         let hasty =
             parse("k.toml", "kiosk_id = \"x\"\norder_prefix = \"B\"\n[screen]\nidle_seconds = 1\n").unwrap_err();
         assert!(hasty.message.contains("idle_seconds must be at least 5"), "{hasty}");

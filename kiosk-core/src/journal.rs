@@ -106,6 +106,11 @@ impl JournalEntry {
         ChainTail { seq: self.seq, hash: self.hash.clone() }
     }
 
+    /// Whether the entry is signed by `key`.
+    pub fn signed_by(&self, key: &VerifyingKey) -> bool {
+        self.signature_holds(key)
+    }
+
     fn signature_holds(&self, key: &VerifyingKey) -> bool {
         let bytes = hex::decode(&self.signature).ok().and_then(|b| <[u8; 64]>::try_from(b).ok());
         let hash = hex::decode(&self.hash).ok();
@@ -193,6 +198,21 @@ pub fn verify_whole(
 ) -> Result<Option<ChainTail>, ChainBreak> {
     if let Some(first) = entries.first().filter(|e| e.seq != 1) {
         return Err(ChainBreak::HeadMissing { first: first.seq });
+    }
+    verify(entries, key, anchor)
+}
+
+/// Checks the end of a journal from entry `from` on, the entries before it having been
+/// checked earlier: like [`verify`], and the run must start at `from`, so that nothing went
+/// missing between that earlier check and this one.
+pub fn verify_from(
+    entries: &[JournalEntry],
+    key: &VerifyingKey,
+    anchor: Option<&ChainTail>,
+    from: u64,
+) -> Result<Option<ChainTail>, ChainBreak> {
+    if let Some(first) = entries.first().filter(|first| first.seq != from) {
+        return Err(ChainBreak::Gap { previous: from.saturating_sub(1), found: first.seq });
     }
     verify(entries, key, anchor)
 }
@@ -468,6 +488,15 @@ mod tests {
             verify_whole(&entries[1..], &key().verifying_key(), None),
             Err(ChainBreak::HeadMissing { first: 2 })
         );
+        // Checked from entry 3 on (the anchor): entry 3 removed shows, and so does the anchor's.
+        let from_anchor = entries[2].tail();
+        let key = key().verifying_key();
+        assert_eq!(verify_from(&entries[2..], &key, Some(&from_anchor), 3), Ok(Some(entries[4].tail())));
+        assert_eq!(
+            verify_from(&entries[3..], &key, Some(&from_anchor), 3),
+            Err(ChainBreak::Gap { previous: 2, found: 4 })
+        );
+        assert_eq!(verify_from(&[], &key, Some(&from_anchor), 3), Err(ChainBreak::Emptied { anchor: from_anchor }));
         let other_key = SigningKey::from_bytes(&[8; 32]).verifying_key();
         assert_eq!(verify(&entries, &other_key, None), Err(ChainBreak::Forged { seq: 1 }));
     }

@@ -30,9 +30,14 @@ impl Serialize for Money {
 }
 
 impl<'de> Deserialize<'de> for Money {
-    /// Reads what [`Serialize`] writes, and the plain decimals of earlier releases ("0").
+    /// Reads what [`Serialize`] writes, and the plain decimals of earlier releases ("0");
+    /// refuses more than two decimals rather than round them.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
-        <Decimal as Deserialize>::deserialize(deserializer).map(Money::at_cents)
+        let value = <Decimal as Deserialize>::deserialize(deserializer)?;
+        if value.normalize().scale() > MINOR_DIGITS {
+            return Err(serde::de::Error::custom(format!("{value} has more than two decimals")));
+        }
+        Ok(Money::at_cents(value))
     }
 }
 
@@ -291,6 +296,7 @@ mod tests {
         assert_eq!(json, ["\"0.00\"", "\"0.00\"", "\"12.90\"", "\"6.00\"", "\"1.00\""]);
         let read: Money = serde_json::from_str("\"0\"").unwrap();
         assert_eq!(serde_json::to_string(&read).unwrap(), "\"0.00\"", "older payloads read back at cents");
+        assert!(serde_json::from_str::<Money>("\"9.999\"").is_err(), "never rounded on the way in");
         assert_eq!(Money::ZERO.as_deduction(), "0.00");
         assert_eq!(m("2").as_deduction(), "-2.00");
     }

@@ -315,7 +315,9 @@ impl ReceiptPrinter for FilePrinter {
             // Never `create`: with the printer unplugged, that would print into a plain file.
             tokio::fs::OpenOptions::new().append(true).open(&self.path).await.map_err(unreachable)?;
         file.write_all(bytes).await.map_err(unreachable)?;
-        file.flush().await.map_err(unreachable)
+        file.flush().await.map_err(unreachable)?;
+        // What the device file can say after the job: still there.
+        self.status().await?.ready()
     }
 
     async fn status(&self) -> Result<PrinterStatus, PrintError> {
@@ -376,7 +378,9 @@ impl ReceiptPrinter for UsbPrinter {
         let endpoint = interface.endpoint::<Bulk, Out>(address).map_err(|e| unreachable(e.to_string()))?;
         let mut writer = endpoint.writer(4096);
         writer.write_all(bytes).await.map_err(|e| unreachable(e.to_string()))?;
-        writer.flush_end_async().await.map_err(|e| unreachable(e.to_string()))
+        // The device acknowledged the last transfer; then what it can say: still plugged in.
+        writer.flush_end_async().await.map_err(|e| unreachable(e.to_string()))?;
+        self.status().await?.ready()
     }
 
     async fn status(&self) -> Result<PrinterStatus, PrintError> {

@@ -118,7 +118,15 @@ impl Engine {
             Placement::PayAtCounter => Some(now.timestamp() + i64::from(self.device.counter_order_minutes) * 60),
         };
         let day = business_date(&now);
-        let number = self.device.order_prefix.number(orders::next_sequence(&mut tx, &day).await?);
+        // Training orders are numbered apart ("TA001"), so that the fiscal numbering has no gaps.
+        let number = if training {
+            format!(
+                "T{}",
+                self.device.order_prefix.number(orders::next_sequence(&mut tx, &format!("training:{day}")).await?)
+            )
+        } else {
+            self.device.order_prefix.number(orders::next_sequence(&mut tx, &day).await?)
+        };
         let quote_json = serde_json::to_string(&quote).expect("a quote serializes");
         let receipt_token = hex::encode(
             process::random_bytes::<16>().map_err(|error| EngineError::File { path: "/dev/urandom".into(), error })?,
@@ -251,10 +259,10 @@ impl Engine {
                 continue;
             }
             let purpose = match &attempt.refund {
-                Some(refund) => Purpose::Refund(
+                Some(refund) => Purpose::Refund(Box::new(
                     serde_json::from_str(refund)
                         .map_err(|e| StoreError::Corrupt(format!("refund {}: {e}", attempt.key)))?,
-                ),
+                )),
                 None => Purpose::Payment,
             };
             let payment = Payment { key: attempt.key, amount: attempt.amount, state: attempt.state };
@@ -666,7 +674,7 @@ pub(crate) fn currency(order: &StoredOrder) -> Result<Currency> {
 #[derive(Clone, Debug)]
 pub(crate) enum Purpose {
     Payment,
-    Refund(crate::refund::StoredRefund),
+    Refund(Box<crate::refund::StoredRefund>),
 }
 
 /// How often the cart's promo code was used already (0 without a code).

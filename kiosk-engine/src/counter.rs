@@ -72,13 +72,18 @@ impl Engine {
         };
         payments::insert(&mut tx, &attempt).await?;
         payments::set_state(&mut tx, &key, &PaymentState::Approved(approval.clone()), &now).await?;
-        let taken = stock::take(&mut tx, &counter_holder(order.id), &now).await?;
-        record_alerts(&mut tx, &taken, &now).await?;
-        orders::set_status(&mut tx, order.id, OrderStatus::Paid, &now).await?;
         let quote = stored_quote(&order)?;
-        if let Some(discount) = &quote.discount {
-            promos::count_use(&mut tx, &discount.code).await?;
+        // A training sale takes no stock and uses up no promotion: its holds only go.
+        if order.training {
+            stock::release(&mut tx, &counter_holder(order.id)).await?;
+        } else {
+            let taken = stock::take(&mut tx, &counter_holder(order.id), &now).await?;
+            record_alerts(&mut tx, &taken, &now).await?;
+            if let Some(discount) = &quote.discount {
+                promos::count_use(&mut tx, &discount.code).await?;
+            }
         }
+        orders::set_status(&mut tx, order.id, OrderStatus::Paid, &now).await?;
         let payload = paid_entry_payload(&order, quote, &key, &approval, how.method());
         self.append_journal(&mut tx, Chain::of(order.training), EntryKind::OrderPaid, payload).await?;
         self.record_action(

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use kiosk_core::alert::AlertKind;
-use kiosk_core::journal::{self, ArchiveSeal, ChainBreak, ChainTail, JournalEntry};
+use kiosk_core::journal::{self, ArchiveSeal, ChainBreak, ChainTail, EntryKind, JournalEntry};
 use kiosk_store::{commit, meta};
 use serde::{Deserialize, Serialize};
 
@@ -55,9 +55,11 @@ fn parse_public_key(text: &str) -> Option<VerifyingKey> {
 }
 
 /// Reads the public key registered at the kiosk's first start, or registers `key`'s when none
-/// is (the first start). Verification uses the registered key, so a journal key replaced
-/// later, and a journal re-signed with it, is named for what it is.
-pub fn register_public_key(path: &Path, key: &SigningKey) -> Result<VerifyingKey> {
+/// is: at the first start, or on a journal `key` demonstrably signed (its `last` entry). A
+/// missing registration beside a journal the key did not sign is refused: the key was
+/// replaced. Verification uses the registered key, so a journal key replaced later, and a
+/// journal re-signed with it, is named for what it is.
+pub fn register_public_key(path: &Path, key: &SigningKey, last: Option<&JournalEntry>) -> Result<VerifyingKey> {
     let problem = |message: String| EngineError::JournalKey { path: path.to_owned(), message };
     match fs::read_to_string(path) {
         Ok(text) => {
@@ -65,6 +67,13 @@ pub fn register_public_key(path: &Path, key: &SigningKey) -> Result<VerifyingKey
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let public = key.verifying_key();
+            if let Some(last) = last.filter(|last| !last.signed_by(&public)) {
+                return Err(problem(format!(
+                    "is missing, and the journal key did not sign the journal (entry {}): it was replaced; restore \
+                     journal.pub from a backup, or have the journal looked into",
+                    last.seq
+                )));
+            }
             write_private(path, &format!("{}\n", hex::encode(public.as_bytes()))).map_err(|e| {
                 problem(format!("cannot be written: {e} (the journal's public key is registered there at first start)"))
             })?;
@@ -108,13 +117,20 @@ impl JournalArchive {
             path: path.to_owned(),
             message: format!("\"{public_key}\" is not a public key"),
         })?;
+        // An archive sealed with another key is named for what it is.
+        if let Some(sealed_with) = parse_public_key(&archive.seal.public_key).filter(|sealed| *sealed != key) {
+            let (registered, found) = (journal::fingerprint(&key), journal::fingerprint(&sealed_with));
+            return Err(ChainBreak::KeyReplaced { registered, found }.into());
+        }
         let last = archive.seal.check(&archive.signature, &archive.entries, &key, anchor)?;
         Ok(JournalCheck { entries: archive.entries.len(), last })
     }
 }
 
-/// The `kiosk_meta` name of the journal's last verified anchor.
+/// The `kiosk_meta` names of the journal's last verified anchor, and of the last failed
+/// check's break while no check has passed since.
 const VERIFIED: &str = "journal_verified";
+const FULL_CHECK: &str = "journal_check_failed";
 
 impl Engine {
     /// The public half of the device's journal key, hex.
@@ -154,23 +170,27 @@ impl Engine {
         Ok(check)
     }
 
-    /// Verifies the journal from its last verified anchor to its end (the anchor's entry
-    /// included, so that it too is checked against its hash): what an X or Z report does
-    /// before it trusts the journal. Fast however long the journal grew.
+    /// Verifies what an X or Z report is about to read, before it trusts it: the journal
+    /// from the last day close on (the close included), or from the last verified anchor when
+    /// that is older; never verified yet, all of it. Fast however long the journal grew: a
+    /// report reads one day's entries.
     pub(crate) async fn verify_recent(&self) -> Result<Option<ChainTail>> {
         let checked = async {
             self.check_journal_key()?;
             let mut conn = self.store.read().await?;
             let anchor = meta::get(&mut conn, VERIFIED).await?.as_deref().and_then(ChainTail::parse);
-            let last = match &anchor {
-                Some(anchor) => {
-                    let entries = kiosk_store::journal::since(&mut conn, anchor.seq.saturating_sub(1)).await?;
-                    journal::verify(&entries, &self.registered_key, Some(anchor))?
-                }
-                None => {
-                    let entries = kiosk_store::journal::all(&mut conn).await?;
-                    journal::verify_whole(&entries, &self.registered_key, None)?
-                }
+            let close = kiosk_store::journal::last_of_kind(&mut conn, EntryKind::DayClosed).await?;
+            let failed_before = meta::get(&mut conn, FULL_CHECK).await?.is_some();
+            let from = match (&anchor, close) {
+                (Some(anchor), Some(close)) if !failed_before => anchor.seq.min(close.seq),
+                _ => 1,
+            };
+            let last = if from <= 1 {
+                let entries = kiosk_store::journal::all(&mut conn).await?;
+                journal::verify_whole(&entries, &self.registered_key, anchor.as_ref())?
+            } else {
+                let entries = kiosk_store::journal::since(&mut conn, from - 1).await?;
+                journal::verify_from(&entries, &self.registered_key, anchor.as_ref(), from)?
             };
             Ok(last)
         };
@@ -179,10 +199,15 @@ impl Engine {
         Ok(last)
     }
 
-    /// Raises the broken-journal alert on a failed check, and clears it on a good one.
+    /// A failed check raises the broken-journal alert, and until a check passes the journal
+    /// is read whole (against the verified anchor still, which catches a cut tail); a good one
+    /// clears the alert.
     async fn journal_checked<T>(&self, outcome: Result<T>) -> Result<T> {
         match &outcome {
             Err(EngineError::Journal(chain_break)) => {
+                let mut tx = self.store.write().await?;
+                meta::set(&mut tx, FULL_CHECK, &chain_break.to_string()).await?;
+                commit(tx, "recording a failed journal check").await?;
                 let message = format!("{chain_break}: no X or Z report until the journal is looked into");
                 self.raise_alert(AlertKind::JournalBroken, "journal", &message).await?;
             }
@@ -193,11 +218,12 @@ impl Engine {
     }
 
     async fn remember_verified(&self, last: Option<&ChainTail>) -> Result<()> {
+        let mut tx = self.store.write().await?;
         if let Some(last) = last {
-            let mut tx = self.store.write().await?;
             meta::set(&mut tx, VERIFIED, &last.to_string()).await?;
-            commit(tx, "recording the journal's verified anchor").await?;
         }
+        meta::remove(&mut tx, FULL_CHECK).await?;
+        commit(tx, "recording the journal's verified anchor").await?;
         Ok(())
     }
 

@@ -226,7 +226,8 @@ impl Engine {
             }
         };
         let journal_key = load_or_create_key(&options.journal_key)?;
-        let registered_key = register_public_key(&options.registered_key, &journal_key)?;
+        let last_entry = kiosk_store::journal::last(&mut *store.read().await?, Chain::Fiscal).await?;
+        let registered_key = register_public_key(&options.registered_key, &journal_key, last_entry.as_ref())?;
         let engine = Engine {
             store,
             device: options.device,
@@ -245,7 +246,7 @@ impl Engine {
             approval_commits: Mutex::new(VecDeque::with_capacity(COMMIT_TIMES_KEPT)),
         };
         if let Err(replaced) = engine.check_journal_key() {
-            // Sales stop until it is looked into (see `pay`); reports and verify name it.
+            // Sales stop until it is looked into (see `place`); reports and verify name it.
             engine.raise_alert(kiosk_core::alert::AlertKind::JournalBroken, "journal", &replaced.to_string()).await?;
         }
         let mut report = engine.resolve_unresolved_payments().await?;
@@ -282,6 +283,45 @@ impl Engine {
             times.pop_front();
         }
         times.push_back(took);
+    }
+}
+
+/// Where a kiosk's files are: as given, else the device's (`/var/lib/kiosk/kiosk.db`,
+/// `/etc/kiosk/kiosk.toml`), else for a development kiosk (`--dev`) under `kiosk-data/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Locations {
+    pub dev: bool,
+    pub db: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Locations {
+    pub fn new(dev: bool, db: Option<PathBuf>, config: Option<PathBuf>) -> Locations {
+        let (default_db, default_config) = if dev {
+            ("kiosk-data/kiosk.db", "kiosk-data/kiosk.toml")
+        } else {
+            ("/var/lib/kiosk/kiosk.db", "/etc/kiosk/kiosk.toml")
+        };
+        Locations {
+            dev,
+            db: db.unwrap_or_else(|| default_db.into()),
+            config: config.unwrap_or_else(|| default_config.into()),
+        }
+    }
+
+    /// The device config: [`load_device_config`], or with `--dev` [`load_development_config`].
+    pub fn device_config(&self) -> Result<DeviceConfig> {
+        if self.dev { load_development_config(&self.config) } else { load_device_config(&self.config) }
+    }
+
+    /// Where the journal's public key is registered: beside the device config.
+    pub fn registered_key(&self) -> PathBuf {
+        self.config.with_file_name("journal.pub")
+    }
+
+    /// Where a simulated terminal keeps its ledger: beside the database.
+    pub fn sim_ledger(&self) -> PathBuf {
+        self.db.with_file_name("sim-terminal.jsonl")
     }
 }
 

@@ -8,10 +8,10 @@ use kiosk_core::alert::AlertKind;
 use kiosk_core::payment::PaymentState;
 use kiosk_core::receipt::{Align, Block, Document, KitchenFacts, ReceiptFacts, kitchen_ticket, receipt};
 use kiosk_core::staff::Permission;
-use kiosk_devices::printer::{PrinterStatus, print};
+use kiosk_devices::printer::{ConfiguredPrinter, PrinterStatus, print};
 use kiosk_store::orders::StoredOrder;
 use kiosk_store::print_jobs::PrintJob;
-use kiosk_store::{commit, orders, payments, print_jobs};
+use kiosk_store::{alerts, commit, orders, payments, print_jobs};
 use serde::Serialize;
 
 use crate::checkout::stored_quote;
@@ -155,85 +155,27 @@ impl Engine {
     /// reason. The app and the agent call this from time to time: each job is claimed first,
     /// so that two engines on one database never send the same job. A kitchen ticket that
     /// waited longer than the venue allows is not printed late: staff are alerted instead.
+    /// Each job runs in a task of its own: a caller that stops waiting never leaves a job
+    /// claimed and unsent, or printed and unmarked.
     pub async fn print_pending(&self) -> Result<PrintRound> {
         let jobs = print_jobs::pending(&mut *self.store.read().await?).await?;
         let mut round = PrintRound::default();
         for job in jobs {
-            let now = self.now();
-            if !self.claim_job(&job, now.timestamp()).await? {
-                round.elsewhere += 1;
-                continue;
-            }
-            if let Some(waited) = self.too_old(&job, &now) {
-                round.given_up.push(self.give_up(&job, waited).await?);
-                continue;
-            }
-            let document: std::result::Result<Document, String> =
-                serde_json::from_str(&job.document).map_err(|e| format!("the job's document is unreadable: {e}"));
-            let outcome = match (self.printers.get(&job.printer), document) {
-                (None, _) => Err(format!("no printer named \"{}\" is configured", job.printer)),
-                (_, Err(error)) => Err(error),
-                (Some(configured), Ok(document)) => {
-                    print(configured.printer.as_ref(), &document, configured.columns).await.map_err(|e| e.to_string())
-                }
+            let sender = JobSender {
+                store: self.store.clone(),
+                clock: self.clock.clone(),
+                owner: self.owner.clone(),
+                printer: self.printers.get(&job.printer).cloned(),
+                kitchen_minutes: i64::from(self.device.printing.kitchen_ticket_minutes),
             };
-            let mut tx = self.store.write().await?;
-            match outcome {
-                Ok(()) => {
-                    print_jobs::mark_printed(&mut tx, job.id, &self.owner, &timestamp(&self.now())).await?;
-                    round.printed += 1;
-                }
-                Err(reason) => {
-                    print_jobs::record_failure(&mut tx, job.id, &self.owner, &reason).await?;
-                    log::warn!("print job {} for {} waits: {reason}", job.id, job.printer);
-                    round.waiting.push((job.id, reason));
-                }
+            match tokio::spawn(sender.send(job)).await.expect("a print job does not panic")? {
+                Sent::Printed => round.printed += 1,
+                Sent::Waiting(id, reason) => round.waiting.push((id, reason)),
+                Sent::GivenUp(order) => round.given_up.push(order),
+                Sent::Elsewhere => round.elsewhere += 1,
             }
-            commit(tx, "recording a print").await?;
         }
         Ok(round)
-    }
-
-    /// Claims a job for this engine, unless another one is sending it: a claim holds while
-    /// its owner runs and for [`CLAIM_EXPIRY_SECONDS`].
-    async fn claim_job(&self, job: &PrintJob, now_unix: i64) -> Result<bool> {
-        if let Some(owner) = &job.claimed_by {
-            let fresh = job.claimed_at.is_some_and(|at| now_unix - at < CLAIM_EXPIRY_SECONDS);
-            let held = *owner == self.owner || crate::process::is_running(owner);
-            if fresh && held {
-                return Ok(false);
-            }
-        }
-        let mut tx = self.store.write().await?;
-        let claimed = print_jobs::claim(&mut tx, job.id, &self.owner, job.claimed_by.as_deref(), now_unix).await?;
-        commit(tx, "claiming a print job").await?;
-        Ok(claimed)
-    }
-
-    /// How many minutes a kitchen ticket waited, when that is past the venue's limit.
-    fn too_old(&self, job: &PrintJob, now: &chrono::DateTime<chrono::FixedOffset>) -> Option<i64> {
-        let created = chrono::DateTime::parse_from_rfc3339(&job.created_at).ok()?;
-        let waited = (*now - created).num_minutes();
-        (job.purpose == "kitchen" && waited >= i64::from(self.device.printing.kitchen_ticket_minutes)).then_some(waited)
-    }
-
-    /// Gives a kitchen ticket up and alerts staff, naming the order and what kept it back;
-    /// returns the order's number.
-    async fn give_up(&self, job: &PrintJob, waited: i64) -> Result<String> {
-        let order = orders::get(&mut *self.store.read().await?, job.order_id)
-            .await?
-            .map_or_else(|| job.order_id.to_string(), |order| order.number);
-        let why = job.last_error.as_deref().unwrap_or("the printer never took it");
-        let message = format!(
-            "the {} ticket of order {order} could not print for {waited} min ({why}); it is not printed this late: \
-             check with the kitchen that the order was made",
-            job.printer
-        );
-        let mut tx = self.store.write().await?;
-        print_jobs::expire(&mut tx, job.id, &self.owner, &message).await?;
-        commit(tx, "giving up a print job").await?;
-        self.raise_alert(AlertKind::TicketNotPrinted, &format!("order {order} {}", job.printer), &message).await?;
-        Ok(order)
     }
 
     /// Makes the kitchen tickets a crash kept from being recorded (orders of today paid
@@ -295,6 +237,109 @@ impl Engine {
             Ok(menu) => menu.menu.venue.languages.first().cloned().unwrap_or_default(),
             Err(_) => String::new(),
         }
+    }
+}
+
+/// How one print job ended.
+enum Sent {
+    Printed,
+    Waiting(i64, String),
+    /// A kitchen ticket too old to print, by order number.
+    GivenUp(String),
+    /// Another engine is sending it.
+    Elsewhere,
+}
+
+/// Sends one print job, as an engine with this owner name: what a task needs of the engine.
+struct JobSender {
+    store: kiosk_store::Store,
+    clock: std::sync::Arc<dyn crate::Clock>,
+    owner: String,
+    printer: Option<ConfiguredPrinter>,
+    kitchen_minutes: i64,
+}
+
+impl JobSender {
+    async fn send(self, job: PrintJob) -> Result<Sent> {
+        if !self.claim(&job).await? {
+            return Ok(Sent::Elsewhere);
+        }
+        if let Some(waited) = self.too_old(&job) {
+            return self.give_up(&job, waited).await.map(Sent::GivenUp);
+        }
+        let document: std::result::Result<Document, String> =
+            serde_json::from_str(&job.document).map_err(|e| format!("the job's document is unreadable: {e}"));
+        let outcome = match (&self.printer, document) {
+            (None, _) => Err(format!("no printer named \"{}\" is configured", job.printer)),
+            (_, Err(error)) => Err(error),
+            (Some(configured), Ok(document)) => {
+                print(configured.printer.as_ref(), &document, configured.columns).await.map_err(|e| e.to_string())
+            }
+        };
+        let mut tx = self.store.write().await?;
+        let (kept, sent) = match outcome {
+            Ok(()) => (
+                print_jobs::mark_printed(&mut tx, job.id, &self.owner, &timestamp(&self.clock.now())).await?,
+                Sent::Printed,
+            ),
+            Err(reason) => {
+                log::warn!("print job {} for {} waits: {reason}", job.id, job.printer);
+                (
+                    print_jobs::record_failure(&mut tx, job.id, &self.owner, &reason).await?,
+                    Sent::Waiting(job.id, reason),
+                )
+            }
+        };
+        commit(tx, "recording a print").await?;
+        if !kept {
+            log::warn!("print job {} was taken over by another engine while this one sent it", job.id);
+        }
+        Ok(sent)
+    }
+
+    /// Claims the job, unless another engine is sending it: a claim holds while its owner
+    /// runs and for [`CLAIM_EXPIRY_SECONDS`].
+    async fn claim(&self, job: &PrintJob) -> Result<bool> {
+        let now = self.clock.now().timestamp();
+        if let Some(owner) = &job.claimed_by {
+            let fresh = job.claimed_at.is_some_and(|at| now - at < CLAIM_EXPIRY_SECONDS);
+            let held = *owner == self.owner || crate::process::is_running(owner);
+            if fresh && held {
+                return Ok(false);
+            }
+        }
+        let mut tx = self.store.write().await?;
+        let claimed = print_jobs::claim(&mut tx, job.id, &self.owner, job.claimed_by.as_deref(), now).await?;
+        commit(tx, "claiming a print job").await?;
+        Ok(claimed)
+    }
+
+    /// How many minutes a kitchen ticket waited, when that is past the venue's limit.
+    fn too_old(&self, job: &PrintJob) -> Option<i64> {
+        let created = chrono::DateTime::parse_from_rfc3339(&job.created_at).ok()?;
+        let waited = (self.clock.now() - created).num_minutes();
+        (job.purpose == "kitchen" && waited >= self.kitchen_minutes).then_some(waited)
+    }
+
+    /// Gives a kitchen ticket up and alerts staff in one transaction, naming the order and what
+    /// kept it back; returns the order's number.
+    async fn give_up(&self, job: &PrintJob, waited: i64) -> Result<String> {
+        let mut tx = self.store.write().await?;
+        let order =
+            orders::get(&mut tx, job.order_id).await?.map_or_else(|| job.order_id.to_string(), |order| order.number);
+        let why = job.last_error.as_deref().unwrap_or("the printer never took it");
+        let message = format!(
+            "the {} ticket of order {order} could not print for {waited} min ({why}); it is not printed this late: \
+             check with the kitchen that the order was made",
+            job.printer
+        );
+        print_jobs::expire(&mut tx, job.id, &self.owner, &message).await?;
+        let subject = format!("order {order} {}", job.printer);
+        let now = timestamp(&self.clock.now());
+        alerts::raise(&mut tx, AlertKind::TicketNotPrinted.code(), &subject, &message, &now).await?;
+        commit(tx, "giving up a print job").await?;
+        log::error!("alert {} ({subject}): {message}", AlertKind::TicketNotPrinted);
+        Ok(order)
     }
 }
 

@@ -27,12 +27,14 @@ use crate::{Actor, Engine, EngineError, PaymentOutcome, Result};
 pub(crate) struct StoredRefund {
     plan: RefundPlan,
     restock: bool,
-    /// The payment refunded: the terminal's reference, the time the terminal gave it (the
-    /// kiosk's time of the approval for payments recorded before terminal times were kept),
-    /// and how it was taken.
+    /// The payment refunded: its key, the terminal's reference and the time the terminal
+    /// gave it (unknown for payments recorded before those times were kept), and how it was
+    /// taken.
+    #[serde(default)]
+    original_key: Option<AttemptKey>,
     original_reference: String,
     #[serde(default)]
-    original_time: String,
+    original_time: Option<String>,
     method: String,
     /// Who asked for it.
     by: String,
@@ -66,8 +68,7 @@ impl Engine {
             .iter()
             .find_map(|a| match (&a.state, &a.refund) {
                 (PaymentState::Approved(approval), None) => {
-                    let time = approval.terminal_time.clone().unwrap_or_else(|| a.updated_at.clone());
-                    Some((approval.reference.clone(), time, a.method.clone()))
+                    Some((a.key.clone(), approval.reference.clone(), approval.terminal_time.clone(), a.method.clone()))
                 }
                 _ => None,
             })
@@ -86,13 +87,21 @@ impl Engine {
         }
         let quote = stored_quote(&order)?;
         let plan = plan_refund(&quote, &refunded_before, &refunded_by_rate_before, scope)?;
-        let (original_reference, original_time, method) = paid;
-        let refund = StoredRefund { plan, restock, original_reference, original_time, method, by: actor.to_string() };
+        let (original_key, original_reference, original_time, method) = paid;
+        let refund = StoredRefund {
+            plan,
+            restock,
+            original_key: Some(original_key),
+            original_reference,
+            original_time,
+            method,
+            by: actor.to_string(),
+        };
         let attempt = u32::try_from(attempts.len() + 1).expect("attempts per order stay few");
         let key = AttemptKey::new(&self.device.kiosk_id, self.store.database_id(), order.id, attempt);
         let payment = Payment::new(key, refund.plan.amount);
         if refund.method == "terminal" {
-            return self.drive(&order, payment, PaymentEvent::Start, &Purpose::Refund(refund)).await;
+            return self.drive(&order, payment, PaymentEvent::Start, &Purpose::Refund(Box::new(refund))).await;
         }
         // Money taken at the counter goes back at the counter, now: nothing to ask a terminal,
         // so the refund is recorded and settled in one transaction.
@@ -152,6 +161,7 @@ impl Engine {
             key: payment.key.clone(),
             amount: payment.amount,
             currency: currency(order)?,
+            original_key: refund.original_key.clone(),
             original_reference: refund.original_reference.clone(),
             original_time: refund.original_time.clone(),
             at: timestamp(&self.now()),
@@ -184,7 +194,8 @@ impl Engine {
     ) -> Result<()> {
         let now = timestamp(&self.now());
         payments::set_state(&mut *tx, &payment.key, &payment.state, &now).await?;
-        if refund.restock {
+        // A training sale took no stock: there is nothing to put back.
+        if refund.restock && !order.training {
             stock::give_back(&mut *tx, &refund.plan.returns, &now).await?;
         }
         if refund.plan.completes_order {

@@ -33,8 +33,14 @@ impl Engine {
         if self.terminal.is_simulated() {
             return Ok(Some(Training::Simulator));
         }
+        // Fail closed: a switch that cannot be read is on, never silently off.
         let switch = meta::get(conn, SWITCH).await?;
-        Ok(switch.and_then(|value| serde_json::from_str(&value).ok()))
+        Ok(switch.map(|value| {
+            serde_json::from_str(&value).unwrap_or_else(|error| {
+                log::error!("the training switch {value:?} cannot be read ({error}): training stays on");
+                Training::SwitchedOn { by: "unknown".into(), at: String::new() }
+            })
+        }))
     }
 
     /// A manager switches training mode on or off; sales placed from now on follow it.

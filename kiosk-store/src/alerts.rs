@@ -1,4 +1,4 @@
-//! Alerts for staff and the health report, raised once while open.
+//! Alerts for staff and the health report: one open alert per kind and subject.
 
 use crate::{Connection, Result, doing};
 
@@ -15,17 +15,20 @@ pub struct StoredAlert {
     pub cleared_by: Option<String>,
 }
 
-/// Raises an alert; false when the same one is open already.
-pub async fn raise(conn: &mut Connection, kind: &str, subject: &str, message: &str, now: &str) -> Result<bool> {
-    let result = sqlx::query("INSERT OR IGNORE INTO alerts (kind, subject, message, raised_at) VALUES (?, ?, ?, ?)")
-        .bind(kind)
-        .bind(subject)
-        .bind(message)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map_err(doing("raising an alert"))?;
-    Ok(result.rows_affected() == 1)
+/// Raises an alert; one open already for the kind and subject takes the new message.
+pub async fn raise(conn: &mut Connection, kind: &str, subject: &str, message: &str, now: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO alerts (kind, subject, message, raised_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (kind, subject) WHERE cleared_at IS NULL DO UPDATE SET message = excluded.message",
+    )
+    .bind(kind)
+    .bind(subject)
+    .bind(message)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map_err(doing("raising an alert"))?;
+    Ok(())
 }
 
 /// The open alerts, oldest first.

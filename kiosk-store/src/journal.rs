@@ -2,6 +2,10 @@
 //! fiscal journal is `journal`; training sales chain apart in `training_journal`. Reading a
 //! journal (for reports, verification, archives) is the fiscal one's business only.
 
+use kiosk_core::journal::{ChainTail, EntryKind, JournalEntry};
+
+use crate::{Connection, Result, StoreError, doing};
+
 /// Which chain an entry belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Chain {
@@ -23,10 +27,6 @@ impl Chain {
         }
     }
 }
-
-use kiosk_core::journal::{ChainTail, EntryKind, JournalEntry};
-
-use crate::{Connection, Result, StoreError, doing};
 
 #[derive(sqlx::FromRow)]
 struct EntryRow {
@@ -154,4 +154,12 @@ pub async fn last_before_day(conn: &mut Connection, day: &str) -> Result<Option<
             .await
             .map_err(doing("reading the journal"))?;
     row.map(|(seq, hash)| Ok(ChainTail { seq: sequence(seq)?, hash })).transpose()
+}
+
+/// The last entry of a chain.
+pub async fn last(conn: &mut Connection, chain: Chain) -> Result<Option<JournalEntry>> {
+    let sql = format!("SELECT * FROM {} ORDER BY seq DESC LIMIT 1", chain.table());
+    let row: Option<EntryRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_optional(conn).await.map_err(doing("reading the journal"))?;
+    row.map(JournalEntry::try_from).transpose()
 }

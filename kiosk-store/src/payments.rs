@@ -3,13 +3,12 @@
 use std::collections::BTreeMap;
 
 use kiosk_core::journal::JournalEntry;
-
-use crate::journal::Chain;
 use kiosk_core::menu::Id;
 use kiosk_core::money::Money;
 use kiosk_core::payment::{Approval, AttemptKey, NotCharged, PaymentState};
 use sqlx::Row;
 
+use crate::journal::Chain;
 use crate::stock::{Taken, count};
 use crate::{Connection, Result, Store, StoreError, doing};
 
@@ -202,7 +201,8 @@ pub struct ApprovalWrite<'a> {
 /// through sqlx costs a hop to the connection's thread, so one batch keeps the commit close
 /// to the cost of the disk's fsync. The values come as one JSON parameter, `?1`, because
 /// sqlx binds numbered parameters per statement of a batch only when each statement uses
-/// them from `?1` without gaps. `{journal}` is the chain's table.
+/// them from `?1` without gaps. `{journal}` is the chain's table; a training sale (its chain)
+/// takes no stock and uses up no promotion, its holds only going.
 const APPROVAL_BATCH: &str = "\
 BEGIN IMMEDIATE;
 UPDATE payment_attempts SET state = 'approved', reference = ?1 ->> '$.reference', scheme = ?1 ->> '$.scheme',
@@ -210,12 +210,13 @@ UPDATE payment_attempts SET state = 'approved', reference = ?1 ->> '$.reference'
     updated_at = ?1 ->> '$.now'
     WHERE key = ?1 ->> '$.key';
 UPDATE stock SET on_hand = MAX(stock.on_hand - h.quantity, 0), updated_at = ?1 ->> '$.now' FROM stock_holds AS h
-    WHERE h.holder = ?1 ->> '$.key' AND h.item_id = stock.item_id
+    WHERE h.holder = ?1 ->> '$.key' AND h.item_id = stock.item_id AND ?1 ->> '$.training' = 0
     RETURNING 'after' AS what, stock.item_id AS item_id, stock.on_hand AS units, stock.low_threshold AS low;
 DELETE FROM stock_holds WHERE holder = ?1 ->> '$.key'
     RETURNING 'held' AS what, item_id, quantity AS units, 0 AS low;
 UPDATE orders SET status = 'paid', updated_at = ?1 ->> '$.now' WHERE id = ?1 ->> '$.order_id';
 INSERT INTO promo_uses (code, uses) SELECT ?1 ->> '$.promo', 1 WHERE ?1 ->> '$.promo' IS NOT NULL
+    AND ?1 ->> '$.training' = 0
     ON CONFLICT (code) DO UPDATE SET uses = uses + 1;
 INSERT INTO {journal} (seq, kind, at, payload, prev_hash, hash, signature)
     VALUES (?1 ->> '$.seq', ?1 ->> '$.kind', ?1 ->> '$.at', ?1 ->> '$.payload', ?1 ->> '$.prev_hash', ?1 ->> '$.hash',
@@ -235,6 +236,7 @@ pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result
         "now": write.now,
         "order_id": write.order_id,
         "promo": write.promo,
+        "training": write.chain == Chain::Training,
         "seq": write.entry.seq,
         "kind": write.entry.kind.code(),
         "at": write.entry.at,

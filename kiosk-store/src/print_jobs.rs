@@ -71,9 +71,9 @@ pub async fn claim(conn: &mut Connection, id: i64, owner: &str, previous: Option
     Ok(result.rows_affected() == 1)
 }
 
-/// The job is on paper; its claim ends.
-pub async fn mark_printed(conn: &mut Connection, id: i64, owner: &str, now: &str) -> Result<()> {
-    sqlx::query(
+/// The job is on paper; its claim ends. False when the claim was no longer `owner`'s.
+pub async fn mark_printed(conn: &mut Connection, id: i64, owner: &str, now: &str) -> Result<bool> {
+    let result = sqlx::query(
         "UPDATE print_jobs SET state = 'printed', attempts = attempts + 1, printed_at = ?, claimed_by = NULL, \
          claimed_at = NULL WHERE id = ? AND claimed_by = ?",
     )
@@ -83,12 +83,13 @@ pub async fn mark_printed(conn: &mut Connection, id: i64, owner: &str, now: &str
     .execute(conn)
     .await
     .map_err(doing("marking a job printed"))?;
-    Ok(())
+    Ok(result.rows_affected() == 1)
 }
 
-/// The job did not print and waits for the next round; its claim ends.
-pub async fn record_failure(conn: &mut Connection, id: i64, owner: &str, error: &str) -> Result<()> {
-    sqlx::query(
+/// The job did not print and waits for the next round; its claim ends. False when the claim
+/// was no longer `owner`'s.
+pub async fn record_failure(conn: &mut Connection, id: i64, owner: &str, error: &str) -> Result<bool> {
+    let result = sqlx::query(
         "UPDATE print_jobs SET attempts = attempts + 1, last_error = ?, claimed_by = NULL, claimed_at = NULL \
          WHERE id = ? AND claimed_by = ?",
     )
@@ -98,7 +99,7 @@ pub async fn record_failure(conn: &mut Connection, id: i64, owner: &str, error: 
     .execute(conn)
     .await
     .map_err(doing("recording a print failure"))?;
-    Ok(())
+    Ok(result.rows_affected() == 1)
 }
 
 /// The job is given up unprinted, with why; its claim ends.

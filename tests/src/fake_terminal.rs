@@ -216,10 +216,17 @@ impl FakeTerminal {
                 Ok(body) => respond("ReversalResponse", body),
                 Err(problem) => self.reject(header, &problem),
             },
-            "TransactionStatus" => {
-                respond("TransactionStatusResponse", self.status(&message["TransactionStatusRequest"]))
-            }
+            "TransactionStatus" => match check_reference(&message["TransactionStatusRequest"], header) {
+                Ok(()) => respond("TransactionStatusResponse", self.status(&message["TransactionStatusRequest"])),
+                Err(problem) => self.reject(header, &problem),
+            },
             "Abort" => {
+                if let Err(problem) = check_reference(&message["AbortRequest"], header) {
+                    return self.reject(header, &problem);
+                }
+                if message["AbortRequest"]["AbortReason"].as_str().is_none() {
+                    return self.reject(header, "AbortReason is missing");
+                }
                 let asked = message["AbortRequest"]["MessageReference"]["ServiceID"].as_str().unwrap_or_default();
                 let mut state = self.state.lock().unwrap();
                 if state.waiting.remove(asked) {
@@ -308,6 +315,10 @@ impl FakeTerminal {
     /// Answers a reversal of a transaction this terminal made, named by its id and time.
     fn reversal(&self, service: &str, request: &Value) -> Result<Value, String> {
         check_time(&request["SaleData"]["SaleTransactionID"]["TimeStamp"], "SaleTransactionID.TimeStamp")?;
+        let reasons = ["CustCancel", "Malfunction", "MerchantCancel", "Unable2Compl"];
+        if !reasons.iter().any(|reason| request["ReversalReason"] == *reason) {
+            return Err(format!("ReversalReason {} is not one of {reasons:?}", request["ReversalReason"]));
+        }
         let original = &request["OriginalPOITransaction"]["POITransactionID"];
         let mut state = self.state.lock().unwrap();
         let made = state.answered.values().any(|answer| {
@@ -381,6 +392,25 @@ fn failure(condition: &str, detail: &str) -> Value {
         "Response": { "Result": "Failure", "ErrorCondition": condition, "AdditionalResponse": detail },
         "POIData": { "POITransactionID": { "TimeStamp": chrono::Utc::now().to_rfc3339(), "TransactionID": "none" } },
     })
+}
+
+/// A status query or an abort names the request it is about: of this sale system, a payment
+/// or a reversal, by its ServiceID.
+fn check_reference(request: &Value, header: &Value) -> Result<(), String> {
+    let reference = &request["MessageReference"];
+    if reference["SaleID"] != header["SaleID"] {
+        return Err("MessageReference.SaleID is not this sale system's".into());
+    }
+    if !(reference["MessageCategory"] == "Payment" || reference["MessageCategory"] == "Reversal") {
+        return Err(format!(
+            "MessageReference.MessageCategory {} is not Payment or Reversal",
+            reference["MessageCategory"]
+        ));
+    }
+    if reference["ServiceID"].as_str().is_none_or(str::is_empty) {
+        return Err("MessageReference.ServiceID is missing".into());
+    }
+    Ok(())
 }
 
 /// A transaction's time must be a date and time, of this century (not a placeholder).

@@ -4,11 +4,14 @@
 use ed25519_dalek::SigningKey;
 use kiosk_core::cart::{Cart, CartLine};
 use std::path::Path;
+use std::sync::Arc;
 
 use kiosk_core::alert::AlertKind;
+use kiosk_core::config::DeviceConfig;
 use kiosk_core::journal::{ArchiveSeal, ChainBreak, ChainTail, JournalEntry, entry_hash, next_entry};
 use kiosk_core::menu::ConsumptionMode;
-use kiosk_engine::{Actor, EngineError, JournalArchive};
+use kiosk_devices::terminal::{SimOutcome, SimTerminal};
+use kiosk_engine::{Actor, EngineError, EngineOptions, JournalArchive};
 use kiosk_tests::TestKiosk;
 use sqlx::Row;
 
@@ -27,7 +30,10 @@ async fn journal_with(dir: &std::path::Path, orders: usize) -> (TestKiosk, Chain
 /// Runs SQL as an attacker: the append-only triggers are dropped first.
 async fn tamper(kiosk: &TestKiosk, sql: &str) {
     let mut conn = kiosk.engine.store().read().await.unwrap();
-    sqlx::raw_sql("DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete;").execute(&mut *conn).await.unwrap();
+    sqlx::raw_sql("DROP TRIGGER IF EXISTS journal_no_update; DROP TRIGGER IF EXISTS journal_no_delete;")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut *conn).await.unwrap();
 }
 
@@ -143,6 +149,13 @@ async fn an_exported_period_verifies_without_the_kiosk() {
     forged.signature = forged.seal.sign(&forger);
     write_archive(&archive, &forged);
     assert!(JournalArchive::verify_file(&archive, &forged.seal.public_key, None).is_ok(), "self-consistent");
+    assert!(matches!(
+        JournalArchive::verify_file(&archive, &registered, None),
+        Err(EngineError::Journal(ChainBreak::KeyReplaced { .. }))
+    ));
+    // Claiming the registered key without its signature does not help.
+    forged.seal.public_key = registered.clone();
+    write_archive(&archive, &forged);
     assert!(matches!(
         JournalArchive::verify_file(&archive, &registered, None),
         Err(EngineError::Journal(ChainBreak::SealBroken))
@@ -270,6 +283,63 @@ async fn reports_check_the_journal_first_and_a_broken_one_stops_the_z() {
 }
 
 #[tokio::test]
+async fn a_report_checks_every_entry_it_adds_up_and_a_failed_check_is_not_forgotten() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kiosk, _) = journal_with(dir.path(), 2).await;
+    kiosk.engine.close_day(&Actor::Admin).await.unwrap();
+    let cart = Cart::new(ConsumptionMode::TakeAway, vec![CartLine::item("salade-nicoise", 1)]);
+    for _ in 0..3 {
+        kiosk.engine.checkout(&cart).await.unwrap();
+    }
+    // Entries 1-2 sales, 3 the close, 4-6 sales. An X verifies up to entry 6.
+    assert_eq!(kiosk.engine.x_report(&Actor::Admin).await.unwrap().sales.count, 3);
+
+    // A sale of this period is edited after the X: the Z still checks every entry it adds up.
+    tamper(
+        &kiosk,
+        "UPDATE journal SET payload = replace(payload, '\"total\":\"11.90\"', '\"total\":\"1.90\"') WHERE seq = 5",
+    )
+    .await;
+    assert!(matches!(
+        kiosk.engine.close_day(&Actor::Admin).await,
+        Err(EngineError::Journal(ChainBreak::Altered { seq: 5 }))
+    ));
+
+    // Removing the edited entry and those after it leaves a journal ending at 4, short of the
+    // entry 6 the X verified: still refused, the alert saying so now.
+    tamper(&kiosk, "DELETE FROM journal WHERE seq >= 5").await;
+    assert!(matches!(
+        kiosk.engine.x_report(&Actor::Admin).await,
+        Err(EngineError::Journal(ChainBreak::Cut { last: 4, .. }))
+    ));
+    let alerts = kiosk.engine.alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert!(alerts[0].message.contains("its tail was cut"), "{}", alerts[0].message);
+}
+
+#[tokio::test]
+async fn a_break_found_by_a_full_check_stops_the_reports_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kiosk, _) = journal_with(dir.path(), 2).await;
+    kiosk.engine.close_day(&Actor::Admin).await.unwrap();
+    kiosk.engine.x_report(&Actor::Admin).await.unwrap();
+    // An entry of a closed period edited: the X's quick check starts after it...
+    tamper(
+        &kiosk,
+        "UPDATE journal SET payload = replace(payload, '\"total\":\"11.90\"', '\"total\":\"1.90\"') WHERE seq = 2",
+    )
+    .await;
+    assert!(kiosk.engine.x_report(&Actor::Admin).await.is_ok(), "a closed period is the full check's to read");
+    // ...but once the full check has found it, no report passes until the journal is whole.
+    assert_eq!(broken(&kiosk, None).await, ChainBreak::Altered { seq: 2 });
+    assert!(matches!(
+        kiosk.engine.x_report(&Actor::Admin).await,
+        Err(EngineError::Journal(ChainBreak::Altered { seq: 2 }))
+    ));
+    assert_eq!(kiosk.engine.alerts().await.unwrap()[0].kind, AlertKind::JournalBroken, "the alert stays");
+}
+
+#[tokio::test]
 async fn a_replaced_journal_key_is_named_and_stops_sales() {
     let dir = tempfile::tempdir().unwrap();
     let (kiosk, _) = journal_with(dir.path(), 3).await;
@@ -279,10 +349,29 @@ async fn a_replaced_journal_key_is_named_and_stops_sales() {
     let registered = std::fs::read_to_string(dir.path().join("journal.pub")).unwrap();
     assert_eq!(registered.trim(), kiosk.engine.journal_public_key(), "registered at first start");
 
-    // An attacker with the files re-signs the whole journal with a key of their own and puts
-    // it in place of journal.key: the chain holds together under the new key.
+    kiosk.engine.store().close().await;
+    drop(kiosk);
     let forger = SigningKey::from_bytes(&[9; 32]);
-    let entries = kiosk_store::journal::all(&mut kiosk.engine.store().read().await.unwrap()).await.unwrap();
+    let registered_copy = std::fs::read(dir.path().join("journal.pub")).unwrap();
+    let open = || {
+        let terminal = SimTerminal::open(&TestKiosk::ledger_path(dir.path()), SimOutcome::Approve).unwrap();
+        let db = TestKiosk::db_path(dir.path());
+        kiosk_engine::Engine::open(EngineOptions::new(&db, DeviceConfig::development(), Arc::new(terminal)))
+    };
+
+    // A key put in place of journal.key, the registration removed: not registered in its place,
+    // since it did not sign the journal.
+    std::fs::write(dir.path().join("journal.key"), format!("{}\n", hex::encode(forger.to_bytes()))).unwrap();
+    std::fs::remove_file(dir.path().join("journal.pub")).unwrap();
+    let refused = open().await.unwrap_err();
+    assert!(refused.to_string().contains("the journal key did not sign the journal"), "{refused}");
+    assert!(!dir.path().join("journal.pub").exists());
+    std::fs::write(dir.path().join("journal.pub"), &registered_copy).unwrap();
+
+    // An attacker with the files re-signs the whole journal with that key: the chain holds
+    // together under it, but not under the key registered at first start.
+    let (kiosk, _) = open().await.unwrap();
+    let entries = kiosk_store::journal::all(&mut kiosk.store().read().await.unwrap()).await.unwrap();
     let mut updates = String::new();
     let mut tail: Option<ChainTail> = None;
     for entry in &entries {
@@ -290,10 +379,12 @@ async fn a_replaced_journal_key_is_named_and_stops_sales() {
         updates += &format!("UPDATE journal SET signature = '{}' WHERE seq = {};", resigned.signature, entry.seq);
         tail = Some(resigned.tail());
     }
-    tamper(&kiosk, &updates).await;
-    kiosk.engine.store().close().await;
+    let mut conn = kiosk.store().read().await.unwrap();
+    sqlx::raw_sql("DROP TRIGGER journal_no_update;").execute(&mut *conn).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(updates)).execute(&mut *conn).await.unwrap();
+    drop(conn);
+    kiosk.store().close().await;
     drop(kiosk);
-    std::fs::write(dir.path().join("journal.key"), format!("{}\n", hex::encode(forger.to_bytes()))).unwrap();
 
     let kiosk = TestKiosk::open(dir.path()).await;
     let broken = kiosk.engine.verify_journal(None).await.unwrap_err();

@@ -331,3 +331,27 @@ async fn a_kitchen_ticket_too_old_to_cook_from_is_reported_not_printed() {
     assert!(engine.alerts().await.unwrap().is_empty());
     assert!(matches!(engine.clear_alert(&marie, alerts[0].id).await, Err(EngineError::NoSuchAlert(_))));
 }
+
+#[tokio::test]
+async fn a_job_claimed_by_a_process_that_is_gone_is_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let kitchen = out_of_paper();
+    let [bar, receipt] = [Arc::new(SimPrinter::new()) as Arc<dyn ReceiptPrinter>, Arc::new(SimPrinter::new())];
+    let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
+    let engine =
+        kiosk_printing_to(dir.path(), ReceiptPrinting::Never, 42, [kitchen.clone(), bar, receipt], clock.clone()).await;
+    engine.checkout(&fries_and_cola()).await.unwrap();
+    // A process (pid 1, which did not start at tick 0) claimed the job a moment ago and died.
+    let now = kiosk_engine::Clock::now(clock.as_ref()).timestamp();
+    let mut conn = engine.store().read().await.unwrap();
+    sqlx::query("UPDATE print_jobs SET claimed_by = '1:0:0', claimed_at = ? WHERE purpose = 'kitchen'")
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    kitchen.set_status(PrinterStatus { online: true, ..PrinterStatus::default() });
+    let round = engine.print_pending().await.unwrap();
+    assert_eq!((round.printed, round.elsewhere), (1, 0), "{round:?}");
+    assert_eq!(kitchen.jobs().len(), 1);
+}

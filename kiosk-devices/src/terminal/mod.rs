@@ -31,9 +31,11 @@ pub struct RefundRequest {
     pub key: AttemptKey,
     pub amount: Money,
     pub currency: Currency,
-    /// The payment refunded, as the terminal named it: its reference and its time.
+    /// The payment refunded: its key, and as the terminal named it, its reference and its
+    /// time (unknown for payments recorded before those times were kept).
+    pub original_key: Option<AttemptKey>,
     pub original_reference: String,
-    pub original_time: String,
+    pub original_time: Option<String>,
     /// When the kiosk asks, RFC 3339.
     pub at: String,
 }

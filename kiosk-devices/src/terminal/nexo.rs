@@ -65,8 +65,11 @@ enum Answer {
     Response(Value),
     /// An acknowledgement without a body (an abort).
     Empty,
-    /// It refused the request without acting on it, saying why.
+    /// It refused the request, saying why (a reject notice): this copy was not acted on.
     Refused(String),
+    /// It could not read the request at all (a key it does not have, a malformed message):
+    /// nothing was acted on.
+    Unreadable(String),
 }
 
 impl NexoTerminal {
@@ -120,18 +123,19 @@ impl NexoTerminal {
         // message) in a list of errors, with an HTTP error: it did not act on the request.
         if let Some(errors) = message.get("errors").and_then(Value::as_array) {
             let said: Vec<&str> = errors.iter().filter_map(Value::as_str).collect();
-            return Ok(Answer::Refused(said.join("; ")));
+            return Ok(Answer::Unreadable(said.join("; ")));
         }
         if !status.is_success() {
             return Err(format!("the terminal answered HTTP {status}"));
         }
-        if !nexo_crypto::is_sealed(&message) {
-            // A clear answer is read only for a refusal: anything else could be anybody's.
-            return refusal(&message).map(Answer::Refused).ok_or_else(|| "the terminal answered unencrypted".into());
-        }
-        let message = nexo_crypto::open(&message, &self.key).map_err(|e| e.to_string())?;
-        if let Some(reason) = refusal(&message) {
+        let sealed = nexo_crypto::is_sealed(&message);
+        let message = if sealed { nexo_crypto::open(&message, &self.key).map_err(|e| e.to_string())? } else { message };
+        if let Some(reason) = refusal(&message, service_id) {
             return Ok(Answer::Refused(reason));
+        }
+        if !sealed {
+            // A clear answer is read only for a refusal: anything else could be anybody's.
+            return Err("the terminal answered unencrypted".into());
         }
         let response = &message["SaleToPOIResponse"];
         let answered = &response["MessageHeader"];
@@ -150,7 +154,9 @@ impl NexoTerminal {
         let answer = match self.exchange("TransactionStatus", &service, "TransactionStatusRequest", request).await {
             Ok(Answer::Response(answer)) => answer,
             Ok(Answer::Empty) => return StatusReply::Unreachable("empty status answer".into()),
-            Ok(Answer::Refused(reason)) => return StatusReply::Unreachable(format!("status query refused: {reason}")),
+            Ok(Answer::Refused(reason) | Answer::Unreadable(reason)) => {
+                return StatusReply::Unreachable(format!("status query refused: {reason}"));
+            }
             Err(error) => return StatusReply::Unreachable(error),
         };
         let status = &answer["TransactionStatusResponse"];
@@ -171,22 +177,38 @@ impl NexoTerminal {
         }
     }
 
-    /// A payment or a reversal: its answer read from the body named `response`.
+    /// A payment or a reversal: its answer read from the body named `response`. A refused
+    /// request is checked against the key's status first: the terminal may have refused only
+    /// this copy of a request it already carried out (a ServiceID it saw before), and then the
+    /// key's outcome is the one it gave the first time.
     async fn transact(&self, category: &str, key: &AttemptKey, request: (&str, Value), response: &str) -> PayReply {
         match self.exchange(category, &service_id(key), request.0, request.1).await {
             Ok(Answer::Response(answer)) => read_result(&answer[response], key.as_str()),
-            Ok(Answer::Refused(reason)) => PayReply::NotCharged(NotCharged::Rejected(reason)),
+            Ok(Answer::Refused(reason)) => match self.status(key).await {
+                StatusReply::NotCharged(NotCharged::NeverReceived) => {
+                    PayReply::NotCharged(NotCharged::Rejected(reason))
+                }
+                StatusReply::Approved(approval) => PayReply::Approved(approval),
+                StatusReply::NotCharged(why) => PayReply::NotCharged(why),
+                StatusReply::InProgress | StatusReply::Unreachable(_) => {
+                    PayReply::NoAnswer(format!("the terminal refused the request ({reason}) and cannot say its status"))
+                }
+            },
+            Ok(Answer::Unreadable(reason)) => PayReply::NotCharged(NotCharged::Rejected(reason)),
             Ok(Answer::Empty) => PayReply::NoAnswer("empty answer".into()),
             Err(error) => PayReply::NoAnswer(error),
         }
     }
 }
 
-/// The reason of a reject notice (an `EventNotification` of a `Reject`, its details written
-/// `message=...` form-encoded), or of a response refused for its format.
-fn refusal(message: &Value) -> Option<String> {
-    let event = &message["SaleToPOIRequest"]["EventNotification"];
-    if event["EventToNotify"] == "Reject" {
+/// The reason of a reject notice of the request `service_id` (an `EventNotification` of a
+/// `Reject`, its details written `message=...` form-encoded), or of a response refusing it
+/// for its format.
+fn refusal(message: &Value, service_id: &str) -> Option<String> {
+    let notice = &message["SaleToPOIRequest"];
+    let event = &notice["EventNotification"];
+    let about = notice["MessageHeader"]["ServiceID"].as_str();
+    if event["EventToNotify"] == "Reject" && about.is_none_or(|about| about == service_id) {
         let details = event["EventDetails"].as_str().unwrap_or("");
         let said = details.split('&').find_map(|pair| pair.strip_prefix("message=")).unwrap_or(details);
         return Some(form_decoded(said));
@@ -327,9 +349,25 @@ impl PaymentTerminal for NexoTerminal {
     }
 
     async fn refund(&self, request: &RefundRequest) -> PayReply {
+        // The terminal names a transaction by its id and its own time; a payment recorded
+        // without that time is asked about to learn it.
+        let original_time = match (&request.original_time, &request.original_key) {
+            (Some(time), _) => Some(time.clone()),
+            (None, Some(key)) => match self.status(key).await {
+                StatusReply::Approved(approval) => approval.terminal_time,
+                _ => None,
+            },
+            (None, None) => None,
+        };
+        let Some(original_time) = original_time else {
+            return PayReply::NotCharged(NotCharged::Rejected(format!(
+                "the terminal no longer says when payment {} was made: refund it on the terminal itself",
+                request.original_reference
+            )));
+        };
         let body = json!({
             "OriginalPOITransaction": {
-                "POITransactionID": { "TransactionID": request.original_reference, "TimeStamp": request.original_time },
+                "POITransactionID": { "TransactionID": request.original_reference, "TimeStamp": original_time },
             },
             "ReversalReason": "MerchantCancel",
             "ReversedAmount": wire_amount(request.amount),
@@ -345,7 +383,9 @@ impl PaymentTerminal for NexoTerminal {
         });
         let service = fresh_service_id(key, "abort");
         match self.exchange("Abort", &service, "AbortRequest", body).await {
-            Ok(Answer::Refused(reason)) => log::warn!("terminal refused the abort of {key}: {reason}"),
+            Ok(Answer::Refused(reason) | Answer::Unreadable(reason)) => {
+                log::warn!("terminal refused the abort of {key}: {reason}")
+            }
             Ok(_) => {}
             Err(error) => log::warn!("terminal abort of {key} not delivered: {error}"),
         }
@@ -370,13 +410,16 @@ mod tests {
         let reject = json!({ "SaleToPOIRequest": { "EventNotification": {
             "EventToNotify": "Reject", "EventDetails": "message=Did+not+receive+a+response%2C+sorry",
             "TimeStamp": "2026-12-01T12:00:00Z" } } });
-        assert_eq!(refusal(&reject).as_deref(), Some("Did not receive a response, sorry"));
+        assert_eq!(refusal(&reject, "a1").as_deref(), Some("Did not receive a response, sorry"));
+        let other = json!({ "SaleToPOIRequest": { "MessageHeader": { "ServiceID": "b2" },
+            "EventNotification": { "EventToNotify": "Reject", "EventDetails": "message=no" } } });
+        assert_eq!(refusal(&other, "a1"), None, "a reject of another request is not this one's");
         let format = json!({ "SaleToPOIResponse": { "PaymentResponse": { "Response": {
             "Result": "Failure", "ErrorCondition": "MessageFormat", "AdditionalResponse": "errors=missing%20TimeStamp" } } } });
-        assert_eq!(refusal(&format).as_deref(), Some("errors=missing TimeStamp"));
+        assert_eq!(refusal(&format, "a1").as_deref(), Some("errors=missing TimeStamp"));
         let declined = json!({ "SaleToPOIResponse": { "PaymentResponse": { "Response": {
             "Result": "Failure", "ErrorCondition": "Refusal" } } } });
-        assert_eq!(refusal(&declined), None, "a decline is an answer, not a refusal of the request");
+        assert_eq!(refusal(&declined, "a1"), None, "a decline is an answer, not a refusal of the request");
         assert_eq!(form_decoded("50%"), "50%");
     }
 }

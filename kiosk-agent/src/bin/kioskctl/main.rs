@@ -13,16 +13,12 @@ use kiosk_core::refund::{LineUnits, RefundScope};
 use kiosk_core::staff::{BadgeCode, Pin, Role};
 use kiosk_devices::terminal::{SimOutcome, SimSettings};
 use kiosk_engine::{
-    Actor, CounterPayment, Engine, EngineError, EngineOptions, JournalArchive, MenuFile, PaymentOutcome, StockChange,
-    load_development_config, load_device_config,
+    Actor, CounterPayment, Engine, EngineError, EngineOptions, JournalArchive, Locations, MenuFile, PaymentOutcome,
+    StockChange,
 };
 
 mod show;
 
-const DEFAULT_DB: &str = "/var/lib/kiosk/kiosk.db";
-const DEFAULT_CONFIG: &str = "/etc/kiosk/kiosk.toml";
-const DEV_DB: &str = "kiosk-data/kiosk.db";
-const DEV_CONFIG: &str = "kiosk-data/kiosk.toml";
 const DEMO_MENU: &str = "menus/brasserie/menu.toml";
 const DEMO_CART: &str = "menus/brasserie/carts/demo.json";
 
@@ -533,26 +529,18 @@ fn exit_code(outcome: &PaymentOutcome) -> ExitCode {
     }
 }
 
-impl Cli {
-    /// The database and the device config: as given, else the device's or (`--dev`) the
-    /// development kiosk's.
-    fn paths(&self) -> (PathBuf, PathBuf) {
-        let (db, config) = if self.dev { (DEV_DB, DEV_CONFIG) } else { (DEFAULT_DB, DEFAULT_CONFIG) };
-        (self.db.clone().unwrap_or_else(|| db.into()), self.config.clone().unwrap_or_else(|| config.into()))
-    }
-}
-
 async fn open_engine(cli: &Cli, default_outcome: SimOutcome) -> Result<Engine> {
-    let (db, config) = cli.paths();
-    let device = if cli.dev { load_development_config(&config)? } else { load_device_config(&config)? };
-    let ledger = cli.terminal_ledger.clone().unwrap_or_else(|| beside(&db, "sim-terminal.jsonl"));
+    let locations = Locations::new(cli.dev, cli.db.clone(), cli.config.clone());
+    let device = locations.device_config()?;
+    let db = &locations.db;
+    let ledger = cli.terminal_ledger.clone().unwrap_or_else(|| locations.sim_ledger());
     let timeout = std::time::Duration::from_secs(device.terminal_timeout_seconds);
     let sim = SimSettings { ledger, outcome: default_outcome, card_delay: std::time::Duration::ZERO };
     let terminal = kiosk_devices::terminal::open(&device.terminal, &device.kiosk_id, timeout, &sim)?;
     let printers = kiosk_devices::printer::open_printers(&device.printing.printers);
-    let mut options = EngineOptions::new(&db, device, terminal);
+    let mut options = EngineOptions::new(db, device, terminal);
     options.printers = printers;
-    options.registered_key = beside(&config, "journal.pub");
+    options.registered_key = locations.registered_key();
     if let Some(key) = &cli.journal_key {
         options.journal_key = key.clone();
     }
@@ -577,10 +565,6 @@ async fn open_engine(cli: &Cli, default_outcome: SimOutcome) -> Result<Engine> {
         eprintln!("warning: order {number} has a payment in doubt: the terminal does not answer yet");
     }
     Ok(engine)
-}
-
-fn beside(db: &Path, name: &str) -> PathBuf {
-    db.parent().map_or_else(|| PathBuf::from(name), |dir| dir.join(name))
 }
 
 fn read_cart(path: &Path) -> Result<Cart> {
