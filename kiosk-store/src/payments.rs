@@ -201,9 +201,11 @@ pub struct ApprovalWrite<'a> {
 /// through sqlx costs a hop to the connection's thread, so one batch keeps the commit close
 /// to the cost of the disk's fsync. The values come as one JSON parameter, `?1`, because
 /// sqlx binds numbered parameters per statement of a batch only when each statement uses
-/// them from `?1` without gaps. `{journal}` is the chain's table; a training sale (its chain)
+/// them from `?1` without gaps. The journal table is the chain's; a training sale (its chain)
 /// takes no stock and uses up no promotion, its holds only going.
-const APPROVAL_BATCH: &str = "\
+macro_rules! approval_batch {
+    ($journal:literal) => {
+        concat!("\
 BEGIN IMMEDIATE;
 UPDATE payment_attempts SET state = 'approved', reference = ?1 ->> '$.reference', scheme = ?1 ->> '$.scheme',
     last_four = ?1 ->> '$.last_four', terminal_time = ?1 ->> '$.terminal_time', not_charged = NULL,
@@ -218,12 +220,18 @@ UPDATE orders SET status = 'paid', updated_at = ?1 ->> '$.now' WHERE id = ?1 ->>
 INSERT INTO promo_uses (code, uses) SELECT ?1 ->> '$.promo', 1 WHERE ?1 ->> '$.promo' IS NOT NULL
     AND ?1 ->> '$.training' = 0
     ON CONFLICT (code) DO UPDATE SET uses = uses + 1;
-INSERT INTO {journal} (seq, kind, at, payload, prev_hash, hash, signature)
+INSERT INTO ", $journal, " (seq, kind, at, payload, prev_hash, hash, signature)
     VALUES (?1 ->> '$.seq', ?1 ->> '$.kind', ?1 ->> '$.at', ?1 ->> '$.payload', ?1 ->> '$.prev_hash', ?1 ->> '$.hash',
         ?1 ->> '$.signature');
-COMMIT;";
+COMMIT;")
+    };
+}
 
-/// Commits an approval (see [`APPROVAL_BATCH`]) and returns what it took from stock. When
+/// The approval batch of each chain, written once.
+const FISCAL_APPROVAL: &str = approval_batch!("journal");
+const TRAINING_APPROVAL: &str = approval_batch!("training_journal");
+
+/// Commits an approval (see `approval_batch!`) and returns what it took from stock. When
 /// another writer appended to the journal first, nothing is written and the error is
 /// [`StoreError::JournalMoved`]: link the entry to the new tail and try again.
 pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result<Vec<Taken>> {
@@ -246,9 +254,11 @@ pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result
         "signature": write.entry.signature,
     });
     let mut conn = store.pool.acquire().await.map_err(doing("getting a connection"))?;
-    let table = write.chain.table();
-    let batch = APPROVAL_BATCH.replace("{journal}", table);
-    let result = sqlx::query(sqlx::AssertSqlSafe(batch)).bind(values.to_string()).fetch_all(&mut *conn).await;
+    let batch = match write.chain {
+        Chain::Fiscal => FISCAL_APPROVAL,
+        Chain::Training => TRAINING_APPROVAL,
+    };
+    let result = sqlx::query(batch).bind(values.to_string()).fetch_all(&mut *conn).await;
     let rows = match result {
         Ok(rows) => rows,
         Err(error) => {
@@ -258,7 +268,7 @@ pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result
                 log::debug!("rollback after a failed approval batch: {rollback}");
             }
             let journal_moved = matches!(&error, sqlx::Error::Database(e)
-                if e.kind() == sqlx::error::ErrorKind::UniqueViolation && e.message().contains(&format!("{table}.seq")));
+                if e.kind() == sqlx::error::ErrorKind::UniqueViolation && e.message().contains(&format!("{}.seq", write.chain.table())));
             return Err(if journal_moved {
                 StoreError::JournalMoved
             } else {
