@@ -69,6 +69,16 @@ async fn kiosk_printing_to(
     engine
 }
 
+/// A kiosk printing no receipts, whose kitchen printer is `kitchen` (the bar's a simulator).
+async fn kiosk_with_kitchen(
+    dir: &std::path::Path,
+    kitchen: Arc<dyn ReceiptPrinter>,
+    clock: Arc<FixedClock>,
+) -> kiosk_engine::Engine {
+    let [bar, receipt] = [Arc::new(SimPrinter::new()) as Arc<dyn ReceiptPrinter>, Arc::new(SimPrinter::new())];
+    kiosk_printing_to(dir, ReceiptPrinting::Never, 42, [kitchen, bar, receipt], clock).await
+}
+
 /// A printer out of paper: every job sent to it waits.
 fn out_of_paper() -> Arc<SimPrinter> {
     let printer = Arc::new(SimPrinter::new());
@@ -215,11 +225,7 @@ async fn every_document_fits_32_and_42_column_paper() {
 async fn a_printer_that_stops_reading_keeps_the_job_pending_with_why() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakePrinter::start(Behaviour::StopsReadingAfter(3)).await;
-    let kitchen: Arc<dyn ReceiptPrinter> = Arc::new(fake.printer());
-    let others = [Arc::new(SimPrinter::new()) as Arc<dyn ReceiptPrinter>, Arc::new(SimPrinter::new())];
-    let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
-    let [bar, receipt] = others;
-    let engine = kiosk_printing_to(dir.path(), ReceiptPrinting::Never, 42, [kitchen, bar, receipt], clock).await;
+    let engine = kiosk_with_kitchen(dir.path(), Arc::new(fake.printer()), Arc::new(FixedClock::at(TUESDAY_NOON))).await;
     // The sale sends its ticket: the printer answers the status check, takes the bytes into
     // its buffers and never confirms them.
     engine.checkout(&fries_and_cola()).await.unwrap();
@@ -237,10 +243,7 @@ async fn a_printer_that_stops_reading_keeps_the_job_pending_with_why() {
 async fn a_printer_cut_off_mid_job_again_and_again_gets_every_ticket_at_least_once() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakePrinter::start(Behaviour::CutsJobs { percent: 60, seed: 9 }).await;
-    let kitchen: Arc<dyn ReceiptPrinter> = Arc::new(fake.printer());
-    let [bar, receipt] = [Arc::new(SimPrinter::new()) as Arc<dyn ReceiptPrinter>, Arc::new(SimPrinter::new())];
-    let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
-    let engine = kiosk_printing_to(dir.path(), ReceiptPrinting::Never, 42, [kitchen, bar, receipt], clock).await;
+    let engine = kiosk_with_kitchen(dir.path(), Arc::new(fake.printer()), Arc::new(FixedClock::at(TUESDAY_NOON))).await;
     let mut numbers = Vec::new();
     for _ in 0..15 {
         numbers.push(engine.checkout(&fries_and_cola()).await.unwrap().0.number);
@@ -269,11 +272,8 @@ async fn a_printer_cut_off_mid_job_again_and_again_gets_every_ticket_at_least_on
 async fn two_engines_sending_the_queue_never_print_a_job_twice() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
-    let sims = || [Arc::new(SimPrinter::new()) as Arc<dyn ReceiptPrinter>, Arc::new(SimPrinter::new())];
     // Orders taken while the kitchen printer was out of paper: their tickets wait.
-    let [bar, receipt] = sims();
-    let first =
-        kiosk_printing_to(dir.path(), ReceiptPrinting::Never, 42, [out_of_paper(), bar, receipt], clock.clone()).await;
+    let first = kiosk_with_kitchen(dir.path(), out_of_paper(), clock.clone()).await;
     let mut numbers = Vec::new();
     for _ in 0..6 {
         numbers.push(first.checkout(&fries_and_cola()).await.unwrap().0.number);
@@ -284,11 +284,7 @@ async fn two_engines_sending_the_queue_never_print_a_job_twice() {
     // Now two engines (the app and the agent, say) send the queue at once to a slow printer.
     let fake = FakePrinter::start(Behaviour::Steady(ONLINE)).await;
     fake.set_slow(std::time::Duration::from_millis(150));
-    let open = |clock: Arc<FixedClock>| {
-        let [bar, receipt] = sims();
-        let kitchen: Arc<dyn ReceiptPrinter> = Arc::new(fake.printer());
-        kiosk_printing_to(dir.path(), ReceiptPrinting::Never, 42, [kitchen, bar, receipt], clock)
-    };
+    let open = |clock: Arc<FixedClock>| kiosk_with_kitchen(dir.path(), Arc::new(fake.printer()), clock);
     let (a, b) = (open(clock.clone()).await, open(clock.clone()).await);
     let (round_a, round_b) = tokio::join!(a.print_pending(), b.print_pending());
     let (round_a, round_b) = (round_a.unwrap(), round_b.unwrap());
@@ -305,10 +301,8 @@ async fn two_engines_sending_the_queue_never_print_a_job_twice() {
 async fn a_kitchen_ticket_too_old_to_cook_from_is_reported_not_printed() {
     let dir = tempfile::tempdir().unwrap();
     let kitchen = out_of_paper();
-    let [bar, receipt] = [Arc::new(SimPrinter::new()) as Arc<dyn ReceiptPrinter>, Arc::new(SimPrinter::new())];
     let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
-    let engine =
-        kiosk_printing_to(dir.path(), ReceiptPrinting::Never, 42, [kitchen.clone(), bar, receipt], clock.clone()).await;
+    let engine = kiosk_with_kitchen(dir.path(), kitchen.clone(), clock.clone()).await;
     let (placed, _) = engine.checkout(&fries_and_cola()).await.unwrap();
     assert!(engine.alerts().await.unwrap().is_empty());
 
@@ -336,10 +330,8 @@ async fn a_kitchen_ticket_too_old_to_cook_from_is_reported_not_printed() {
 async fn a_job_claimed_by_a_process_that_is_gone_is_taken_over() {
     let dir = tempfile::tempdir().unwrap();
     let kitchen = out_of_paper();
-    let [bar, receipt] = [Arc::new(SimPrinter::new()) as Arc<dyn ReceiptPrinter>, Arc::new(SimPrinter::new())];
     let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
-    let engine =
-        kiosk_printing_to(dir.path(), ReceiptPrinting::Never, 42, [kitchen.clone(), bar, receipt], clock.clone()).await;
+    let engine = kiosk_with_kitchen(dir.path(), kitchen.clone(), clock.clone()).await;
     engine.checkout(&fries_and_cola()).await.unwrap();
     // A process (pid 1, which did not start at tick 0) claimed the job a moment ago and died.
     let now = kiosk_engine::Clock::now(clock.as_ref()).timestamp();
