@@ -1,0 +1,214 @@
+//! The messages between the kiosk app, the device agent and (later) the fleet console: what
+//! the app says of itself, and what it is asked to do. Plain serde types, no I/O; every
+//! message carries the protocol's version, and a reader refuses a version it does not know.
+
+use kiosk_core::money::{Currency, Money};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The version of these messages. A change that an older reader would misread gets a new
+/// number; new optional fields do not.
+pub const VERSION: u32 = 1;
+
+/// What the touch app is doing, as the agent and the fleet see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activity {
+    /// Waiting for a customer.
+    Attract,
+    /// A customer is choosing.
+    Ordering,
+    /// A customer is paying (on the terminal, or choosing how).
+    Paying,
+    /// A member of staff is signed in.
+    Staff,
+    /// Taken out of service: no order can be started.
+    OutOfService,
+}
+
+/// Where the payment of the order in progress stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentPhase {
+    /// Not paying yet.
+    None,
+    /// The terminal is asked; the customer presents a card.
+    OnTerminal,
+    /// The terminal has not said whether it charged: the order waits for it.
+    InDoubt,
+    /// The payment did not go through; the customer chooses what next.
+    NotCharged,
+    /// Paid, or to be paid at the counter: the order number is on screen.
+    Done,
+}
+
+/// The order a customer is building or paying.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderInProgress {
+    /// Its number, once placed.
+    pub number: Option<String>,
+    pub total: Money,
+    pub currency: Currency,
+    pub lines: u32,
+    pub phase: PaymentPhase,
+    /// A training sale.
+    pub training: bool,
+}
+
+/// The app's state for the outside, read by the agent over the app's local socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateSummary {
+    pub activity: Activity,
+    /// When the app entered this activity, RFC 3339.
+    pub since: String,
+    pub order: Option<OrderInProgress>,
+    /// When the app last drew a frame, RFC 3339: a frozen screen shows as an old one.
+    pub last_frame: Option<String>,
+    /// Sales are training sales.
+    pub training: bool,
+    /// Why the kiosk was asked to go out of service, while it is out of service or while a
+    /// payment in progress finishes first.
+    pub out_of_service: Option<String>,
+}
+
+/// What the agent asks of the app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Say how things stand: a [`StateSummary`].
+    State,
+    /// Stop taking orders, with why (shown to staff and in the logs, not to customers); a
+    /// payment in progress finishes first.
+    OutOfService { reason: String },
+    /// Take orders again.
+    BackInService,
+    /// Render the screen as it is now to PNG, anything that could be card data masked.
+    Screenshot,
+}
+
+/// The app's answer to a command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum Answer {
+    /// How things stand, after the command.
+    State(StateSummary),
+    /// The screen as PNG.
+    Screenshot {
+        #[serde(with = "base64_bytes")]
+        png: Vec<u8>,
+    },
+    /// The command could not be carried out, and why.
+    Refused { reason: String },
+}
+
+/// One message: a command or an answer, with the protocol's version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message<T> {
+    pub version: u32,
+    #[serde(flatten)]
+    pub body: T,
+}
+
+pub type Request = Message<Command>;
+pub type Reply = Message<Answer>;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("not a kiosk protocol message: {0}")]
+    Malformed(String),
+    #[error("protocol version {found} is not {VERSION}, the one this release speaks")]
+    Version { found: u32 },
+}
+
+impl<T: Serialize + DeserializeOwned> Message<T> {
+    pub fn new(body: T) -> Message<T> {
+        Message { version: VERSION, body }
+    }
+
+    /// Reads a message (one line of JSON), refusing another version of the protocol before
+    /// reading the rest.
+    pub fn parse(text: &str) -> Result<Message<T>, ProtocolError> {
+        #[derive(Deserialize)]
+        struct Versioned {
+            version: u32,
+        }
+        let malformed = |e: serde_json::Error| ProtocolError::Malformed(e.to_string());
+        let versioned: Versioned = serde_json::from_str(text).map_err(malformed)?;
+        if versioned.version != VERSION {
+            return Err(ProtocolError::Version { found: versioned.version });
+        }
+        serde_json::from_str(text).map_err(malformed)
+    }
+
+    /// The message as one line of JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("protocol messages serialize")
+    }
+}
+
+mod base64_bytes {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_carry_their_version_and_another_is_refused() {
+        let request = Request::new(Command::OutOfService { reason: "printer out of paper".into() });
+        let text = request.to_json();
+        assert_eq!(text, r#"{"version":1,"command":"out_of_service","reason":"printer out of paper"}"#);
+        assert_eq!(Request::parse(&text), Ok(request));
+        assert_eq!(Request::parse(r#"{"version":2,"command":"state"}"#), Err(ProtocolError::Version { found: 2 }));
+        assert!(matches!(Request::parse(r#"{"version":1,"command":"reboot"}"#), Err(ProtocolError::Malformed(_))));
+        assert!(matches!(Request::parse("state"), Err(ProtocolError::Malformed(_))));
+    }
+
+    #[test]
+    fn a_summary_reads_as_the_agent_expects() {
+        let summary = StateSummary {
+            activity: Activity::Paying,
+            since: "2026-12-02T12:00:00+01:00".into(),
+            order: Some(OrderInProgress {
+                number: Some("A042".into()),
+                total: Money::parse_price("12.90").unwrap(),
+                currency: Currency::Eur,
+                lines: 2,
+                phase: PaymentPhase::OnTerminal,
+                training: false,
+            }),
+            last_frame: Some("2026-12-02T12:00:03+01:00".into()),
+            training: false,
+            out_of_service: Some("printer out of paper".into()),
+        };
+        let reply = Reply::new(Answer::State(summary));
+        let json: serde_json::Value = serde_json::from_str(&reply.to_json()).unwrap();
+        assert_eq!(json["version"], 1);
+        assert_eq!(json["answer"], "state");
+        assert_eq!(json["activity"], "paying");
+        assert_eq!(json["order"]["total"], "12.90");
+        assert_eq!(json["order"]["phase"], "on_terminal");
+        assert_eq!(Reply::parse(&reply.to_json()), Ok(reply));
+    }
+
+    #[test]
+    fn a_screenshot_travels_as_base64() {
+        let reply = Reply::new(Answer::Screenshot { png: vec![0x89, b'P', b'N', b'G'] });
+        assert_eq!(reply.to_json(), r#"{"version":1,"answer":"screenshot","png":"iVBORw=="}"#);
+        assert_eq!(Reply::parse(&reply.to_json()), Ok(reply));
+        let garbled = r#"{"version":1,"answer":"screenshot","png":"not base64!"}"#;
+        assert!(matches!(Reply::parse(garbled), Err(ProtocolError::Malformed(_))));
+    }
+}
