@@ -17,9 +17,8 @@ use std::time::{Duration, Instant};
 use i_slint_backend_testing::ElementHandle;
 use kiosk_app::headless::{Headless, wait_until};
 use kiosk_app::{Kiosk, KioskOptions, MenuAdapter, ProductAdapter, Screen, Session};
-use kiosk_core::config::DeviceConfig;
-use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{Engine, EngineOptions, FixedClock};
+use kiosk_engine::kiosk_core::config::DeviceConfig;
+use kiosk_engine::{EngineBuilder, FixedClock};
 use slint::ComponentHandle;
 use slint::platform::{PointerEventButton, WindowEvent};
 
@@ -31,10 +30,10 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let engine = runtime.block_on(async {
-        let terminal = Arc::new(SimTerminal::open(&dir.path().join("ledger.jsonl"), SimOutcome::Approve)?);
-        let mut options = EngineOptions::new(&dir.path().join("kiosk.db"), DeviceConfig::development(), terminal);
-        options.clock = Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00"));
-        let (engine, _) = Engine::open(options).await?;
+        let (engine, _) = EngineBuilder::new(&dir.path().join("kiosk.db"), DeviceConfig::development())
+            .clock(Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00")))
+            .open()
+            .await?;
         engine.import_menu(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../menus/brasserie/menu.toml")).await?;
         anyhow::Ok(Arc::new(engine))
     })?;

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use kiosk_core::cart::{CartLine, Choices, SlotChoice};
-use kiosk_core::menu::{Menu, ModifierGroup, Product, Text};
+use kiosk_engine::kiosk_core::cart::{CartLine, Choices, SlotChoice};
+use kiosk_engine::kiosk_core::menu::{Menu, ModifierGroup, Product, Text};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProductBuilder {
@@ -76,7 +76,7 @@ impl ProductBuilder {
     }
 
     pub fn set_quantity(&mut self, quantity: u32) {
-        self.quantity = quantity.clamp(1, kiosk_core::pricing::MAX_QUANTITY);
+        self.quantity = quantity.clamp(1, kiosk_engine::kiosk_core::pricing::MAX_QUANTITY);
     }
 
     /// The combo step shown (0 for an item) and how many there are (0 for an item).
@@ -169,7 +169,8 @@ impl ProductBuilder {
     pub fn prefill(&mut self, menu: &Menu, item: &str, modifiers: &Choices) -> bool {
         let Shape::Combo { slots, .. } = &mut self.shape else { return false };
         let Some(combo) = menu.combo(&self.product) else { return false };
-        let takes = |slot: &kiosk_core::menu::ComboSlot| slot.choices.iter().any(|c| c.item.as_str() == item);
+        let takes =
+            |slot: &kiosk_engine::kiosk_core::menu::ComboSlot| slot.choices.iter().any(|c| c.item.as_str() == item);
         let Some(slot) = combo.slots.iter().position(takes).and_then(|index| slots.get_mut(index)) else {
             return false;
         };
@@ -257,7 +258,7 @@ mod tests {
 
     fn demo() -> Menu {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../menus/brasserie/menu.toml");
-        kiosk_core::menu_file::parse(path, &std::fs::read_to_string(path).unwrap(), &|_| true).unwrap()
+        kiosk_engine::kiosk_core::menu_file::parse(path, &std::fs::read_to_string(path).unwrap(), &|_| true).unwrap()
     }
 
     fn missing(builder: &ProductBuilder, menu: &Menu) -> Option<String> {

@@ -4,13 +4,13 @@
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use kiosk_core::cart::{Cart, CartLine};
-use kiosk_core::config::ReceiptPrinting;
-use kiosk_core::menu::{Menu, Product};
-use kiosk_core::order::OrderStatus;
-use kiosk_core::payment::{NotCharged, PaymentState};
-use kiosk_core::pricing::{LineProblem, PromoProblem, QuoteError};
-use kiosk_core::receipt::Block;
+use kiosk_engine::kiosk_core::cart::{Cart, CartLine};
+use kiosk_engine::kiosk_core::config::ReceiptPrinting;
+use kiosk_engine::kiosk_core::menu::{Menu, Product};
+use kiosk_engine::kiosk_core::order::OrderStatus;
+use kiosk_engine::kiosk_core::payment::{NotCharged, Standing};
+use kiosk_engine::kiosk_core::pricing::{LineProblem, PromoProblem, QuoteError};
+use kiosk_engine::kiosk_core::receipt::Block;
 use kiosk_engine::{Actor, EngineError, OrderDetails, PaymentOutcome, PlacedOrder};
 use slint::{ComponentHandle, SharedString};
 
@@ -256,7 +256,7 @@ pub fn show_product(kiosk: &Rc<Inner>) {
                         name: option.name.get(language).into(),
                         price: supplement(option.price, currency, language).into(),
                         selected: builder.is_selected(group.id.as_str(), option.id.as_str()),
-                        available: true,
+                        available: !shelf.is_option_sold_out(option),
                     })
                     .collect(),
             ),
@@ -303,7 +303,7 @@ fn add_to_cart(kiosk: &Rc<Inner>) {
             info.iter()
                 .map(|id| id.as_str().to_owned())
                 .filter(|id| !state.cart.lines.iter().any(|line| &line.product == id))
-                .filter(|id| view::products_on_sale(shelf).any(|p| p.info().id.as_str() == id))
+                .filter(|id| shelf.on_sale().any(|p| p.info().id.as_str() == id))
                 .collect()
         };
         (line, upsell)
@@ -536,9 +536,8 @@ fn explain(error: &EngineError, kiosk: &Rc<Inner>) -> (Notice, String, Option<us
         }
         EngineError::Stock(shortage) => {
             let item = match shortage {
-                kiosk_core::stock::Shortage::SoldOut(item) | kiosk_core::stock::Shortage::NotEnough { item, .. } => {
-                    item
-                }
+                kiosk_engine::kiosk_core::stock::Shortage::SoldOut(item)
+                | kiosk_engine::kiosk_core::stock::Shortage::NotEnough { item, .. } => item,
             };
             let index = state.cart.lines.iter().position(|line| line.product == item.as_str());
             (Notice::LineSoldOut, name(item.as_str()), index)
@@ -657,24 +656,6 @@ fn pay(kiosk: &Rc<Inner>, order: PlacedOrder) {
     });
 }
 
-/// How a payment ended, as far as the engine knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Known {
-    Paid,
-    NotCharged,
-    InDoubt,
-}
-
-fn known(details: &OrderDetails) -> Known {
-    if details.attempts.iter().any(|attempt| matches!(attempt.state, PaymentState::Approved(_))) {
-        Known::Paid
-    } else if details.attempts.iter().all(|attempt| attempt.state.is_final()) {
-        Known::NotCharged
-    } else {
-        Known::InDoubt
-    }
-}
-
 /// While the customer looks at a payment in doubt, the terminal is asked again now and then:
 /// an approval shows the order number, a payment found never made lets them pay again.
 fn follow_in_doubt(kiosk: &Rc<Inner>, order: PlacedOrder, tries_left: u32) {
@@ -696,9 +677,9 @@ fn follow_in_doubt(kiosk: &Rc<Inner>, order: PlacedOrder, tries_left: u32) {
             if !still_waiting {
                 return;
             }
-            match details.as_ref().map(known) {
-                Ok(Known::Paid) => show_done(kiosk, &order, false),
-                Ok(Known::NotCharged) => kiosk.ui.global::<PaymentAdapter>().set_phase(PayPhase::NotCharged),
+            match details.as_ref().map(OrderDetails::payment) {
+                Ok(Standing::Paid) => show_done(kiosk, &order, false),
+                Ok(Standing::NotCharged) => kiosk.ui.global::<PaymentAdapter>().set_phase(PayPhase::NotCharged),
                 _ if tries_left > 1 => follow_in_doubt(kiosk, order, tries_left - 1),
                 Ok(_) => log::warn!("order {} still in doubt: left to the periodic check", order.number),
                 Err(error) => log::warn!("order {} could not be checked: {error}", order.number),
@@ -749,10 +730,10 @@ fn give_up_card_order(kiosk: &Rc<Inner>, next: impl FnOnce(&Rc<Inner>) + 'static
     kiosk.spawn(
         async move {
             match engine.change_order_status(&Actor::Kiosk, order_id, OrderStatus::Cancelled).await {
-                Ok(()) => Ok(Known::NotCharged),
+                Ok(()) => Ok(Standing::NotCharged),
                 Err(error) => {
                     log::warn!("order {number} was not voided: {error}");
-                    engine.order_by_number(&number).await.map(|details| known(&details))
+                    engine.order_by_number(&number).await.map(|details| details.payment())
                 }
             }
         },
@@ -761,12 +742,12 @@ fn give_up_card_order(kiosk: &Rc<Inner>, next: impl FnOnce(&Rc<Inner>) + 'static
                 return;
             }
             match known {
-                Ok(Known::NotCharged) => {
+                Ok(Standing::NotCharged) => {
                     kiosk.state.borrow_mut().order = None;
                     next(kiosk);
                 }
-                Ok(Known::Paid) => show_done(kiosk, &order, false),
-                Ok(Known::InDoubt) | Err(_) => {
+                Ok(Standing::Paid) => show_done(kiosk, &order, false),
+                Ok(Standing::Unresolved) | Err(_) => {
                     kiosk.ui.global::<PaymentAdapter>().set_phase(PayPhase::InDoubt);
                     follow_in_doubt(kiosk, order, IN_DOUBT_TRIES);
                 }
@@ -839,13 +820,7 @@ fn show_done(kiosk: &Rc<Inner>, order: &PlacedOrder, at_counter: bool) {
     kiosk.spawn(
         async move {
             let document = engine.receipt_document(order_id).await;
-            let printer = engine.device().printing.receipt_printer.clone();
-            let ready = engine
-                .printer_statuses()
-                .await
-                .into_iter()
-                .find(|(name, _)| *name == printer)
-                .is_some_and(|(_, status)| status.is_ok_and(|s| s.ready().is_ok()));
+            let ready = engine.receipt_printer_state().await.takes_jobs();
             let qr = document.ok().and_then(|document| {
                 document.blocks.into_iter().find_map(|block| match block {
                     Block::Qr { data } => Some(data),

@@ -1,6 +1,6 @@
 //! Money and times as a customer reads them in each language.
 
-use kiosk_core::money::{Currency, Money, TaxRate};
+use kiosk_engine::kiosk_core::money::{Currency, Money, TaxRate};
 
 /// "12,50 €" in French, "€12.50" in English.
 pub fn price(amount: Money, currency: Currency, language: &str) -> String {
@@ -32,11 +32,6 @@ pub fn rate(rate: TaxRate, language: &str) -> String {
     if language == "fr" { format!("{}\u{a0}%", number.replace('.', ",")) } else { format!("{number}%") }
 }
 
-/// "14:05" from a stored RFC 3339 timestamp ("2026-11-30T14:05:09+01:00").
-pub fn clock_time(timestamp: &str) -> &str {
-    timestamp.get(11..16).unwrap_or(timestamp)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +45,5 @@ mod tests {
         assert_eq!(supplement(Money::from_minor(0), Currency::Eur, "fr"), "");
         assert_eq!(supplement(Money::from_minor(150), Currency::Eur, "en"), "+€1.50");
         assert_eq!(rate(TaxRate::parse("5.5").unwrap(), "fr"), "5,5\u{a0}%");
-        assert_eq!(clock_time("2026-11-30T14:05:09+01:00"), "14:05");
     }
 }

@@ -8,10 +8,10 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kiosk_core::cart::{Cart, CartLine};
-use kiosk_core::config::{ScreenConfig, VenueMode};
-use kiosk_core::menu::ConsumptionMode;
-use kiosk_core::pricing::Quote;
+use kiosk_engine::kiosk_core::cart::{Cart, CartLine};
+use kiosk_engine::kiosk_core::config::{ScreenConfig, VenueMode};
+use kiosk_engine::kiosk_core::menu::ConsumptionMode;
+use kiosk_engine::kiosk_core::pricing::Quote;
 use kiosk_engine::{Engine, PlacedOrder, Session as StaffSession, Shelf};
 use slint::{ComponentHandle, Image, SharedString};
 

@@ -11,11 +11,9 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use kiosk_app::headless::Headless;
 use kiosk_app::{Kiosk, KioskOptions, Layout, SCREENSHOT_MANAGER, SCREENSHOT_PIN};
-use kiosk_core::config::DeviceConfig;
-use kiosk_core::staff::{Pin, Role};
-use kiosk_devices::scanner::{Layout as KeyboardLayout, ScanRules, ScannerMatch};
-use kiosk_devices::terminal::{SimOutcome, SimSettings};
-use kiosk_engine::{Actor, Engine, EngineError, EngineOptions, FixedClock, Locations};
+use kiosk_engine::devices::{KeyboardLayout, ScanRules, ScannerMatch, SimOutcome, read_scans};
+use kiosk_engine::kiosk_core::staff::{Pin, Role};
+use kiosk_engine::{Actor, Engine, EngineBuilder, EngineError, FixedClock, Locations};
 use slint::ComponentHandle;
 
 #[derive(Parser, Debug)]
@@ -76,7 +74,6 @@ fn main() -> Result<()> {
         return report_startup(&args, &runtime, started);
     }
     let locations = args.locations();
-    let device = locations.device_config()?;
     let windowing = ["DISPLAY", "WAYLAND_DISPLAY", "SLINT_BACKEND"].iter().any(|name| std::env::var_os(name).is_some());
     if !windowing {
         bail!(
@@ -85,7 +82,7 @@ fn main() -> Result<()> {
              screens to PNG with `cargo run -p kiosk-app -- --screenshots FOLDER`"
         );
     }
-    let engine = runtime.block_on(open_engine(&args, device, &locations, None))?;
+    let engine = runtime.block_on(open_engine(&args, &locations, None))?;
     let kiosk = Kiosk::new(engine.clone(), runtime.handle().clone(), &KioskOptions::default())?;
     let screen = &engine.device().screen;
     #[allow(clippy::cast_precision_loss, reason = "screen sizes")]
@@ -105,32 +102,14 @@ impl Args {
     }
 }
 
-async fn open_engine(
-    args: &Args,
-    device: DeviceConfig,
-    locations: &Locations,
-    clock: Option<FixedClock>,
-) -> Result<Arc<Engine>> {
-    let db = &locations.db;
-    if let Some(folder) = db.parent().filter(|folder| !folder.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
-    }
-    let sim = SimSettings {
-        ledger: locations.sim_ledger(),
-        outcome: args.sim_outcome,
-        card_delay: Duration::from_millis(args.sim_card_ms),
-    };
-    let timeout = Duration::from_secs(device.terminal_timeout_seconds);
-    let terminal = kiosk_devices::terminal::open(&device.terminal, &device.kiosk_id, timeout, &sim)?;
-    let printers = kiosk_devices::printer::open_printers(&device.printing.printers);
-    let mut options = EngineOptions::new(db, device, terminal);
-    options.printers = printers;
-    options.registered_key = locations.registered_key();
+async fn open_engine(args: &Args, locations: &Locations, clock: Option<FixedClock>) -> Result<Arc<Engine>> {
+    let mut builder =
+        EngineBuilder::at(locations)?.simulator(args.sim_outcome, Duration::from_millis(args.sim_card_ms));
     if let Some(clock) = clock {
-        options.clock = Arc::new(clock);
+        builder = builder.clock(Arc::new(clock));
     }
     let (engine, recovery) =
-        Engine::open(options).await.with_context(|| format!("cannot open the kiosk database {}", db.display()))?;
+        builder.open().await.with_context(|| format!("cannot open the kiosk database {}", locations.db.display()))?;
     log::info!("payments resolved at start: {recovery:?}");
     if let Err(EngineError::NoMenu) = engine.active_menu().await {
         engine.import_menu(&args.menu).await?;
@@ -150,8 +129,7 @@ fn screenshots(args: &Args, runtime: &tokio::runtime::Runtime, out: &Path) -> Re
     };
     let clock = FixedClock::at("2026-11-30T12:30:00+01:00");
     let locations = Locations::new(true, Some(scratch.join("kiosk.db")), Some(scratch.join("kiosk.toml")));
-    let device = locations.device_config()?;
-    let engine = runtime.block_on(open_engine(&demo, device, &locations, Some(clock)))?;
+    let engine = runtime.block_on(open_engine(&demo, &locations, Some(clock)))?;
     let pin = Pin::parse(SCREENSHOT_PIN).map_err(anyhow::Error::msg)?;
     runtime.block_on(engine.add_staff(&Actor::Admin, SCREENSHOT_MANAGER, Role::Manager, &pin, None))?;
     let layouts = if args.layouts.is_empty() {
@@ -187,9 +165,7 @@ fn screenshots(args: &Args, runtime: &tokio::runtime::Runtime, out: &Path) -> Re
 fn report_startup(args: &Args, runtime: &tokio::runtime::Runtime, started: Instant) -> Result<()> {
     let headless = Headless::install()?;
     headless.resize(1080, 1920);
-    let locations = args.locations();
-    let device = locations.device_config()?;
-    let engine = runtime.block_on(open_engine(args, device, &locations, None))?;
+    let engine = runtime.block_on(open_engine(args, &args.locations(), None))?;
     let kiosk = std::rc::Rc::new(Kiosk::new(engine, runtime.handle().clone(), &KioskOptions::default())?);
     let first_frame = headless.run({
         let headless = headless.clone();
@@ -225,7 +201,7 @@ fn read_scanner(kiosk: &Kiosk, runtime: &tokio::runtime::Runtime, scanner: &str,
     };
     let (sender, mut scans) = tokio::sync::mpsc::channel(16);
     runtime.spawn(async move {
-        if let Err(error) = kiosk_devices::scanner::read_scans(&which, layout, ScanRules::default(), sender).await {
+        if let Err(error) = read_scans(&which, layout, ScanRules::default(), sender).await {
             log::error!("the scanner stopped: {error}");
         }
     });

@@ -4,18 +4,19 @@
 
 use std::rc::Rc;
 
-use kiosk_core::order::OrderStatus;
-use kiosk_core::refund::RefundScope;
-use kiosk_core::staff::{Pin, Role};
-use kiosk_devices::printer::{COLUMNS, PrintError};
+use kiosk_engine::devices::COLUMNS;
+use kiosk_engine::kiosk_core::order::OrderActions;
+use kiosk_engine::kiosk_core::refund::RefundScope;
+use kiosk_engine::kiosk_core::staff::Permission;
+use kiosk_engine::kiosk_core::staff::{Pin, Role};
 use kiosk_engine::{
-    Actor, CounterPayment, Engine, EngineError, PaymentOutcome, Scanned, Session as StaffSession, StockChange, Training,
+    Actor, CounterPayment, Engine, EngineError, PaymentOutcome, Scanned, Session as StaffSession, StockChange,
+    StoredOrder, Training,
 };
-use kiosk_store::orders::StoredOrder;
 use slint::{ComponentHandle, SharedString};
 
 use crate::customer::on;
-use crate::format::{clock_time, price};
+use crate::format::price;
 use crate::kiosk::Inner;
 use crate::ui::{AlertRow, OrderRow, PrinterRow, Screen, StaffAdapter, StaffNote, StaffTab, StockRow};
 use crate::view::model;
@@ -220,7 +221,8 @@ pub fn scanned(kiosk: &Rc<Inner>, code: String) {
 fn open_staff(kiosk: &Rc<Inner>, session: StaffSession) {
     let adapter = kiosk.ui.global::<StaffAdapter>();
     adapter.set_signed_in(session.name.as_str().into());
-    adapter.set_manager(session.role == Role::Manager);
+    adapter.set_may_close_day(session.role.may(Permission::ZClose));
+    adapter.set_may_switch_training(session.role.may(Permission::Training));
     adapter.set_report(SharedString::new());
     note(kiosk, StaffNote::None, "");
     kiosk.state.borrow_mut().staff = Some(session);
@@ -239,6 +241,7 @@ fn show_tab(kiosk: &Rc<Inner>, tab: StaffTab) {
     show_alerts(kiosk);
     let engine = kiosk.engine.clone();
     let language = kiosk.language();
+    let Some(role) = kiosk.state.borrow().staff.as_ref().map(|session| session.role) else { return };
     match tab {
         StaffTab::Stock => kiosk.spawn(async move { engine.stock().await }, |kiosk, stock| match stock {
             Ok(stock) => {
@@ -260,7 +263,7 @@ fn show_tab(kiosk: &Rc<Inner>, tab: StaffTab) {
             kiosk.spawn(async move { engine.latest_orders(RECENT_ORDERS).await }, move |kiosk, orders| match orders {
                 Ok(orders) => {
                     let (counter, all): (Vec<_>, Vec<_>) =
-                        orders.iter().map(|order| order_row(order, &language)).partition(|row| row.can_settle);
+                        orders.iter().map(|order| order_row(order, role, &language)).partition(|row| row.can_settle);
                     let adapter = kiosk.ui.global::<StaffAdapter>();
                     adapter.set_counter_orders(model(counter));
                     adapter.set_orders(model(all));
@@ -268,24 +271,17 @@ fn show_tab(kiosk: &Rc<Inner>, tab: StaffTab) {
                 Err(error) => refusal(kiosk, &error),
             })
         }
-        StaffTab::Printers => kiosk.spawn(async move { engine.printer_statuses().await }, |kiosk, statuses| {
-            let rows = statuses
+        StaffTab::Printers => kiosk.spawn(async move { engine.printer_states().await }, |kiosk, states| {
+            let rows = states
                 .into_iter()
-                .map(|(name, status)| match status {
-                    Ok(status) => {
-                        let state = match status.ready() {
-                            Ok(()) if status.paper_near_end => "paper-low",
-                            Ok(()) => "ready",
-                            Err(PrintError::PaperOut) => "paper-out",
-                            Err(PrintError::CoverOpen) => "cover-open",
-                            Err(_) => "offline",
-                        };
-                        let ok = status.ready().is_ok();
-                        PrinterRow { name: name.into(), state: state.into(), detail: SharedString::new(), ok }
-                    }
-                    Err(problem) => {
-                        PrinterRow { name: name.into(), state: "unreachable".into(), detail: problem.into(), ok: false }
-                    }
+                .map(|(name, state)| PrinterRow {
+                    name: name.into(),
+                    state: state.code().into(),
+                    detail: match &state {
+                        kiosk_engine::PrinterState::Unreachable(why) => why.into(),
+                        _ => SharedString::new(),
+                    },
+                    ok: state.takes_jobs(),
                 })
                 .collect();
             kiosk.ui.global::<StaffAdapter>().set_printers(model(rows));
@@ -323,21 +319,17 @@ fn show_alerts(kiosk: &Rc<Inner>) {
     });
 }
 
-fn order_row(order: &StoredOrder, language: &str) -> OrderRow {
-    let total = kiosk_core::money::Currency::parse(&order.currency).map_or_else(
-        || format!("{} {}", order.total, order.currency),
-        |currency| price(order.total, currency, language),
-    );
-    let paid = matches!(order.status, OrderStatus::Paid | OrderStatus::SentToKitchen | OrderStatus::Completed);
+fn order_row(order: &StoredOrder, role: Role, language: &str) -> OrderRow {
+    let may = OrderActions::of(order.status, order.counter_until.is_some(), role);
     OrderRow {
         id: i32::try_from(order.id).unwrap_or(i32::MAX),
         number: order.number.as_str().into(),
-        time: clock_time(&order.created_at).into(),
-        total: total.into(),
+        time: order.created_at.format("%H:%M").to_string().into(),
+        total: price(order.total, order.currency, language).into(),
         status: order.status.code().into(),
-        can_settle: order.status == OrderStatus::Placed && order.counter_until.is_some(),
-        can_refund: paid,
-        can_reprint: paid || order.status == OrderStatus::Refunded,
+        can_settle: may.settle,
+        can_refund: may.refund,
+        can_reprint: may.reprint,
     }
 }
 

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use kiosk_core::menu::{Menu, Product};
-use kiosk_core::pricing::{Quote, QuoteLine};
 use kiosk_engine::Shelf;
+use kiosk_engine::kiosk_core::menu::{Menu, Product};
+use kiosk_engine::kiosk_core::pricing::{Quote, QuoteLine};
 use slint::{ComponentHandle, Image, ModelRc, SharedString, VecModel};
 
 use crate::format::{price, rate, supplement};
@@ -56,35 +56,6 @@ fn strings(items: &[String]) -> ModelRc<SharedString> {
     model(items.iter().map(SharedString::from).collect())
 }
 
-/// Products of the menu on sale now (availability windows), in menu order: items, then combos.
-pub fn products_on_sale(shelf: &Shelf) -> impl Iterator<Item = Product<'_>> {
-    let menu = &shelf.menu.menu;
-    let items = menu.items.iter().map(Product::Item);
-    let combos = menu.combos.iter().map(Product::Combo);
-    items.chain(combos).filter(|product| product.info().is_available_at(shelf.moment))
-}
-
-/// Whether a product cannot be sold now: an item with no stock left, or a combo with a slot
-/// whose every choice is sold out.
-pub fn is_sold_out(shelf: &Shelf, product: Product<'_>) -> bool {
-    let item_out = |id: &str| shelf.stock.available(id) == Some(0);
-    match product {
-        Product::Item(item) => item_out(item.info.id.as_str()),
-        Product::Combo(combo) => {
-            combo.slots.iter().any(|slot| slot.choices.iter().all(|choice| item_out(choice.item.as_str())))
-        }
-    }
-}
-
-/// The categories with something on sale now.
-pub fn visible_categories(shelf: &Shelf) -> Vec<&kiosk_core::menu::Category> {
-    let menu = &shelf.menu.menu;
-    menu.categories
-        .iter()
-        .filter(|category| products_on_sale(shelf).any(|p| p.info().category == category.id))
-        .collect()
-}
-
 pub fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMap<String, Image>) -> Card {
     let info = product.info();
     let currency = shelf.menu.menu.venue.currency;
@@ -108,7 +79,7 @@ pub fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMa
         price: price(info.price, currency, language).into(),
         image: images.get(&info.image).cloned().unwrap_or_default(),
         badges: strings(&badges),
-        sold_out: is_sold_out(shelf, product),
+        sold_out: shelf.is_sold_out(product),
         showtime: showtime.into(),
         seats_left: i32::try_from(seats_left).unwrap_or(i32::MAX),
     }
@@ -116,9 +87,10 @@ pub fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMa
 
 /// Fills the menu screen: the category bar and the cards of the chosen category.
 pub fn show_menu(ui: &KioskWindow, shelf: &Shelf, language: &str, images: &HashMap<String, Image>, category: usize) {
-    let categories = visible_categories(shelf);
+    let categories = shelf.categories();
     let chosen = categories.get(category).or(categories.first()).map(|c| c.id.clone());
-    let cards: Vec<Card> = products_on_sale(shelf)
+    let cards: Vec<Card> = shelf
+        .on_sale()
         .filter(|product| Some(&product.info().category) == chosen.as_ref())
         .map(|product| card(shelf, product, language, images))
         .collect();
@@ -133,7 +105,7 @@ pub fn show_menu(ui: &KioskWindow, shelf: &Shelf, language: &str, images: &HashM
 /// "Frites, Cola" for a combo's parts; "Cheddar, +Bacon" for options.
 fn line_details(line: &QuoteLine, menu: &Menu, language: &str) -> String {
     let currency = menu.venue.currency;
-    let option = |name: &str, extra: kiosk_core::money::Money| {
+    let option = |name: &str, extra: kiosk_engine::kiosk_core::money::Money| {
         let extra = supplement(extra, currency, language);
         if extra.is_empty() { name.to_owned() } else { format!("{name} ({extra})") }
     };

@@ -8,7 +8,8 @@ use std::rc::Rc;
 use common::{PATIENCE, Till, fixture};
 use kiosk_app::headless::wait_until;
 use kiosk_app::{CartAdapter, MenuAdapter, Screen};
-use kiosk_core::order::OrderStatus;
+use kiosk_engine::kiosk_core::menu::ConsumptionMode;
+use kiosk_engine::kiosk_core::order::OrderStatus;
 use slint::ComponentHandle;
 
 #[test]
@@ -48,7 +49,7 @@ fn tickets_and_popcorn_in_one_order() {
         let number = fixture.ui().global::<kiosk_app::DoneAdapter>().get_number();
         let order = fixture.engine(fixture.engine.order_by_number(&number)).unwrap().order;
         assert_eq!(order.status, OrderStatus::Paid);
-        assert_eq!(order.mode, "take_away", "a cinema sells to take away");
+        assert_eq!(order.mode, ConsumptionMode::TakeAway, "a cinema sells to take away");
         assert!(order.training && order.number.starts_with('T'), "a training sale, numbered apart: {order:?}");
         assert_eq!(fixture.available("gardiens-du-phare-1400"), Some(seats), "practice takes no real seat");
         fixture.tap("Finish").await;

@@ -24,7 +24,7 @@ fn the_app_refuses_to_start_without_a_real_device_config() {
     assert!(stderr.contains(&format!("no device config at {}", config.display())), "{stderr}");
     assert!(stderr.contains("--dev"), "says how to run a development kiosk: {stderr}");
 
-    std::fs::write(&config, kiosk_core::config::DEVELOPMENT_CONFIG).unwrap();
+    std::fs::write(&config, kiosk_engine::kiosk_core::config::DEVELOPMENT_CONFIG).unwrap();
     let simulated = start();
     let stderr = String::from_utf8_lossy(&simulated.stderr);
     assert!(!simulated.status.success());

@@ -15,9 +15,9 @@ use common::{Fixture, PATIENCE, STAFF_BADGE, Till, fixture};
 use i_slint_backend_testing::{ElementHandle, ElementRoot};
 use kiosk_app::headless::{sleep, wait_until};
 use kiosk_app::{Screen, Session};
-use kiosk_core::order::OrderStatus;
-use kiosk_devices::terminal::SimOutcome;
 use kiosk_engine::Actor;
+use kiosk_engine::devices::SimOutcome;
+use kiosk_engine::kiosk_core::order::OrderStatus;
 use slint::ComponentHandle;
 use slint::platform::PointerEventButton;
 

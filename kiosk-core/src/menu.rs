@@ -80,6 +80,10 @@ impl ConsumptionMode {
             ConsumptionMode::TakeAway => "take_away",
         }
     }
+
+    pub fn parse(text: &str) -> Option<ConsumptionMode> {
+        [ConsumptionMode::DineIn, ConsumptionMode::TakeAway].into_iter().find(|mode| mode.as_str() == text)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -309,6 +313,9 @@ pub struct ModifierOption {
     pub id: Id,
     pub name: Text,
     pub price: Money,
+    /// Counted (under its own id, unique among what is counted): a sold-out option cannot be
+    /// chosen.
+    pub stock: Option<StockRule>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -426,7 +433,33 @@ impl MenuIndex {
     }
 }
 
+/// Something the kiosk can count: an item, or an option counted under its own id.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stockable<'m> {
+    pub id: &'m Id,
+    pub name: &'m Text,
+    /// How the menu counts it; `None` for an item the menu does not count (staff may).
+    pub stock: Option<&'m StockRule>,
+}
+
 impl Menu {
+    /// What can be counted, in menu order: every item, then the counted options.
+    pub fn stockables(&self) -> impl Iterator<Item = Stockable<'_>> {
+        let items = self.items.iter().map(|item| Stockable {
+            id: &item.info.id,
+            name: &item.info.name,
+            stock: item.stock.as_ref(),
+        });
+        let options = self.modifier_groups.iter().flat_map(|group| &group.options).filter_map(|option| {
+            Some(Stockable { id: &option.id, name: &option.name, stock: Some(option.stock.as_ref()?) })
+        });
+        items.chain(options)
+    }
+
+    pub fn stockable(&self, id: &str) -> Option<Stockable<'_>> {
+        self.stockables().find(|stockable| stockable.id.as_str() == id)
+    }
+
     pub fn item(&self, id: &str) -> Option<&Item> {
         self.index.items.get(id).map(|&i| &self.items[i])
     }

@@ -133,6 +133,8 @@ struct RawOption {
     id: Spanned<String>,
     name: Texts,
     price: String,
+    stock: Option<u32>,
+    low_stock: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -357,7 +359,10 @@ impl Checker<'_> {
         let venue = self.venue(raw.venue);
         let taxes = self.taxes(raw.tax);
         let categories = self.categories(raw.category);
-        let modifier_groups = self.groups(raw.modifier_group);
+        let item_ids: HashSet<String> = raw.item.iter().map(|i| i.id.get_ref().clone()).collect();
+        let all_products: HashSet<String> =
+            item_ids.iter().cloned().chain(raw.combo.iter().map(|c| c.id.get_ref().clone())).collect();
+        let modifier_groups = self.groups(raw.modifier_group, &all_products);
 
         let tax_ids: HashSet<&Id> = taxes.iter().map(|t| &t.id).collect();
         let category_ids: HashSet<&Id> = categories.iter().map(|c| &c.id).collect();
@@ -365,9 +370,6 @@ impl Checker<'_> {
         let references = References { taxes: tax_ids, categories: category_ids, groups: group_ids };
 
         let mut product_ids = BTreeSet::new();
-        let item_ids: HashSet<String> = raw.item.iter().map(|i| i.id.get_ref().clone()).collect();
-        let all_products: HashSet<String> =
-            item_ids.iter().cloned().chain(raw.combo.iter().map(|c| c.id.get_ref().clone())).collect();
 
         let mut items = Vec::new();
         for raw_item in raw.item {
@@ -563,8 +565,11 @@ impl Checker<'_> {
         categories
     }
 
-    fn groups(&mut self, raw: Vec<RawGroup>) -> Vec<ModifierGroup> {
+    /// `products`: the ids of the items and combos, which no counted option may take.
+    fn groups(&mut self, raw: Vec<RawGroup>, products: &HashSet<String>) -> Vec<ModifierGroup> {
         let mut seen = HashSet::new();
+        // A counted option is counted under its own id: it names nothing else counted or sold.
+        let mut counted = HashSet::new();
         let mut groups = Vec::new();
         for group in raw {
             let key = format!("modifier_group \"{}\"", group.id.get_ref());
@@ -592,11 +597,35 @@ impl Checker<'_> {
                 let option_id = self.unique_id(&at, &option.id, &mut option_ids, " in this group");
                 let name = self.text(&at, "name", option.name);
                 let price = self.price(&at, "price", &option.price);
-                options.push(ModifierOption { id: option_id, name, price });
+                let stock = self.stock_rule(&at, option.stock, option.low_stock);
+                if stock.is_some() {
+                    if products.contains(option_id.as_str()) {
+                        self.report(
+                            &at,
+                            "stock",
+                            "is counted under its id, which an item or combo has: give it its own",
+                        );
+                    } else if !counted.insert(option_id.clone()) {
+                        self.report(&at, "stock", "is counted under its id, which another counted option has");
+                    }
+                }
+                options.push(ModifierOption { id: option_id, name, price, stock });
             }
             groups.push(ModifierGroup { id, name, min: group.min, max: group.max, options });
         }
         groups
+    }
+
+    /// `stock` makes an item or an option counted; only then may it have a `low_stock`.
+    fn stock_rule(&mut self, at: &At<'_>, stock: Option<u32>, low_stock: Option<u32>) -> Option<StockRule> {
+        match (stock, low_stock) {
+            (Some(initial), low) => Some(StockRule { initial, low_threshold: low.unwrap_or(0) }),
+            (None, Some(_)) => {
+                self.report(at, "low_stock", "is set but stock is not (only what is counted has a threshold)");
+                None
+            }
+            (None, None) => None,
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -669,14 +698,7 @@ impl Checker<'_> {
                 None => self.report(at, "modifiers", format!("unknown modifier group \"{group}\"")),
             }
         }
-        let stock = match (raw.stock, raw.low_stock) {
-            (Some(initial), low) => Some(StockRule { initial, low_threshold: low.unwrap_or(0) }),
-            (None, Some(_)) => {
-                self.report(at, "low_stock", "is set but stock is not (only counted items have a threshold)");
-                None
-            }
-            (None, None) => None,
-        };
+        let stock = self.stock_rule(at, raw.stock, raw.low_stock);
         let showtime = raw.showtime.map(|show| {
             let starts = TimeOfDay::parse(&show.starts).unwrap_or_else(|| {
                 self.report(at, "showtime.starts", format!("\"{}\" is not a time like \"20:30\"", show.starts));

@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::staff::{Permission, Role};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
@@ -49,6 +51,21 @@ impl OrderStatus {
         )
     }
 
+    /// Whether a paid order can be refunded (in full or in part) from this state.
+    pub fn is_refundable(self) -> bool {
+        self.can_become(OrderStatus::Refunded)
+    }
+
+    /// Whether the order was paid, so that it has a receipt (a refunded one still has).
+    pub fn has_receipt(self) -> bool {
+        matches!(self, OrderStatus::Paid | OrderStatus::SentToKitchen | OrderStatus::Completed | OrderStatus::Refunded)
+    }
+
+    /// Whether staff can take its payment at the counter: placed to pay there, not paid yet.
+    pub fn awaits_counter_payment(self, placed_to_pay_at_counter: bool) -> bool {
+        self == OrderStatus::Placed && placed_to_pay_at_counter
+    }
+
     /// Whether staff or an admin may move an order to `next` by hand: any allowed move
     /// except paying and refunding, which only the terminal's approvals do.
     pub fn may_be_set_to(self, next: OrderStatus) -> bool {
@@ -59,6 +76,24 @@ impl OrderStatus {
 impl fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
+    }
+}
+
+/// What a member of staff may do with an order now: its state allows it and their role may.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OrderActions {
+    pub settle: bool,
+    pub refund: bool,
+    pub reprint: bool,
+}
+
+impl OrderActions {
+    pub fn of(status: OrderStatus, placed_to_pay_at_counter: bool, role: Role) -> OrderActions {
+        OrderActions {
+            settle: status.awaits_counter_payment(placed_to_pay_at_counter) && role.may(Permission::SettleCounter),
+            refund: status.is_refundable() && role.may(Permission::Refund),
+            reprint: status.has_receipt() && role.may(Permission::Reprint),
+        }
     }
 }
 
@@ -118,5 +153,24 @@ mod tests {
         assert!(!OrderStatus::Placed.may_be_set_to(OrderStatus::Paid));
         assert!(OrderStatus::Placed.may_be_set_to(OrderStatus::Cancelled));
         assert!(OrderStatus::Paid.may_be_set_to(OrderStatus::Completed));
+    }
+
+    #[test]
+    fn staff_see_the_actions_the_state_and_their_role_allow() {
+        use OrderStatus::*;
+        let none = OrderActions::default();
+        // A counter order: staff settle it; nothing to refund or reprint yet.
+        assert_eq!(OrderActions::of(Placed, true, Role::Staff), OrderActions { settle: true, ..none });
+        // Placed to pay on the terminal: not staff's to settle.
+        assert_eq!(OrderActions::of(Placed, false, Role::Manager), none);
+        // Paid: staff reprint; only a manager refunds.
+        assert_eq!(OrderActions::of(Paid, false, Role::Staff), OrderActions { reprint: true, ..none });
+        assert_eq!(
+            OrderActions::of(Completed, true, Role::Manager),
+            OrderActions { refund: true, reprint: true, ..none }
+        );
+        // Refunded: its receipt can still be reprinted, it cannot be refunded again.
+        assert_eq!(OrderActions::of(Refunded, false, Role::Manager), OrderActions { reprint: true, ..none });
+        assert_eq!(OrderActions::of(Cancelled, true, Role::Manager), none);
     }
 }

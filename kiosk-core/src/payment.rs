@@ -147,6 +147,32 @@ impl PaymentState {
     }
 }
 
+/// How an order's payment stands, read from the states of its payment attempts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// An attempt was approved.
+    Paid,
+    /// Every attempt ended without a charge (or none was made): no money was taken.
+    NotCharged,
+    /// An attempt's outcome is not known yet: nothing may be said to the customer.
+    Unresolved,
+}
+
+impl Standing {
+    pub fn of<'a>(attempts: impl IntoIterator<Item = &'a PaymentState>) -> Standing {
+        let mut standing = Standing::NotCharged;
+        for state in attempts {
+            match state {
+                PaymentState::Approved(_) => return Standing::Paid,
+                state if !state.is_final() => standing = Standing::Unresolved,
+                _ => {}
+            }
+        }
+        standing
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PaymentEvent {
     /// The customer chose to pay.
@@ -363,6 +389,20 @@ mod tests {
         assert!(payment.apply(PaymentEvent::Paid(PayReply::Approved(approval()))).is_err());
         assert!(payment.apply(PaymentEvent::Restarted).is_err());
         assert!(payment.apply(PaymentEvent::Start).is_err());
+    }
+
+    #[test]
+    fn an_orders_standing_follows_its_attempts() {
+        let declined = PaymentState::NotCharged(NotCharged::Declined("insufficient funds".into()));
+        let approved = PaymentState::Approved(approval());
+        assert_eq!(Standing::of([]), Standing::NotCharged);
+        assert_eq!(Standing::of([&declined]), Standing::NotCharged);
+        // A declined card, then another approved: paid, whatever the order of the answers.
+        assert_eq!(Standing::of([&declined, &approved]), Standing::Paid);
+        assert_eq!(Standing::of([&approved, &PaymentState::InDoubt]), Standing::Paid);
+        // One unanswered attempt is enough to say nothing yet.
+        assert_eq!(Standing::of([&declined, &PaymentState::InDoubt]), Standing::Unresolved);
+        assert_eq!(Standing::of([&PaymentState::Requested, &declined]), Standing::Unresolved);
     }
 
     #[test]

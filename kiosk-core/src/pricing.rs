@@ -65,6 +65,9 @@ pub struct QuotedOption {
     pub option: Id,
     pub name: Text,
     pub price: Money,
+    /// Counted under its id: the line takes a unit of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counted: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -200,9 +203,9 @@ pub fn quote(menu: &Menu, cart: &Cart, context: SaleContext<'_>) -> Result<Quote
     for (index, cart_line) in cart.lines.iter().enumerate() {
         let error = |problem| QuoteError::Line { line: index + 1, product: cart_line.product.clone(), problem };
         let line = quote_line(menu, cart.mode, cart_line, context.moment).map_err(error)?;
-        for (item, units) in line_needs(&line) {
+        for (item, units) in line.needs() {
             *needs.entry(item.clone()).or_default() += units;
-            first_line_of.entry(item).or_insert(index);
+            first_line_of.entry(item.clone()).or_insert(index);
         }
         lines.push(line);
     }
@@ -258,11 +261,18 @@ pub fn quote(menu: &Menu, cart: &Cart, context: SaleContext<'_>) -> Result<Quote
     })
 }
 
-fn line_needs(line: &QuoteLine) -> Vec<(Id, u32)> {
-    if line.parts.is_empty() {
-        vec![(line.product.clone(), line.quantity)]
-    } else {
-        line.parts.iter().map(|part| (part.item.clone(), line.quantity)).collect()
+impl QuoteLine {
+    /// What the line takes from stock, `quantity` units each: its item or its combo's parts,
+    /// and the counted options chosen for them.
+    pub fn needs(&self) -> impl Iterator<Item = (&Id, u32)> {
+        let items: Vec<&Id> = if self.parts.is_empty() {
+            vec![&self.product]
+        } else {
+            self.parts.iter().map(|part| &part.item).collect()
+        };
+        let options = self.options.iter().chain(self.parts.iter().flat_map(|part| &part.options));
+        let counted = options.filter(|option| option.counted).map(|option| &option.option);
+        items.into_iter().chain(counted).map(|id| (id, self.quantity))
     }
 }
 
@@ -355,6 +365,7 @@ fn chosen_options(menu: &Menu, item: &Item, chosen: &Choices) -> Result<Vec<Quot
                 option: option.id.clone(),
                 name: option.name.clone(),
                 price: option.price,
+                counted: option.stock.is_some(),
             });
         }
     }

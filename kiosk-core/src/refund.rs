@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::menu::Id;
 use crate::money::{Money, Rounding, TaxRate};
 use crate::pricing::{Quote, QuoteLine};
 use crate::stock::StockNeeds;
@@ -101,9 +100,7 @@ pub fn plan_refund(
             let per_unit = Money::from_minor(line_amount.to_minor() / i64::from(line.quantity));
             *by_rate.entry(rate).or_default() += per_unit * units.quantity;
         }
-        let items: Vec<&Id> =
-            if line.parts.is_empty() { vec![&line.product] } else { line.parts.iter().map(|p| &p.item).collect() };
-        for item in items {
+        for (item, _) in line.needs() {
             *returns.entry(item.clone()).or_default() += units.quantity;
         }
     }

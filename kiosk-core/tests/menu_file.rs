@@ -24,6 +24,8 @@ fn the_fixture_parses() {
     let menu = parse(SMALL_MENU).unwrap();
     assert_eq!((menu.items.len(), menu.combos.len(), menu.modifier_groups.len()), (4, 1, 2));
     assert_eq!(menu.item("burger").unwrap().stock.as_ref().unwrap().low_threshold, 3);
+    let counted: Vec<&str> = menu.stockables().filter(|s| s.stock.is_some()).map(|s| s.id.as_str()).collect();
+    assert_eq!(counted, ["burger", "beer", "egg"], "counted items, then counted options");
     assert_eq!(menu.images(), vec!["beer.svg", "burger.svg", "cola.svg", "menu.svg", "salad.svg"]);
 }
 
@@ -56,6 +58,28 @@ fn each_bad_input_names_file_line_key_and_problem() {
             format!(
                 "menu.toml:{}: modifier_group \"cooking\".min: min 2 is larger than max 1",
                 line_of(SMALL_MENU, "id = \"cooking\"")
+            ),
+        ),
+        (
+            broken("id = \"egg\"", "id = \"cola\""),
+            format!(
+                "menu.toml:{}: modifier_group \"extras\".option \"cola\".stock: is counted under its id, which an item or combo has: give it its own",
+                line_of(SMALL_MENU, "id = \"egg\"")
+            ),
+        ),
+        (
+            broken("id = \"rare\"", "id = \"egg\"\n  stock = 3"),
+            format!(
+                "menu.toml:{}: modifier_group \"extras\".option \"egg\".stock: is counted under its id, which another counted option has",
+                // One line further down: the line broken above it became two.
+                line_of(SMALL_MENU, "id = \"egg\"") + 1
+            ),
+        ),
+        (
+            broken("price = \"0.80\"", "price = \"0.80\"\n  low_stock = 2"),
+            format!(
+                "menu.toml:{}: modifier_group \"extras\".option \"cheese\".low_stock: is set but stock is not (only what is counted has a threshold)",
+                line_of(SMALL_MENU, "id = \"cheese\"")
             ),
         ),
         (

@@ -203,6 +203,34 @@ fn stock_counts_units_across_lines_and_combo_parts() {
     assert_eq!(error.to_string(), "line 1 (beer): only 2 of \"beer\" left");
 }
 
+#[test]
+fn a_counted_option_is_taken_from_stock_like_an_item() {
+    let menu = menu();
+    let eggs = |on_hand| {
+        let level = StockLevel { on_hand, held: 0, low_threshold: 0, sold_out: false };
+        StockLevels::new(BTreeMap::from([(Id::parse("egg").unwrap(), level)]))
+    };
+    fn at_noon(stock: &StockLevels) -> SaleContext<'_> {
+        SaleContext { moment: noon(), stock, promo_uses: 0 }
+    }
+    // Two burgers with an egg, and a meal whose burger has one: three eggs.
+    let mut meal_with_egg = meal("burger", "cola", 1);
+    meal_with_egg.choices.get_mut("main").unwrap().modifiers.insert("extras".into(), vec!["egg".into()]);
+    let mut lines = vec![CartLine { quantity: 2, ..burger(&["egg"]) }, meal_with_egg];
+    let quoted = quote(&menu, &cart(ConsumptionMode::DineIn, lines.clone()), at_noon(&eggs(3))).unwrap();
+    assert_eq!(quoted.needs[&Id::parse("egg").unwrap()], 3);
+    assert!(quoted.lines[0].options.iter().any(|option| option.option.as_str() == "egg" && option.counted));
+    // A fourth egg is one too many; none left is sold out.
+    lines.push(burger(&["egg"]));
+    let error = quote(&menu, &cart(ConsumptionMode::DineIn, lines), at_noon(&eggs(3))).unwrap_err();
+    assert_eq!(error.to_string(), "line 1 (burger): only 3 of \"egg\" left");
+    let error = quote(&menu, &cart(ConsumptionMode::DineIn, vec![burger(&["egg"])]), at_noon(&eggs(0))).unwrap_err();
+    assert_eq!(error.to_string(), "line 1 (burger): \"egg\" is sold out");
+    // An option that is not counted takes nothing.
+    let quoted = quote(&menu, &cart(ConsumptionMode::DineIn, vec![burger(&["bacon"])]), at_noon(&eggs(0))).unwrap();
+    assert!(!quoted.needs.contains_key(&Id::parse("bacon").unwrap()));
+}
+
 fn any_line() -> impl Strategy<Value = CartLine> {
     let extras = proptest::sample::subsequence(vec!["bacon", "cheese", "egg"], 0..=2);
     prop_oneof![

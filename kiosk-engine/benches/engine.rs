@@ -19,8 +19,7 @@ use kiosk_core::config::DeviceConfig;
 use kiosk_core::journal::EntryKind;
 use kiosk_core::menu::ConsumptionMode;
 use kiosk_devices::printer::ConfiguredPrinter;
-use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{Actor, Engine, EngineOptions, FixedClock, PaymentOutcome, StockChange};
+use kiosk_engine::{Actor, Engine, EngineBuilder, FixedClock, PaymentOutcome, StockChange};
 
 const ROUNDS: usize = 300;
 
@@ -48,10 +47,12 @@ fn raw_fsync(file: &mut std::fs::File) -> Duration {
 }
 
 async fn open_engine(dir: &Path) -> Engine {
-    let terminal = Arc::new(SimTerminal::open(&dir.join("ledger.jsonl"), SimOutcome::Approve).unwrap());
-    let mut options = EngineOptions::new(&dir.join("kiosk.db"), DeviceConfig::development(), terminal);
-    options.clock = Arc::new(FixedClock::at("2026-12-01T12:00:00+01:00"));
-    Engine::open(options).await.unwrap().0
+    EngineBuilder::new(&dir.join("kiosk.db"), DeviceConfig::development())
+        .clock(Arc::new(FixedClock::at("2026-12-01T12:00:00+01:00")))
+        .open()
+        .await
+        .unwrap()
+        .0
 }
 
 /// Runs checkouts and, before each, a raw fsync on the same disk, so that both see the
@@ -222,12 +223,14 @@ async fn first_byte_times(dir: &Path) -> Vec<Duration> {
     });
     let mut device = DeviceConfig::development();
     device.printing.kitchen_routes = [("salades-sandwiches".to_owned(), "kitchen".to_owned())].into();
-    let terminal = Arc::new(SimTerminal::open(&dir.join("ledger.jsonl"), SimOutcome::Approve).unwrap());
-    let mut options = EngineOptions::new(&dir.join("kiosk.db"), device, terminal);
-    options.clock = Arc::new(FixedClock::at("2026-12-01T12:00:00+01:00"));
     let printer = kiosk_devices::printer::NetworkPrinter { address, timeout: Duration::from_secs(2) };
-    options.printers = [("kitchen".to_owned(), ConfiguredPrinter { printer: Arc::new(printer), columns: 42 })].into();
-    let engine = Engine::open(options).await.unwrap().0;
+    let engine = EngineBuilder::new(&dir.join("kiosk.db"), device)
+        .clock(Arc::new(FixedClock::at("2026-12-01T12:00:00+01:00")))
+        .printers([("kitchen".to_owned(), ConfiguredPrinter { printer: Arc::new(printer), columns: 42 })].into())
+        .open()
+        .await
+        .unwrap()
+        .0;
     let menu = Path::new(env!("CARGO_MANIFEST_DIR")).join("../menus/brasserie/menu.toml");
     engine.import_menu(&menu).await.unwrap();
     let plenty = StockChange { on_hand: Some(1_000_000), ..StockChange::default() };

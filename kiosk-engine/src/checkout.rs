@@ -1,16 +1,14 @@
 //! Placing orders and carrying payments out: the core's payment state machine decides, this
 //! module does what it says against the store and the terminal, in order.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use kiosk_core::cart::Cart;
 use kiosk_core::journal::{self, ChainTail, EntryKind, JournalEntry};
-use kiosk_core::menu::Id;
-use kiosk_core::money::Currency;
 use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::{
-    Approval, AttemptKey, Effect, NotCharged, PayReply, Payment, PaymentEvent, PaymentState, StatusReply,
+    Approval, AttemptKey, Effect, NotCharged, PayReply, Payment, PaymentEvent, PaymentState, Standing, StatusReply,
 };
 use kiosk_core::pricing::{self, Quote, SaleContext};
 use kiosk_core::report::{SaleFacts, SoldLine, VoidFacts};
@@ -22,13 +20,15 @@ use kiosk_store::orders::{NewOrder, StoredOrder};
 use kiosk_store::payments::{ApprovalWrite, NewAttempt, StoredAttempt};
 use kiosk_store::stock::Taken;
 use kiosk_store::{StoreError, commit, journal as journal_table, orders, payments, stock};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::clock::{business_date, local_moment, timestamp};
 use crate::{Actor, Engine, EngineError, Result, process};
 
 /// How often an approval is relinked when other writers keep appending to the journal.
 const JOURNAL_RACE_TRIES: u32 = 5;
+/// How often a payment in doubt is asked about before it is left in doubt for later.
+const STATUS_QUERIES: u32 = 3;
 
 /// An order recorded and numbered, not paid yet.
 #[derive(Clone, Debug, Serialize)]
@@ -79,10 +79,11 @@ pub struct OrderDetails {
     pub attempts: Vec<StoredAttempt>,
 }
 
-/// The part of a stored quote the payment needs back.
-#[derive(Deserialize)]
-struct StoredNeeds {
-    needs: BTreeMap<Id, u32>,
+impl OrderDetails {
+    /// How the order's payment stands, from its payment attempts (refunds aside).
+    pub fn payment(&self) -> Standing {
+        Standing::of(self.attempts.iter().filter(|attempt| attempt.refund.is_none()).map(|attempt| &attempt.state))
+    }
 }
 
 impl Engine {
@@ -115,7 +116,9 @@ impl Engine {
         let quote = pricing::quote(&menu.menu, cart, context)?;
         let counter_until = match placement {
             Placement::PayHere => None,
-            Placement::PayAtCounter => Some(now.timestamp() + i64::from(self.device.counter_order_minutes) * 60),
+            Placement::PayAtCounter => {
+                Some(now.to_utc() + chrono::Duration::minutes(self.device.counter_order_minutes.into()))
+            }
         };
         let day = business_date(&now);
         // Training orders are numbered apart ("TA001"), so that the fiscal numbering has no gaps.
@@ -127,7 +130,6 @@ impl Engine {
         } else {
             self.device.order_prefix.number(orders::next_sequence(&mut tx, &day).await?)
         };
-        let quote_json = serde_json::to_string(&quote).expect("a quote serializes");
         let receipt_token = hex::encode(
             process::random_bytes::<16>().map_err(|error| EngineError::File { path: "/dev/urandom".into(), error })?,
         );
@@ -136,12 +138,8 @@ impl Engine {
             NewOrder {
                 number: &number,
                 business_date: &day,
-                mode: quote.mode.as_str(),
                 menu_version: menu.version,
-                currency: quote.currency.code(),
-                total: quote.total,
-                tax: quote.total_tax,
-                quote: &quote_json,
+                quote: &quote,
                 counter_until,
                 receipt_token: &receipt_token,
                 training,
@@ -158,6 +156,7 @@ impl Engine {
 
     /// Takes payment for a placed order on the terminal.
     pub async fn pay(&self, order_id: i64) -> Result<PaymentOutcome> {
+        self.terminals("take payments")?;
         let mut conn = self.store.read().await?;
         let order =
             orders::get(&mut conn, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
@@ -173,6 +172,7 @@ impl Engine {
     /// is cancelled. (A screen that lets the customer try another card calls
     /// [`Engine::place_order`] and [`Engine::pay`] itself.)
     pub async fn checkout(&self, cart: &Cart) -> Result<(PlacedOrder, PaymentOutcome)> {
+        self.terminals("take payments")?;
         let placed = self.place_order(cart).await?;
         let outcome = self.pay(placed.id).await?;
         if matches!(outcome, PaymentOutcome::NotCharged { .. }) {
@@ -205,7 +205,7 @@ impl Engine {
                 order: order.number.clone(),
                 order_id: order.id,
                 business_date: order.business_date.clone(),
-                currency: order.currency.clone(),
+                currency: order.currency.code().to_owned(),
                 total: order.total,
                 by: actor.to_string(),
             };
@@ -222,6 +222,7 @@ impl Engine {
     /// [`Engine::pay`] then returns how it ended (cancelled, or paid if the card was already
     /// accepted).
     pub async fn cancel_payment(&self, order_id: i64) -> Result<()> {
+        self.terminals("cancel payments")?;
         let mut conn = self.store.read().await?;
         let order =
             orders::get(&mut conn, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
@@ -233,7 +234,7 @@ impl Engine {
             .map_err(|_| EngineError::PaymentInDoubt(order.number.clone()))?;
         for effect in effects {
             if effect == Effect::RequestCancel {
-                self.terminal_for(&order).cancel(&payment.key).await;
+                self.terminal_for(&order)?.cancel(&payment.key).await;
             }
         }
         Ok(())
@@ -242,6 +243,7 @@ impl Engine {
     /// Asks the terminal about every payment whose outcome is not recorded (after a crash, a
     /// lost response or an unreachable terminal) and settles each one.
     pub async fn resolve_unresolved_payments(&self) -> Result<RecoveryReport> {
+        self.terminals("settle payments")?;
         let unresolved = payments::unresolved(&mut *self.store.read().await?).await?;
         let mut report = RecoveryReport::default();
         for attempt in unresolved {
@@ -325,9 +327,9 @@ impl Engine {
                         };
                         events.push_back(PaymentEvent::Paid(reply))
                     }
-                    Effect::RequestCancel => self.terminal_for(order).cancel(&payment.key).await,
+                    Effect::RequestCancel => self.terminal_for(order)?.cancel(&payment.key).await,
                     Effect::QueryStatus => {
-                        events.push_back(PaymentEvent::Status(self.query_status(order, &payment.key).await))
+                        events.push_back(PaymentEvent::Status(self.query_status(order, &payment.key).await?))
                     }
                     Effect::RecordInDoubt => self.record_state(&payment).await?,
                     Effect::CommitApproval(approval) => {
@@ -374,16 +376,14 @@ impl Engine {
     /// Holds the order's counted stock and records the attempt, durably, before the terminal
     /// hears of it.
     async fn record_attempt(&self, order: &StoredOrder, payment: &Payment) -> Result<()> {
-        let needs: StockNeeds = serde_json::from_str::<StoredNeeds>(&order.quote)
-            .map_err(|e| kiosk_store::StoreError::Corrupt(format!("order {}: quote without needs: {e}", order.number)))?
-            .needs;
+        let needs = &order.quote.needs;
         let mut tx = self.store.write().await?;
         // Checked again here: a cancel or another payment may have come in since `pay` looked.
         let current =
             orders::get(&mut tx, order.id).await?.ok_or_else(|| EngineError::OrderNotFound(order.number.clone()))?;
         check_payable(&current, &payments::for_order(&mut tx, order.id).await?)?;
         let levels = stock::levels(&mut tx).await?;
-        self.hold_stock(&mut tx, payment.key.as_str(), &needs, &levels).await?;
+        self.hold_stock(&mut tx, payment.key.as_str(), needs, &levels).await?;
         let attempt = NewAttempt {
             key: &payment.key,
             order_id: order.id,
@@ -407,15 +407,22 @@ impl Engine {
         let request = PaymentRequest {
             key: payment.key.clone(),
             amount: payment.amount,
-            currency: currency(order)?,
+            currency: order.currency,
             at: timestamp(&self.now()),
         };
-        self.within_terminal_timeout(self.terminal_for(order).pay(&request)).await
+        self.within_terminal_timeout(self.terminal_for(order)?.pay(&request)).await
     }
 
     /// The terminal an order is paid on: a training sale never reaches the real one.
-    pub(crate) fn terminal_for(&self, order: &StoredOrder) -> &dyn PaymentTerminal {
-        if order.training { self.training_terminal.as_ref() } else { self.terminal.as_ref() }
+    pub(crate) fn terminal_for(&self, order: &StoredOrder) -> Result<&dyn PaymentTerminal> {
+        let terminals = self.terminals("take payments")?;
+        Ok(if order.training { terminals.training.as_ref() } else { terminals.till.as_ref() })
+    }
+
+    /// The terminals, or a refusal of `work` in an engine opened without payments. Checked
+    /// before anything is recorded, so that such an engine never leaves an attempt behind.
+    pub(crate) fn terminals(&self, work: &'static str) -> Result<&crate::Terminals> {
+        self.terminals.as_ref().ok_or(EngineError::NoPayments(work))
     }
 
     /// Waits for the terminal's answer for the configured time; past it, reports no answer:
@@ -432,17 +439,17 @@ impl Engine {
     }
 
     /// Asks for a key's status a few times while the terminal is busy or unreachable.
-    async fn query_status(&self, order: &StoredOrder, key: &AttemptKey) -> StatusReply {
-        let terminal = self.terminal_for(order);
+    async fn query_status(&self, order: &StoredOrder, key: &AttemptKey) -> Result<StatusReply> {
+        let terminal = self.terminal_for(order)?;
         let mut reply = terminal.status(key).await;
-        for _ in 1..self.status_queries {
+        for _ in 1..STATUS_QUERIES {
             if !matches!(reply, StatusReply::InProgress | StatusReply::Unreachable(_)) {
                 break;
             }
             tokio::time::sleep(self.status_retry_delay).await;
             reply = terminal.status(key).await;
         }
-        reply
+        Ok(reply)
     }
 
     async fn record_state(&self, payment: &Payment) -> Result<()> {
@@ -456,9 +463,9 @@ impl Engine {
     /// entry; then the stock alerts that sale caused.
     async fn commit_approval(&self, order: &StoredOrder, payment: &Payment, approval: &Approval) -> Result<()> {
         let now = timestamp(&self.now());
-        let quote = stored_quote(order)?;
+        let quote = &order.quote;
         let promo = quote.discount.as_ref().map(|d| d.code.clone());
-        let payload = paid_entry_payload(order, quote, &payment.key, approval, "terminal");
+        let payload = paid_entry_payload(order, &payment.key, approval, "terminal");
         let chain = Chain::of(order.training);
         let mut tries_left = JOURNAL_RACE_TRIES;
         let taken = loop {
@@ -622,33 +629,21 @@ pub(crate) fn counter_holder(order_id: i64) -> String {
     format!("counter:{order_id}")
 }
 
-/// The quote an order was placed with.
-pub(crate) fn stored_quote(order: &StoredOrder) -> Result<Quote> {
-    Ok(serde_json::from_str(&order.quote)
-        .map_err(|e| StoreError::Corrupt(format!("order {}: unreadable quote: {e}", order.number)))?)
-}
-
 /// What the journal records of a paid order, from the quote it was placed with.
-pub(crate) fn paid_entry_payload(
-    order: &StoredOrder,
-    quote: Quote,
-    key: &AttemptKey,
-    approval: &Approval,
-    method: &str,
-) -> String {
+pub(crate) fn paid_entry_payload(order: &StoredOrder, key: &AttemptKey, approval: &Approval, method: &str) -> String {
     let facts = SaleFacts {
         order: order.number.clone(),
         order_id: order.id,
         business_date: order.business_date.clone(),
-        currency: order.currency.clone(),
+        currency: order.currency.code().to_owned(),
         total: order.total,
         tax: order.tax,
         method: method.to_owned(),
         payment_key: key.as_str().to_owned(),
         reference: approval.reference.clone(),
-        lines: SoldLine::from_quote(&quote),
-        discount: quote.discount,
-        taxes: quote.taxes,
+        lines: SoldLine::from_quote(&order.quote),
+        discount: order.quote.discount.clone(),
+        taxes: order.quote.taxes.clone(),
     };
     serde_json::to_string(&facts).expect("facts serialize")
 }
@@ -662,12 +657,6 @@ pub(crate) async fn record_alerts(tx: &mut kiosk_store::Connection, taken: &[Tak
         }
     }
     Ok(())
-}
-
-/// The currency an order was priced in.
-pub(crate) fn currency(order: &StoredOrder) -> Result<Currency> {
-    Ok(Currency::parse(&order.currency)
-        .ok_or_else(|| StoreError::Corrupt(format!("order {} has currency {:?}", order.number, order.currency)))?)
 }
 
 /// What a payment attempt is for.

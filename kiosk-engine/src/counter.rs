@@ -10,7 +10,7 @@ use kiosk_store::journal::Chain;
 use kiosk_store::payments::NewAttempt;
 use kiosk_store::{commit, orders, payments, promos, stock};
 
-use crate::checkout::{Placement, counter_holder, paid_entry_payload, record_alerts, stored_quote};
+use crate::checkout::{Placement, counter_holder, paid_entry_payload, record_alerts};
 use crate::clock::timestamp;
 use crate::{Actor, Engine, EngineError, PlacedOrder, Result};
 
@@ -54,7 +54,7 @@ impl Engine {
         let mut tx = self.store.write().await?;
         let order =
             orders::get(&mut tx, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
-        if order.status != OrderStatus::Placed || order.counter_until.is_none() {
+        if !order.status.awaits_counter_payment(order.counter_until.is_some()) {
             return Err(EngineError::NotACounterOrder { number: order.number, status: order.status.to_string() });
         }
         let attempts = payments::for_order(&mut tx, order.id).await?.len();
@@ -72,7 +72,7 @@ impl Engine {
         };
         payments::insert(&mut tx, &attempt).await?;
         payments::set_state(&mut tx, &key, &PaymentState::Approved(approval.clone()), &now).await?;
-        let quote = stored_quote(&order)?;
+        let quote = &order.quote;
         // A training sale takes no stock and uses up no promotion: its holds only go.
         if order.training {
             stock::release(&mut tx, &counter_holder(order.id)).await?;
@@ -84,7 +84,7 @@ impl Engine {
             }
         }
         orders::set_status(&mut tx, order.id, OrderStatus::Paid, &now).await?;
-        let payload = paid_entry_payload(&order, quote, &key, &approval, how.method());
+        let payload = paid_entry_payload(&order, &key, &approval, how.method());
         self.append_journal(&mut tx, Chain::of(order.training), EntryKind::OrderPaid, payload).await?;
         self.record_action(
             &mut tx,
@@ -101,7 +101,7 @@ impl Engine {
     /// Voids the counter orders whose time ran out, releasing their stock. Runs at start;
     /// the app and the agent call it from time to time.
     pub async fn expire_counter_orders(&self) -> Result<Vec<String>> {
-        let now = self.now().timestamp();
+        let now = self.now().to_utc();
         let expired = orders::expired_counter_orders(&mut *self.store.read().await?, now).await?;
         let mut numbers = Vec::with_capacity(expired.len());
         for order in expired {

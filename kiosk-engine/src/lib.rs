@@ -6,18 +6,18 @@
 //! else can happen.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kiosk_core::config::{ConfigError, DeviceConfig, Devices};
+use kiosk_core::config::{ConfigError, DeviceConfig};
 use kiosk_core::menu_file::MenuError;
 use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::{AttemptKey, UnexpectedEvent};
 use kiosk_core::pricing::QuoteError;
 use kiosk_core::stock::Shortage;
 use kiosk_devices::printer::ConfiguredPrinter;
-use kiosk_devices::terminal::{PaymentTerminal, SimOutcome, SimTerminal};
+use kiosk_devices::terminal::PaymentTerminal;
 use kiosk_store::journal::Chain;
 use kiosk_store::{Store, StoreError};
 
@@ -28,6 +28,7 @@ mod counter;
 mod journal;
 pub mod logging;
 mod menu;
+mod open;
 mod printing;
 mod process;
 mod refund;
@@ -45,14 +46,30 @@ pub use journal::{
     register_public_key,
 };
 pub use menu::{ActiveMenu, ImportOutcome, MenuFile, Shelf};
-pub use printing::PrintRound;
+pub use open::{EngineBuilder, Locations, load_development_config, load_device_config};
+pub use printing::{PrintRound, PrinterState};
 pub use reports::ZReport;
 pub use staff::{Actor, Scanned, Session, StaffMember};
 pub use stock::StockEntry;
 pub use training::Training;
 
+/// The core's types (money, menus, carts, quotes, orders, staff roles...), which the engine's
+/// API speaks in.
 pub use kiosk_core;
+pub use kiosk_store::orders::StoredOrder;
+pub use kiosk_store::payments::StoredAttempt;
+pub use kiosk_store::staff::ActionRow;
 pub use kiosk_store::stock::StockChange;
+
+/// The devices the app and the agent reach beside the engine: the barcode scanner the app
+/// reads, the USB devices the agent lists, how a development kiosk's simulated terminal
+/// answers, the paper width tickets are shown at.
+pub mod devices {
+    pub use kiosk_devices::printer::COLUMNS;
+    pub use kiosk_devices::scanner::{Layout as KeyboardLayout, ScanRules, ScannerMatch, read_scans};
+    pub use kiosk_devices::terminal::SimOutcome;
+    pub use kiosk_devices::usb::{UsbDevice, UsbKind, list as usb_devices};
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -99,6 +116,8 @@ pub enum EngineError {
     Report(#[from] kiosk_core::report::ReportError),
     #[error("there is no Z report number {0}")]
     NoSuchZ(u64),
+    #[error("order {number} is {status}: it was never paid, so it has no receipt")]
+    NoReceipt { number: String, status: OrderStatus },
     #[error("order {number} is {status} and cannot be refunded")]
     NotRefundable { number: String, status: String },
     #[error(transparent)]
@@ -121,6 +140,11 @@ pub enum EngineError {
     Journal(kiosk_core::journal::ChainBreak),
     #[error("cannot open the simulated terminal training sales are paid on: {0}")]
     TrainingTerminal(#[from] kiosk_devices::terminal::SimTerminalError),
+    #[error("cannot open the payment terminal: {0}")]
+    OpenTerminal(#[from] kiosk_devices::terminal::OpenTerminalError),
+    #[error("this engine was opened without payments: it cannot {0}")]
+    NoPayments(&'static str),
+
     #[error("journal key {path} {message}")]
     JournalKey { path: PathBuf, message: String },
     #[error("{path}: {message}")]
@@ -142,55 +166,15 @@ impl From<kiosk_core::journal::ChainBreak> for EngineError {
     }
 }
 
-/// Everything an engine is made of, chosen by the binary that runs it.
-#[derive(Debug)]
-pub struct EngineOptions {
-    pub db_path: PathBuf,
-    pub device: DeviceConfig,
-    pub terminal: Arc<dyn PaymentTerminal>,
-    /// Where training sales are paid when `terminal` is real: a simulator whose ledger is
-    /// beside the database unless given. (A simulated `terminal` pays them itself.)
-    pub training_terminal: Option<Arc<dyn PaymentTerminal>>,
-    pub clock: Arc<dyn Clock>,
-    /// The file holding the key that signs the journal (made on first use).
-    pub journal_key: PathBuf,
-    /// The file holding the journal's public key as registered at first start (written then);
-    /// the journal is verified against it.
-    pub registered_key: PathBuf,
-    /// Receipt and kitchen printers by name (see the device config's `printing`).
-    pub printers: BTreeMap<String, ConfiguredPrinter>,
-    /// How often a payment in doubt is asked about before it is left in doubt for later.
-    pub status_queries: u32,
-    pub status_retry_delay: Duration,
-}
-
-impl EngineOptions {
-    /// The usual settings for a database, device and terminal.
-    pub fn new(db_path: &Path, device: DeviceConfig, terminal: Arc<dyn PaymentTerminal>) -> EngineOptions {
-        EngineOptions {
-            db_path: db_path.to_owned(),
-            device,
-            terminal,
-            training_terminal: None,
-            clock: Arc::new(SystemClock),
-            journal_key: journal::default_key_path(db_path),
-            registered_key: journal::default_registered_key_path(db_path),
-            printers: BTreeMap::new(),
-            status_queries: 3,
-            status_retry_delay: Duration::from_secs(2),
-        }
-    }
-}
-
 #[derive(Debug)]
 pub struct Engine {
     store: Store,
     device: DeviceConfig,
-    terminal: Arc<dyn PaymentTerminal>,
-    /// Pays training sales: never real money.
-    training_terminal: Arc<dyn PaymentTerminal>,
+    /// The terminals payments go to; none in an engine opened without payments.
+    terminals: Option<Terminals>,
+    /// The kiosk's terminal is a simulator: every sale is a training sale.
+    simulated_till: bool,
     clock: Arc<dyn Clock>,
-    status_queries: u32,
     status_retry_delay: Duration,
     /// The parsed menu in use, kept until a newer version is imported.
     menu_cache: Mutex<Option<Arc<ActiveMenu>>>,
@@ -213,51 +197,15 @@ pub struct Engine {
 /// How many approval commit times are kept.
 const COMMIT_TIMES_KEPT: usize = 1024;
 
-impl Engine {
-    /// Opens the database and resolves every payment an earlier run left unresolved.
-    pub async fn open(options: EngineOptions) -> Result<(Engine, RecoveryReport)> {
-        let store = Store::open(&options.db_path).await?;
-        let training_terminal = match options.training_terminal {
-            Some(terminal) => terminal,
-            None if options.terminal.is_simulated() => options.terminal.clone(),
-            None => {
-                let ledger = options.db_path.with_file_name("training-terminal.jsonl");
-                Arc::new(SimTerminal::open(&ledger, SimOutcome::Approve)?)
-            }
-        };
-        let journal_key = load_or_create_key(&options.journal_key)?;
-        let last_entry = kiosk_store::journal::last(&mut *store.read().await?, Chain::Fiscal).await?;
-        let registered_key = register_public_key(&options.registered_key, &journal_key, last_entry.as_ref())?;
-        let engine = Engine {
-            store,
-            device: options.device,
-            terminal: options.terminal,
-            training_terminal,
-            clock: options.clock,
-            status_queries: options.status_queries.max(1),
-            status_retry_delay: options.status_retry_delay,
-            menu_cache: Mutex::new(None),
-            printers: options.printers,
-            owner: process::new_owner(),
-            in_flight: Mutex::new(HashSet::new()),
-            journal_key,
-            registered_key,
-            journal_tails: Mutex::new(HashMap::new()),
-            approval_commits: Mutex::new(VecDeque::with_capacity(COMMIT_TIMES_KEPT)),
-        };
-        if let Err(replaced) = engine.check_journal_key() {
-            // Sales stop until it is looked into (see `place`); reports and verify name it.
-            engine.raise_alert(kiosk_core::alert::AlertKind::JournalBroken, "journal", &replaced.to_string()).await?;
-        }
-        let mut report = engine.resolve_unresolved_payments().await?;
-        report.expired_counter_orders = engine.expire_counter_orders().await?;
-        if let Err(error) = engine.recover_tickets().await {
-            // Printing never stops the kiosk: the tickets can be reprinted.
-            log::error!("tickets of earlier sales not recorded: {error}");
-        }
-        Ok((engine, report))
-    }
+/// Where payments go: the kiosk's terminal, and the simulator that pays training sales.
+#[derive(Debug)]
+struct Terminals {
+    till: Arc<dyn PaymentTerminal>,
+    /// Pays training sales: never real money.
+    training: Arc<dyn PaymentTerminal>,
+}
 
+impl Engine {
     pub fn device(&self) -> &DeviceConfig {
         &self.device
     }
@@ -284,69 +232,4 @@ impl Engine {
         }
         times.push_back(took);
     }
-}
-
-/// Where a kiosk's files are: as given, else the device's (`/var/lib/kiosk/kiosk.db`,
-/// `/etc/kiosk/kiosk.toml`), else for a development kiosk (`--dev`) under `kiosk-data/`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Locations {
-    pub dev: bool,
-    pub db: PathBuf,
-    pub config: PathBuf,
-}
-
-impl Locations {
-    pub fn new(dev: bool, db: Option<PathBuf>, config: Option<PathBuf>) -> Locations {
-        let (default_db, default_config) = if dev {
-            ("kiosk-data/kiosk.db", "kiosk-data/kiosk.toml")
-        } else {
-            ("/var/lib/kiosk/kiosk.db", "/etc/kiosk/kiosk.toml")
-        };
-        Locations {
-            dev,
-            db: db.unwrap_or_else(|| default_db.into()),
-            config: config.unwrap_or_else(|| default_config.into()),
-        }
-    }
-
-    /// The device config: [`load_device_config`], or with `--dev` [`load_development_config`].
-    pub fn device_config(&self) -> Result<DeviceConfig> {
-        if self.dev { load_development_config(&self.config) } else { load_device_config(&self.config) }
-    }
-
-    /// Where the journal's public key is registered: beside the device config.
-    pub fn registered_key(&self) -> PathBuf {
-        self.config.with_file_name("journal.pub")
-    }
-
-    /// Where a simulated terminal keeps its ledger: beside the database.
-    pub fn sim_ledger(&self) -> PathBuf {
-        self.db.with_file_name("sim-terminal.jsonl")
-    }
-}
-
-/// Reads the device config of a kiosk selling for real. A missing file, or one naming no
-/// terminal or a simulated device, is an error naming the file and what to do: a kiosk never
-/// sells on a simulator by accident.
-pub fn load_device_config(path: &Path) -> Result<DeviceConfig> {
-    let text = std::fs::read_to_string(path).map_err(|error| match error.kind() {
-        std::io::ErrorKind::NotFound => EngineError::NoDeviceConfig(path.to_owned()),
-        _ => EngineError::File { path: path.to_owned(), error },
-    })?;
-    Ok(DeviceConfig::parse(&path.display().to_string(), &text, Devices::Real)?)
-}
-
-/// Reads a development kiosk's config (`--dev`), simulators allowed; the first time, the
-/// development settings are written there for the developer to change.
-pub fn load_development_config(path: &Path) -> Result<DeviceConfig> {
-    let file_error = |error| EngineError::File { path: path.to_owned(), error };
-    if !path.exists() {
-        if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).map_err(file_error)?;
-        }
-        std::fs::write(path, kiosk_core::config::DEVELOPMENT_CONFIG).map_err(file_error)?;
-        log::info!("wrote the development config {}", path.display());
-    }
-    let text = std::fs::read_to_string(path).map_err(file_error)?;
-    Ok(DeviceConfig::parse(&path.display().to_string(), &text, Devices::MaySimulate)?)
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kiosk_core::menu::{LocalMoment, Menu};
+use kiosk_core::menu::{Category, Id, LocalMoment, Menu, ModifierOption, Product};
 use kiosk_core::menu_file;
 use kiosk_core::stock::StockLevels;
 use kiosk_store::{menus, payments, stock};
@@ -31,6 +31,42 @@ pub struct Shelf {
     pub moment: LocalMoment,
     pub stock: StockLevels,
     pub training: bool,
+}
+
+impl Shelf {
+    /// The products on sale now (availability windows), in menu order: items, then combos.
+    pub fn on_sale(&self) -> impl Iterator<Item = Product<'_>> {
+        let menu = &self.menu.menu;
+        let items = menu.items.iter().map(Product::Item);
+        let combos = menu.combos.iter().map(Product::Combo);
+        items.chain(combos).filter(|product| product.info().is_available_at(self.moment))
+    }
+
+    /// The categories with something on sale now.
+    pub fn categories(&self) -> Vec<&Category> {
+        let menu = &self.menu.menu;
+        menu.categories.iter().filter(|category| self.on_sale().any(|p| p.info().category == category.id)).collect()
+    }
+
+    /// Whether a product cannot be sold now: an item with no stock left, or a combo with a slot
+    /// whose every choice is sold out.
+    pub fn is_sold_out(&self, product: Product<'_>) -> bool {
+        match product {
+            Product::Item(item) => self.is_out(&item.info.id),
+            Product::Combo(combo) => {
+                combo.slots.iter().any(|slot| slot.choices.iter().all(|choice| self.is_out(&choice.item)))
+            }
+        }
+    }
+
+    /// Whether an option cannot be chosen now: it is counted and none is left.
+    pub fn is_option_sold_out(&self, option: &ModifierOption) -> bool {
+        option.stock.is_some() && self.is_out(&option.id)
+    }
+
+    fn is_out(&self, id: &Id) -> bool {
+        self.stock.available(id.as_str()) == Some(0)
+    }
 }
 
 /// A menu file read from disk and checked, with its images, ready to import.
@@ -168,9 +204,9 @@ impl Engine {
             &file.images,
         )
         .await?;
-        for item in &file.menu.items {
-            if let Some(rule) = &item.stock {
-                stock::start_counting(&mut tx, &item.info.id, rule.initial, rule.low_threshold, &now).await?;
+        for counted in file.menu.stockables() {
+            if let Some(rule) = counted.stock {
+                stock::start_counting(&mut tx, counted.id, rule.initial, rule.low_threshold, &now).await?;
             }
         }
         kiosk_store::commit(tx, "committing a menu import").await?;

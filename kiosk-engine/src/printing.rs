@@ -8,13 +8,12 @@ use kiosk_core::alert::AlertKind;
 use kiosk_core::payment::PaymentState;
 use kiosk_core::receipt::{Align, Block, Document, KitchenFacts, ReceiptFacts, kitchen_ticket, receipt};
 use kiosk_core::staff::Permission;
-use kiosk_devices::printer::{ConfiguredPrinter, PrinterStatus, print};
+use kiosk_devices::printer::{ConfiguredPrinter, PrintError, PrinterStatus, print};
 use kiosk_store::orders::StoredOrder;
 use kiosk_store::print_jobs::PrintJob;
 use kiosk_store::{alerts, commit, orders, payments, print_jobs};
 use serde::Serialize;
 
-use crate::checkout::stored_quote;
 use crate::clock::timestamp;
 use crate::{Actor, Engine, EngineError, Result};
 
@@ -24,6 +23,64 @@ const AFTER_SALE_PRINTING: std::time::Duration = std::time::Duration::from_secs(
 /// A claim on a print job older than this is taken to be abandoned: longer than any job
 /// takes (the status check, the send and its confirmation are bounded well below it).
 const CLAIM_EXPIRY_SECONDS: i64 = 120;
+
+/// How a printer stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "detail", rename_all = "kebab-case")]
+pub enum PrinterState {
+    Ready,
+    /// Printing, but the paper roll is nearly out.
+    PaperLow,
+    PaperOut,
+    CoverOpen,
+    Offline,
+    /// Its status cannot be read, and why.
+    Unreachable(String),
+}
+
+impl PrinterState {
+    /// Whether it takes a job now.
+    pub fn takes_jobs(&self) -> bool {
+        matches!(self, PrinterState::Ready | PrinterState::PaperLow)
+    }
+
+    /// The state's stable name (the staff screen's words are looked up by it).
+    pub fn code(&self) -> &'static str {
+        match self {
+            PrinterState::Ready => "ready",
+            PrinterState::PaperLow => "paper-low",
+            PrinterState::PaperOut => "paper-out",
+            PrinterState::CoverOpen => "cover-open",
+            PrinterState::Offline => "offline",
+            PrinterState::Unreachable(_) => "unreachable",
+        }
+    }
+}
+
+impl From<PrinterStatus> for PrinterState {
+    fn from(status: PrinterStatus) -> PrinterState {
+        match status.ready() {
+            Ok(()) if status.paper_near_end => PrinterState::PaperLow,
+            Ok(()) => PrinterState::Ready,
+            Err(PrintError::PaperOut) => PrinterState::PaperOut,
+            Err(PrintError::CoverOpen) => PrinterState::CoverOpen,
+            Err(_) => PrinterState::Offline,
+        }
+    }
+}
+
+impl std::fmt::Display for PrinterState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PrinterState::Ready => f.write_str("ready"),
+            PrinterState::PaperLow => f.write_str("ready (paper low)"),
+            PrinterState::PaperOut => f.write_str("not ready: out of paper"),
+            PrinterState::CoverOpen => f.write_str("not ready: cover open"),
+            PrinterState::Offline => f.write_str("not ready: offline"),
+            PrinterState::Unreachable(why) => write!(f, "unreachable: {why}"),
+        }
+    }
+}
 
 /// What a round of printing did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -50,7 +107,7 @@ impl Engine {
             (PaymentState::Approved(approval), None) => Some(approval.clone()),
             _ => None,
         });
-        let quote = stored_quote(&order)?;
+        let quote = &order.quote;
         let printing = &self.device.printing;
         let e_receipt = printing
             .e_receipt_url
@@ -62,7 +119,7 @@ impl Engine {
             header: &printing.header,
             order_number: &order.number,
             when: &when(&order),
-            quote: &quote,
+            quote,
             language: &language,
             payment: approval.as_ref(),
             e_receipt: e_receipt.as_deref(),
@@ -91,7 +148,7 @@ impl Engine {
         let order = orders::get(&mut *self.store.read().await?, order_id)
             .await?
             .ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
-        let quote = stored_quote(&order)?;
+        let quote = &order.quote;
         let language = self.language().await;
         let mut by_printer: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (index, line) in quote.lines.iter().enumerate() {
@@ -109,7 +166,7 @@ impl Engine {
             let ticket = kitchen_ticket(&KitchenFacts {
                 order_number: &order.number,
                 when: &when(&order),
-                quote: &quote,
+                quote,
                 lines: &lines,
                 language: &language,
                 training: order.training,
@@ -137,6 +194,12 @@ impl Engine {
     /// Prints a receipt again, for staff.
     pub async fn reprint(&self, actor: &Actor, order_id: i64) -> Result<PrintRound> {
         self.require(actor, Permission::Reprint).await?;
+        let order = orders::get(&mut *self.store.read().await?, order_id)
+            .await?
+            .ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
+        if !order.status.has_receipt() {
+            return Err(EngineError::NoReceipt { number: order.number, status: order.status });
+        }
         self.queue_receipt(order_id, "reprint").await?;
         self.print_pending().await
     }
@@ -222,14 +285,30 @@ impl Engine {
         self.print_now(&document).await
     }
 
-    /// Each configured printer's status (or why it cannot be read), for the staff screen and
-    /// the agent's health report.
-    pub async fn printer_statuses(&self) -> Vec<(String, std::result::Result<PrinterStatus, String>)> {
-        let mut statuses = Vec::new();
+    /// How each configured printer stands, by name, for the staff screen and the agent's
+    /// health report.
+    pub async fn printer_states(&self) -> Vec<(String, PrinterState)> {
+        let mut states = Vec::new();
         for (name, configured) in &self.printers {
-            statuses.push((name.clone(), configured.printer.status().await.map_err(|e| e.to_string())));
+            let state = match configured.printer.status().await {
+                Ok(status) => PrinterState::from(status),
+                Err(error) => PrinterState::Unreachable(error.to_string()),
+            };
+            states.push((name.clone(), state));
         }
-        statuses
+        states
+    }
+
+    /// How the receipt printer stands (none configured: unreachable).
+    pub async fn receipt_printer_state(&self) -> PrinterState {
+        let name = &self.device.printing.receipt_printer;
+        match self.printers.get(name) {
+            Some(configured) => match configured.printer.status().await {
+                Ok(status) => PrinterState::from(status),
+                Err(error) => PrinterState::Unreachable(error.to_string()),
+            },
+            None => PrinterState::Unreachable(format!("no printer is named {name}")),
+        }
     }
 
     async fn language(&self) -> String {
@@ -345,5 +424,5 @@ impl JobSender {
 
 /// The order's local date and time as tickets print it.
 fn when(order: &StoredOrder) -> String {
-    order.created_at.get(..16).unwrap_or(&order.created_at).replace('T', " ")
+    order.created_at.format("%Y-%m-%d %H:%M").to_string()
 }

@@ -18,7 +18,7 @@ use kiosk_store::payments::NewAttempt;
 use kiosk_store::{StoreError, commit, orders, payments, staff as staff_table, stock};
 use serde::{Deserialize, Serialize};
 
-use crate::checkout::{Purpose, currency, stored_quote};
+use crate::checkout::Purpose;
 use crate::clock::timestamp;
 use crate::{Actor, Engine, EngineError, PaymentOutcome, Result};
 
@@ -56,7 +56,7 @@ impl Engine {
         let mut conn = self.store.read().await?;
         let order =
             orders::get(&mut conn, order_id).await?.ok_or_else(|| EngineError::OrderNotFound(order_id.to_string()))?;
-        if !order.status.can_become(OrderStatus::Refunded) {
+        if !order.status.is_refundable() {
             return Err(EngineError::NotRefundable { number: order.number, status: order.status.to_string() });
         }
         let attempts = payments::for_order(&mut conn, order.id).await?;
@@ -85,8 +85,8 @@ impl Engine {
                 refunded_before.extend(earlier.plan.lines);
             }
         }
-        let quote = stored_quote(&order)?;
-        let plan = plan_refund(&quote, &refunded_before, &refunded_by_rate_before, scope)?;
+        let quote = &order.quote;
+        let plan = plan_refund(quote, &refunded_before, &refunded_by_rate_before, scope)?;
         let (original_key, original_reference, original_time, method) = paid;
         let refund = StoredRefund {
             plan,
@@ -101,6 +101,7 @@ impl Engine {
         let key = AttemptKey::new(&self.device.kiosk_id, self.store.database_id(), order.id, attempt);
         let payment = Payment::new(key, refund.plan.amount);
         if refund.method == "terminal" {
+            self.terminals("refund on the terminal")?;
             return self.drive(&order, payment, PaymentEvent::Start, &Purpose::Refund(Box::new(refund))).await;
         }
         // Money taken at the counter goes back at the counter, now: nothing to ask a terminal,
@@ -160,13 +161,13 @@ impl Engine {
         let request = RefundRequest {
             key: payment.key.clone(),
             amount: payment.amount,
-            currency: currency(order)?,
+            currency: order.currency,
             original_key: refund.original_key.clone(),
             original_reference: refund.original_reference.clone(),
             original_time: refund.original_time.clone(),
             at: timestamp(&self.now()),
         };
-        self.within_terminal_timeout(self.terminal_for(order).refund(&request)).await
+        self.within_terminal_timeout(self.terminal_for(order)?.refund(&request)).await
     }
 
     /// In one transaction: the refund approved, the units back on the shelf if asked, the
@@ -205,7 +206,7 @@ impl Engine {
             order: order.number.clone(),
             order_id: order.id,
             business_date: order.business_date.clone(),
-            currency: order.currency.clone(),
+            currency: order.currency.code().to_owned(),
             amount: refund.plan.amount,
             by_rate: refund.plan.by_rate.clone(),
             lines: refund.plan.lines.clone(),

@@ -9,7 +9,7 @@ use crate::clock::timestamp;
 use crate::{Actor, Engine, EngineError, Result};
 use kiosk_core::staff::Permission;
 
-/// One counted item of the menu in use.
+/// One counted item (or counted option) of the menu in use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StockEntry {
     pub item: Id,
@@ -19,29 +19,29 @@ pub struct StockEntry {
 }
 
 impl Engine {
-    /// The counted items of the menu in use, in menu order.
+    /// The counted items and options of the menu in use, in menu order.
     pub async fn stock(&self) -> Result<Vec<StockEntry>> {
         let menu = self.active_menu().await?;
         let levels = stock_table::levels(&mut *self.store.read().await?).await?;
         let language = menu.menu.venue.languages.first().map_or("", String::as_str);
         Ok(menu
             .menu
-            .items
-            .iter()
-            .filter_map(|item| {
-                let level = *levels.get(item.info.id.as_str())?;
-                Some(StockEntry { item: item.info.id.clone(), name: item.info.name.get(language).to_owned(), level })
+            .stockables()
+            .filter_map(|counted| {
+                let level = *levels.get(counted.id.as_str())?;
+                Some(StockEntry { item: counted.id.clone(), name: counted.name.get(language).to_owned(), level })
             })
             .collect())
     }
 
-    /// Changes an item's count (set, or moved by some units), threshold or sold-out mark. An
-    /// item of the menu that was not counted starts being counted when given a count or units.
+    /// Changes the count (set, or moved by some units), threshold or sold-out mark of an item
+    /// or a counted option. An item of the menu that was not counted starts being counted
+    /// when given a count or units.
     pub async fn change_stock(&self, actor: &Actor, item: &str, change: &StockChange) -> Result<StockEntry> {
         self.require(actor, Permission::Restock).await?;
         let menu = self.active_menu().await?;
-        let known = menu.menu.item(item).ok_or_else(|| EngineError::UnknownItem(item.to_owned()))?;
-        let id = known.info.id.clone();
+        let known = menu.menu.stockable(item).ok_or_else(|| EngineError::UnknownItem(item.to_owned()))?;
+        let id = known.id.clone();
         let now = timestamp(&self.now());
         let mut tx = self.store.write().await?;
         if !stock_table::change(&mut tx, &id, change, &now).await? {

@@ -30,7 +30,7 @@ impl Engine {
     }
 
     pub(crate) async fn training_in(&self, conn: &mut Connection) -> Result<Option<Training>> {
-        if self.terminal.is_simulated() {
+        if self.simulated_till {
             return Ok(Some(Training::Simulator));
         }
         // Fail closed: a switch that cannot be read is on, never silently off.
@@ -46,7 +46,7 @@ impl Engine {
     /// A manager switches training mode on or off; sales placed from now on follow it.
     pub async fn set_training(&self, actor: &Actor, on: bool) -> Result<()> {
         self.require(actor, Permission::Training).await?;
-        if self.terminal.is_simulated() {
+        if self.simulated_till {
             return Err(EngineError::BadInput(
                 "this kiosk's terminal is the simulator: every sale is a training sale".into(),
             ));

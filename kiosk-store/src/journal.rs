@@ -4,7 +4,7 @@
 
 use kiosk_core::journal::{ChainTail, EntryKind, JournalEntry};
 
-use crate::{Connection, Result, StoreError, doing};
+use crate::{Broke, Connection, Result, StoreError, broke, doing};
 
 /// Which chain an entry belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,8 +85,8 @@ pub async fn append(conn: &mut Connection, chain: Chain, entry: &JournalEntry) -
         .bind(&entry.signature)
         .execute(conn)
         .await
-        .map_err(|error| match &error {
-            sqlx::Error::Database(e) if e.kind() == sqlx::error::ErrorKind::UniqueViolation => StoreError::JournalMoved,
+        .map_err(|error| match broke(&error) {
+            Some(Broke::PrimaryKey) => StoreError::JournalMoved,
             _ => doing("appending to the journal")(error),
         })?;
     Ok(())

@@ -55,6 +55,34 @@ pub(crate) fn doing(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreErr
     move |error| StoreError::Query { doing, error }
 }
 
+/// A constraint a statement broke, told apart by SQLite's extended result code (never by
+/// the message's text, which SQLite may word differently from one version to the next).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Broke {
+    /// A primary key taken already (an explicit `INTEGER PRIMARY KEY` such as a journal's seq).
+    PrimaryKey,
+    /// A unique column or index.
+    Unique,
+    /// A trigger's `RAISE(ABORT, ...)`: the schema's own guards (a settled payment attempt,
+    /// the append-only journal).
+    Trigger,
+}
+
+/// The constraint `error` reports broken, if it is one of [`Broke`]'s.
+pub(crate) fn broke(error: &sqlx::Error) -> Option<Broke> {
+    // Extended result codes of sqlite3.h.
+    const SQLITE_CONSTRAINT_PRIMARYKEY: &str = "1555";
+    const SQLITE_CONSTRAINT_TRIGGER: &str = "1811";
+    const SQLITE_CONSTRAINT_UNIQUE: &str = "2067";
+    let sqlx::Error::Database(database) = error else { return None };
+    match database.code()?.as_ref() {
+        SQLITE_CONSTRAINT_PRIMARYKEY => Some(Broke::PrimaryKey),
+        SQLITE_CONSTRAINT_UNIQUE => Some(Broke::Unique),
+        SQLITE_CONSTRAINT_TRIGGER => Some(Broke::Trigger),
+        _ => None,
+    }
+}
+
 /// Commits a write transaction; `what` names it in the error.
 pub async fn commit(tx: WriteTx, what: &'static str) -> Result<()> {
     tx.commit().await.map_err(doing(what))

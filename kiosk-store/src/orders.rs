@@ -1,7 +1,10 @@
 //! Orders and the per-day counter behind their short numbers.
 
-use kiosk_core::money::Money;
+use chrono::{DateTime, FixedOffset, Utc};
+use kiosk_core::menu::ConsumptionMode;
+use kiosk_core::money::{Currency, Money};
 use kiosk_core::order::OrderStatus;
+use kiosk_core::pricing::Quote;
 
 use crate::{Connection, Result, StoreError, doing};
 
@@ -24,24 +27,23 @@ struct OrderRow {
     training: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct StoredOrder {
     pub id: i64,
     pub number: String,
     pub business_date: String,
     pub status: OrderStatus,
-    pub mode: String,
+    pub mode: ConsumptionMode,
     pub menu_version: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub total: Money,
     pub tax: Money,
-    /// The quote the customer accepted, as JSON.
-    pub quote: String,
-    /// For an order to pay at the counter: when (Unix seconds) its held stock goes back if
-    /// unpaid.
-    pub counter_until: Option<i64>,
-    pub created_at: String,
-    pub updated_at: String,
+    /// The quote the customer accepted.
+    pub quote: Quote,
+    /// For an order to pay at the counter: when its held stock goes back if unpaid.
+    pub counter_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
     /// The unguessable part of the order's e-receipt link.
     pub receipt_token: Option<String>,
     /// A training sale: out of the fiscal journal and the X and Z totals.
@@ -51,22 +53,33 @@ pub struct StoredOrder {
 impl TryFrom<OrderRow> for StoredOrder {
     type Error = StoreError;
     fn try_from(row: OrderRow) -> Result<StoredOrder> {
-        let status = OrderStatus::parse(&row.status)
-            .ok_or_else(|| StoreError::Corrupt(format!("order {} has status {:?}", row.id, row.status)))?;
+        let corrupt = |what: String| StoreError::Corrupt(format!("order {}: {what}", row.number));
+        let status = OrderStatus::parse(&row.status).ok_or_else(|| corrupt(format!("status {:?}", row.status)))?;
+        let mode = ConsumptionMode::parse(&row.mode).ok_or_else(|| corrupt(format!("mode {:?}", row.mode)))?;
+        let currency = Currency::parse(&row.currency).ok_or_else(|| corrupt(format!("currency {:?}", row.currency)))?;
+        let quote = serde_json::from_str(&row.quote).map_err(|error| corrupt(format!("unreadable quote: {error}")))?;
+        let time =
+            |text: &str| DateTime::parse_from_rfc3339(text).map_err(|error| corrupt(format!("time {text:?}: {error}")));
+        let counter_until = match row.counter_until {
+            Some(seconds) => {
+                Some(DateTime::from_timestamp(seconds, 0).ok_or_else(|| corrupt(format!("counter time {seconds}")))?)
+            }
+            None => None,
+        };
         Ok(StoredOrder {
+            status,
+            mode,
+            currency,
+            quote,
+            counter_until,
+            created_at: time(&row.created_at)?,
+            updated_at: time(&row.updated_at)?,
             id: row.id,
             number: row.number,
             business_date: row.business_date,
-            status,
-            mode: row.mode,
             menu_version: row.menu_version,
-            currency: row.currency,
             total: Money::from_minor(row.total_minor),
             tax: Money::from_minor(row.tax_minor),
-            quote: row.quote,
-            counter_until: row.counter_until,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
             receipt_token: row.receipt_token,
             training: row.training,
         })
@@ -77,13 +90,9 @@ impl TryFrom<OrderRow> for StoredOrder {
 pub struct NewOrder<'a> {
     pub number: &'a str,
     pub business_date: &'a str,
-    pub mode: &'a str,
     pub menu_version: i64,
-    pub currency: &'a str,
-    pub total: Money,
-    pub tax: Money,
-    pub quote: &'a str,
-    pub counter_until: Option<i64>,
+    pub quote: &'a Quote,
+    pub counter_until: Option<DateTime<Utc>>,
     pub receipt_token: &'a str,
     pub training: bool,
     pub now: &'a str,
@@ -112,13 +121,13 @@ pub async fn insert(conn: &mut Connection, order: NewOrder<'_>) -> Result<i64> {
     .bind(order.number)
     .bind(order.business_date)
     .bind(OrderStatus::Placed.code())
-    .bind(order.mode)
+    .bind(order.quote.mode.as_str())
     .bind(order.menu_version)
-    .bind(order.currency)
-    .bind(order.total.to_minor())
-    .bind(order.tax.to_minor())
-    .bind(order.quote)
-    .bind(order.counter_until)
+    .bind(order.quote.currency.code())
+    .bind(order.quote.total.to_minor())
+    .bind(order.quote.total_tax.to_minor())
+    .bind(serde_json::to_string(order.quote).expect("a quote serializes"))
+    .bind(order.counter_until.map(|until| until.timestamp()))
     .bind(order.receipt_token)
     .bind(order.training)
     .bind(order.now)
@@ -168,12 +177,12 @@ pub async fn latest(conn: &mut Connection, limit: u32) -> Result<Vec<StoredOrder
     rows.into_iter().map(StoredOrder::try_from).collect()
 }
 
-/// Orders waiting to be paid at the counter whose time ran out before `now` (Unix seconds).
-pub async fn expired_counter_orders(conn: &mut Connection, now: i64) -> Result<Vec<StoredOrder>> {
+/// Orders waiting to be paid at the counter whose time ran out before `now`.
+pub async fn expired_counter_orders(conn: &mut Connection, now: DateTime<Utc>) -> Result<Vec<StoredOrder>> {
     let rows: Vec<OrderRow> = sqlx::query_as(
         "SELECT * FROM orders WHERE status = 'placed' AND counter_until IS NOT NULL AND counter_until < ?",
     )
-    .bind(now)
+    .bind(now.timestamp())
     .fetch_all(conn)
     .await
     .map_err(doing("finding expired counter orders"))?;

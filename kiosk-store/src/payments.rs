@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use crate::journal::Chain;
 use crate::stock::{Taken, count};
-use crate::{Connection, Result, Store, StoreError, doing};
+use crate::{Broke, Connection, Result, Store, StoreError, broke, doing};
 
 #[derive(sqlx::FromRow)]
 struct AttemptRow {
@@ -116,10 +116,8 @@ pub async fn insert(conn: &mut Connection, attempt: &NewAttempt<'_>) -> Result<(
     .bind(attempt.now)
     .execute(conn)
     .await
-    .map_err(|error| match &error {
-        sqlx::Error::Database(e) if e.kind() == sqlx::error::ErrorKind::UniqueViolation => {
-            StoreError::AttemptExists(attempt.key.as_str().to_owned())
-        }
+    .map_err(|error| match broke(&error) {
+        Some(Broke::PrimaryKey | Broke::Unique) => StoreError::AttemptExists(attempt.key.as_str().to_owned()),
         _ => doing("recording a payment attempt")(error),
     })?;
     Ok(())
@@ -170,12 +168,11 @@ pub async fn for_order(conn: &mut Connection, order_id: i64) -> Result<Vec<Store
     rows.into_iter().map(StoredAttempt::try_from).collect()
 }
 
-/// The error of the `payment_attempts_settled` trigger, or the query error.
+/// The error of the `payment_attempts_settled` trigger (the only trigger these statements can
+/// fire), or the query error.
 fn settled_or(error: sqlx::Error, key: &AttemptKey, doing_what: &'static str) -> StoreError {
-    match &error {
-        sqlx::Error::Database(e) if e.message().contains("payment attempt already settled") => {
-            StoreError::AttemptSettled(key.as_str().to_owned())
-        }
+    match broke(&error) {
+        Some(Broke::Trigger) => StoreError::AttemptSettled(key.as_str().to_owned()),
         _ => doing(doing_what)(error),
     }
 }
@@ -267,9 +264,8 @@ pub async fn commit_approval(store: &Store, write: &ApprovalWrite<'_>) -> Result
             if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
                 log::debug!("rollback after a failed approval batch: {rollback}");
             }
-            let journal_moved = matches!(&error, sqlx::Error::Database(e)
-                if e.kind() == sqlx::error::ErrorKind::UniqueViolation && e.message().contains(&format!("{}.seq", write.chain.table())));
-            return Err(if journal_moved {
+            // The journal's seq is the one primary key the batch chooses itself.
+            return Err(if broke(&error) == Some(Broke::PrimaryKey) {
                 StoreError::JournalMoved
             } else {
                 settled_or(error, write.key, "committing an approval")

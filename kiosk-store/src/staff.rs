@@ -2,7 +2,7 @@
 
 use kiosk_core::staff::Role;
 
-use crate::{Connection, Result, StoreError, doing};
+use crate::{Broke, Connection, Result, StoreError, broke, doing};
 
 #[derive(sqlx::FromRow)]
 struct StaffRow {
@@ -66,8 +66,8 @@ pub async fn insert(
     .bind(now)
     .fetch_one(conn)
     .await
-    .map_err(|error| match &error {
-        sqlx::Error::Database(e) if e.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+    .map_err(|error| match broke(&error) {
+        Some(Broke::Unique) => {
             StoreError::Duplicate(format!("an active account already has the name \"{name}\" or this badge"))
         }
         _ => doing("adding a staff account")(error),

@@ -1,6 +1,6 @@
 //! Z reports as closed: numbered, with the report and the journal anchor of the close.
 
-use crate::{Connection, Result, StoreError, doing};
+use crate::{Broke, Connection, Result, StoreError, broke, doing};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredZ {
@@ -36,8 +36,8 @@ pub async fn insert(conn: &mut Connection, z: &StoredZ) -> Result<()> {
     .bind(&z.key_fingerprint)
     .execute(conn)
     .await
-    .map_err(|error| match &error {
-        sqlx::Error::Database(e) if e.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+    .map_err(|error| match broke(&error) {
+        Some(Broke::PrimaryKey | Broke::Unique) => {
             StoreError::Duplicate(format!("Z report {} exists already", z.number))
         }
         _ => doing("recording a Z report")(error),

@@ -9,8 +9,11 @@ use async_trait::async_trait;
 use kiosk_core::cart::Cart;
 use kiosk_core::config::DeviceConfig;
 use kiosk_core::payment::{AttemptKey, PayReply, StatusReply};
-use kiosk_devices::terminal::{PaymentRequest, PaymentTerminal, RefundRequest, SimOutcome, SimTerminal};
-use kiosk_engine::{Engine, EngineOptions, FixedClock, RecoveryReport};
+use kiosk_devices::terminal::{PaymentRequest, RefundRequest};
+use kiosk_engine::{Engine, EngineBuilder, FixedClock, RecoveryReport};
+
+/// The simulated terminal, for tests of crates that reach devices only through the engine.
+pub use kiosk_devices::terminal::{PaymentTerminal, SimOutcome, SimTerminal};
 
 pub mod crash;
 pub mod fake_printer;
@@ -84,10 +87,13 @@ impl TestKiosk {
         let terminal = Arc::new(terminal);
         let clock = Arc::new(FixedClock::at(TUESDAY_NOON));
         let stand_in = Arc::new(StandIn(terminal.clone()));
-        let mut options = EngineOptions::new(&TestKiosk::db_path(dir), device, stand_in);
-        options.clock = clock.clone();
-        options.status_retry_delay = Duration::ZERO;
-        let (engine, recovery) = Engine::open(options).await.expect("the engine opens");
+        let (engine, recovery) = EngineBuilder::new(&TestKiosk::db_path(dir), device)
+            .terminal(stand_in)
+            .clock(clock.clone())
+            .status_retry_delay(Duration::ZERO)
+            .open()
+            .await
+            .expect("the engine opens");
         TestKiosk { engine, terminal, clock, recovery, dir: dir.to_owned() }
     }
 

@@ -11,7 +11,7 @@ use kiosk_core::config::DeviceConfig;
 use kiosk_core::journal::{ArchiveSeal, ChainBreak, ChainTail, JournalEntry, entry_hash, next_entry};
 use kiosk_core::menu::ConsumptionMode;
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{Actor, EngineError, EngineOptions, JournalArchive};
+use kiosk_engine::{Actor, EngineBuilder, EngineError, JournalArchive};
 use kiosk_tests::TestKiosk;
 use sqlx::Row;
 
@@ -356,7 +356,7 @@ async fn a_replaced_journal_key_is_named_and_stops_sales() {
     let open = || {
         let terminal = SimTerminal::open(&TestKiosk::ledger_path(dir.path()), SimOutcome::Approve).unwrap();
         let db = TestKiosk::db_path(dir.path());
-        kiosk_engine::Engine::open(EngineOptions::new(&db, DeviceConfig::development(), Arc::new(terminal)))
+        EngineBuilder::new(&db, DeviceConfig::development()).terminal(Arc::new(terminal)).open()
     };
 
     // A key put in place of journal.key, the registration removed: not registered in its place,

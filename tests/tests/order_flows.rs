@@ -9,9 +9,9 @@ use kiosk_core::config::DeviceConfig;
 use kiosk_core::menu::ConsumptionMode;
 use kiosk_core::money::Money;
 use kiosk_core::order::{OrderPrefix, OrderStatus};
-use kiosk_core::payment::{NotCharged, PaymentState};
+use kiosk_core::payment::{NotCharged, PaymentState, Standing};
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{Actor, EngineError, PaymentOutcome, StockChange};
+use kiosk_engine::{Actor, EngineBuilder, EngineError, PaymentOutcome, StockChange};
 use kiosk_tests::{TestKiosk, cart};
 
 fn salads(quantity: u32) -> Cart {
@@ -301,4 +301,46 @@ async fn a_settled_payment_never_changes() {
     let undo = PaymentState::NotCharged(NotCharged::Cancelled);
     let error = kiosk_store::payments::set_state(&mut conn, &attempt.key, &undo, "2026-12-01T12:01:00+01:00").await;
     assert!(matches!(error, Err(kiosk_store::StoreError::AttemptSettled(_))), "{error:?}");
+}
+
+#[tokio::test]
+async fn an_engine_without_payments_never_asks_the_terminal_nor_settles_a_payment() {
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
+    kiosk.terminal.script([SimOutcome::LostResponse]);
+    kiosk.terminal.set_reachable(false);
+    let doubtful = kiosk.engine.place_order(&salads(1)).await.unwrap();
+    assert_eq!(kiosk.engine.pay(doubtful.id).await.unwrap(), PaymentOutcome::InDoubt);
+    let unpaid = kiosk.engine.place_order(&salads(1)).await.unwrap();
+    kiosk.engine.store().close().await;
+    drop(kiosk);
+
+    // The admin tool's engine: no terminal, and the payment in doubt is left to the app.
+    let admin = EngineBuilder::new(&TestKiosk::db_path(dir.path()), DeviceConfig::development())
+        .open_without_payments()
+        .await
+        .unwrap();
+    assert_eq!(admin.order_by_number(&doubtful.number).await.unwrap().payment(), Standing::Unresolved);
+    // Each payment is refused before anything is recorded.
+    let refusals = [
+        admin.pay(unpaid.id).await.map(drop),
+        admin.checkout(&salads(1)).await.map(drop),
+        admin.cancel_payment(doubtful.id).await,
+        admin.resolve_unresolved_payments().await.map(drop),
+    ];
+    for refused in refusals {
+        assert!(matches!(refused, Err(EngineError::NoPayments(_))), "{refused:?}");
+    }
+    assert!(admin.order_by_number(&unpaid.number).await.unwrap().attempts.is_empty());
+    assert_eq!(admin.latest_orders(10).await.unwrap().len(), 2, "the refused checkout placed no order");
+    // Bookkeeping goes on: stock, and voiding the unpaid order.
+    let restocked = StockChange { adjust: Some(5), ..StockChange::default() };
+    assert_eq!(admin.change_stock(&Actor::Admin, "salade-nicoise", &restocked).await.unwrap().level.on_hand, 20);
+    admin.change_order_status(&Actor::Admin, unpaid.id, OrderStatus::Cancelled).await.unwrap();
+    admin.store().close().await;
+    drop(admin);
+
+    // The next engine that takes payments settles the one in doubt.
+    let restarted = TestKiosk::open(dir.path()).await;
+    assert_eq!(restarted.recovery.paid, vec![doubtful.number.clone()]);
 }

@@ -12,7 +12,7 @@ use kiosk_core::menu::ConsumptionMode;
 use kiosk_core::staff::{Pin, Role};
 use kiosk_devices::printer::{ConfiguredPrinter, PrinterStatus, ReceiptPrinter, SimPrinter};
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{Actor, EngineError, EngineOptions, FixedClock};
+use kiosk_engine::{Actor, EngineBuilder, EngineError, FixedClock};
 use kiosk_tests::fake_printer::{Behaviour, FakePrinter, ONLINE, decode};
 use kiosk_tests::{StandIn, TUESDAY_NOON, TestKiosk, workspace_path};
 
@@ -57,14 +57,17 @@ async fn kiosk_printing_to(
     device.printing.e_receipt_url = Some("https://receipts.example.com/{token}".into());
     let configured = |printer: Arc<dyn ReceiptPrinter>| ConfiguredPrinter { printer, columns };
     let terminal = Arc::new(SimTerminal::open(&TestKiosk::ledger_path(dir), SimOutcome::Approve).unwrap());
-    let mut options = EngineOptions::new(&TestKiosk::db_path(dir), device, Arc::new(StandIn(terminal)));
-    options.clock = clock;
-    options.printers = BTreeMap::from([
-        ("kitchen".to_owned(), configured(kitchen)),
-        ("bar".to_owned(), configured(bar)),
-        ("receipt".to_owned(), configured(receipt)),
-    ]);
-    let (engine, _) = kiosk_engine::Engine::open(options).await.unwrap();
+    let (engine, _) = EngineBuilder::new(&TestKiosk::db_path(dir), device)
+        .terminal(Arc::new(StandIn(terminal)))
+        .clock(clock)
+        .printers(BTreeMap::from([
+            ("kitchen".to_owned(), configured(kitchen)),
+            ("bar".to_owned(), configured(bar)),
+            ("receipt".to_owned(), configured(receipt)),
+        ]))
+        .open()
+        .await
+        .unwrap();
     engine.import_menu(&workspace_path(kiosk_tests::DEMO_MENU)).await.unwrap();
     engine
 }
@@ -137,6 +140,11 @@ async fn a_printer_out_of_paper_keeps_its_jobs_until_it_can_print() {
     engine.add_staff(&Actor::Admin, "Marie", Role::Staff, &Pin::parse("1234").unwrap(), None).await.unwrap();
     let marie = Actor::Staff(engine.sign_in("Marie", &Pin::parse("1234").unwrap()).await.unwrap());
     engine.reprint(&marie, placed.id).await.unwrap();
+    assert_eq!(printers.receipt.jobs().len(), 2);
+    // An order never paid has no receipt to reprint.
+    let unpaid = engine.place_order(&fries_and_cola()).await.unwrap();
+    let refused = engine.reprint(&marie, unpaid.id).await.unwrap_err();
+    assert!(matches!(refused, EngineError::NoReceipt { .. }), "{refused}");
     assert_eq!(printers.receipt.jobs().len(), 2);
 }
 

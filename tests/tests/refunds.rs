@@ -117,3 +117,23 @@ async fn counter_money_goes_back_at_the_counter_and_only_managers_refund() {
     assert_eq!((refund.method.as_str(), refund.amount), ("counter_cash", money("27.00")));
     assert!(SimTerminal::read_ledger(&TestKiosk::ledger_path(dir.path())).unwrap().is_empty(), "no terminal involved");
 }
+
+#[tokio::test]
+async fn a_counted_option_is_sold_and_restocked_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = TestKiosk::with_demo_menu(dir.path()).await;
+    let eggs = async || kiosk.engine.stock().await.unwrap().into_iter().find(|e| e.item.as_str() == "oeuf").unwrap();
+    assert_eq!(
+        (eggs().await.name, eggs().await.level.on_hand),
+        ("Œuf au plat".to_owned(), 24),
+        "listed with the items"
+    );
+    let mut burgers = CartLine::item("burger-classic", 2);
+    burgers.modifiers.insert("cuisson".into(), vec!["a-point".into()]);
+    burgers.modifiers.insert("extras".into(), vec!["oeuf".into()]);
+    let (placed, _) = kiosk.engine.checkout(&Cart::new(ConsumptionMode::DineIn, vec![burgers])).await.unwrap();
+    assert_eq!(eggs().await.level.on_hand, 22, "an egg for each burger");
+    let one = RefundScope::Lines(vec![LineUnits { line: 1, quantity: 1 }]);
+    kiosk.engine.refund(&Actor::Admin, placed.id, &one, true).await.unwrap();
+    assert_eq!(eggs().await.level.on_hand, 23, "the refunded burger's egg is back");
+}

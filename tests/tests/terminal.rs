@@ -13,7 +13,7 @@ use kiosk_core::order::OrderStatus;
 use kiosk_core::payment::NotCharged;
 use kiosk_core::refund::RefundScope;
 use kiosk_devices::terminal::NexoTerminal;
-use kiosk_engine::{Actor, Engine, EngineOptions, FixedClock, PaymentOutcome};
+use kiosk_engine::{Actor, Engine, EngineBuilder, FixedClock, PaymentOutcome};
 use kiosk_tests::fake_terminal::FakeTerminal;
 use kiosk_tests::{DEMO_MENU, TUESDAY_NOON, workspace_path};
 
@@ -21,10 +21,13 @@ async fn kiosk_paying_on(fake: &FakeTerminal, dir: &std::path::Path) -> Engine {
     let mut device = DeviceConfig::development();
     device.terminal_timeout_seconds = 1;
     let terminal = NexoTerminal::new(fake.settings(&device.kiosk_id, Duration::from_secs(1))).unwrap();
-    let mut options = EngineOptions::new(&dir.join("kiosk.db"), device, Arc::new(terminal));
-    options.clock = Arc::new(FixedClock::at(TUESDAY_NOON));
-    options.status_retry_delay = Duration::from_millis(50);
-    let (engine, _) = Engine::open(options).await.unwrap();
+    let (engine, _) = EngineBuilder::new(&dir.join("kiosk.db"), device)
+        .terminal(Arc::new(terminal))
+        .clock(Arc::new(FixedClock::at(TUESDAY_NOON)))
+        .status_retry_delay(Duration::from_millis(50))
+        .open()
+        .await
+        .unwrap();
     engine.import_menu(&workspace_path(DEMO_MENU)).await.unwrap();
     engine
 }

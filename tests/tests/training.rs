@@ -9,7 +9,7 @@ use kiosk_core::config::DeviceConfig;
 use kiosk_core::menu::ConsumptionMode;
 use kiosk_core::staff::{Pin, Role};
 use kiosk_devices::terminal::{SimOutcome, SimTerminal};
-use kiosk_engine::{Actor, Engine, EngineError, EngineOptions, FixedClock, PaymentOutcome, Training};
+use kiosk_engine::{Actor, Engine, EngineBuilder, EngineError, FixedClock, PaymentOutcome, Training};
 use kiosk_store::journal::Chain;
 use kiosk_tests::{DEMO_MENU, TUESDAY_NOON, TestKiosk, workspace_path};
 
@@ -106,9 +106,12 @@ async fn a_training_switch_that_cannot_be_read_is_on() {
 async fn every_sale_on_a_simulated_terminal_is_a_training_sale() {
     let dir = tempfile::tempdir().unwrap();
     let terminal = Arc::new(SimTerminal::open(&dir.path().join("sim.jsonl"), SimOutcome::Approve).unwrap());
-    let mut options = EngineOptions::new(&dir.path().join("kiosk.db"), DeviceConfig::development(), terminal);
-    options.clock = Arc::new(FixedClock::at(TUESDAY_NOON));
-    let (engine, _) = Engine::open(options).await.unwrap();
+    let (engine, _) = EngineBuilder::new(&dir.path().join("kiosk.db"), DeviceConfig::development())
+        .terminal(terminal)
+        .clock(Arc::new(FixedClock::at(TUESDAY_NOON)))
+        .open()
+        .await
+        .unwrap();
     engine.import_menu(&workspace_path(DEMO_MENU)).await.unwrap();
     assert_eq!(engine.training().await.unwrap(), Some(Training::Simulator));
     let (placed, paid) = engine.checkout(&salad()).await.unwrap();

@@ -12,11 +12,11 @@ use std::time::Duration;
 use i_slint_backend_testing::ElementHandle;
 use kiosk_app::headless::wait_until;
 use kiosk_app::{Kiosk, KioskOptions, KioskWindow, Screen, Session};
-use kiosk_core::config::{DeviceConfig, ScreenConfig};
-use kiosk_core::staff::{BadgeCode, Pin, Role};
-use kiosk_devices::terminal::{PaymentTerminal, SimOutcome, SimTerminal};
-use kiosk_engine::{Actor, Engine, EngineOptions, FixedClock};
+use kiosk_engine::kiosk_core::config::{DeviceConfig, ScreenConfig};
+use kiosk_engine::kiosk_core::staff::{BadgeCode, Pin, Role};
+use kiosk_engine::{Actor, Engine, EngineBuilder, FixedClock};
 use kiosk_tests::StandIn;
+use kiosk_tests::{PaymentTerminal, SimOutcome, SimTerminal};
 use slint::ComponentHandle;
 use slint::platform::PointerEventButton;
 
@@ -98,12 +98,12 @@ pub fn fixture(dir: &Path, menu: &str, till: Till) -> Fixture {
         Till::StandIn => Arc::new(StandIn(terminal.clone())),
         Till::Simulator => terminal.clone(),
     };
-    let mut options = EngineOptions::new(&dir.join("kiosk.db"), device, paying);
-    options.printers = kiosk_devices::printer::open_printers(&options.device.printing.printers);
-    options.clock = Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00"));
-    options.status_retry_delay = Duration::from_millis(20);
+    let builder = EngineBuilder::new(&dir.join("kiosk.db"), device)
+        .terminal(paying)
+        .clock(Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00")))
+        .status_retry_delay(Duration::from_millis(20));
     let engine = runtime.block_on(async {
-        let (engine, _) = Engine::open(options).await.unwrap();
+        let (engine, _) = builder.open().await.unwrap();
         let menu = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(menu);
         engine.import_menu(&menu).await.unwrap();
         let pin = Pin::parse("2468").unwrap();

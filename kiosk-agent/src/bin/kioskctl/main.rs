@@ -2,18 +2,19 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use kiosk_core::cart::Cart;
-use kiosk_core::journal::ChainTail;
-use kiosk_core::order::OrderStatus;
-use kiosk_core::receipt::Block;
-use kiosk_core::refund::{LineUnits, RefundScope};
-use kiosk_core::staff::{BadgeCode, Pin, Role};
-use kiosk_devices::terminal::{SimOutcome, SimSettings};
+use kiosk_engine::devices::{COLUMNS, SimOutcome};
+use kiosk_engine::kiosk_core::cart::Cart;
+use kiosk_engine::kiosk_core::journal::ChainTail;
+use kiosk_engine::kiosk_core::order::OrderStatus;
+use kiosk_engine::kiosk_core::receipt::Block;
+use kiosk_engine::kiosk_core::refund::{LineUnits, RefundScope};
+use kiosk_engine::kiosk_core::staff::{BadgeCode, Pin, Role};
 use kiosk_engine::{
-    Actor, CounterPayment, Engine, EngineError, EngineOptions, JournalArchive, Locations, MenuFile, PaymentOutcome,
+    Actor, CounterPayment, Engine, EngineBuilder, EngineError, JournalArchive, Locations, MenuFile, PaymentOutcome,
     StockChange,
 };
 
@@ -238,7 +239,7 @@ struct ReportOutput {
 }
 
 impl ReportOutput {
-    fn write_csv(&self, report: &kiosk_core::report::Report) -> Result<()> {
+    fn write_csv(&self, report: &kiosk_engine::kiosk_core::report::Report) -> Result<()> {
         if let Some(path) = &self.csv {
             std::fs::write(path, report.to_csv()).with_context(|| format!("cannot write {}", path.display()))?;
         }
@@ -382,11 +383,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         out.journal_check(&JournalArchive::verify_file(archive, key, anchor.as_ref())?);
         return Ok(ExitCode::SUCCESS);
     }
-    let default_outcome = match &cli.command {
-        Command::Order(OrderCommand::Place { pay, .. }) => *pay,
-        _ => SimOutcome::Approve,
-    };
-    let engine = open_engine(&cli, default_outcome).await?;
+    let engine = open_engine(&cli).await?;
     match cli.command {
         Command::Menu(MenuCommand::Validate { .. }) => {
             unreachable!("handled before opening the database")
@@ -417,7 +414,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             } else if reprint {
                 out.print_round(&engine.reprint(&Actor::Admin, order.id).await?);
             } else {
-                print!("{}", engine.receipt_document(order.id).await?.to_text(kiosk_devices::printer::COLUMNS));
+                print!("{}", engine.receipt_document(order.id).await?.to_text(COLUMNS));
             }
         }
         Command::Order(OrderCommand::PrintPending) => out.print_round(&engine.print_pending().await?),
@@ -458,7 +455,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             if output.print {
                 engine.print_now(&ticket).await?;
             }
-            out.report(&report, &ticket.to_text(kiosk_devices::printer::COLUMNS));
+            out.report(&report, &ticket.to_text(COLUMNS));
         }
         Command::Report(ReportCommand::Z { output }) => {
             let z = engine.close_day(&Actor::Admin).await?;
@@ -490,8 +487,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Staff(StaffCommand::Actions { limit }) => out.actions(&engine.recent_actions(limit).await?),
         Command::Devices => {
-            let usb = kiosk_devices::usb::list().await?;
-            out.devices(&usb, &engine.printer_statuses().await);
+            let usb = kiosk_engine::devices::usb_devices().await?;
+            out.devices(&usb, &engine.printer_states().await);
         }
         Command::Training(TrainingCommand::On) => {
             engine.set_training(&Actor::Admin, true).await?;
@@ -529,23 +526,34 @@ fn exit_code(outcome: &PaymentOutcome) -> ExitCode {
     }
 }
 
-async fn open_engine(cli: &Cli, default_outcome: SimOutcome) -> Result<Engine> {
-    let locations = Locations::new(cli.dev, cli.db.clone(), cli.config.clone());
-    let device = locations.device_config()?;
-    let db = &locations.db;
-    let ledger = cli.terminal_ledger.clone().unwrap_or_else(|| locations.sim_ledger());
-    let timeout = std::time::Duration::from_secs(device.terminal_timeout_seconds);
-    let sim = SimSettings { ledger, outcome: default_outcome, card_delay: std::time::Duration::ZERO };
-    let terminal = kiosk_devices::terminal::open(&device.terminal, &device.kiosk_id, timeout, &sim)?;
-    let printers = kiosk_devices::printer::open_printers(&device.printing.printers);
-    let mut options = EngineOptions::new(db, device, terminal);
-    options.printers = printers;
-    options.registered_key = locations.registered_key();
-    if let Some(key) = &cli.journal_key {
-        options.journal_key = key.clone();
+impl Command {
+    /// How a simulated terminal answers, for a command that takes or refunds payments on the
+    /// terminal; `None` for the others, which open the engine without payments: no terminal,
+    /// nothing settled, so they work while the terminal is away and never race the app.
+    fn payments(&self) -> Option<SimOutcome> {
+        match self {
+            Command::Order(OrderCommand::Place { at_counter: false, pay, .. }) => Some(*pay),
+            Command::Order(OrderCommand::Refund { .. }) | Command::Demo { .. } => Some(SimOutcome::Approve),
+            _ => None,
+        }
     }
-    let (engine, recovery) =
-        Engine::open(options).await.with_context(|| format!("cannot open the kiosk database {}", db.display()))?;
+}
+
+async fn open_engine(cli: &Cli) -> Result<Engine> {
+    let locations = Locations::new(cli.dev, cli.db.clone(), cli.config.clone());
+    let mut builder = EngineBuilder::at(&locations)?;
+    if let Some(ledger) = &cli.terminal_ledger {
+        builder = builder.simulator_ledger(ledger);
+    }
+    if let Some(key) = &cli.journal_key {
+        builder = builder.journal_key(key);
+    }
+    let db = &locations.db;
+    let opening = || format!("cannot open the kiosk database {}", db.display());
+    let Some(outcome) = cli.command.payments() else {
+        return builder.open_without_payments().await.with_context(opening);
+    };
+    let (engine, recovery) = builder.simulator(outcome, Duration::ZERO).open().await.with_context(opening)?;
     for number in &recovery.paid {
         eprintln!("note: order {number} was left mid-payment; the terminal approved it, it is now paid");
     }

@@ -1,14 +1,13 @@
 //! What `kioskctl` prints: plain text for people, JSON with `--json` for scripts.
 
-use kiosk_core::payment::PaymentState;
-use kiosk_core::pricing::Quote;
-use kiosk_core::report::Report;
+use kiosk_engine::devices::{UsbDevice, UsbKind};
+use kiosk_engine::kiosk_core::payment::PaymentState;
+use kiosk_engine::kiosk_core::pricing::Quote;
+use kiosk_engine::kiosk_core::report::Report;
 use kiosk_engine::{
-    ActiveMenu, Alert, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder, PrintRound,
-    StaffMember, StockEntry, Training, ZReport,
+    ActionRow, ActiveMenu, Alert, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder,
+    PrintRound, PrinterState, StaffMember, StockEntry, StoredOrder, Training, ZReport,
 };
-use kiosk_store::orders::StoredOrder;
-use kiosk_store::staff::ActionRow;
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy, Debug)]
@@ -217,17 +216,14 @@ impl Output {
         }
     }
 
-    pub fn devices(
-        self,
-        usb: &[kiosk_devices::usb::UsbDevice],
-        printers: &[(String, Result<kiosk_devices::printer::PrinterStatus, String>)],
-    ) {
+    pub fn devices(self, usb: &[UsbDevice], printers: &[(String, PrinterState)]) {
         if self.json {
             let printers: Vec<Value> = printers
                 .iter()
-                .map(|(name, status)| match status {
-                    Ok(status) => json!({ "name": name, "status": status }),
-                    Err(error) => json!({ "name": name, "error": error }),
+                .map(|(name, state)| {
+                    let mut printer = serde_json::to_value(state).expect("a printer state serializes");
+                    printer["name"] = json!(name);
+                    printer
                 })
                 .collect();
             print_json(&json!({ "usb": usb, "printers": printers }));
@@ -256,16 +252,8 @@ impl Output {
         if printers.is_empty() {
             println!("  none configured");
         }
-        let printer_rows: Vec<[String; 2]> = printers
-            .iter()
-            .map(|(name, status)| {
-                let state = match status {
-                    Ok(status) => printer_state(status),
-                    Err(error) => error.clone(),
-                };
-                [name.clone(), state]
-            })
-            .collect();
+        let printer_rows: Vec<[String; 2]> =
+            printers.iter().map(|(name, state)| [name.clone(), state.to_string()]).collect();
         if !printer_rows.is_empty() {
             print_table(&["NAME", "STATE"], &printer_rows);
         }
@@ -283,7 +271,7 @@ impl Output {
                 order.status.to_string(),
                 order.total.to_string(),
                 order.currency,
-                order.created_at
+                order.created_at.to_rfc3339()
             );
         }
     }
@@ -292,7 +280,7 @@ impl Output {
         let order = &details.order;
         if self.json {
             let mut value = order_json(order);
-            value["quote"] = serde_json::from_str(&order.quote).unwrap_or(Value::Null);
+            value["quote"] = serde_json::to_value(&order.quote).expect("a quote serializes");
             value["payments"] = details
                 .attempts
                 .iter()
@@ -303,7 +291,12 @@ impl Output {
         }
         println!(
             "order {} ({}), {} {} {}, {}",
-            order.number, order.status, order.total, order.currency, order.mode, order.created_at
+            order.number,
+            order.status,
+            order.total,
+            order.currency,
+            order.mode.as_str(),
+            order.created_at.to_rfc3339()
         );
         for attempt in &details.attempts {
             let detail = match &attempt.state {
@@ -427,26 +420,13 @@ fn order_json(order: &StoredOrder) -> Value {
     })
 }
 
-fn usb_kind(kind: kiosk_devices::usb::UsbKind) -> &'static str {
-    use kiosk_devices::usb::UsbKind;
+fn usb_kind(kind: UsbKind) -> &'static str {
     match kind {
         UsbKind::Printer => "printer",
         UsbKind::InputDevice => "keyboard/scanner",
         UsbKind::Serial => "serial",
         UsbKind::Other => "other",
     }
-}
-
-/// A printer's status in words: whether it takes jobs, and what to see to.
-fn printer_state(status: &kiosk_devices::printer::PrinterStatus) -> String {
-    let mut state = match status.ready() {
-        Ok(()) => "ready".to_owned(),
-        Err(why) => format!("not ready: {why}"),
-    };
-    if status.paper_near_end && !status.paper_out {
-        state.push_str(" (paper low)");
-    }
-    state
 }
 
 /// Rows under a header, each column as wide as its widest cell, two spaces apart.
