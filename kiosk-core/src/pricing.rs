@@ -8,13 +8,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cart::MAX_QUANTITY;
 use crate::cart::{Cart, CartLine, Choices};
 use crate::menu::{Combo, ConsumptionMode, Date, Discount, Id, Item, LocalMoment, Menu, Product, PromoTarget, Text};
 use crate::money::{Currency, Money, Rounding, TaxRate, split_proportionally};
 use crate::stock::{StockLevels, StockNeeds};
-
-/// Most units of one line; more is almost always a slip of the finger.
-pub const MAX_QUANTITY: u32 = 99;
 
 /// What the sale depends on besides the menu: when it happens and what is left.
 #[derive(Clone, Copy, Debug)]
