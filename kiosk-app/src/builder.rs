@@ -76,7 +76,7 @@ impl ProductBuilder {
     }
 
     pub fn set_quantity(&mut self, quantity: u32) {
-        self.quantity = quantity.clamp(1, kiosk_engine::kiosk_core::pricing::MAX_QUANTITY);
+        self.quantity = quantity.clamp(1, kiosk_engine::kiosk_core::cart::MAX_QUANTITY);
     }
 
     /// The combo step shown (0 for an item) and how many there are (0 for an item).

@@ -1,22 +1,26 @@
-//! The kiosk: the window, the customer's session and the clocks that drive it (inactivity,
-//! the order number's countdown, live menu and stock changes, background upkeep).
+//! The kiosk: the window, the [`Model`] that owns the session, and the loop between them.
+//! A callback becomes an intent on the model; the [`Work`] it returns runs on the tokio
+//! runtime, and its answer comes back to the model on the UI thread; after each, the parts of
+//! the screens that changed are filled again (`view.rs`). The clocks (inactivity, live menu
+//! and stock, upkeep) and the agent's requests are intents too.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use kiosk_engine::kiosk_core::cart::{Cart, CartLine};
-use kiosk_engine::kiosk_core::config::{ScreenConfig, VenueMode};
-use kiosk_engine::kiosk_core::menu::ConsumptionMode;
-use kiosk_engine::kiosk_core::pricing::Quote;
-use kiosk_engine::{Engine, PlacedOrder, Session as StaffSession, Shelf};
-use slint::{ComponentHandle, Image, SharedString};
+use kiosk_engine::kiosk_core::config::VenueMode;
+use kiosk_engine::kiosk_core::receipt::Block;
+use kiosk_engine::{Engine, EngineError};
+use kiosk_protocol::{Answer, Command, StateSummary};
+use slint::{ComponentHandle, Image};
 
-use crate::builder::ProductBuilder;
-use crate::ui::{KioskWindow, Notice, PayPhase, PaymentAdapter, Screen, Session, Theme};
+use crate::model::staff::{StaffWork, TabRows};
+use crate::model::{Changes, Model, Settings, StaffAction, StaffOutcome, StaffTab, Work};
+use crate::ui::{KioskWindow, Session, Theme};
+use crate::view::Masking;
 use crate::{customer, staff, view};
 
 /// How often the kiosk looks at its clocks and at the database.
@@ -51,121 +55,65 @@ pub struct Kiosk {
 
 impl std::fmt::Debug for Kiosk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Kiosk").field("screen", &self.inner.ui.global::<Session>().get_screen()).finish()
+        f.debug_struct("Kiosk").field("screen", &self.inner.model.borrow().screen).finish()
     }
 }
 
 pub(crate) struct Inner {
     pub ui: KioskWindow,
     pub engine: Arc<Engine>,
-    pub runtime: tokio::runtime::Handle,
-    pub screen: ScreenConfig,
-    pub options: KioskOptions,
-    pub state: RefCell<State>,
-}
-
-/// The customer's (or staff member's) session and what the screens were built from.
-pub(crate) struct State {
-    /// Bumped at every reset: work started for an earlier customer finds a new number.
-    pub session: u64,
-    pub language: String,
-    pub shelf: Option<Shelf>,
-    pub images: HashMap<String, Image>,
-    pub cart: Cart,
-    pub quote: Option<Quote>,
-    /// Bumped with every cart change: a quote for an older cart is dropped.
-    pub cart_generation: u64,
-    /// The cart before a customer's change whose quote has not come back yet.
-    pub undo: Option<Cart>,
-    pub category: usize,
-    pub builder: Option<ProductBuilder>,
-    /// Bumped with every change of the item sheet: a quote for an older line is dropped.
-    pub builder_generation: u64,
-    /// The line a "make it a meal" combo replaces once added.
-    pub replaces: Option<CartLine>,
-    /// The product sheet was opened from an upsell: no further suggestion after it.
-    pub from_upsell: bool,
-    /// The order being paid (placed, not paid yet).
-    pub order: Option<PlacedOrder>,
-    /// The terminal is being asked again about the payment in doubt on screen.
-    pub following_payment: bool,
-    /// The paid order whose receipt the done screen offers.
-    pub receipt_for: Option<PlacedOrder>,
-    pub last_touch: Instant,
-    pub still_there_until: Option<Instant>,
-    pub done_until: Option<Instant>,
-    pub staff: Option<StaffSession>,
-    pub pin: String,
-    pub corner_taps: Vec<Instant>,
-    pub notice_until: Option<Instant>,
+    runtime: tokio::runtime::Handle,
+    pub model: RefCell<Model>,
+    /// The menu's images, decoded, by path; read again with each new menu version.
+    pub images: RefCell<HashMap<String, Image>>,
+    /// The QR code drawn for the done screen, with the text it says.
+    pub qr: RefCell<Option<(String, Image)>>,
+    /// The language the UI's own words are in now.
+    words_language: RefCell<String>,
     /// When the read of the menu and stock under way started.
-    pub refresh_started: Option<Instant>,
-}
-
-impl State {
-    fn new(language: String) -> State {
-        State {
-            session: 0,
-            language,
-            shelf: None,
-            images: HashMap::new(),
-            cart: Cart::new(ConsumptionMode::DineIn, Vec::new()),
-            quote: None,
-            cart_generation: 0,
-            undo: None,
-            category: 0,
-            builder: None,
-            builder_generation: 0,
-            replaces: None,
-            from_upsell: false,
-            order: None,
-            following_payment: false,
-            receipt_for: None,
-            last_touch: Instant::now(),
-            still_there_until: None,
-            done_until: None,
-            staff: None,
-            pin: String::new(),
-            corner_taps: Vec::new(),
-            notice_until: None,
-            refresh_started: None,
-        }
-    }
-
-    /// Empties the cart; a quote still coming for it is dropped.
-    pub fn clear_cart(&mut self) {
-        self.cart.lines.clear();
-        self.cart.promo = None;
-        self.quote = None;
-        self.undo = None;
-        self.cart_generation += 1;
-    }
+    refresh_started: Cell<Option<Instant>>,
+    /// When the UI thread last ran its clock: it draws the frames, so a frozen screen shows.
+    last_beat: Cell<SystemTime>,
 }
 
 impl Kiosk {
     /// Builds the window on the attract screen and starts loading the menu.
     pub fn new(engine: Arc<Engine>, runtime: tokio::runtime::Handle, options: &KioskOptions) -> anyhow::Result<Kiosk> {
         let ui = KioskWindow::new()?;
-        let screen = engine.device().screen.clone();
-        let pixels_per_mm = screen.pixels_per_mm();
+        let device = engine.device();
+        let pixels_per_mm = device.screen.pixels_per_mm();
         #[allow(clippy::float_arithmetic, clippy::cast_possible_truncation, reason = "a length on screen")]
         let min_touch = (9.0 * pixels_per_mm).ceil() as f32;
         ui.global::<Theme>().set_min_touch(min_touch);
+        let settings = Settings {
+            screen: device.screen.clone(),
+            cinema: device.mode == VenueMode::Cinema,
+            receipts: device.printing.receipts,
+            e_receipts: device.printing.e_receipt_url.is_some(),
+            in_doubt_retry: options.in_doubt_retry,
+        };
         let inner = Rc::new(Inner {
             ui,
             engine,
             runtime,
-            screen,
-            options: options.clone(),
-            state: RefCell::new(State::new("fr".into())),
+            model: RefCell::new(Model::new(settings, Instant::now())),
+            images: RefCell::new(HashMap::new()),
+            qr: RefCell::new(None),
+            words_language: RefCell::new(String::new()),
+            refresh_started: Cell::new(None),
+            last_beat: Cell::new(SystemTime::now()),
         });
         customer::connect(&inner);
         staff::connect(&inner);
         let timers = vec![
-            repeat(&inner, options.tick, Inner::tick),
+            repeat(&inner, options.tick, |inner| {
+                inner.last_beat.set(SystemTime::now());
+                inner.answer(Model::tick);
+            }),
             repeat(&inner, options.refresh, Inner::refresh),
-            repeat(&inner, options.upkeep, Inner::upkeep),
+            repeat(&inner, options.upkeep, |inner| inner.answer(|model, _| model.upkeep())),
         ];
+        inner.render();
         inner.refresh();
         Ok(Kiosk { inner, _timers: timers })
     }
@@ -187,8 +135,52 @@ impl Kiosk {
 
     /// Whether the menu has been loaded and shown (for start-up measurements and tests).
     pub fn is_ready(&self) -> bool {
-        self.inner.state.borrow().shelf.is_some()
+        self.inner.model.borrow().is_ready()
     }
+
+    /// How things stand, for the agent.
+    pub fn summary(&self) -> StateSummary {
+        let model = self.inner.model.borrow();
+        let (activity, since, order) = model.summary();
+        let since = SystemTime::now() - since.elapsed();
+        StateSummary {
+            activity,
+            since: rfc3339(since),
+            order,
+            last_frame: Some(rfc3339(self.inner.last_beat.get())),
+            training: model.shelf.as_ref().is_some_and(|shelf| shelf.training),
+            out_of_service: model.out_of_service.clone(),
+        }
+    }
+
+    /// Carries out one of the agent's commands.
+    pub fn handle(&self, command: Command) -> Answer {
+        match command {
+            Command::State => {}
+            Command::OutOfService { reason } => self.inner.answer(|model, now| model.take_out_of_service(reason, now)),
+            Command::BackInService => self.inner.answer(|model, now| {
+                model.back_in_service(now);
+                Vec::new()
+            }),
+            Command::Screenshot => {
+                return match self.screenshot() {
+                    Ok(png) => Answer::Screenshot { png },
+                    Err(error) => Answer::Refused { reason: format!("{error:#}") },
+                };
+            }
+        }
+        Answer::State(self.summary())
+    }
+
+    /// The screen as it is now, as PNG, with anything that could be card data masked.
+    pub fn screenshot(&self) -> anyhow::Result<Vec<u8>> {
+        view::screenshot(&self.inner)
+    }
+}
+
+/// An RFC 3339 time in UTC.
+fn rfc3339(time: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Sends scanned codes to the UI thread from any thread.
@@ -210,12 +202,6 @@ impl ScanHandle {
     }
 }
 
-/// Whole seconds from `now` to `until`, rounded up, for a countdown on screen.
-fn seconds_left(until: Instant, now: Instant) -> i32 {
-    let millis = until.saturating_duration_since(now).as_millis();
-    i32::try_from(millis.div_ceil(1000)).unwrap_or(i32::MAX)
-}
-
 fn repeat(inner: &Rc<Inner>, every: Duration, action: fn(&Rc<Inner>)) -> slint::Timer {
     let timer = slint::Timer::default();
     let weak = Rc::downgrade(inner);
@@ -228,11 +214,46 @@ fn repeat(inner: &Rc<Inner>, every: Duration, action: fn(&Rc<Inner>)) -> slint::
 }
 
 impl Inner {
+    /// A customer's or staff member's intent: it counts as a touch.
+    pub fn intent(self: &Rc<Self>, intent: impl FnOnce(&mut Model, Instant) -> Vec<Work>) {
+        let now = Instant::now();
+        self.model.borrow_mut().touched(now);
+        self.answer(|model, _| intent(model, now));
+    }
+
+    /// Changes the model (an intent, a clock, an engine's answer), carries out the work it
+    /// asks for and shows what changed.
+    pub fn answer(self: &Rc<Self>, change: impl FnOnce(&mut Model, Instant) -> Vec<Work>) {
+        let work = change(&mut self.model.borrow_mut(), Instant::now());
+        self.render();
+        for item in work {
+            self.carry_out(item);
+        }
+    }
+
+    fn render(&self) {
+        let changes = self.model.borrow_mut().take_changes();
+        let model = self.model.borrow();
+        let language = model.language.as_str();
+        if *self.words_language.borrow() != language {
+            if let Err(error) = slint::select_bundled_translation(language) {
+                log::warn!("no translation for {language}: {error}");
+            }
+            language.clone_into(&mut self.words_language.borrow_mut());
+        }
+        view::render(self, &model, changes, Masking::Off);
+    }
+
+    /// Fills every screen from the model again (after the screenshot walk drew previews).
+    pub fn redraw(&self) {
+        view::render(self, &self.model.borrow(), Changes::EVERY_SCREEN, Masking::Off);
+    }
+
     /// Runs `work` on the runtime, then `then` with its result on the UI thread.
-    pub fn spawn<T: Send + 'static>(
+    fn spawn<T: Send + 'static>(
         self: &Rc<Self>,
         work: impl Future<Output = T> + Send + 'static,
-        then: impl FnOnce(&Rc<Inner>, T) + 'static,
+        then: impl FnOnce(&mut Model, Instant, T) -> Vec<Work> + 'static,
     ) {
         let task = self.runtime.spawn(work);
         let weak: Weak<Inner> = Rc::downgrade(self);
@@ -240,7 +261,7 @@ impl Inner {
             match task.await {
                 Ok(value) => {
                     if let Some(inner) = weak.upgrade() {
-                        then(&inner, value);
+                        inner.answer(|model, now| then(model, now, value));
                     }
                 }
                 Err(error) => log::error!("a background task failed: {error}"),
@@ -251,275 +272,276 @@ impl Inner {
         }
     }
 
-    pub fn go(&self, screen: Screen) {
-        self.ui.global::<Session>().set_screen(screen);
-    }
-
-    pub fn screen(&self) -> Screen {
-        self.ui.global::<Session>().get_screen()
-    }
-
-    /// Shows a notice for a few seconds (until dismissed, or the next one).
-    pub fn notify(&self, notice: Notice, detail: &str) {
-        let lasts = if notice == Notice::Added { Duration::from_secs(3) } else { Duration::from_secs(8) };
-        self.state.borrow_mut().notice_until = Some(Instant::now() + lasts);
-        let session = self.ui.global::<Session>();
-        session.set_notice_detail(SharedString::from(detail));
-        session.set_notice(notice);
-    }
-
-    /// Any touch: the inactivity clock starts again.
-    pub fn touched(&self) {
-        let mut state = self.state.borrow_mut();
-        state.last_touch = Instant::now();
-        if state.still_there_until.take().is_some() {
-            self.ui.global::<Session>().set_still_there(false);
-        }
-    }
-
-    pub fn language(&self) -> String {
-        self.state.borrow().language.clone()
-    }
-
-    /// Switches the UI's words and the menu's texts; the cart stays.
-    pub fn set_language(self: &Rc<Self>, language: &str) {
-        if let Err(error) = slint::select_bundled_translation(language) {
-            log::warn!("no translation for {language}: {error}");
-        }
-        self.state.borrow_mut().language = language.to_owned();
-        let session = self.ui.global::<Session>();
-        session.set_language(language.into());
-        let others: Vec<SharedString> =
-            slint::Model::iter(&session.get_languages()).filter(|other| other != language).collect();
-        session.set_other_languages(view::model(others));
-        self.show_shelf();
-        customer::show_cart(self);
-        customer::show_product(self);
-    }
-
-    /// Back to the attract screen with an empty cart; an unpaid order is voided.
-    pub fn reset(self: &Rc<Self>) {
-        let (unpaid, first_language) = {
-            let mut state = self.state.borrow_mut();
-            let unpaid = state.order.take();
-            let language = state
-                .shelf
-                .as_ref()
-                .and_then(|shelf| shelf.menu.menu.venue.languages.first().cloned())
-                .unwrap_or_else(|| "fr".into());
-            state.session += 1;
-            state.clear_cart();
-            state.builder = None;
-            state.replaces = None;
-            state.category = 0;
-            state.still_there_until = None;
-            state.done_until = None;
-            state.receipt_for = None;
-            state.staff = None;
-            state.pin.clear();
-            (unpaid, language)
-        };
-        // A payment in doubt is the engine's to settle with the terminal: the order stays.
-        let payment = self.ui.global::<PaymentAdapter>();
-        if let (Some(order), false) = (unpaid, payment.get_phase() == PayPhase::InDoubt) {
-            customer::void_unpaid(self, order.id);
-        }
-        payment.set_phase(PayPhase::Starting);
-        let theme = self.ui.global::<Theme>();
-        theme.set_reach_mode(false);
-        theme.set_high_contrast(false);
-        theme.set_large_text(false);
-        let session = self.ui.global::<Session>();
-        session.set_still_there(false);
-        session.set_accessibility_open(false);
-        let cart = self.ui.global::<crate::ui::CartAdapter>();
-        cart.set_keyboard_open(false);
-        cart.set_promo_entry(SharedString::new());
-        cart.set_promo_applied(SharedString::new());
-        session.set_notice(Notice::None);
-        session.set_busy(false);
-        self.set_language(&first_language);
-        self.go(Screen::Attract);
-    }
-
-    /// Inactivity: "are you still there?", then a reset; the order number's countdown.
-    fn tick(self: &Rc<Self>) {
-        let now = Instant::now();
-        let notice_over = self.state.borrow().notice_until.is_some_and(|until| now >= until);
-        if notice_over {
-            self.state.borrow_mut().notice_until = None;
-            self.ui.global::<Session>().set_notice(Notice::None);
-        }
-        let screen = self.screen();
-        if screen == Screen::Done {
-            let until = self.state.borrow().done_until;
-            if let Some(until) = until {
-                self.ui.global::<crate::ui::DoneAdapter>().set_seconds_left(seconds_left(until, now));
-                if now >= until {
-                    self.reset();
-                }
-            }
-            return;
-        }
-        if screen == Screen::Attract || (screen == Screen::Payment && customer::payment_running(self)) {
-            return;
-        }
-        let (last_touch, still_there_until) = {
-            let state = self.state.borrow();
-            (state.last_touch, state.still_there_until)
-        };
-        let session = self.ui.global::<Session>();
-        match still_there_until {
-            None if now.duration_since(last_touch) >= Duration::from_secs(self.screen.idle_seconds.into()) => {
-                let until = now + Duration::from_secs(self.screen.still_there_seconds.into());
-                self.state.borrow_mut().still_there_until = Some(until);
-                session.set_countdown(i32::try_from(self.screen.still_there_seconds).unwrap_or(i32::MAX));
-                session.set_still_there(true);
-            }
-            None => {}
-            Some(until) if now >= until => {
-                log::info!("nobody at the screen: the session was reset");
-                self.reset();
-            }
-            Some(until) => session.set_countdown(seconds_left(until, now)),
-        }
-    }
-
-    /// Picks up a new menu or a stock change; a cart in progress is quoted again.
-    fn refresh(self: &Rc<Self>) {
-        let known_version = {
-            let mut state = self.state.borrow_mut();
-            // One read at a time; one that never came back (a panic) is given up after a while.
-            let running = state.refresh_started.is_some_and(|started| started.elapsed() < Duration::from_secs(30));
-            if running {
-                return;
-            }
-            state.refresh_started = Some(Instant::now());
-            state.shelf.as_ref().map(|shelf| shelf.menu.version)
-        };
+    /// Asks the engine what the model asked for; the answer goes back to the model.
+    fn carry_out(self: &Rc<Self>, work: Work) {
         let engine = self.engine.clone();
-        self.spawn(
-            async move {
-                let shelf = engine.shelf().await?;
-                // Images are read and decoded again only with a new menu.
-                let mut images = Vec::new();
-                if known_version != Some(shelf.menu.version) {
-                    for path in shelf.menu.menu.images() {
-                        if let Some(bytes) = engine.menu_image(path).await? {
-                            images.push((path.to_owned(), view::decode_image(path, bytes)));
+        match work {
+            Work::Quote { cart, generation } => {
+                self.spawn(async move { engine.quote(&cart).await }, move |m, now, q| m.quoted(generation, q, now))
+            }
+            Work::QuoteLine { cart, generation } => {
+                self.spawn(async move { engine.quote(&cart).await }, move |m, _, quote| {
+                    m.line_quoted(generation, quote);
+                    Vec::new()
+                })
+            }
+            Work::PlaceOrder { cart, session } => self
+                .spawn(async move { engine.place_order(&cart).await }, move |m, now, placed| {
+                    m.order_placed(session, placed, now)
+                }),
+            Work::PlaceCounterOrder { cart, session } => self
+                .spawn(async move { engine.place_counter_order(&cart).await }, move |m, now, placed| {
+                    m.counter_order_placed(session, placed, now)
+                }),
+            Work::Pay { order } => self.spawn(async move { engine.pay(order).await }, move |m, now, outcome| {
+                m.payment_ended(order, outcome, now)
+            }),
+            Work::CancelPayment { order } => {
+                self.spawn(async move { engine.cancel_payment(order).await }, |m, _, cancelled| {
+                    if let Err(error) = cancelled {
+                        m.cancel_refused(&error);
+                    }
+                    Vec::new()
+                })
+            }
+            Work::FollowPayment { order, number, after } => self.spawn(
+                async move {
+                    tokio::time::sleep(after).await;
+                    engine.resolve_unresolved_payments().await?;
+                    engine.order_by_number(&number).await.map(|details| details.payment())
+                },
+                move |m, now, standing| m.payment_checked(order, standing, now),
+            ),
+            Work::Void { order } => self.spawn(
+                async move { engine.change_order_status(&kiosk_engine::Actor::Kiosk, order, cancelled()).await },
+                |_, _, voided| {
+                    if let Err(error) = voided {
+                        log::warn!("an unpaid order was not voided: {error}");
+                    }
+                    Vec::new()
+                },
+            ),
+            Work::GiveUp { order, number, then } => self.spawn(
+                async move {
+                    match engine.change_order_status(&kiosk_engine::Actor::Kiosk, order, cancelled()).await {
+                        Ok(()) => Ok(kiosk_engine::kiosk_core::payment::Standing::NotCharged),
+                        Err(error) => {
+                            log::warn!("order {number} was not voided: {error}");
+                            engine.order_by_number(&number).await.map(|details| details.payment())
                         }
                     }
-                }
-                Ok::<_, kiosk_engine::EngineError>((shelf, images))
-            },
-            |inner, loaded| {
-                inner.state.borrow_mut().refresh_started = None;
-                match loaded {
-                    Ok((shelf, images)) => inner.take_shelf(shelf, images),
-                    Err(error) => log::error!("cannot read the menu: {error}"),
-                }
-            },
-        );
-    }
-
-    /// Takes a fresh read of the menu and stock; `images` come with a new menu version.
-    fn take_shelf(self: &Rc<Self>, shelf: Shelf, images: Vec<(String, view::DecodedImage)>) {
-        self.ui.global::<Session>().set_training(shelf.training);
-        let (first, menu_changed, stock_changed) = {
-            let state = self.state.borrow();
-            match &state.shelf {
-                None => (true, true, true),
-                Some(old) => (false, old.menu.version != shelf.menu.version, old.stock != shelf.stock),
+                },
+                move |m, now, standing| m.given_up(order, standing, then, now),
+            ),
+            Work::PrintReceipt { order } => {
+                self.spawn(async move { engine.print_receipt(order).await }, move |m, _, round| {
+                    let printed = match round {
+                        Ok(round) if round.waiting.is_empty() => true,
+                        Ok(round) => {
+                            log::warn!("receipt waiting: {:?}", round.waiting);
+                            false
+                        }
+                        Err(error) => {
+                            log::warn!("receipt not printed: {error}");
+                            false
+                        }
+                    };
+                    m.receipt_printed(order, printed);
+                    Vec::new()
+                })
             }
-        };
-        // The time moves on too (availability windows): redraw when the minute changes.
-        let minute_changed = self.state.borrow().shelf.as_ref().is_some_and(|old| old.moment != shelf.moment);
-        if !menu_changed && !stock_changed && !minute_changed {
-            return;
+            Work::ReceiptExtras { order, session } => self.spawn(
+                async move {
+                    let qr = engine.receipt_document(order).await.ok().and_then(|document| {
+                        document.blocks.into_iter().find_map(|block| match block {
+                            Block::Qr { data } => Some(data),
+                            _ => None,
+                        })
+                    });
+                    (qr, engine.receipt_printer_state().await.takes_jobs())
+                },
+                move |m, _, (qr, ready)| {
+                    m.receipt_extras(session, qr, ready);
+                    Vec::new()
+                },
+            ),
+            Work::Upkeep => self.spawn(
+                async move {
+                    if let Err(error) = engine.resolve_unresolved_payments().await {
+                        log::warn!("resolving payments: {error}");
+                    }
+                    if let Err(error) = engine.expire_counter_orders().await {
+                        log::warn!("expiring counter orders: {error}");
+                    }
+                    if let Err(error) = engine.print_pending().await {
+                        log::warn!("printing waiting tickets: {error}");
+                    }
+                },
+                |_, _, ()| Vec::new(),
+            ),
+            Work::Staff(work) => self.carry_out_staff(work),
         }
-        {
-            let mut state = self.state.borrow_mut();
-            if menu_changed {
-                state.images =
-                    images.into_iter().filter_map(|(path, image)| Some((path, image.into_image()?))).collect();
-            }
-            state.shelf = Some(shelf);
-        }
-        if menu_changed {
-            self.take_venue(first);
-        } else {
-            self.show_shelf();
-        }
-        if first {
-            return;
-        }
-        if menu_changed && !self.state.borrow().cart.lines.is_empty() {
-            self.notify(Notice::MenuChanged, "");
-        }
-        customer::requote_after_change(self);
     }
 
-    /// The venue's languages and kind from a new menu. The session keeps its language while
-    /// the menu still offers it; the first menu starts in its first language.
-    fn take_venue(self: &Rc<Self>, first: bool) {
-        let (languages, cinema, language) = {
-            let state = self.state.borrow();
-            let menu = &state.shelf.as_ref().expect("a menu was just read").menu.menu;
-            let languages = menu.venue.languages.clone();
-            // A menu with showtimes sells cinema tickets: showtimes first, no eat-in question.
-            let showtimes = menu.items.iter().any(|item| item.showtime.is_some());
-            let cinema = self.engine.device().mode == VenueMode::Cinema || showtimes;
-            let language = match languages.first() {
-                Some(_) if !first && languages.contains(&state.language) => state.language.clone(),
-                Some(first_language) => first_language.clone(),
-                None => state.language.clone(),
-            };
-            (languages, cinema, language)
-        };
-        let session = self.ui.global::<Session>();
-        session.set_cinema(cinema);
-        session.set_languages(view::model(languages.iter().map(SharedString::from).collect()));
-        self.set_language(&language);
-    }
-
-    /// Categories and cards of the menu in use, in the session's language.
-    pub fn show_shelf(&self) {
-        let state = self.state.borrow();
-        let Some(shelf) = &state.shelf else { return };
-        let session = self.ui.global::<Session>();
-        session.set_venue_name(shelf.menu.menu.venue.name.get(&state.language).into());
-        view::show_menu(&self.ui, shelf, &state.language, &state.images, state.category);
-    }
-
-    /// Work the app owes the engine now and then, whatever the screen.
-    fn upkeep(self: &Rc<Self>) {
+    fn carry_out_staff(self: &Rc<Self>, work: StaffWork) {
         let engine = self.engine.clone();
-        self.spawn(
-            async move {
-                if let Err(error) = engine.resolve_unresolved_payments().await {
-                    log::warn!("resolving payments: {error}");
-                }
-                if let Err(error) = engine.expire_counter_orders().await {
-                    log::warn!("expiring counter orders: {error}");
-                }
-                if let Err(error) = engine.print_pending().await {
-                    log::warn!("printing waiting tickets: {error}");
-                }
-            },
-            |_, ()| {},
-        );
+        match work {
+            StaffWork::Names => self.spawn(async move { engine.staff().await }, |m, _, names| {
+                m.staff_names(names);
+                Vec::new()
+            }),
+            StaffWork::SignIn { name, pin } => self
+                .spawn(async move { engine.sign_in(&name, &pin).await }, |m, now, session| m.signed_in(session, now)),
+            StaffWork::Scan { code } => {
+                self.spawn(async move { engine.scanned(&code).await }, |m, now, scanned| m.scanned_answer(scanned, now))
+            }
+            StaffWork::Read(tab) => self.spawn(
+                async move {
+                    match tab {
+                        StaffTab::Stock => TabRows::Stock(engine.stock().await),
+                        StaffTab::Counter | StaffTab::Orders => {
+                            TabRows::Orders(engine.latest_orders(RECENT_ORDERS).await)
+                        }
+                        StaffTab::Printers => TabRows::Printers(engine.printer_states().await),
+                        StaffTab::Reports => TabRows::Training(engine.training().await),
+                    }
+                },
+                |m, _, rows| {
+                    m.tab_read(rows);
+                    Vec::new()
+                },
+            ),
+            StaffWork::Alerts => self.spawn(async move { engine.alerts().await }, |m, _, alerts| {
+                m.alerts_read(alerts);
+                Vec::new()
+            }),
+            StaffWork::Act { actor, tab, action, number, language } => self.spawn(
+                async move { staff_action(&engine, &actor, action, number, &language).await },
+                move |m, _, outcome| m.staff_acted(tab, outcome),
+            ),
+        }
     }
 
-    /// The session's consumption mode is chosen; a cinema sells to take away.
-    pub fn start_order(self: &Rc<Self>, take_away: bool) {
-        {
-            let mut state = self.state.borrow_mut();
-            state.cart.mode = if take_away { ConsumptionMode::TakeAway } else { ConsumptionMode::DineIn };
-            state.category = 0;
+    /// Picks up a new menu or a stock change (images are read and decoded again only with a
+    /// new menu); one read at a time, and one that never came back is given up after a while.
+    pub fn refresh(self: &Rc<Self>) {
+        if self.refresh_started.get().is_some_and(|started| started.elapsed() < Duration::from_secs(30)) {
+            return;
         }
-        self.ui.global::<Session>().set_take_away(take_away);
-        self.show_shelf();
-        customer::show_cart(self);
-        self.go(Screen::Menu);
+        self.refresh_started.set(Some(Instant::now()));
+        let known_version = self.model.borrow().shelf.as_ref().map(|shelf| shelf.menu.version);
+        let engine = self.engine.clone();
+        let task = self.runtime.spawn(async move {
+            let shelf = engine.shelf().await?;
+            let mut images = Vec::new();
+            if known_version != Some(shelf.menu.version) {
+                for path in shelf.menu.menu.images() {
+                    if let Some(bytes) = engine.menu_image(path).await? {
+                        images.push((path.to_owned(), view::decode_image(path, bytes)));
+                    }
+                }
+            }
+            Ok::<_, EngineError>((shelf, images, known_version))
+        });
+        let weak = Rc::downgrade(self);
+        let spawned = slint::spawn_local(async move {
+            let loaded = task.await;
+            let Some(inner) = weak.upgrade() else { return };
+            inner.refresh_started.set(None);
+            match loaded {
+                Ok(Ok((shelf, images, read_for))) => {
+                    if read_for != Some(shelf.menu.version) {
+                        *inner.images.borrow_mut() =
+                            images.into_iter().filter_map(|(path, image)| Some((path, image.into_image()?))).collect();
+                    }
+                    inner.answer(|model, now| model.shelf_read(shelf, now));
+                }
+                Ok(Err(error)) => log::error!("cannot read the menu: {error}"),
+                Err(error) => log::error!("the menu read failed: {error}"),
+            }
+        });
+        if let Err(error) = spawned {
+            log::error!("cannot schedule the menu read: {error}");
+        }
+    }
+
+    /// For the screenshot mode: straight to a fresh session, in `language`.
+    pub fn reset_to(self: &Rc<Self>, language: &str) {
+        self.answer(|model, now| {
+            let work = model.reset(now);
+            model.choose_language(language);
+            work
+        });
+    }
+}
+
+/// Orders listed for refunds and reprints.
+const RECENT_ORDERS: u32 = 40;
+
+fn cancelled() -> kiosk_engine::kiosk_core::order::OrderStatus {
+    kiosk_engine::kiosk_core::order::OrderStatus::Cancelled
+}
+
+/// Carries out a staff action as `actor`; `number` is the order acted on, for the note.
+async fn staff_action(
+    engine: &Engine,
+    actor: &kiosk_engine::Actor,
+    action: StaffAction,
+    number: String,
+    language: &str,
+) -> Result<StaffOutcome, EngineError> {
+    use crate::model::StaffNote;
+    use kiosk_engine::StockChange;
+    use kiosk_engine::devices::COLUMNS;
+    use kiosk_engine::kiosk_core::refund::RefundScope;
+    let stock = async |item: &str, change: StockChange| {
+        let entry = engine.change_stock(actor, item, &change).await?;
+        Ok(StaffOutcome::Note(StaffNote::StockChanged, format!("{} · {}", entry.name, entry.level.available())))
+    };
+    match action {
+        StaffAction::Restock { item, units } => {
+            stock(&item, StockChange { adjust: Some(units), ..StockChange::default() }).await
+        }
+        StaffAction::SoldOut { item, sold_out } => {
+            stock(&item, StockChange { sold_out: Some(sold_out), ..StockChange::default() }).await
+        }
+        StaffAction::Settle { order, by } => {
+            engine.settle_counter_order(actor, order, by).await?;
+            Ok(StaffOutcome::Note(StaffNote::Settled, number))
+        }
+        StaffAction::Refund { order } => {
+            let outcome = engine.refund(actor, order, &RefundScope::Whole, true).await?;
+            Ok(StaffOutcome::refund(number, outcome))
+        }
+        StaffAction::Reprint { order } => {
+            let round = engine.reprint(actor, order).await?;
+            Ok(match round.waiting.first() {
+                None => StaffOutcome::Note(StaffNote::Printed, String::new()),
+                Some((_, why)) => StaffOutcome::Note(StaffNote::PrintWaiting, why.clone()),
+            })
+        }
+        StaffAction::XReport => {
+            let report = engine.x_report(actor).await?;
+            Ok(StaffOutcome::Report(report.to_document("X REPORT", language).to_text(COLUMNS)))
+        }
+        StaffAction::ZClose => {
+            let z = engine.close_day(actor).await?;
+            if let Err(error) = engine.print_now(&z.to_document(language)).await {
+                log::warn!("the Z ticket was not printed: {error}");
+            }
+            Ok(StaffOutcome::Report(z.to_text(language)))
+        }
+        StaffAction::ClearAlert { id } => {
+            engine.clear_alert(actor, id).await?;
+            Ok(StaffOutcome::Note(StaffNote::None, String::new()))
+        }
+        StaffAction::SetTraining(on) => {
+            engine.set_training(actor, on).await?;
+            Ok(StaffOutcome::Note(StaffNote::None, String::new()))
+        }
+        StaffAction::TestPrint => {
+            engine.print_test_ticket().await?;
+            Ok(StaffOutcome::Note(StaffNote::Printed, String::new()))
+        }
     }
 }

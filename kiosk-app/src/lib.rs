@@ -9,6 +9,7 @@ mod customer;
 mod format;
 pub mod headless;
 mod kiosk;
+mod model;
 mod screenshot;
 mod staff;
 mod view;

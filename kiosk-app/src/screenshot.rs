@@ -5,10 +5,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use kiosk_protocol::Command;
 use slint::ComponentHandle;
 
 use crate::Kiosk;
 use crate::headless::{Headless, wait_until};
+use crate::model::Model;
 use crate::ui::{
     CartAdapter, MenuAdapter, PayPhase, PaymentAdapter, ProductAdapter, Screen, Session, StaffAdapter, StaffTab,
 };
@@ -65,8 +67,7 @@ pub async fn render_screens(
                 written.push(path);
                 Ok(())
             };
-            inner.reset();
-            inner.set_language(language);
+            inner.reset_to(language);
             shoot("attract")?;
             ui.global::<Session>().invoke_start(language.into());
             if ui.global::<Session>().get_screen() == Screen::OrderMode {
@@ -106,6 +107,8 @@ pub async fn render_screens(
             ui.global::<crate::ui::Theme>().set_high_contrast(true);
             shoot("cart-contrast")?;
             ui.global::<crate::ui::Theme>().set_high_contrast(false);
+            // The terminal's other endings, drawn as previews over the cart (the demo
+            // terminal approves); the screens are then drawn from the session again.
             let payment = ui.global::<PaymentAdapter>();
             payment.set_amount(ui.global::<CartAdapter>().get_total());
             payment.set_number("A042".into());
@@ -114,17 +117,17 @@ pub async fn render_screens(
             {
                 payment.set_reason("51 insufficient funds".into());
                 payment.set_phase(phase);
-                inner.go(Screen::Payment);
+                session.set_screen(Screen::Payment);
                 shoot(name)?;
             }
-            inner.go(Screen::Cart);
+            inner.redraw();
             ui.global::<CartAdapter>().invoke_pay_card();
             if !wait_until(PATIENCE, || ui.global::<Session>().get_screen() == Screen::Done).await {
                 bail!("the demo payment did not finish");
             }
             wait_until(Duration::from_secs(2), || ui.global::<crate::ui::DoneAdapter>().get_has_qr()).await;
             shoot("done")?;
-            inner.reset();
+            inner.reset_to(language);
             for _ in 0..5 {
                 ui.global::<Session>().invoke_staff_corner();
             }
@@ -144,9 +147,12 @@ pub async fn render_screens(
             wait_until(PATIENCE, || slint::Model::row_count(&staff.get_orders()) > 0).await;
             shoot("staff-orders")?;
             staff.invoke_leave();
+            kiosk.handle(Command::OutOfService { reason: "screenshot walk".into() });
+            shoot("out-of-service")?;
+            kiosk.handle(Command::BackInService);
         }
     }
-    inner.reset();
+    inner.answer(Model::reset);
     Ok(written)
 }
 

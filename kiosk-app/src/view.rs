@@ -1,15 +1,402 @@
-//! The engine's data as the screens show it: categories, cards, cart lines and taxes, in the
-//! session's language. Nothing is computed here that the engine did not decide.
+//! The model as the screens show it: every adapter's properties filled from [`Model`] (only
+//! the parts that changed), with the engine's menu, stock and quotes in the session's
+//! language. Nothing is computed here that the model or the engine did not decide.
 
 use std::collections::HashMap;
+use std::io::Cursor;
 
-use kiosk_engine::Shelf;
-use kiosk_engine::kiosk_core::menu::{Menu, Product};
+use kiosk_engine::kiosk_core::cart::MAX_QUANTITY;
+use kiosk_engine::kiosk_core::menu::{ConsumptionMode, Menu, Product};
 use kiosk_engine::kiosk_core::pricing::{Quote, QuoteLine};
-use slint::{ComponentHandle, Image, ModelRc, SharedString, VecModel};
+use kiosk_engine::{PrinterState, Shelf, StoredOrder, Training};
+use slint::{ComponentHandle, Image, Model as _, ModelRc, SharedString, VecModel};
 
+use crate::builder::Missing;
 use crate::format::{price, rate, supplement};
-use crate::ui::{Card, CartAdapter, CartRow, Category, KioskWindow, MenuAdapter, TaxRow};
+use crate::kiosk::Inner;
+use crate::model::{self, Changes, Model, PrintState, StaffMode};
+use crate::ui::{
+    AlertRow, Card, CartAdapter, CartRow, Category, DoneAdapter, GroupRow, KioskWindow, MenuAdapter, Notice, OptionRow,
+    OrderRow, PayPhase, PaymentAdapter, PrinterRow, ProductAdapter, Screen, Session, StaffAdapter, StaffNote, StaffTab,
+    StockRow, TaxRow, Theme, UpsellAdapter,
+};
+
+/// Whether free text that could hold card data is masked (a screenshot leaving the kiosk).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Masking {
+    Off,
+    On,
+}
+
+impl Masking {
+    fn text(self, text: &str) -> SharedString {
+        match self {
+            Masking::Off => text.into(),
+            Masking::On => model::masked(text).into(),
+        }
+    }
+}
+
+/// Fills the parts of the screens that `changes` names from the model.
+pub fn render(inner: &Inner, model: &Model, changes: Changes, masking: Masking) {
+    let ui = &inner.ui;
+    let language = model.language.as_str();
+    let images = inner.images.borrow();
+    if changes.contains(Changes::RESET) {
+        let theme = ui.global::<Theme>();
+        theme.set_reach_mode(false);
+        theme.set_high_contrast(false);
+        theme.set_large_text(false);
+        ui.global::<Session>().set_accessibility_open(false);
+        ui.global::<CartAdapter>().set_keyboard_open(false);
+    }
+    if changes.contains(Changes::SESSION) {
+        show_session(ui, model, masking);
+    }
+    let shelf = model.shelf.as_ref();
+    if changes.contains(Changes::MENU)
+        && let Some(shelf) = shelf
+    {
+        show_menu(ui, shelf, language, &images, model.category);
+    }
+    if changes.contains(Changes::PRODUCT)
+        && let (Some(shelf), Some(sheet)) = (shelf, &model.sheet)
+    {
+        show_product(ui, shelf, sheet, language, &images);
+    }
+    if changes.contains(Changes::UPSELL)
+        && let Some(shelf) = shelf
+    {
+        let menu = &shelf.menu.menu;
+        let cards = model.upsell.iter().filter_map(|id| menu.product(id)).map(|p| card(shelf, p, language, &images));
+        let adapter = ui.global::<UpsellAdapter>();
+        adapter.set_meal(model.upsell_is_a_meal());
+        adapter.set_cards(rows(adapter.get_cards(), cards.collect(), same_card));
+    }
+    if changes.contains(Changes::CART) {
+        show_quote(ui, model.quote.as_ref(), model.menu(), language);
+        let cart = ui.global::<CartAdapter>();
+        cart.set_quoting(model.is_quoting());
+        cart.set_promo_entry(masking.text(&model.promo_entry));
+        let applied = model.quote.as_ref().and_then(|quote| quote.discount.as_ref()).map(|d| d.code.as_str());
+        cart.set_promo_applied(applied.unwrap_or_default().into());
+    }
+    if changes.contains(Changes::PAYMENT) {
+        show_payment(ui, model, masking);
+    }
+    if changes.contains(Changes::DONE) {
+        show_done(inner, model, masking);
+    }
+    if changes.contains(Changes::STAFF) {
+        show_staff(ui, &model.staff, language, masking);
+    }
+}
+
+fn show_session(ui: &KioskWindow, model: &Model, masking: Masking) {
+    let session = ui.global::<Session>();
+    let language = model.language.as_str();
+    session.set_screen(match model.screen {
+        model::Screen::Attract => Screen::Attract,
+        model::Screen::OrderMode => Screen::OrderMode,
+        model::Screen::Menu => Screen::Menu,
+        model::Screen::Product => Screen::Product,
+        model::Screen::Upsell => Screen::Upsell,
+        model::Screen::Cart => Screen::Cart,
+        model::Screen::Payment => Screen::Payment,
+        model::Screen::Done => Screen::Done,
+        model::Screen::StaffLogin => Screen::StaffLogin,
+        model::Screen::Staff => Screen::Staff,
+        model::Screen::OutOfService => Screen::OutOfService,
+    });
+    if let Some(menu) = model.menu() {
+        session.set_venue_name(menu.venue.name.get(language).into());
+        let languages = &menu.venue.languages;
+        session.set_languages(rows(session.get_languages(), texts(languages), equal));
+        let others: Vec<String> = languages.iter().filter(|other| *other != language).cloned().collect();
+        session.set_other_languages(rows(session.get_other_languages(), texts(&others), equal));
+    }
+    session.set_language(language.into());
+    session.set_cinema(model.is_cinema());
+    session.set_take_away(model.cart.mode == ConsumptionMode::TakeAway);
+    session.set_still_there(model.is_still_there_asked());
+    session.set_countdown(int(model.countdown));
+    let (notice, detail) =
+        model.notice.as_ref().map_or((Notice::None, ""), |(notice, detail)| (notice_of(*notice), detail));
+    session.set_notice_detail(masking.text(detail));
+    session.set_notice(notice);
+    session.set_busy(model.is_busy());
+    session.set_training(model.shelf.as_ref().is_some_and(|shelf| shelf.training));
+    session.set_max_quantity(int(MAX_QUANTITY));
+}
+
+fn notice_of(notice: model::Notice) -> Notice {
+    match notice {
+        model::Notice::PromoApplied => Notice::PromoApplied,
+        model::Notice::PromoUnknown => Notice::PromoUnknown,
+        model::Notice::PromoNotYet => Notice::PromoNotYet,
+        model::Notice::PromoExpired => Notice::PromoExpired,
+        model::Notice::PromoUsedUp => Notice::PromoUsedUp,
+        model::Notice::PromoBasketTooSmall => Notice::PromoBasketTooSmall,
+        model::Notice::PromoNothingToDiscount => Notice::PromoNothingToDiscount,
+        model::Notice::LineSoldOut => Notice::LineSoldOut,
+        model::Notice::LineUnavailable => Notice::LineUnavailable,
+        model::Notice::PricesChanged => Notice::PricesChanged,
+        model::Notice::MenuChanged => Notice::MenuChanged,
+        model::Notice::Added => Notice::Added,
+        model::Notice::SomethingWentWrong => Notice::SomethingWentWrong,
+    }
+}
+
+/// A count for the screen.
+fn int(value: impl TryInto<i32>) -> i32 {
+    value.try_into().unwrap_or(i32::MAX)
+}
+
+/// Fills the item sheet from its builder; the line's price is the engine's quote of it.
+fn show_product(
+    ui: &KioskWindow,
+    shelf: &Shelf,
+    sheet: &model::Sheet,
+    language: &str,
+    images: &HashMap<String, Image>,
+) {
+    let menu = &shelf.menu.menu;
+    let builder = &sheet.builder;
+    let Some(product) = menu.product(builder.product()) else { return };
+    let info = product.info();
+    let currency = menu.venue.currency;
+    let adapter = ui.global::<ProductAdapter>();
+    adapter.set_name(info.name.get(language).into());
+    adapter.set_description(info.description.get(language).into());
+    adapter.set_image(images.get(&info.image).cloned().unwrap_or_default());
+    let badges = match product {
+        Product::Item(item) => item.tags.iter().chain(&item.allergens).map(SharedString::from).collect(),
+        Product::Combo(_) => Vec::new(),
+    };
+    adapter.set_badges(rows(adapter.get_badges(), badges, equal));
+    adapter.set_price(price(info.price, currency, language).into());
+    let (step, steps) = builder.step();
+    adapter.set_combo(steps > 0);
+    adapter.set_step(int(step));
+    adapter.set_steps(int(steps));
+    if let (Product::Combo(combo), Some((slot_id, chosen))) = (product, builder.current_slot()) {
+        let slot = combo.slots.iter().find(|slot| slot.id.as_str() == slot_id);
+        adapter.set_step_name(slot.map_or("", |slot| slot.name.get(language)).into());
+        let choices = slot.map_or_else(Vec::new, |slot| {
+            slot.choices
+                .iter()
+                .filter_map(|choice| {
+                    let item = menu.item(choice.item.as_str())?;
+                    let mut card = card(shelf, Product::Item(item), language, images);
+                    card.price = supplement(choice.supplement, currency, language).into();
+                    Some(card)
+                })
+                .collect()
+        });
+        adapter.set_slot_choices(rows(adapter.get_slot_choices(), choices, same_card));
+        adapter.set_slot_item(chosen.unwrap_or("").into());
+    }
+    let groups = builder
+        .groups(menu)
+        .into_iter()
+        .map(|group| GroupRow {
+            id: group.id.as_str().into(),
+            name: group.name.get(language).into(),
+            min: int(group.min),
+            max: int(group.max),
+            options: model(
+                group
+                    .options
+                    .iter()
+                    .map(|option| OptionRow {
+                        id: option.id.as_str().into(),
+                        name: option.name.get(language).into(),
+                        price: supplement(option.price, currency, language).into(),
+                        selected: builder.is_selected(group.id.as_str(), option.id.as_str()),
+                        available: !shelf.is_option_sold_out(option),
+                    })
+                    .collect(),
+            ),
+        })
+        .collect();
+    adapter.set_groups(rows(adapter.get_groups(), groups, same_group));
+    adapter.set_quantity(int(builder.quantity()));
+    adapter
+        .set_missing(builder.missing_now(menu).map_or("", |missing: Missing<'_>| missing.name().get(language)).into());
+    let total = sheet.total.map(|(total, currency)| price(total, currency, language)).unwrap_or_default();
+    adapter.set_total(total.into());
+}
+
+fn show_payment(ui: &KioskWindow, model: &Model, masking: Masking) {
+    let adapter = ui.global::<PaymentAdapter>();
+    let Some(paying) = &model.payment else { return };
+    adapter.set_phase(match paying.phase {
+        model::PayPhase::Starting => PayPhase::Starting,
+        model::PayPhase::Working => PayPhase::Working,
+        model::PayPhase::Waiting => PayPhase::Waiting,
+        model::PayPhase::Cancelling => PayPhase::Cancelling,
+        model::PayPhase::Declined => PayPhase::Declined,
+        model::PayPhase::TimedOut => PayPhase::TimedOut,
+        model::PayPhase::Cancelled => PayPhase::Cancelled,
+        model::PayPhase::InDoubt => PayPhase::InDoubt,
+        model::PayPhase::NotCharged => PayPhase::NotCharged,
+        model::PayPhase::Failed => PayPhase::Failed,
+    });
+    let amount = paying.amount.map(|(total, currency)| price(total, currency, &model.language)).unwrap_or_default();
+    adapter.set_amount(amount.into());
+    adapter.set_number(paying.order.as_ref().map(|order| order.number.as_str()).unwrap_or_default().into());
+    adapter.set_reason(masking.text(&paying.reason));
+}
+
+fn show_done(inner: &Inner, model: &Model, masking: Masking) {
+    let adapter = inner.ui.global::<DoneAdapter>();
+    let Some(done) = &model.done else { return };
+    let order = &done.order;
+    adapter.set_number(order.number.as_str().into());
+    adapter.set_pay_at_counter(done.at_counter);
+    adapter.set_counter_total(price(order.quote.total, order.quote.currency, &model.language).into());
+    adapter.set_offer_print(model.offers_print());
+    adapter.set_print_state(
+        match done.print {
+            PrintState::NotAsked => "",
+            PrintState::Printing => "printing",
+            PrintState::Printed => "printed",
+            PrintState::Failed => "failed",
+        }
+        .into(),
+    );
+    adapter.set_printer_ready(done.printer_ready);
+    adapter.set_offer_qr(!done.at_counter && model.settings().e_receipts);
+    adapter.set_seconds_left(int(done.seconds_left));
+    // The e-receipt link opens the customer's receipt: it never leaves in a screenshot.
+    let qr = done.qr.as_deref().filter(|_| masking == Masking::Off).and_then(|text| {
+        let mut drawn = inner.qr.borrow_mut();
+        if drawn.as_ref().is_none_or(|(for_text, _)| for_text != text) {
+            *drawn = qr_pixels(text).map(|pixels| (text.to_owned(), Image::from_rgb8(pixels)));
+        }
+        drawn.as_ref().map(|(_, image)| image.clone())
+    });
+    adapter.set_has_qr(qr.is_some());
+    adapter.set_qr(qr.unwrap_or_default());
+}
+
+/// The QR code of a text as black modules on white, one pixel per module and a quiet zone.
+fn qr_pixels(data: &str) -> Option<slint::SharedPixelBuffer<slint::Rgb8Pixel>> {
+    const QUIET: usize = 4;
+    let code = qrcode::QrCode::new(data.as_bytes()).ok()?;
+    let modules = code.width();
+    let side = modules + 2 * QUIET;
+    let mut buffer =
+        slint::SharedPixelBuffer::<slint::Rgb8Pixel>::new(u32::try_from(side).ok()?, u32::try_from(side).ok()?);
+    let colors = code.to_colors();
+    for (index, pixel) in buffer.make_mut_slice().iter_mut().enumerate() {
+        let (row, column) = (index / side, index % side);
+        let dark = row >= QUIET
+            && column >= QUIET
+            && row < QUIET + modules
+            && column < QUIET + modules
+            && colors[(row - QUIET) * modules + column - QUIET] == qrcode::Color::Dark;
+        let value = if dark { 0 } else { 255 };
+        *pixel = slint::Rgb8Pixel { r: value, g: value, b: value };
+    }
+    Some(buffer)
+}
+
+fn show_staff(ui: &KioskWindow, staff: &StaffMode, language: &str, masking: Masking) {
+    let adapter = ui.global::<StaffAdapter>();
+    adapter.set_names(rows(adapter.get_names(), texts(&staff.names), equal));
+    adapter.set_chosen_name(staff.chosen_name.as_str().into());
+    adapter.set_pin_dots(staff.pin_dots().into());
+    adapter.set_signed_in(staff.session.as_ref().map(|session| session.name.as_str()).unwrap_or_default().into());
+    adapter.set_may_close_day(staff.may_close_day());
+    adapter.set_may_switch_training(staff.may_switch_training());
+    adapter.set_tab(match staff.tab {
+        model::StaffTab::Stock => StaffTab::Stock,
+        model::StaffTab::Counter => StaffTab::Counter,
+        model::StaffTab::Orders => StaffTab::Orders,
+        model::StaffTab::Reports => StaffTab::Reports,
+        model::StaffTab::Printers => StaffTab::Printers,
+    });
+    let stock = staff.stock.iter().map(|entry| StockRow {
+        id: entry.item.as_str().into(),
+        name: entry.name.as_str().into(),
+        available: int(entry.level.available()),
+        low: entry.level.available() <= entry.level.low_threshold,
+        sold_out: entry.level.sold_out,
+    });
+    adapter.set_stock(rows(adapter.get_stock(), stock.collect(), equal));
+    let (counter, orders): (Vec<_>, Vec<_>) =
+        staff.orders.iter().map(|order| order_row(staff, order, language)).partition(|row| row.can_settle);
+    adapter.set_counter_orders(rows(adapter.get_counter_orders(), counter, equal));
+    adapter.set_orders(rows(adapter.get_orders(), orders, equal));
+    let printers = staff.printers.iter().map(|(name, state)| PrinterRow {
+        name: name.as_str().into(),
+        state: state.code().into(),
+        detail: match state {
+            PrinterState::Unreachable(why) => masking.text(why),
+            _ => SharedString::new(),
+        },
+        ok: state.takes_jobs(),
+    });
+    adapter.set_printers(rows(adapter.get_printers(), printers.collect(), equal));
+    adapter.set_report(masking.text(&staff.report));
+    let (note, detail) = &staff.note;
+    adapter.set_note(match note {
+        model::StaffNote::None => StaffNote::None,
+        model::StaffNote::Working => StaffNote::Working,
+        model::StaffNote::Settled => StaffNote::Settled,
+        model::StaffNote::Refunded => StaffNote::Refunded,
+        model::StaffNote::RefundNotMade => StaffNote::RefundNotMade,
+        model::StaffNote::RefundInDoubt => StaffNote::RefundInDoubt,
+        model::StaffNote::Printed => StaffNote::Printed,
+        model::StaffNote::PrintWaiting => StaffNote::PrintWaiting,
+        model::StaffNote::StockChanged => StaffNote::StockChanged,
+        model::StaffNote::WrongPin => StaffNote::WrongPin,
+        model::StaffNote::Locked => StaffNote::Locked,
+        model::StaffNote::BadPin => StaffNote::BadPin,
+        model::StaffNote::Failed => StaffNote::Failed,
+    });
+    adapter.set_note_detail(masking.text(detail));
+    let alerts = staff.alerts.iter().map(|alert| AlertRow {
+        id: int(alert.id),
+        kind: alert.kind.code().into(),
+        message: masking.text(&alert.message),
+        can_clear: alert.kind.staff_may_clear(),
+    });
+    adapter.set_alerts(rows(adapter.get_alerts(), alerts.collect(), equal));
+    adapter.set_training(staff.training.is_some());
+    adapter.set_training_fixed(staff.training == Some(Training::Simulator));
+}
+
+/// An order as staff see it, with what the signed-in member may do with it.
+fn order_row(staff: &StaffMode, order: &StoredOrder, language: &str) -> OrderRow {
+    let may = staff.order_actions(order);
+    OrderRow {
+        id: int(order.id),
+        number: order.number.as_str().into(),
+        time: order.created_at.format("%H:%M").to_string().into(),
+        total: price(order.total, order.currency, language).into(),
+        status: order.status.code().into(),
+        can_settle: may.settle,
+        can_refund: may.refund,
+        can_reprint: may.reprint,
+    }
+}
+
+/// The screen as it is now, as PNG: free text that could hold card data masked and the
+/// e-receipt QR code left out, then the screen is drawn as it was.
+pub fn screenshot(inner: &Inner) -> anyhow::Result<Vec<u8>> {
+    let model = inner.model.borrow();
+    render(inner, &model, Changes::EVERY_SCREEN, Masking::On);
+    let snapshot = inner.ui.window().take_snapshot();
+    render(inner, &model, Changes::EVERY_SCREEN, Masking::Off);
+    let pixels = snapshot?;
+    let image = image::RgbaImage::from_raw(pixels.width(), pixels.height(), pixels.as_bytes().to_vec())
+        .ok_or_else(|| anyhow::anyhow!("the screen's pixels do not make an image"))?;
+    let mut png = Cursor::new(Vec::new());
+    image.write_to(&mut png, image::ImageFormat::Png)?;
+    Ok(png.into_inner())
+}
 
 /// A menu image read off the UI thread: SVG stays source (Slint draws it at the size shown),
 /// PNG and JPEG are decoded to pixels.
@@ -52,8 +439,35 @@ pub fn model<T: Clone + 'static>(rows: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(rows))
 }
 
-fn strings(items: &[String]) -> ModelRc<SharedString> {
-    model(items.iter().map(SharedString::from).collect())
+/// The rows to show: those on screen while they say the same, since a repeater given new
+/// rows builds its elements again, and a tap under way on one of them would be lost.
+fn rows<T: Clone + 'static>(shown: ModelRc<T>, rows: Vec<T>, same: impl Fn(&T, &T) -> bool) -> ModelRc<T> {
+    let unchanged = shown.row_count() == rows.len() && shown.iter().zip(&rows).all(|(old, new)| same(&old, new));
+    if unchanged { shown } else { model(rows) }
+}
+
+fn equal<T: PartialEq>(one: &T, other: &T) -> bool {
+    one == other
+}
+
+fn same_rows<T: PartialEq + Clone + 'static>(one: &ModelRc<T>, other: &ModelRc<T>) -> bool {
+    one.row_count() == other.row_count() && one.iter().zip(other.iter()).all(|(a, b)| a == b)
+}
+
+/// Cards and option groups hold rows of their own, compared by content.
+fn same_card(one: &Card, other: &Card) -> bool {
+    (&one.id, &one.name, &one.price, &one.image, one.sold_out, &one.showtime, one.seats_left)
+        == (&other.id, &other.name, &other.price, &other.image, other.sold_out, &other.showtime, other.seats_left)
+        && same_rows(&one.badges, &other.badges)
+}
+
+fn same_group(one: &GroupRow, other: &GroupRow) -> bool {
+    (&one.id, &one.name, one.min, one.max) == (&other.id, &other.name, other.min, other.max)
+        && same_rows(&one.options, &other.options)
+}
+
+fn texts(items: &[String]) -> Vec<SharedString> {
+    items.iter().map(SharedString::from).collect()
 }
 
 pub fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMap<String, Image>) -> Card {
@@ -78,7 +492,7 @@ pub fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMa
         name: info.name.get(language).into(),
         price: price(info.price, currency, language).into(),
         image: images.get(&info.image).cloned().unwrap_or_default(),
-        badges: strings(&badges),
+        badges: model(texts(&badges)),
         sold_out: shelf.is_sold_out(product),
         showtime: showtime.into(),
         seats_left: i32::try_from(seats_left).unwrap_or(i32::MAX),
@@ -95,11 +509,12 @@ pub fn show_menu(ui: &KioskWindow, shelf: &Shelf, language: &str, images: &HashM
         .map(|product| card(shelf, product, language, images))
         .collect();
     let adapter = ui.global::<MenuAdapter>();
-    adapter.set_categories(model(
-        categories.iter().map(|c| Category { id: c.id.as_str().into(), name: c.name.get(language).into() }).collect(),
-    ));
-    adapter.set_category(i32::try_from(category.min(categories.len().saturating_sub(1))).unwrap_or(0));
-    adapter.set_cards(model(cards));
+    let categories: Vec<Category> =
+        categories.iter().map(|c| Category { id: c.id.as_str().into(), name: c.name.get(language).into() }).collect();
+    let count = categories.len();
+    adapter.set_categories(rows(adapter.get_categories(), categories, equal));
+    adapter.set_category(i32::try_from(category.min(count.saturating_sub(1))).unwrap_or(0));
+    adapter.set_cards(rows(adapter.get_cards(), cards, same_card));
 }
 
 /// "Frites, Cola" for a combo's parts; "Cheddar, +Bacon" for options.
@@ -126,8 +541,8 @@ pub fn show_quote(ui: &KioskWindow, quote: Option<&Quote>, menu: Option<&Menu>, 
     let cart = ui.global::<CartAdapter>();
     let bar = ui.global::<MenuAdapter>();
     let (Some(quote), Some(menu)) = (quote, menu) else {
-        cart.set_lines(model(Vec::new()));
-        cart.set_taxes(model(Vec::new()));
+        cart.set_lines(rows(cart.get_lines(), Vec::new(), equal));
+        cart.set_taxes(rows(cart.get_taxes(), Vec::new(), equal));
         cart.set_discount(SharedString::new());
         cart.set_total(SharedString::new());
         bar.set_cart_count(0);
@@ -136,7 +551,8 @@ pub fn show_quote(ui: &KioskWindow, quote: Option<&Quote>, menu: Option<&Menu>, 
     };
     let currency = quote.currency;
     let money = |amount| SharedString::from(price(amount, currency, language));
-    cart.set_lines(model(
+    let lines = rows(
+        cart.get_lines(),
         quote
             .lines
             .iter()
@@ -147,14 +563,15 @@ pub fn show_quote(ui: &KioskWindow, quote: Option<&Quote>, menu: Option<&Menu>, 
                 amount: money(line.amount),
             })
             .collect(),
-    ));
-    cart.set_taxes(model(
-        quote
-            .taxes
-            .iter()
-            .map(|tax| TaxRow { rate: rate(tax.rate, language).into(), base: money(tax.base), tax: money(tax.tax) })
-            .collect(),
-    ));
+        equal,
+    );
+    cart.set_lines(lines);
+    let taxes = quote
+        .taxes
+        .iter()
+        .map(|tax| TaxRow { rate: rate(tax.rate, language).into(), base: money(tax.base), tax: money(tax.tax) })
+        .collect();
+    cart.set_taxes(rows(cart.get_taxes(), taxes, equal));
     match &quote.discount {
         Some(discount) => {
             cart.set_discount_name(discount.name.get(language).into());

@@ -18,6 +18,7 @@ use kiosk_app::{Screen, Session};
 use kiosk_engine::Actor;
 use kiosk_engine::devices::SimOutcome;
 use kiosk_engine::kiosk_core::order::OrderStatus;
+use kiosk_protocol::{Activity, Answer, Command, PaymentPhase, StateSummary};
 use slint::ComponentHandle;
 use slint::platform::PointerEventButton;
 
@@ -115,6 +116,7 @@ fn customer_and_staff_flows() {
         staff_restock(fixture).await;
         manager_jobs(fixture).await;
         training_mode(fixture).await;
+        agent_commands(fixture).await;
     });
     // Reaching here means every scenario ran: a failed assertion stops the loop with a panic.
     assert_eq!(fixture.screen(), Screen::Attract);
@@ -485,4 +487,34 @@ async fn training_mode(fixture: &Fixture) {
     fixture.tap("Retour aux clients").await;
     fixture.reach(Screen::Attract).await;
     assert!(!fixture.shown("FORMATION / TRAINING"));
+}
+
+/// The agent's commands: out of service waits for the payment under way, then no order can
+/// start until the kiosk is back in service. (The screenshot is tested in `screenshot.rs`:
+/// the testing backend draws no pixels.)
+async fn agent_commands(fixture: &Fixture) {
+    let state = |answer: Answer| -> StateSummary {
+        match answer {
+            Answer::State(summary) => summary,
+            other => panic!("a state summary, not {other:?}"),
+        }
+    };
+    fixture.pay_baguette_until(kiosk_app::PayPhase::Waiting).await;
+    let paying = state(fixture.kiosk.handle(Command::OutOfService { reason: "printer out of paper".into() }));
+    assert_eq!(paying.activity, Activity::Paying, "the payment under way finishes first");
+    assert_eq!(paying.out_of_service.as_deref(), Some("printer out of paper"));
+    let order = paying.order.expect("the order being paid");
+    assert_eq!((order.phase, order.lines, order.training), (PaymentPhase::OnTerminal, 1, false));
+    assert!(order.number.is_some());
+    fixture.reach(Screen::Done).await;
+    fixture.tap("Finish").await;
+    fixture.reach(Screen::OutOfService).await;
+    assert!(fixture.shown("Hors service / Out of service"));
+    assert!(!fixture.shown("English"), "no order can start");
+    let summary = fixture.kiosk.summary();
+    assert_eq!((summary.activity, summary.order), (Activity::OutOfService, None));
+    assert!(summary.last_frame.is_some());
+    let back = state(fixture.kiosk.handle(Command::BackInService));
+    assert_eq!((back.activity, back.out_of_service), (Activity::Attract, None));
+    fixture.reach(Screen::Attract).await;
 }

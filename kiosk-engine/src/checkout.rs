@@ -31,7 +31,7 @@ const JOURNAL_RACE_TRIES: u32 = 5;
 const STATUS_QUERIES: u32 = 3;
 
 /// An order recorded and numbered, not paid yet.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PlacedOrder {
     pub id: i64,
     pub number: String,
