@@ -916,41 +916,46 @@ impl Model {
         self.session == session && self.screen == Screen::Payment && self.payment.is_some()
     }
 
+    /// The card order is placed: it goes to the terminal.
     pub fn order_placed(&mut self, session: u64, placed: Result<PlacedOrder, EngineError>, now: Instant) -> Vec<Work> {
-        match placed {
-            Ok(order) if self.paying_now(session) => {
-                let id = order.id;
-                if let Some(paying) = &mut self.payment {
-                    paying.amount = Some((order.quote.total, order.quote.currency));
-                    paying.order = Some(order);
-                    paying.phase = PayPhase::Waiting;
-                }
-                self.changed(Changes::PAYMENT);
-                vec![Work::Pay { order: id }]
+        self.when_placed(session, placed, now, |model, order| {
+            let id = order.id;
+            if let Some(paying) = &mut model.payment {
+                paying.amount = Some((order.quote.total, order.quote.currency));
+                paying.order = Some(order);
+                paying.phase = PayPhase::Waiting;
             }
-            // The session ended meanwhile (staff mode, a reset): nobody is there to pay.
-            Ok(order) => vec![Work::Void { order: order.id }],
-            Err(error) if self.paying_now(session) => self.order_refused(&error, now),
-            Err(error) => {
-                log::warn!("an order for a session that ended was refused: {error}");
-                Vec::new()
-            }
-        }
+            model.changed(Changes::PAYMENT);
+            vec![Work::Pay { order: id }]
+        })
     }
 
+    /// The counter order is placed: its number is shown.
     pub fn counter_order_placed(
         &mut self,
         session: u64,
         placed: Result<PlacedOrder, EngineError>,
         now: Instant,
     ) -> Vec<Work> {
+        self.when_placed(session, placed, now, |model, order| model.show_done(order, true, now))
+    }
+
+    /// An order placed for the customer at the payment screen goes on with `then`. One placed
+    /// for a session that ended meanwhile (staff mode, a reset) is voided, its held stock
+    /// back at once; a refusal takes the customer back to the cart, told why.
+    fn when_placed(
+        &mut self,
+        session: u64,
+        placed: Result<PlacedOrder, EngineError>,
+        now: Instant,
+        then: impl FnOnce(&mut Model, PlacedOrder) -> Vec<Work>,
+    ) -> Vec<Work> {
         match placed {
-            Ok(order) if self.paying_now(session) => self.show_done(order, true, now),
-            // Nobody is there to take the number: the held stock goes back at once.
+            Ok(order) if self.paying_now(session) => then(self, order),
             Ok(order) => vec![Work::Void { order: order.id }],
             Err(error) if self.paying_now(session) => self.order_refused(&error, now),
             Err(error) => {
-                log::warn!("a counter order for a session that ended was refused: {error}");
+                log::warn!("an order for a session that ended was refused: {error}");
                 Vec::new()
             }
         }
