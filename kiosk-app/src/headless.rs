@@ -167,3 +167,13 @@ pub async fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> boo
     }
     true
 }
+
+/// This process's proportional memory (PSS) in KiB, from `/proc/self/smaps_rollup`.
+pub fn proportional_memory_kib() -> anyhow::Result<u64> {
+    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").context("cannot read /proc/self/smaps_rollup")?;
+    rollup
+        .lines()
+        .find_map(|line| line.strip_prefix("Pss:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .context("no Pss line in /proc/self/smaps_rollup")
+}

@@ -183,12 +183,7 @@ fn report_startup(args: &Args, runtime: &tokio::runtime::Runtime, started: Insta
     })?;
     // Let the allocator settle after the first frames, as a kiosk waiting for a customer does.
     std::thread::sleep(Duration::from_millis(200));
-    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").context("cannot read /proc/self/smaps_rollup")?;
-    let pss = rollup
-        .lines()
-        .find_map(|line| line.strip_prefix("Pss:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .context("no Pss line in /proc/self/smaps_rollup")?;
+    let pss = kiosk_app::headless::proportional_memory_kib()?;
     println!("first_frame_ms={}.{:03} menu_pss_kib={pss}", first_frame.as_millis(), first_frame.as_micros() % 1000);
     Ok(())
 }

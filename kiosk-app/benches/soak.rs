@@ -1,0 +1,104 @@
+//! A kiosk runs for months: orders driven one after another through the touch app (its model
+//! and the headless UI, every screen drawn) against a real engine on a temporary database,
+//! each paid on the terminal and its order number shown. Prints the memory (PSS) once the
+//! first orders have warmed the caches and at the end (target: growth under 2 MiB), and the
+//! tap on "Add to order" to its frame, by thousand orders (target: no slowdown).
+//!
+//! Run with `cargo bench -p kiosk-app --bench soak` (10,000 orders; a number after `--`
+//! runs that many).
+
+#![allow(clippy::float_arithmetic, reason = "statistics of timings")]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{at, millis, report, tap};
+use kiosk_app::headless::{Headless, proportional_memory_kib, wait_until};
+use kiosk_app::{CartAdapter, DoneAdapter, Kiosk, KioskOptions, MenuAdapter, Screen, Session, UpsellAdapter};
+use kiosk_engine::FixedClock;
+use slint::ComponentHandle;
+
+const ORDERS: usize = 10_000;
+/// Orders before the first memory reading: caches, the allocator's pools, the first receipts.
+const WARM_UP: usize = 200;
+const PATIENCE: Duration = Duration::from_secs(10);
+
+fn main() -> anyhow::Result<()> {
+    let orders = std::env::args().skip(1).find_map(|arg| arg.parse().ok()).unwrap_or(ORDERS);
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let clock = Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00"));
+    let engine = Arc::new(runtime.block_on(common::selling_engine(dir.path(), clock))?);
+    let headless = Headless::install()?;
+    headless.resize(1080, 1920);
+    let kiosk = Kiosk::new(engine.clone(), runtime.handle().clone(), &KioskOptions::default())?;
+    let started = Instant::now();
+    let (taps, memory) = headless.clone().run(async move {
+        assert!(wait_until(PATIENCE, || kiosk.is_ready()).await, "the menu did not load");
+        let mut taps = Vec::with_capacity(orders);
+        let mut memory = Vec::new();
+        for order in 1..=orders {
+            taps.push(one_order(&kiosk, &headless).await);
+            if order == WARM_UP.min(orders) || order % 1000 == 0 || order == orders {
+                memory.push((order, proportional_memory_kib().expect("memory")));
+            }
+        }
+        (taps, memory)
+    })?;
+    let paid = runtime.block_on(engine.latest_orders(1))?;
+    println!("{orders} orders in {:.0} s; the last one: {:?}", started.elapsed().as_secs_f64(), paid[0].number);
+    for (order, kib) in &memory {
+        println!("  after {order:>6} orders: PSS {:.2} MiB", *kib as f64 / 1024.0);
+    }
+    let (first, last) = (memory[0], memory[memory.len() - 1]);
+    println!(
+        "PSS growth from order {} to order {}: {:+.2} MiB (target: under 2 MiB)",
+        first.0,
+        last.0,
+        (last.1 as f64 - first.1 as f64) / 1024.0
+    );
+    for (index, chunk) in taps.chunks(1000).enumerate() {
+        let mut sorted = chunk.to_vec();
+        sorted.sort();
+        println!(
+            "  tap to frame, orders {:>5}-{:<5}: median {:.2} ms, p99 {:.2} ms",
+            index * 1000 + 1,
+            index * 1000 + chunk.len(),
+            millis(at(&sorted, 0.5)),
+            millis(at(&sorted, 0.99))
+        );
+    }
+    report("tap on \"Add to order\" to the next frame, whole run", &taps, "target: no slowdown");
+    Ok(())
+}
+
+/// One customer: English, eat in, a baguette added by a tap (timed to its frame), the meal
+/// declined, the cart, paid by card, the order number, finished.
+async fn one_order(kiosk: &Kiosk, headless: &Headless) -> Duration {
+    let ui = kiosk.window();
+    let session = ui.global::<Session>();
+    let menu = ui.global::<MenuAdapter>();
+    session.invoke_start("en".into());
+    session.invoke_choose_mode(false);
+    headless.render();
+    menu.invoke_open_product("jambon-beurre".into());
+    headless.render();
+    let started = Instant::now();
+    tap(ui, "Add to order");
+    assert!(wait_until(PATIENCE, || menu.get_cart_count() > 0).await, "the tap did not add the line");
+    headless.render();
+    let tap_to_frame = started.elapsed();
+    ui.global::<UpsellAdapter>().invoke_decline();
+    menu.invoke_view_cart();
+    headless.render();
+    ui.global::<CartAdapter>().invoke_pay_card();
+    headless.render();
+    assert!(wait_until(PATIENCE, || session.get_screen() == Screen::Done).await, "the payment did not end");
+    headless.render();
+    ui.global::<DoneAdapter>().invoke_finish();
+    assert!(wait_until(PATIENCE, || menu.get_cart_count() == 0).await, "the cart was not emptied");
+    headless.render();
+    tap_to_frame
+}
