@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use common::{at, millis, report, tap};
 use kiosk_app::headless::{Headless, proportional_memory_kib, wait_until};
-use kiosk_app::{CartAdapter, DoneAdapter, Kiosk, KioskOptions, MenuAdapter, Screen, Session, UpsellAdapter};
+use kiosk_app::{
+    CartAdapter, DoneAdapter, Kiosk, KioskOptions, MenuAdapter, PaymentAdapter, Screen, Session, UpsellAdapter,
+};
 use kiosk_engine::FixedClock;
 use slint::ComponentHandle;
 
@@ -95,7 +97,8 @@ async fn one_order(kiosk: &Kiosk, headless: &Headless) -> Duration {
     headless.render();
     ui.global::<CartAdapter>().invoke_pay_card();
     headless.render();
-    assert!(wait_until(PATIENCE, || session.get_screen() == Screen::Done).await, "the payment did not end");
+    let paid = wait_until(PATIENCE, || session.get_screen() == Screen::Done).await;
+    assert!(paid, "the payment did not end: {:?}", ui.global::<PaymentAdapter>().get_phase());
     headless.render();
     ui.global::<DoneAdapter>().invoke_finish();
     assert!(wait_until(PATIENCE, || menu.get_cart_count() == 0).await, "the cart was not emptied");

@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use kiosk_core::cart::Cart;
 use kiosk_core::config::DeviceConfig;
-use kiosk_core::payment::{AttemptKey, PayReply, StatusReply};
+use kiosk_core::payment::{Approval, AttemptKey, NotCharged, PayReply, StatusReply};
 use kiosk_devices::terminal::{PaymentRequest, RefundRequest};
 use kiosk_engine::{Engine, EngineBuilder, FixedClock, RecoveryReport};
 
@@ -61,6 +62,35 @@ impl PaymentTerminal for StandIn {
 
     async fn status(&self, key: &AttemptKey) -> StatusReply {
         self.0.status(key).await
+    }
+}
+
+/// A terminal that approves every payment at once and remembers none, for benchmarks of a
+/// kiosk running for months: on a real kiosk the terminal is another device, and the
+/// simulator keeps its whole ledger in memory, which would count as the kiosk's. It knows no
+/// earlier payment, so it refunds nothing and cannot say what became of a key.
+#[derive(Debug, Default)]
+pub struct Approver(AtomicU64);
+
+#[async_trait]
+impl PaymentTerminal for Approver {
+    fn is_simulated(&self) -> bool {
+        false
+    }
+
+    async fn pay(&self, _: &PaymentRequest) -> PayReply {
+        let reference = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        PayReply::Approved(Approval::new(format!("APPROVER-{reference}"), "VISA".into(), Some("4242".into())))
+    }
+
+    async fn refund(&self, _: &RefundRequest) -> PayReply {
+        PayReply::NotCharged(NotCharged::Rejected("this terminal knows no earlier payment".into()))
+    }
+
+    async fn cancel(&self, _: &AttemptKey) {}
+
+    async fn status(&self, _: &AttemptKey) -> StatusReply {
+        StatusReply::Unreachable("this terminal keeps no history".into())
     }
 }
 

@@ -14,7 +14,7 @@ use i_slint_backend_testing::ElementHandle;
 use kiosk_app::KioskWindow;
 use kiosk_engine::kiosk_core::config::DeviceConfig;
 use kiosk_engine::{Actor, Clock, Engine, EngineBuilder, StockChange};
-use kiosk_tests::{SimOutcome, SimTerminal, StandIn};
+use kiosk_tests::Approver;
 use slint::ComponentHandle;
 use slint::platform::{PointerEventButton, WindowEvent};
 
@@ -23,12 +23,12 @@ pub fn demo_menu() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../menus/brasserie/menu.toml")
 }
 
-/// An engine on `dir/kiosk.db` selling for real (fiscal sales, the simulator standing in for
-/// a terminal that approves at once) from the demo menu, with plenty of baguettes and salads.
+/// An engine on `dir/kiosk.db` selling for real (fiscal sales, on a terminal that approves
+/// at once and keeps no ledger in this process) from the demo menu, with plenty of baguettes
+/// and salads.
 pub async fn selling_engine(dir: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<Engine> {
-    let terminal = SimTerminal::open(&dir.join("terminal.jsonl"), SimOutcome::Approve)?.with_card_delay(Duration::ZERO);
     let (engine, _) = EngineBuilder::new(&dir.join("kiosk.db"), DeviceConfig::development())
-        .terminal(Arc::new(StandIn(Arc::new(terminal))))
+        .terminal(Arc::new(Approver::default()))
         .clock(clock)
         .open()
         .await?;

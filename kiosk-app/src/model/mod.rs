@@ -343,8 +343,11 @@ impl Model {
         self.settings.cinema || self.menu().is_some_and(|menu| menu.items.iter().any(|item| item.showtime.is_some()))
     }
 
+    /// Whether the customer's own change waits for its quote (the total and the pay buttons
+    /// wait with it). A requote because the menu or the stock changed does not count: it is
+    /// not waited for.
     pub fn is_quoting(&self) -> bool {
-        self.quoting.is_some()
+        matches!(self.quoting, Some(Requote::Undo(_)))
     }
 
     /// The busy guard: a payment is being started, so pay buttons do nothing.
@@ -901,9 +904,14 @@ impl Model {
     }
 
     fn start_paying(&mut self, phase: PayPhase, now: Instant) {
-        let quoted = self.quote.is_some() && self.quoting.is_none() && !self.cart.lines.is_empty();
+        let quoted = self.quote.is_some() && !self.is_quoting() && !self.cart.lines.is_empty();
         if self.is_busy() || self.payment.is_some() || !quoted || self.out_of_service.is_some() {
             return;
+        }
+        // A requote of the menu's or the stock's doing is dropped: the order is priced afresh
+        // when it is placed, and refused with the reason if a line can no longer be sold.
+        if self.quoting.take().is_some() {
+            self.cart_generation += 1;
         }
         self.payment =
             Some(Paying { order: None, phase, reason: String::new(), amount: self.total(), following: None });

@@ -260,6 +260,32 @@ fn a_new_menu_requotes_the_cart_and_says_what_changed() {
 }
 
 #[test]
+fn a_stock_change_elsewhere_never_holds_the_customer_back() {
+    let mut kiosk = Kiosk::new();
+    kiosk.start();
+    kiosk.add("cola");
+    kiosk.model.view_cart(kiosk.now);
+    // Another sale changed the stock: the cart is quoted again, and the customer may pay
+    // meanwhile; the requote's late answer is dropped.
+    kiosk.shelf.stock = levels(&[("beer", 1)]);
+    let requote = kiosk.model.shelf_read(kiosk.shelf.clone(), kiosk.now);
+    assert!(matches!(requote.as_slice(), [Work::Quote { .. }]), "{requote:?}");
+    assert!(!kiosk.model.is_quoting(), "the total and the pay buttons do not wait for it");
+    kiosk.pay_by_card("A001");
+    assert_eq!(kiosk.engine(requote), []);
+    assert_eq!(kiosk.model.screen, Screen::Payment);
+    // The customer's own change is waited for: no payment starts on a cart not quoted yet.
+    let mut kiosk = Kiosk::new();
+    kiosk.start();
+    kiosk.add("cola");
+    let change = kiosk.model.change_quantity(0, 2);
+    assert!(kiosk.model.is_quoting());
+    assert_eq!(kiosk.model.pay_by_card(kiosk.now), []);
+    assert_eq!(kiosk.engine(change), []);
+    kiosk.pay_by_card("A001");
+}
+
+#[test]
 fn a_sold_out_option_cannot_be_picked_and_says_so() {
     let mut kiosk = Kiosk::new();
     kiosk.reads(Shelf { stock: levels(&[("egg", 0)]), ..kiosk.shelf.clone() });
