@@ -115,6 +115,12 @@ pub struct Store {
     database_id: String,
 }
 
+/// Each connection's page cache, in KiB (SQLite's notation: negative). The kiosk reads
+/// recent rows; older pages come from the system's file cache. SQLite's default (2 MiB a
+/// connection, four connections) made a busy kiosk's memory grow by 6 MiB over its first
+/// thousand orders.
+const CACHE_SIZE: &str = "-512";
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Store> {
@@ -129,7 +135,8 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .pragma("cache_size", CACHE_SIZE);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             // A local file needs no ping before each use: it would cost a round trip.
