@@ -37,7 +37,7 @@ fn main() -> anyhow::Result<()> {
         let ui = kiosk.window();
         ui.global::<Session>().invoke_start("en".into());
         ui.global::<Session>().invoke_choose_mode(false);
-        let repaints: Vec<Duration> = (0..FRAMES).map(|_| headless.render().1).collect();
+        let repaints: Vec<Duration> = (0..FRAMES).map(|_| headless.render()).collect();
         let mut taps = Vec::new();
         for _ in 0..TAPS {
             taps.push(tap_to_frame(&kiosk, &headless).await);

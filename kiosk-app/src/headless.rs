@@ -2,6 +2,7 @@
 //! event loop runs timers and the work the engine hands back. Used for screenshots and the
 //! UI benchmarks; the flow tests use Slint's own testing backend.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::path::Path;
@@ -80,6 +81,9 @@ impl Platform for HeadlessPlatform {
 #[derive(Clone)]
 pub struct Headless {
     window: Rc<MinimalSoftwareWindow>,
+    /// The pixels drawn, kept from one frame to the next as a display's buffer is: a new
+    /// 6 MiB buffer a frame would stay in the allocator's heap and show as memory growth.
+    frame: Rc<RefCell<Frame>>,
 }
 
 impl std::fmt::Debug for Headless {
@@ -94,32 +98,42 @@ impl Headless {
         let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
         let platform = HeadlessPlatform { window: window.clone(), queue: Arc::default() };
         slint::platform::set_platform(Box::new(platform)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(Headless { window })
+        let frame = Frame { width: 0, height: 0, pixels: Vec::new() };
+        Ok(Headless { window, frame: Rc::new(RefCell::new(frame)) })
     }
 
     pub fn resize(&self, width: u32, height: u32) {
         self.window.set_size(PhysicalSize::new(width, height));
     }
 
-    /// Draws the whole window now and returns its pixels and how long drawing took.
-    pub fn render(&self) -> (Frame, Duration) {
+    /// Draws the whole window now and returns how long drawing took.
+    pub fn render(&self) -> Duration {
         let size = self.window.size();
-        let mut frame = Frame {
-            width: size.width,
-            height: size.height,
-            pixels: vec![Rgb8Pixel::default(); size.width as usize * size.height as usize],
-        };
+        let mut frame = self.frame.borrow_mut();
+        if (frame.width, frame.height) != (size.width, size.height) {
+            *frame = Frame {
+                width: size.width,
+                height: size.height,
+                pixels: vec![Rgb8Pixel::default(); size.width as usize * size.height as usize],
+            };
+        }
         self.window.request_redraw();
         let started = Instant::now();
         self.window.draw_if_needed(|renderer| {
             renderer.render(&mut frame.pixels, size.width as usize);
         });
-        (frame, started.elapsed())
+        started.elapsed()
+    }
+
+    /// Draws the whole window now and returns a copy of its pixels.
+    pub fn snapshot(&self) -> Frame {
+        self.render();
+        self.frame.borrow().clone()
     }
 
     /// Runs the event loop until `script` finishes, and returns what it returned.
     pub fn run<T: 'static>(&self, script: impl Future<Output = T> + 'static) -> anyhow::Result<T> {
-        let result = Rc::new(std::cell::RefCell::new(None));
+        let result = Rc::new(RefCell::new(None));
         let slot = result.clone();
         slint::spawn_local(async move {
             *slot.borrow_mut() = Some(script.await);
@@ -132,7 +146,7 @@ impl Headless {
 }
 
 /// A rendered window.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Frame {
     pub width: u32,
     pub height: u32,

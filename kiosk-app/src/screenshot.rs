@@ -63,7 +63,7 @@ pub async fn render_screens(
         for language in languages {
             let mut shoot = |name: &str| -> anyhow::Result<()> {
                 let path = out.join(format!("{}-{language}-{name}.png", layout.name));
-                headless.render().0.save_png(&path)?;
+                headless.snapshot().save_png(&path)?;
                 written.push(path);
                 Ok(())
             };
