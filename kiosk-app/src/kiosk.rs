@@ -62,7 +62,7 @@ impl std::fmt::Debug for Kiosk {
 pub(crate) struct Inner {
     pub ui: KioskWindow,
     pub engine: Arc<Engine>,
-    runtime: tokio::runtime::Handle,
+    pub runtime: tokio::runtime::Handle,
     pub model: RefCell<Model>,
     /// The menu's images, decoded, by path; read again with each new menu version.
     pub images: RefCell<HashMap<String, Image>>,
@@ -140,41 +140,17 @@ impl Kiosk {
 
     /// How things stand, for the agent.
     pub fn summary(&self) -> StateSummary {
-        let model = self.inner.model.borrow();
-        let (activity, since, order) = model.summary();
-        let since = SystemTime::now() - since.elapsed();
-        StateSummary {
-            activity,
-            since: rfc3339(since),
-            order,
-            last_frame: Some(rfc3339(self.inner.last_beat.get())),
-            training: model.shelf.as_ref().is_some_and(|shelf| shelf.training),
-            out_of_service: model.out_of_service.clone(),
-        }
+        self.inner.summary()
     }
 
     /// Carries out one of the agent's commands.
     pub fn handle(&self, command: Command) -> Answer {
-        match command {
-            Command::State => {}
-            Command::OutOfService { reason } => self.inner.answer(|model, now| model.take_out_of_service(reason, now)),
-            Command::BackInService => self.inner.answer(|model, now| {
-                model.back_in_service(now);
-                Vec::new()
-            }),
-            Command::Screenshot => {
-                return match self.screenshot() {
-                    Ok(png) => Answer::Screenshot { png },
-                    Err(error) => Answer::Refused { reason: format!("{error:#}") },
-                };
-            }
-        }
-        Answer::State(self.summary())
+        self.inner.handle(command)
     }
 
-    /// The screen as it is now, as PNG, with anything that could be card data masked.
-    pub fn screenshot(&self) -> anyhow::Result<Vec<u8>> {
-        view::screenshot(&self.inner)
+    /// Serves the agent's requests on the Unix socket at `path` (see [`crate::socket`]).
+    pub fn serve_agent(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        crate::socket::serve(&self.inner, path)
     }
 }
 
@@ -214,6 +190,40 @@ fn repeat(inner: &Rc<Inner>, every: Duration, action: fn(&Rc<Inner>)) -> slint::
 }
 
 impl Inner {
+    pub fn summary(&self) -> StateSummary {
+        let model = self.model.borrow();
+        let (activity, since, order) = model.summary();
+        let since = SystemTime::now() - since.elapsed();
+        StateSummary {
+            release: env!("CARGO_PKG_VERSION").into(),
+            activity,
+            since: rfc3339(since),
+            order,
+            last_frame: Some(rfc3339(self.last_beat.get())),
+            training: model.shelf.as_ref().is_some_and(|shelf| shelf.training),
+            out_of_service: model.out_of_service.clone(),
+        }
+    }
+
+    pub fn handle(self: &Rc<Self>, command: Command) -> Answer {
+        match command {
+            Command::State => {}
+            Command::OutOfService { reason } => self.answer(|model, now| model.take_out_of_service(reason, now)),
+            Command::BackInService => self.answer(|model, now| {
+                model.back_in_service(now);
+                Vec::new()
+            }),
+            Command::Screenshot => {
+                return match view::screenshot(self) {
+                    Ok(png) => Answer::Screenshot { png },
+                    Err(error) => Answer::Refused { reason: format!("{error:#}") },
+                };
+            }
+            Command::ReloadMenu => self.refresh(),
+        }
+        Answer::State(self.summary())
+    }
+
     /// A customer's or staff member's intent: it counts as a touch.
     pub fn intent(self: &Rc<Self>, intent: impl FnOnce(&mut Model, Instant) -> Vec<Work>) {
         let now = Instant::now();

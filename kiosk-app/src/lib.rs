@@ -11,6 +11,7 @@ pub mod headless;
 mod kiosk;
 mod model;
 mod screenshot;
+mod socket;
 mod staff;
 mod view;
 

@@ -46,6 +46,10 @@ struct Args {
     /// The keyboard layout the scanner types in: azerty or qwerty.
     #[arg(long, env = "KIOSK_SCANNER_LAYOUT", default_value = "azerty", value_parser = ["azerty", "qwerty"])]
     scanner_layout: String,
+    /// The Unix socket the device agent talks to the app on [default: /run/kiosk/app.sock;
+    /// with --dev kiosk-data/app.sock].
+    #[arg(long, env = "KIOSK_SOCKET")]
+    socket: Option<PathBuf>,
     /// Render every screen to PNG files in this folder instead of opening a window (on a
     /// fresh demo database, at a fixed time).
     #[arg(long)]
@@ -92,6 +96,11 @@ fn main() -> Result<()> {
             if args.scanner_layout == "qwerty" { KeyboardLayout::UsQwerty } else { KeyboardLayout::FrenchAzerty };
         read_scanner(&kiosk, &runtime, scanner, layout)?;
     }
+    // The kiosk sells without its agent: a socket that cannot be served is logged, and the
+    // agent, finding no answer, reports the app unhealthy.
+    if let Err(error) = kiosk.serve_agent(&args.socket()) {
+        log::error!("the device agent cannot reach the app: {error:#}");
+    }
     log::info!("window ready {} ms after start", started.elapsed().as_millis());
     kiosk.run()
 }
@@ -99,6 +108,11 @@ fn main() -> Result<()> {
 impl Args {
     fn locations(&self) -> Locations {
         Locations::new(self.dev, self.db.clone(), self.config.clone())
+    }
+
+    fn socket(&self) -> PathBuf {
+        let default = if self.dev { "kiosk-data/app.sock" } else { kiosk_protocol::APP_SOCKET };
+        self.socket.clone().unwrap_or_else(|| default.into())
     }
 }
 

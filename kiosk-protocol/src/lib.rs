@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 /// number; new optional fields do not.
 pub const VERSION: u32 = 1;
 
+/// Where the touch app serves these messages on a device: a Unix socket, one request and one
+/// reply a line, open to the agent's group only.
+pub const APP_SOCKET: &str = "/run/kiosk/app.sock";
+
 /// What the touch app is doing, as the agent and the fleet see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -58,6 +62,8 @@ pub struct OrderInProgress {
 /// The app's state for the outside, read by the agent over the app's local socket.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateSummary {
+    /// The app's release (not `version`: that is the protocol's, beside it in a message).
+    pub release: String,
     pub activity: Activity,
     /// When the app entered this activity, RFC 3339.
     pub since: String,
@@ -84,6 +90,8 @@ pub enum Command {
     BackInService,
     /// Render the screen as it is now to PNG, anything that could be card data masked.
     Screenshot,
+    /// Read the menu in use again now (after the agent imported one), not at the next poll.
+    ReloadMenu,
 }
 
 /// The app's answer to a command.
@@ -179,6 +187,7 @@ mod tests {
     #[test]
     fn a_summary_reads_as_the_agent_expects() {
         let summary = StateSummary {
+            release: "1.4.0".into(),
             activity: Activity::Paying,
             since: "2026-12-02T12:00:00+01:00".into(),
             order: Some(OrderInProgress {
@@ -198,6 +207,7 @@ mod tests {
         assert_eq!(json["version"], 1);
         assert_eq!(json["answer"], "state");
         assert_eq!(json["activity"], "paying");
+        assert_eq!(json["release"], "1.4.0");
         assert_eq!(json["order"]["total"], "12.90");
         assert_eq!(json["order"]["phase"], "on_terminal");
         assert_eq!(Reply::parse(&reply.to_json()), Ok(reply));
