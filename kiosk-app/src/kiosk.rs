@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use kiosk_engine::kiosk_core::config::VenueMode;
 use kiosk_engine::kiosk_core::receipt::Block;
+use kiosk_engine::service::ServiceNotifier;
 use kiosk_engine::{Engine, EngineError};
 use kiosk_protocol::{Answer, Command, StateSummary};
 use slint::{ComponentHandle, Image};
@@ -50,7 +51,7 @@ impl Default for KioskOptions {
 /// The running kiosk app. Create it on the UI thread after the Slint platform is set.
 pub struct Kiosk {
     pub(crate) inner: Rc<Inner>,
-    _timers: Vec<slint::Timer>,
+    timers: Vec<slint::Timer>,
 }
 
 impl std::fmt::Debug for Kiosk {
@@ -115,7 +116,7 @@ impl Kiosk {
         ];
         inner.render();
         inner.refresh();
-        Ok(Kiosk { inner, _timers: timers })
+        Ok(Kiosk { inner, timers })
     }
 
     pub fn window(&self) -> &KioskWindow {
@@ -146,6 +147,15 @@ impl Kiosk {
     /// Carries out one of the agent's commands.
     pub fn handle(&self, command: Command) -> Answer {
         self.inner.handle(command)
+    }
+
+    /// Pings the service manager's watchdog from a timer of the UI thread, which draws the
+    /// screens: a frozen UI stops the pings, and the service manager restarts the app.
+    pub fn keep_watchdog(&mut self, notifier: Rc<ServiceNotifier>) {
+        let Some(every) = notifier.watchdog_interval() else { return };
+        let timer = slint::Timer::default();
+        timer.start(slint::TimerMode::Repeated, every, move || notifier.ping());
+        self.timers.push(timer);
     }
 
     /// Serves the agent's requests on the Unix socket at `path` (see [`crate::socket`]).

@@ -4,6 +4,7 @@
 //! on DRM/KMS, or as PNG screenshots without a display.
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,7 @@ use kiosk_app::headless::Headless;
 use kiosk_app::{Kiosk, KioskOptions, Layout, SCREENSHOT_MANAGER, SCREENSHOT_PIN};
 use kiosk_engine::devices::{KeyboardLayout, ScanRules, ScannerMatch, SimOutcome, read_scans};
 use kiosk_engine::kiosk_core::staff::{Pin, Role};
+use kiosk_engine::service::ServiceNotifier;
 use kiosk_engine::{Actor, Engine, EngineBuilder, EngineError, FixedClock, Locations};
 use slint::ComponentHandle;
 
@@ -87,7 +89,7 @@ fn main() -> Result<()> {
         );
     }
     let engine = runtime.block_on(open_engine(&args, &locations, None))?;
-    let kiosk = Kiosk::new(engine.clone(), runtime.handle().clone(), &KioskOptions::default())?;
+    let mut kiosk = Kiosk::new(engine.clone(), runtime.handle().clone(), &KioskOptions::default())?;
     let screen = &engine.device().screen;
     #[allow(clippy::cast_precision_loss, reason = "screen sizes")]
     kiosk.window().window().set_size(slint::LogicalSize::new(screen.width as f32, screen.height as f32));
@@ -101,6 +103,9 @@ fn main() -> Result<()> {
     if let Err(error) = kiosk.serve_agent(&args.socket()) {
         log::error!("the device agent cannot reach the app: {error:#}");
     }
+    let service = Rc::new(ServiceNotifier::from_env());
+    kiosk.keep_watchdog(service.clone());
+    service.ready("taking orders");
     log::info!("window ready {} ms after start", started.elapsed().as_millis());
     kiosk.run()
 }

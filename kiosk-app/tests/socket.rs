@@ -1,17 +1,19 @@
 //! The device agent's side of the app's Unix socket: requests a line, replies a line, each
 //! carried out by the app on its UI thread; what is not a request of this protocol is refused
-//! with the reason.
+//! with the reason. And systemd's side: the watchdog pinged from the UI thread.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixStream;
+use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::time::Duration;
 
 use common::{PATIENCE, Till, fixture};
 use kiosk_app::headless::{Headless, wait_until};
+use kiosk_engine::service::ServiceNotifier;
 use kiosk_protocol::{Activity, Answer, Reply};
 
 /// Sends each line and reads its reply, as the agent does.
@@ -45,6 +47,13 @@ fn state(reply: &Reply) -> (Activity, Option<String>) {
     }
 }
 
+/// The next message the service manager has, if any.
+fn notified(manager: &UnixDatagram) -> Option<String> {
+    let mut buffer = [0; 256];
+    let length = manager.recv(&mut buffer).ok()?;
+    Some(String::from_utf8_lossy(&buffer[..length]).into_owned())
+}
+
 fn refusal(reply: &Reply) -> &str {
     match &reply.body {
         Answer::Refused { reason } => reason,
@@ -53,10 +62,16 @@ fn refusal(reply: &Reply) -> &str {
 }
 
 #[test]
-fn the_agent_reads_and_steers_the_app_through_its_socket() {
+fn the_agent_reads_and_steers_the_app_and_systemd_watches_it() {
     let headless = Headless::install().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let fixture = Rc::new(fixture(dir.path(), "menus/brasserie/menu.toml", Till::StandIn));
+    let mut fixture = fixture(dir.path(), "menus/brasserie/menu.toml", Till::StandIn);
+    let manager = UnixDatagram::bind(dir.path().join("notify")).unwrap();
+    manager.set_nonblocking(true).unwrap();
+    let path = dir.path().join("notify");
+    let watchdog = ServiceNotifier::to(path.to_str().unwrap(), Some(Duration::from_millis(100))).unwrap();
+    fixture.kiosk.keep_watchdog(Rc::new(watchdog));
+    let fixture = Rc::new(fixture);
     let socket = dir.path().join("run/app.sock");
     std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
     std::fs::write(&socket, "left by an earlier run").unwrap();
@@ -104,6 +119,12 @@ fn the_agent_reads_and_steers_the_app_through_its_socket() {
             assert_eq!(refusal(&reply), "a request is one line of at most 4096 bytes");
             let closed = replies.read(&mut [0; 1]).map_or(true, |read| read == 0);
             assert!(closed, "nothing more is read from that connection");
+            // The watchdog hears from the UI thread, and not while it is frozen.
+            assert!(wait_until(PATIENCE, || notified(&manager).as_deref() == Some("WATCHDOG=1")).await);
+            while notified(&manager).is_some() {}
+            std::thread::sleep(Duration::from_millis(300));
+            assert_eq!(notified(&manager), None, "no ping from a frozen UI thread");
+            assert!(wait_until(PATIENCE, || notified(&manager).is_some()).await, "pings again once it runs");
         })
         .unwrap();
 }

@@ -33,6 +33,7 @@ mod printing;
 mod process;
 mod refund;
 mod reports;
+pub mod service;
 mod staff;
 mod stock;
 mod training;
