@@ -1,5 +1,6 @@
-//! Where binaries send the `log` facade: standard error, at the level `KIOSK_LOG` names
-//! (error, warn, info, debug, trace; the binary picks the default). Libraries only use `log`.
+//! Where binaries send the `log` facade, at the level `KIOSK_LOG` names (error, warn, info,
+//! debug, trace; the binary picks the default): a service to journald when systemd connected
+//! it there, anything else to standard error. Libraries only use `log`.
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
@@ -27,10 +28,33 @@ impl Log for StderrLog {
     fn flush(&self) {}
 }
 
-/// Sends log records to standard error. Call once, first thing in `main`.
+fn level(default_level: LevelFilter) -> LevelFilter {
+    std::env::var("KIOSK_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(default_level)
+}
+
+/// Sends log records to standard error (a command run by a person). Call once, first thing
+/// in `main`.
 pub fn init_stderr(default_level: LevelFilter) {
-    let level = std::env::var("KIOSK_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(default_level);
     if log::set_logger(&StderrLog).is_ok() {
-        log::set_max_level(level);
+        log::set_max_level(level(default_level));
     }
+}
+
+/// For a service (the app, the agent): log records go to journald, `log`'s key-value pairs
+/// as journal fields, when systemd connected the process's output to the journal
+/// (`JOURNAL_STREAM`); to standard error otherwise, or when the journal cannot be reached.
+/// Call once, first thing in `main`.
+pub fn init_service(default_level: LevelFilter) {
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        let journal = systemd_journal_logger::JournalLog::new()
+            .and_then(|journal| journal.install().map_err(std::io::Error::other));
+        match journal {
+            Ok(()) => {
+                log::set_max_level(level(default_level));
+                return;
+            }
+            Err(error) => eprintln!("warning: the journal cannot be reached ({error}): logging to standard error"),
+        }
+    }
+    init_stderr(default_level);
 }
