@@ -343,6 +343,7 @@ impl Engine {
                         if let Err(EngineError::Store(StoreError::AttemptSettled(_))) = committed {
                             // Another process recorded the terminal's same answer first.
                             log::info!(
+                                order = order.number.as_str(), attempt = payment.key.as_str();
                                 "order {}: approval {} was recorded elsewhere",
                                 order.number,
                                 approval.reference
@@ -351,6 +352,7 @@ impl Engine {
                             // The terminal took the money: the attempt stays unresolved and the
                             // next resolution commits it. Never report it as failed.
                             log::error!(
+                                order = order.number.as_str(), attempt = payment.key.as_str();
                                 "order {}: approval {} not recorded yet: {error}",
                                 order.number,
                                 approval.reference
@@ -366,11 +368,23 @@ impl Engine {
                 }
             }
         }
-        Ok(match payment.state {
+        let outcome = match payment.state {
             PaymentState::Approved(approval) => PaymentOutcome::Paid { approval },
             PaymentState::NotCharged(reason) => PaymentOutcome::NotCharged { reason },
             PaymentState::New | PaymentState::Requested | PaymentState::InDoubt => PaymentOutcome::InDoubt,
-        })
+        };
+        // One line a payment or refund, its order and attempt as journal fields.
+        let what = if matches!(purpose, Purpose::Payment) { "payment" } else { "refund" };
+        let ended = match &outcome {
+            PaymentOutcome::Paid { approval } => format!("approved, reference {}", approval.reference),
+            PaymentOutcome::NotCharged { reason } => format!("not charged: {reason}"),
+            PaymentOutcome::InDoubt => "in doubt".to_owned(),
+        };
+        log::info!(
+            order = order.number.as_str(), attempt = payment.key.as_str();
+            "order {}: {what} {ended}", order.number
+        );
+        Ok(outcome)
     }
 
     /// Holds the order's counted stock and records the attempt, durably, before the terminal

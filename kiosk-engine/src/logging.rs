@@ -41,13 +41,14 @@ pub fn init_stderr(default_level: LevelFilter) {
 }
 
 /// For a service (the app, the agent): log records go to journald, `log`'s key-value pairs
-/// as journal fields, when systemd connected the process's output to the journal
-/// (`JOURNAL_STREAM`); to standard error otherwise, or when the journal cannot be reached.
-/// Call once, first thing in `main`.
-pub fn init_service(default_level: LevelFilter) {
+/// (`order`, `attempt`) as journal fields and `release` on every record, when systemd
+/// connected the process's output to the journal (`JOURNAL_STREAM`); to standard error
+/// otherwise, or when the journal cannot be reached. Call once, first thing in `main`.
+pub fn init_service(default_level: LevelFilter, release: &str) {
     if std::env::var_os("JOURNAL_STREAM").is_some() {
-        let journal = systemd_journal_logger::JournalLog::new()
-            .and_then(|journal| journal.install().map_err(std::io::Error::other));
+        let journal = systemd_journal_logger::JournalLog::new().and_then(|journal| {
+            journal.with_extra_fields([("RELEASE", release)]).install().map_err(std::io::Error::other)
+        });
         match journal {
             Ok(()) => {
                 log::set_max_level(level(default_level));
