@@ -324,11 +324,11 @@ impl Inner {
                     Vec::new()
                 })
             }
-            Work::FollowPayment { order, number, after } => self.spawn(
+            Work::FollowPayment { order, after } => self.spawn(
                 async move {
                     tokio::time::sleep(after).await;
                     engine.resolve_unresolved_payments().await?;
-                    engine.order_by_number(&number).await.map(|details| details.payment())
+                    engine.order(order).await.map(|details| details.payment())
                 },
                 move |m, now, standing| m.payment_checked(order, standing, now),
             ),
@@ -341,13 +341,13 @@ impl Inner {
                     Vec::new()
                 },
             ),
-            Work::GiveUp { order, number, then } => self.spawn(
+            Work::GiveUp { order, then } => self.spawn(
                 async move {
                     match engine.change_order_status(&kiosk_engine::Actor::Kiosk, order, cancelled()).await {
                         Ok(()) => Ok(kiosk_engine::kiosk_core::payment::Standing::NotCharged),
                         Err(error) => {
-                            log::warn!("order {number} was not voided: {error}");
-                            engine.order_by_number(&number).await.map(|details| details.payment())
+                            log::warn!("order {order} was not voided: {error}");
+                            engine.order(order).await.map(|details| details.payment())
                         }
                     }
                 },

@@ -435,7 +435,7 @@ impl DecodedImage {
     }
 }
 
-pub fn model<T: Clone + 'static>(rows: Vec<T>) -> ModelRc<T> {
+fn model<T: Clone + 'static>(rows: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(rows))
 }
 
@@ -470,7 +470,7 @@ fn texts(items: &[String]) -> Vec<SharedString> {
     items.iter().map(SharedString::from).collect()
 }
 
-pub fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMap<String, Image>) -> Card {
+fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMap<String, Image>) -> Card {
     let info = product.info();
     let currency = shelf.menu.menu.venue.currency;
     let (badges, showtime) = match product {
@@ -500,7 +500,7 @@ pub fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMa
 }
 
 /// Fills the menu screen: the category bar and the cards of the chosen category.
-pub fn show_menu(ui: &KioskWindow, shelf: &Shelf, language: &str, images: &HashMap<String, Image>, category: usize) {
+fn show_menu(ui: &KioskWindow, shelf: &Shelf, language: &str, images: &HashMap<String, Image>, category: usize) {
     let categories = shelf.categories();
     let chosen = categories.get(category).or(categories.first()).map(|c| c.id.clone());
     let cards: Vec<Card> = shelf
@@ -537,7 +537,7 @@ fn line_details(line: &QuoteLine, menu: &Menu, language: &str) -> String {
 }
 
 /// Fills the cart screen and the menu screen's cart bar from a quote (or empties them).
-pub fn show_quote(ui: &KioskWindow, quote: Option<&Quote>, menu: Option<&Menu>, language: &str) {
+fn show_quote(ui: &KioskWindow, quote: Option<&Quote>, menu: Option<&Menu>, language: &str) {
     let cart = ui.global::<CartAdapter>();
     let bar = ui.global::<MenuAdapter>();
     let (Some(quote), Some(menu)) = (quote, menu) else {

@@ -284,12 +284,19 @@ impl Engine {
         Ok(report)
     }
 
+    /// The latest order numbered `number` (numbers start again each business day).
     pub async fn order_by_number(&self, number: &str) -> Result<OrderDetails> {
         let mut conn = self.store.read().await?;
         let order =
             orders::by_number(&mut conn, number).await?.ok_or_else(|| EngineError::OrderNotFound(number.to_owned()))?;
-        let attempts = payments::for_order(&mut conn, order.id).await?;
-        Ok(OrderDetails { order, attempts })
+        details(&mut conn, order).await
+    }
+
+    /// The order with this id, exactly: what a process that placed it follows.
+    pub async fn order(&self, id: i64) -> Result<OrderDetails> {
+        let mut conn = self.store.read().await?;
+        let order = orders::get(&mut conn, id).await?.ok_or_else(|| EngineError::OrderNotFound(id.to_string()))?;
+        details(&mut conn, order).await
     }
 
     /// The latest orders, newest first.
@@ -678,6 +685,12 @@ pub(crate) async fn record_alerts(tx: &mut kiosk_store::Connection, taken: &[Tak
 pub(crate) enum Purpose {
     Payment,
     Refund(Box<crate::refund::StoredRefund>),
+}
+
+/// An order with its payment attempts.
+async fn details(conn: &mut kiosk_store::Connection, order: StoredOrder) -> Result<OrderDetails> {
+    let attempts = payments::for_order(conn, order.id).await?;
+    Ok(OrderDetails { order, attempts })
 }
 
 /// How often the cart's promo code was used already (0 without a code).

@@ -114,12 +114,12 @@ pub enum Work {
     CancelPayment { order: i64 },
     /// After a while, settle unresolved payments and read this one's standing:
     /// [`Model::payment_checked`].
-    FollowPayment { order: i64, number: String, after: Duration },
+    FollowPayment { order: i64, after: Duration },
     /// Void an order nobody will pay (answered only in the log).
     Void { order: i64 },
     /// Void the card order given up, or read its standing if that is refused:
     /// [`Model::given_up`].
-    GiveUp { order: i64, number: String, then: AfterGivingUp },
+    GiveUp { order: i64, then: AfterGivingUp },
     /// [`Model::receipt_printed`].
     PrintReceipt { order: i64 },
     /// The receipt's QR code data and whether the receipt printer takes jobs:
@@ -905,7 +905,7 @@ impl Model {
 
     fn start_paying(&mut self, phase: PayPhase, now: Instant) {
         let quoted = self.quote.is_some() && !self.is_quoting() && !self.cart.lines.is_empty();
-        if self.is_busy() || self.payment.is_some() || !quoted || self.out_of_service.is_some() {
+        if self.payment.is_some() || !quoted || self.out_of_service.is_some() {
             return;
         }
         // A requote of the menu's or the stock's doing is dropped: the order is priced afresh
@@ -1067,7 +1067,7 @@ impl Model {
         if let Some(paying) = &mut self.payment {
             paying.following = Some(tries_left);
         }
-        vec![Work::FollowPayment { order: order.id, number: order.number, after: self.settings.in_doubt_retry }]
+        vec![Work::FollowPayment { order: order.id, after: self.settings.in_doubt_retry }]
     }
 
     pub fn payment_checked(&mut self, order: i64, standing: Result<Standing, EngineError>, now: Instant) -> Vec<Work> {
@@ -1150,7 +1150,7 @@ impl Model {
             return Vec::new();
         }
         self.set_phase(PayPhase::Working);
-        vec![Work::GiveUp { order: order.id, number: order.number, then }]
+        vec![Work::GiveUp { order: order.id, then }]
     }
 
     /// How giving up the card order went: voided (go on), or found paid or in doubt after all.

@@ -309,7 +309,7 @@ fn a_payment_in_doubt_is_followed_until_the_terminal_knows() {
     assert_eq!(order.map(|order| (order.number, order.phase)), Some((Some("A001".into()), PaymentPhase::OnTerminal)));
     // The terminal's answer was lost: the kiosk never says "not charged" before it knows.
     let work = kiosk.model.payment_ended(7, Ok(PaymentOutcome::InDoubt), kiosk.now);
-    let follow = Work::FollowPayment { order: 7, number: "A001".into(), after: Duration::from_secs(3) };
+    let follow = Work::FollowPayment { order: 7, after: Duration::from_secs(3) };
     assert_eq!(work, std::slice::from_ref(&follow));
     assert_eq!(kiosk.model.phase(), Some(PayPhase::InDoubt));
     assert_eq!(kiosk.model.retry_payment(), [], "no second payment while the first is in doubt");
@@ -343,7 +343,7 @@ fn a_declined_card_order_is_given_up_for_the_counter() {
     // Paying at the counter gives the card order up first.
     let work = kiosk.model.pay_at_counter_instead();
     let then = AfterGivingUp::PayAtCounter;
-    assert_eq!(work, [Work::GiveUp { order: 7, number: "A001".into(), then }]);
+    assert_eq!(work, [Work::GiveUp { order: 7, then }]);
     assert_eq!(kiosk.model.pay_at_counter_instead(), [], "one give-up at a time");
     let work = kiosk.model.given_up(7, Ok(Standing::NotCharged), then, kiosk.now);
     let [Work::PlaceCounterOrder { cart, session }] = work.as_slice() else { panic!("a counter order: {work:?}") };
@@ -365,7 +365,7 @@ fn a_card_order_found_paid_when_given_up_shows_its_number() {
     let outcome = PaymentOutcome::NotCharged { reason: NotCharged::TimedOut };
     kiosk.model.payment_ended(7, Ok(outcome), kiosk.now);
     let then = AfterGivingUp::BackToCart;
-    assert_eq!(kiosk.model.give_up_payment(kiosk.now), [Work::GiveUp { order: 7, number: "A001".into(), then }]);
+    assert_eq!(kiosk.model.give_up_payment(kiosk.now), [Work::GiveUp { order: 7, then }]);
     // The void was refused: the terminal had charged after all.
     let work = kiosk.model.given_up(7, Ok(Standing::Paid), then, kiosk.now);
     assert_eq!(work, [Work::ReceiptExtras { order: 7, session: 0 }]);
