@@ -144,7 +144,10 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(open_error)?;
+        // A newer release's migrations are additive: an older release, rolled back to after an
+        // update, runs on the schema they left and ignores the migrations it does not know.
         sqlx::migrate!("./migrations")
+            .set_ignore_missing(true)
             .run(&pool)
             .await
             .map_err(|error| StoreError::Migrate { path: path.to_owned(), error })?;

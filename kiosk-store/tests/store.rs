@@ -47,3 +47,30 @@ fn migrations_only_add() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_older_release_opens_a_database_a_newer_one_migrated() {
+    // Release N+1 added a table and recorded its migration; N, rolled back to, knows nothing
+    // of it and must still open the database (and keep the newer migration's work).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kiosk.db");
+    let store = Store::open(&path).await.unwrap();
+    let mut conn = store.read().await.unwrap();
+    sqlx::query("CREATE TABLE loyalty_cards (code TEXT PRIMARY KEY)").execute(&mut *conn).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'loyalty cards', 1, x'00', 1)",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    drop(conn);
+    store.close().await;
+    let reopened = Store::open(&path).await.expect("an older release opens the newer schema");
+    let mut conn = reopened.read().await.unwrap();
+    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name = 'loyalty_cards'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(tables, 1);
+}
