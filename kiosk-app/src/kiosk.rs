@@ -205,7 +205,7 @@ impl Inner {
         let (activity, since, order) = model.summary();
         let since = SystemTime::now() - since.elapsed();
         StateSummary {
-            release: env!("CARGO_PKG_VERSION").into(),
+            release: crate::release().to_owned(),
             activity,
             since: rfc3339(since),
             order,
@@ -230,6 +230,9 @@ impl Inner {
                 };
             }
             Command::ReloadMenu => self.refresh(),
+            // It waits on the printer and the terminal: the socket asks the engine itself,
+            // never blocking the UI thread.
+            Command::SelfCheck => return Answer::Refused { reason: "the self check is asked on the socket".into() },
         }
         Answer::State(self.summary())
     }

@@ -70,7 +70,7 @@ struct Args {
 
 fn main() -> Result<()> {
     let started = Instant::now();
-    kiosk_engine::logging::init_service(log::LevelFilter::Info, env!("CARGO_PKG_VERSION"));
+    kiosk_engine::logging::init_service(log::LevelFilter::Info, kiosk_app::release());
     let args = Args::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     if let Some(out) = &args.screenshots {

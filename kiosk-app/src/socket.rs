@@ -6,9 +6,11 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use anyhow::Context;
-use kiosk_protocol::{Answer, Command, Reply, Request};
+use kiosk_engine::{Engine, PrinterState};
+use kiosk_protocol::{Answer, Check, Command, Reply, Request, SelfCheckReport};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
@@ -39,11 +41,12 @@ pub fn serve(inner: &Rc<Inner>, path: &Path) -> anyhow::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
         .with_context(|| format!("cannot restrict {}", path.display()))?;
     let (jobs, mut queue) = mpsc::channel::<Job>(16);
+    let engine = inner.engine.clone();
     inner.runtime.spawn(async move {
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
-                    tokio::spawn(connection(stream, jobs.clone()));
+                    tokio::spawn(connection(stream, jobs.clone(), engine.clone()));
                 }
                 Err(error) => log::warn!("the agent's socket could not accept: {error}"),
             }
@@ -63,7 +66,7 @@ pub fn serve(inner: &Rc<Inner>, path: &Path) -> anyhow::Result<()> {
 
 /// Answers one connection's requests, in order, until it closes. A line longer than
 /// [`MAX_REQUEST`] is refused and the connection closed: nothing after it can be read as a line.
-async fn connection(stream: UnixStream, jobs: mpsc::Sender<Job>) {
+async fn connection(stream: UnixStream, jobs: mpsc::Sender<Job>, engine: Arc<Engine>) {
     let (reading, mut writing) = stream.into_split();
     let mut reading = BufReader::new(reading);
     loop {
@@ -83,6 +86,7 @@ async fn connection(stream: UnixStream, jobs: mpsc::Sender<Job>) {
                 Answer::Refused { reason: format!("a request is one line of at most {MAX_REQUEST} bytes") }
             }
             Ok(text) => match Request::parse(text.trim_end()) {
+                Ok(Request { body: Command::SelfCheck, .. }) => self_check(&engine).await,
                 Ok(request) => carry_out(&jobs, request.body).await,
                 Err(error) => Answer::Refused { reason: error.to_string() },
             },
@@ -106,4 +110,26 @@ async fn carry_out(jobs: &mpsc::Sender<Job>, command: Command) -> Answer {
         return Answer::Refused { reason: "the app is closing".into() };
     }
     answer.await.unwrap_or_else(|_| Answer::Refused { reason: "the app is closing".into() })
+}
+
+/// The self check runs on the engine alone: the UI thread keeps drawing meanwhile.
+async fn self_check(engine: &Engine) -> Answer {
+    let check = engine.self_check().await;
+    let result = |outcome: Result<String, String>| match outcome {
+        Ok(detail) => Check { ok: true, detail },
+        Err(detail) => Check { ok: false, detail },
+    };
+    let printer = &check.receipt_printer;
+    Answer::SelfCheck(SelfCheckReport {
+        release: crate::release().to_owned(),
+        test_order: result(check.test_order.map(|total| total.to_string())),
+        receipt_printer: Check {
+            ok: printer.takes_jobs(),
+            detail: match printer {
+                PrinterState::Unreachable(why) => format!("unreachable: {why}"),
+                state => state.code().to_owned(),
+            },
+        },
+        terminal: result(check.terminal.map(|()| "answers".to_owned())),
+    })
 }

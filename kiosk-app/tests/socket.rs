@@ -93,6 +93,7 @@ fn the_agent_reads_and_steers_the_app_and_systemd_watches_it() {
                     request(r#""command":"screenshot""#),
                     request(r#""command":"reload_menu""#),
                     request(r#""command":"back_in_service""#),
+                    request(r#""command":"self_check""#),
                 ],
             )
             .await;
@@ -109,6 +110,11 @@ fn the_agent_reads_and_steers_the_app_and_systemd_watches_it() {
             }
             assert_eq!(state(&replies[6]).0, Activity::OutOfService);
             assert_eq!(state(&replies[7]), (Activity::Attract, None));
+            // The update health gate's question: a test order priced, printer and terminal there.
+            let Answer::SelfCheck(check) = &replies[8].body else { panic!("a self check: {:?}", replies[8]) };
+            assert!(check.passed(), "{}", check.failures());
+            assert_eq!(check.release, env!("CARGO_PKG_VERSION"));
+            assert_eq!(check.test_order.detail, "10.50", "the first item on sale that prices alone");
             // A line too long to be a request is refused, and the connection closed.
             let mut stream = UnixStream::connect(&socket).unwrap();
             stream.write_all(&vec![b'x'; 10_000]).unwrap();

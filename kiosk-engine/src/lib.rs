@@ -25,6 +25,7 @@ mod alerts;
 mod checkout;
 mod clock;
 mod counter;
+mod health;
 mod journal;
 pub mod logging;
 mod menu;
@@ -42,6 +43,7 @@ pub use alerts::Alert;
 pub use checkout::{OrderDetails, PaymentOutcome, PlacedOrder, RecoveryReport};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use counter::CounterPayment;
+pub use health::SelfCheck;
 pub use journal::{
     JournalArchive, JournalCheck, default_key_path, default_registered_key_path, load_or_create_key,
     register_public_key,

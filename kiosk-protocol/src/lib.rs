@@ -92,6 +92,41 @@ pub enum Command {
     Screenshot,
     /// Read the menu in use again now (after the agent imported one), not at the next poll.
     ReloadMenu,
+    /// The update health gate's question: price a test order (a quote, no fiscal trace), and
+    /// reach the receipt printer and the payment terminal.
+    SelfCheck,
+}
+
+/// One check of a [`SelfCheckReport`]: passed or not, and what was seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// How a release's self check went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfCheckReport {
+    /// The release that answered.
+    pub release: String,
+    /// The test order's total, or why nothing could be priced.
+    pub test_order: Check,
+    pub receipt_printer: Check,
+    pub terminal: Check,
+}
+
+impl SelfCheckReport {
+    pub fn passed(&self) -> bool {
+        self.test_order.ok && self.receipt_printer.ok && self.terminal.ok
+    }
+
+    /// What failed, in a sentence for logs and health reports.
+    pub fn failures(&self) -> String {
+        let checks = [("test order", &self.test_order), ("receipt printer", &self.receipt_printer), ("terminal", &self.terminal)];
+        let failed: Vec<String> =
+            checks.iter().filter(|(_, check)| !check.ok).map(|(name, check)| format!("{name}: {}", check.detail)).collect();
+        failed.join("; ")
+    }
 }
 
 /// The app's answer to a command.
@@ -100,6 +135,8 @@ pub enum Command {
 pub enum Answer {
     /// How things stand, after the command.
     State(StateSummary),
+    /// How the self check went.
+    SelfCheck(SelfCheckReport),
     /// The screen as PNG.
     Screenshot {
         #[serde(with = "base64_bytes")]
