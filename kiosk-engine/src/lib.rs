@@ -222,6 +222,11 @@ impl Engine {
         self.clock.now()
     }
 
+    /// Copies the database to `to` while the kiosk sells: the agent's backup before an update.
+    pub async fn backup(&self, to: &std::path::Path) -> Result<()> {
+        Ok(self.store.backup_to(to).await?)
+    }
+
     /// How long the latest approval transactions took (paid order, stock, journal entry:
     /// the database's round trip from `BEGIN` to the end of `COMMIT`), oldest first.
     pub fn approval_commit_times(&self) -> Vec<Duration> {

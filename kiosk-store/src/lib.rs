@@ -171,6 +171,21 @@ impl Store {
         self.pool.acquire().await.map_err(doing("getting a connection"))
     }
 
+    /// Copies the database to `to` while it is in use (SQLite's `VACUUM INTO`: one read
+    /// transaction, so a consistent copy whatever the writers do meanwhile). An existing file
+    /// at `to` is replaced only once the copy is whole.
+    pub async fn backup_to(&self, to: &Path) -> Result<()> {
+        let partial = to.with_extension("partial");
+        let _ = std::fs::remove_file(&partial);
+        sqlx::query("VACUUM INTO ?")
+            .bind(partial.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(doing("copying the database"))?;
+        std::fs::rename(&partial, to)
+            .map_err(|e| StoreError::Query { doing: "naming the copy", error: sqlx::Error::Io(e) })
+    }
+
     /// Runs SQLite's own consistency check; `Ok(())` when it answers "ok".
     pub async fn integrity_check(&self) -> Result<std::result::Result<(), String>> {
         let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
