@@ -66,6 +66,10 @@ struct Args {
     /// print the time to the first frame and the memory used, and exit.
     #[arg(long)]
     report_startup: bool,
+    /// Serve without a display, the screen drawn in memory only: for the device agent's
+    /// update tests on machines without a screen.
+    #[arg(long)]
+    headless: bool,
 }
 
 fn main() -> Result<()> {
@@ -80,8 +84,9 @@ fn main() -> Result<()> {
         return report_startup(&args, &runtime, started);
     }
     let locations = args.locations();
+    let headless = if args.headless { Some(Headless::install()?) } else { None };
     let windowing = ["DISPLAY", "WAYLAND_DISPLAY", "SLINT_BACKEND"].iter().any(|name| std::env::var_os(name).is_some());
-    if !windowing {
+    if !windowing && headless.is_none() {
         bail!(
             "no display: set DISPLAY (e.g. run under `xvfb-run -s '-screen 0 1080x1920x24' cargo run -p kiosk-app`), \
              use SLINT_BACKEND=linuxkms-software on the device (build with --features linuxkms), or render the \
@@ -93,6 +98,9 @@ fn main() -> Result<()> {
     let screen = &engine.device().screen;
     #[allow(clippy::cast_precision_loss, reason = "screen sizes")]
     kiosk.window().window().set_size(slint::LogicalSize::new(screen.width as f32, screen.height as f32));
+    if let Some(headless) = &headless {
+        headless.resize(screen.width, screen.height);
+    }
     if let Some(scanner) = &args.scanner {
         let layout =
             if args.scanner_layout == "qwerty" { KeyboardLayout::UsQwerty } else { KeyboardLayout::FrenchAzerty };
