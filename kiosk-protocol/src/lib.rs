@@ -122,9 +122,16 @@ impl SelfCheckReport {
 
     /// What failed, in a sentence for logs and health reports.
     pub fn failures(&self) -> String {
-        let checks = [("test order", &self.test_order), ("receipt printer", &self.receipt_printer), ("terminal", &self.terminal)];
-        let failed: Vec<String> =
-            checks.iter().filter(|(_, check)| !check.ok).map(|(name, check)| format!("{name}: {}", check.detail)).collect();
+        let checks = [
+            ("test order", &self.test_order),
+            ("receipt printer", &self.receipt_printer),
+            ("terminal", &self.terminal),
+        ];
+        let failed: Vec<String> = checks
+            .iter()
+            .filter(|(_, check)| !check.ok)
+            .map(|(name, check)| format!("{name}: {}", check.detail))
+            .collect();
         failed.join("; ")
     }
 }

@@ -18,6 +18,7 @@ use kiosk_engine::{
     StockChange,
 };
 
+mod repo;
 mod show;
 
 const DEMO_MENU: &str = "menus/brasserie/menu.toml";
@@ -80,6 +81,12 @@ enum Command {
     /// What staff are asked to see to (kitchen tickets given up, a broken journal).
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// The database itself.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// The signed update repository IT publishes releases, menus and policies to.
+    #[command(subcommand)]
+    Repo(repo::RepoCommand),
     /// Import the demo menu and place a paid order on the simulated terminal (with --dev).
     Demo {
         #[arg(long, default_value = DEMO_MENU)]
@@ -97,6 +104,12 @@ enum TrainingCommand {
     Off,
     /// Whether sales are training sales now, and why.
     Status,
+}
+
+#[derive(Subcommand, Debug)]
+enum DbCommand {
+    /// Copy the database to a file while the kiosk sells (the agent's backup before an update).
+    Backup { out: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -353,6 +366,8 @@ fn parse_pay(text: &str) -> Result<SimOutcome, String> {
 const EXIT_NOT_CHARGED: u8 = 3;
 const EXIT_IN_DOUBT: u8 = 4;
 const EXIT_JOURNAL_BROKEN: u8 = 5;
+/// A menu import or other change refused until a payment is resolved: try again later.
+const EXIT_PAYMENT_IN_PROGRESS: u8 = kiosk_agent::effects::EXIT_PAYMENT_IN_PROGRESS;
 
 fn main() -> ExitCode {
     kiosk_engine::logging::init_stderr(log::LevelFilter::Warn);
@@ -365,6 +380,7 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             match error.downcast_ref::<EngineError>() {
                 Some(EngineError::Journal(_)) => ExitCode::from(EXIT_JOURNAL_BROKEN),
+                Some(EngineError::PaymentInProgress) => ExitCode::from(EXIT_PAYMENT_IN_PROGRESS),
                 _ => ExitCode::FAILURE,
             }
         }
@@ -373,6 +389,10 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let out = show::Output { json: cli.json };
+    if let Command::Repo(command) = cli.command {
+        repo::run(command).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::Menu(MenuCommand::Validate { file }) = &cli.command {
         let checked = MenuFile::load(file)?;
         out.menu_valid(&checked);
@@ -385,7 +405,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
     let engine = open_engine(&cli).await?;
     match cli.command {
-        Command::Menu(MenuCommand::Validate { .. }) => {
+        Command::Menu(MenuCommand::Validate { .. }) | Command::Repo(_) => {
             unreachable!("handled before opening the database")
         }
         Command::Menu(MenuCommand::Import { file }) => out.imported(&engine.import_menu(&file).await?),
@@ -429,6 +449,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let order = engine.order_by_number(&number).await?.order;
             engine.change_order_status(&Actor::Admin, order.id, status).await?;
             out.order(&engine.order_by_number(&number).await?);
+        }
+        Command::Db(DbCommand::Backup { out: path }) => {
+            engine.backup(&path).await?;
+            out.done(&format!("database copied to {}", path.display()));
         }
         Command::Stock(StockCommand::List) => out.stock(&engine.stock().await?),
         Command::Stock(StockCommand::Set { item, count, add, low, sold_out, available }) => {

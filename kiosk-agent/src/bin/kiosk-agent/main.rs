@@ -1,0 +1,74 @@
+//! `kiosk-agent`: the device agent's daemon. Reads its config, builds what the agent acts on
+//! (systemd, the app's socket, `kioskctl` as the database's owner, the update repository) and
+//! runs [`kiosk_agent::daemon::run`] until SIGTERM.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use kiosk_agent::config::AgentConfig;
+use kiosk_agent::daemon::{Agent, run};
+use kiosk_agent::effects::{AppSocket, Kioskctl, Systemctl};
+use kiosk_agent::releases::Releases;
+use kiosk_agent::source::{Fetcher, Location, Source};
+use kiosk_agent::updater::Updater;
+use kiosk_engine::service::ServiceNotifier;
+use kiosk_engine::{Locations, SystemClock};
+
+#[derive(Parser, Debug)]
+#[command(version, about = "The kiosk's device agent: signed updates with rollback, health")]
+struct Args {
+    /// The agent's config.
+    #[arg(long, env = "KIOSK_AGENT_CONFIG", default_value = "/etc/kiosk/agent.toml")]
+    config: PathBuf,
+    /// A development kiosk: its device config may name simulated devices.
+    #[arg(long)]
+    dev: bool,
+    /// The systemd unit of the app.
+    #[arg(long, default_value = "kiosk-app.service")]
+    app_unit: String,
+}
+
+fn main() -> Result<()> {
+    kiosk_engine::logging::init_service(log::LevelFilter::Info, env!("CARGO_PKG_VERSION"));
+    let args = Args::parse();
+    let config = AgentConfig::load(&args.config)?;
+    let locations = Locations::new(args.dev, Some(config.paths.db.clone()), Some(config.paths.device_config.clone()));
+    let device = locations.device_config()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let source = Source {
+        location: Location::parse(&config.updates.repository)?,
+        trusted_root: config.updates.trusted_root.clone(),
+        datastore: config.paths.state.join("tuf"),
+        fetcher: Fetcher::new(&config.paths.state.join("downloads"))?,
+    };
+    let updater = Updater {
+        device_id: device.kiosk_id.clone(),
+        source,
+        app_releases: Releases::at(&config.paths.app_releases),
+        service: Arc::new(Systemctl { app_unit: args.app_unit }),
+        app: Arc::new(AppSocket { path: config.paths.app_socket.clone(), patience: Duration::from_secs(20) }),
+        database: Arc::new(Kioskctl {
+            program: config.paths.kioskctl.clone(),
+            db: config.paths.db.clone(),
+            device_config: config.paths.device_config.clone(),
+            development: args.dev,
+        }),
+        clock: Arc::new(SystemClock),
+        config,
+    };
+    let agent = Agent { updater, notifier: ServiceNotifier::from_env() };
+    runtime.block_on(async {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot listen for SIGTERM")?;
+        let shutdown = async move {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        };
+        run(agent, shutdown).await
+    })
+}

@@ -1,0 +1,194 @@
+//! The agent's config, `/etc/kiosk/agent.toml`. Every key has a default fit for the image but
+//! the repository's location; a bad file is refused with the key and the reason.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveTime;
+use serde::Deserialize;
+
+use crate::catalog::Channel;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Pilot kiosks take what is published for `pilot` as well as `stable`.
+    #[serde(default)]
+    pub channel: Channel,
+    pub updates: UpdatesConfig,
+    #[serde(default)]
+    pub paths: Paths,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatesConfig {
+    /// The signed repository: an `https://` URL, or a folder (a mounted USB stick).
+    pub repository: String,
+    /// The root of trust the repository's metadata is checked against.
+    #[serde(default = "default_trusted_root")]
+    pub trusted_root: PathBuf,
+    /// How often the repository is read.
+    #[serde(default = "default_poll_seconds")]
+    pub poll_seconds: u64,
+    /// Up to this much is added to each wait at random, so that a fleet does not poll at once.
+    #[serde(default = "default_jitter_seconds")]
+    pub jitter_seconds: u64,
+    /// When software may be installed, local time, as "02:00-05:00" (may wrap midnight);
+    /// absent: any time the app is idle. Menus are imported at any time.
+    #[serde(default)]
+    pub maintenance_window: Option<String>,
+    /// How long a new app release has to pass its health gate.
+    #[serde(default = "default_gate_seconds")]
+    pub gate_seconds: u64,
+}
+
+/// Where things are on the device.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Paths {
+    pub device_config: PathBuf,
+    pub db: PathBuf,
+    /// The app's releases and the `current` link its service starts.
+    pub app_releases: PathBuf,
+    /// Database copies taken before each app update (writable by the database's owner).
+    pub backups: PathBuf,
+    /// Menus received, unpacked (readable by the database's owner, who imports them).
+    pub menus: PathBuf,
+    /// The agent's own state: trusted metadata, downloads, what it installed.
+    pub state: PathBuf,
+    pub policy: PathBuf,
+    pub app_socket: PathBuf,
+    /// The admin tool the agent runs as the database's owner.
+    pub kioskctl: PathBuf,
+}
+
+impl Default for Paths {
+    fn default() -> Paths {
+        Paths {
+            device_config: "/etc/kiosk/kiosk.toml".into(),
+            db: "/var/lib/kiosk/kiosk.db".into(),
+            app_releases: "/var/lib/kiosk/releases".into(),
+            backups: "/var/lib/kiosk/backups".into(),
+            menus: "/var/lib/kiosk/menus".into(),
+            state: "/var/lib/kiosk-agent".into(),
+            policy: "/etc/kiosk/policy.toml".into(),
+            app_socket: kiosk_protocol::APP_SOCKET.into(),
+            kioskctl: "/usr/lib/kiosk/kioskctl".into(),
+        }
+    }
+}
+
+fn default_trusted_root() -> PathBuf {
+    "/etc/kiosk/trust/root.json".into()
+}
+
+fn default_poll_seconds() -> u64 {
+    900
+}
+
+fn default_jitter_seconds() -> u64 {
+    120
+}
+
+fn default_gate_seconds() -> u64 {
+    60
+}
+
+impl AgentConfig {
+    pub fn load(path: &Path) -> Result<AgentConfig> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        AgentConfig::parse(&text).with_context(|| format!("{} is refused", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<AgentConfig> {
+        let config: AgentConfig =
+            toml::from_str(text).map_err(|error| anyhow::anyhow!("{}", error.to_string().trim()))?;
+        crate::source::Location::parse(&config.updates.repository).context("updates.repository")?;
+        if let Some(window) = &config.updates.maintenance_window {
+            MaintenanceWindow::parse(window).context("updates.maintenance_window")?;
+        }
+        if config.updates.poll_seconds == 0 {
+            bail!("updates.poll_seconds: the repository is read at least every few seconds, not 0");
+        }
+        Ok(config)
+    }
+
+    pub fn maintenance_window(&self) -> Option<MaintenanceWindow> {
+        self.updates.maintenance_window.as_deref().and_then(|text| MaintenanceWindow::parse(text).ok())
+    }
+
+    pub fn gate_deadline(&self) -> Duration {
+        Duration::from_secs(self.updates.gate_seconds)
+    }
+}
+
+/// Local times between which software may be installed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaintenanceWindow {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl MaintenanceWindow {
+    pub fn parse(text: &str) -> Result<MaintenanceWindow> {
+        let (start, end) = text.split_once('-').with_context(|| format!("{text:?} is not a window as 02:00-05:00"))?;
+        let time = |t: &str| {
+            NaiveTime::parse_from_str(t.trim(), "%H:%M").with_context(|| format!("{t:?} is not a time as 02:00"))
+        };
+        let window = MaintenanceWindow { start: time(start)?, end: time(end)? };
+        if window.start == window.end {
+            bail!("{text:?} is empty: the window starts and ends at the same time");
+        }
+        Ok(window)
+    }
+
+    pub fn contains(&self, time: NaiveTime) -> bool {
+        if self.start < self.end {
+            self.start <= time && time < self.end
+        } else {
+            time >= self.start || time < self.end
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_needs_only_the_repository() {
+        let config = AgentConfig::parse("[updates]\nrepository = \"https://updates.example.com/kiosk\"\n").unwrap();
+        assert_eq!(config.channel, Channel::Stable);
+        assert_eq!(config.updates.poll_seconds, 900);
+        assert_eq!(config.paths.db, Path::new("/var/lib/kiosk/kiosk.db"));
+        assert_eq!(config.maintenance_window(), None);
+    }
+
+    #[test]
+    fn a_bad_config_says_which_key_and_why() {
+        let cases = [
+            ("[updates]\nrepository = \"ftp://x\"\n", "updates.repository"),
+            ("[updates]\nrepository = \"/media/usb\"\nmaintenance_window = \"2h-5h\"\n", "updates.maintenance_window"),
+            ("[updates]\nrepository = \"/media/usb\"\npoll_seconds = 0\n", "updates.poll_seconds"),
+            ("channel = \"beta\"\n[updates]\nrepository = \"/media/usb\"\n", "channel"),
+            ("[updates]\nrepository = \"/media/usb\"\npoll = 5\n", "poll"),
+            ("[paths]\ndb = \"/tmp/x.db\"\n", "updates"),
+        ];
+        for (text, key) in cases {
+            let error = format!("{:#}", AgentConfig::parse(text).unwrap_err());
+            assert!(error.contains(key), "{text:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_window_may_wrap_midnight() {
+        let at = |t: &str| NaiveTime::parse_from_str(t, "%H:%M").unwrap();
+        let night = MaintenanceWindow::parse("23:30-04:00").unwrap();
+        assert!(night.contains(at("23:45")) && night.contains(at("01:00")) && !night.contains(at("04:00")));
+        let early = MaintenanceWindow::parse("02:00-05:00").unwrap();
+        assert!(early.contains(at("02:00")) && !early.contains(at("05:30")) && !early.contains(at("01:59")));
+        assert!(MaintenanceWindow::parse("03:00-03:00").is_err());
+    }
+}

@@ -1,0 +1,144 @@
+//! What the agent does to the world, behind traits, so that its logic runs in tests against
+//! fakes and simulators (these machines run no systemd) and on the device against the real
+//! thing: the service manager, the app's socket, and the database.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use async_trait::async_trait;
+use kiosk_protocol::{Answer, Command, Reply, Request};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// Starts and stops the kiosk's services.
+#[async_trait]
+pub trait ServiceManager: Send + Sync + std::fmt::Debug {
+    /// Restarts the app, which runs from `releases/current`; returns once asked, not once up.
+    async fn restart_app(&self) -> Result<()>;
+}
+
+/// systemd, through `systemctl`.
+#[derive(Debug, Clone)]
+pub struct Systemctl {
+    pub app_unit: String,
+}
+
+#[async_trait]
+impl ServiceManager for Systemctl {
+    async fn restart_app(&self) -> Result<()> {
+        let status = tokio::process::Command::new("systemctl")
+            .args(["restart", "--no-block", &self.app_unit])
+            .status()
+            .await
+            .context("cannot run systemctl")?;
+        if !status.success() {
+            bail!("systemctl restart {} failed: {status}", self.app_unit);
+        }
+        Ok(())
+    }
+}
+
+/// The touch app, asked over its local socket.
+#[async_trait]
+pub trait AppLink: Send + Sync + std::fmt::Debug {
+    async fn ask(&self, command: Command) -> Result<Answer>;
+}
+
+/// The app's Unix socket (`kiosk-protocol` messages, one a line).
+#[derive(Debug, Clone)]
+pub struct AppSocket {
+    pub path: PathBuf,
+    /// How long an answer may take: the self check waits on the printer and the terminal.
+    pub patience: Duration,
+}
+
+#[async_trait]
+impl AppLink for AppSocket {
+    async fn ask(&self, command: Command) -> Result<Answer> {
+        let exchange = async {
+            let stream = tokio::net::UnixStream::connect(&self.path)
+                .await
+                .with_context(|| format!("the app does not answer on {}", self.path.display()))?;
+            let (reading, mut writing) = stream.into_split();
+            writing.write_all((Request::new(command).to_json() + "\n").as_bytes()).await?;
+            let mut line = String::new();
+            BufReader::new(reading).read_line(&mut line).await?;
+            let reply = Reply::parse(line.trim_end()).context("the app's answer is not a reply of this protocol")?;
+            anyhow::Ok(reply.body)
+        };
+        tokio::time::timeout(self.patience, exchange)
+            .await
+            .with_context(|| format!("the app did not answer within {} s", self.patience.as_secs()))?
+    }
+}
+
+/// `kioskctl`'s exit code when a payment in progress holds a change back.
+pub const EXIT_PAYMENT_IN_PROGRESS: u8 = 6;
+
+/// What became of a menu import.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MenuImport {
+    Imported,
+    /// Refused while a payment is in progress or in doubt: to try again later.
+    PaymentInProgress,
+}
+
+/// The kiosk's database, written as its owner.
+#[async_trait]
+pub trait Database: Send + Sync + std::fmt::Debug {
+    /// Copies the database to `to`, consistent while the app runs (SQLite's `VACUUM INTO`).
+    async fn backup(&self, to: &Path) -> Result<()>;
+    /// Makes a menu file the menu in use, through the engine (all or nothing; refused while a
+    /// payment is in progress).
+    async fn import_menu(&self, menu: &Path) -> Result<MenuImport>;
+}
+
+/// `kioskctl`, run as the database file's owner (the `kiosk` user on a device) when the agent
+/// runs as root: nothing the agent writes there belongs to root and locks the app out.
+#[derive(Debug, Clone)]
+pub struct Kioskctl {
+    pub program: PathBuf,
+    pub db: PathBuf,
+    pub device_config: PathBuf,
+    /// A development kiosk (`--dev`): simulated devices.
+    pub development: bool,
+}
+
+impl Kioskctl {
+    /// Runs kioskctl; `Ok(false)` when it held back for a payment in progress.
+    async fn run(&self, args: &[&std::ffi::OsStr]) -> Result<bool> {
+        use std::os::unix::fs::MetadataExt;
+        let mut command = tokio::process::Command::new(&self.program);
+        command.arg("--db").arg(&self.db).arg("--config").arg(&self.device_config);
+        if self.development {
+            command.arg("--dev");
+        }
+        command.args(args).kill_on_drop(true);
+        let owner = std::fs::metadata(&self.db).with_context(|| format!("cannot read {}", self.db.display()))?;
+        let me = std::fs::metadata("/proc/self").context("cannot read /proc/self")?;
+        if me.uid() == 0 && owner.uid() != 0 {
+            command.uid(owner.uid()).gid(owner.gid());
+        }
+        let output = command.output().await.with_context(|| format!("cannot run {}", self.program.display()))?;
+        if output.status.code() == Some(i32::from(EXIT_PAYMENT_IN_PROGRESS)) {
+            return Ok(false);
+        }
+        if !output.status.success() {
+            let said = String::from_utf8_lossy(&output.stderr);
+            bail!("{}", said.trim().trim_start_matches("error: "));
+        }
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl Database for Kioskctl {
+    async fn backup(&self, to: &Path) -> Result<()> {
+        self.run(&["db".as_ref(), "backup".as_ref(), to.as_os_str()]).await.map(|_| ())
+    }
+
+    async fn import_menu(&self, menu: &Path) -> Result<MenuImport> {
+        let done = self.run(&["menu".as_ref(), "import".as_ref(), menu.as_os_str()]).await?;
+        Ok(if done { MenuImport::Imported } else { MenuImport::PaymentInProgress })
+    }
+}

@@ -1,0 +1,12 @@
+//! The kiosk's device agent: signed software and menu updates with automatic rollback, and
+//! health reporting; and the library behind `kioskctl repo`, which publishes them.
+
+pub mod archive;
+pub mod catalog;
+pub mod config;
+pub mod daemon;
+pub mod effects;
+pub mod publish;
+pub mod releases;
+pub mod source;
+pub mod updater;

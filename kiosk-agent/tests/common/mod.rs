@@ -1,0 +1,371 @@
+//! What the update tests share: a signed repository with its keys, a static HTTP server on
+//! loopback, a device's folders, and the app either simulated or run for real under a small
+//! supervisor (these machines run no systemd).
+
+#![allow(dead_code, reason = "each test binary uses part of it")]
+
+pub mod http;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Result;
+use async_trait::async_trait;
+use kiosk_agent::archive::{self, Entry};
+use kiosk_agent::catalog::{Channel, Kind, Published, Version};
+use kiosk_agent::config::AgentConfig;
+use kiosk_agent::effects::{AppLink, AppSocket, Database, MenuImport, ServiceManager};
+use kiosk_agent::publish::{self, Change, Expiry, Roles};
+use kiosk_agent::releases::Releases;
+use kiosk_agent::source::{Fetcher, Location, Source};
+use kiosk_agent::updater::Updater;
+use kiosk_engine::FixedClock;
+use kiosk_protocol::{Activity, Answer, Check, Command, SelfCheckReport, StateSummary};
+
+pub const DEVICE_ID: &str = "lyon-01";
+
+pub fn workspace(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
+}
+
+/// The real `kiosk-app` binary, built beside `kioskctl` by `cargo test --workspace`, stripped
+/// as a release is shipped (a debug build's symbols would triple what each test compresses).
+pub fn app_binary() -> PathBuf {
+    static STRIPPED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    STRIPPED
+        .get_or_init(|| {
+            let built = Path::new(env!("CARGO_BIN_EXE_kioskctl")).with_file_name("kiosk-app");
+            assert!(built.is_file(), "{} is missing: build it first (cargo build -p kiosk-app)", built.display());
+            let stripped = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kiosk-app-stripped");
+            let status = std::process::Command::new("strip").arg("-o").arg(&stripped).arg(&built).status();
+            assert!(status.is_ok_and(|status| status.success()), "strip (binutils) makes a release binary");
+            stripped
+        })
+        .clone()
+}
+
+pub fn v(text: &str) -> Version {
+    Version::parse(text).unwrap()
+}
+
+/// A repository and the keys that sign it.
+pub struct Repo {
+    pub dir: PathBuf,
+    pub keys: PathBuf,
+}
+
+impl Repo {
+    pub async fn create(at: &Path) -> Repo {
+        let repo = Repo { dir: at.join("repo"), keys: at.join("keys") };
+        std::fs::create_dir_all(&repo.keys).unwrap();
+        for role in ["root", "targets", "snapshot", "timestamp"] {
+            publish::generate_key(&repo.key(role)).await.unwrap();
+        }
+        publish::init(&repo.dir, &repo.roles(), &Expiry::default()).await.unwrap();
+        repo
+    }
+
+    pub fn key(&self, role: &str) -> PathBuf {
+        self.keys.join(format!("{role}.pem"))
+    }
+
+    pub fn roles(&self) -> Roles {
+        Roles {
+            root: vec![self.key("root")],
+            root_threshold: 1,
+            targets: vec![self.key("targets")],
+            snapshot: vec![self.key("snapshot")],
+            timestamp: vec![self.key("timestamp")],
+        }
+    }
+
+    pub fn online_keys(&self) -> Vec<PathBuf> {
+        vec![self.key("targets"), self.key("snapshot"), self.key("timestamp")]
+    }
+
+    pub fn root_of_trust(&self) -> PathBuf {
+        self.dir.join("metadata/1.root.json")
+    }
+
+    /// Publishes `entries` as `kind` `version` for every stable kiosk, with a delta from the
+    /// newest of its kind already there.
+    pub async fn add(&self, kind: Kind, version: &str, entries: &[Entry]) {
+        let scratch = tempfile::tempdir().unwrap();
+        let published = Published {
+            kind,
+            version: v(version),
+            channel: Channel::Stable,
+            rollout: 100,
+            content: None,
+            patch_from: None,
+        };
+        let changes = publish::release_targets(&self.dir, published, entries, scratch.path()).await.unwrap();
+        self.sign(changes, &Expiry::default()).await;
+    }
+
+    pub async fn sign(&self, changes: Vec<Change>, expiry: &Expiry) {
+        publish::publish(&self.dir, &self.online_keys(), changes, expiry).await.unwrap();
+    }
+
+    /// The size of a published target file.
+    pub fn target_length(&self, name_ends: &str) -> u64 {
+        let found = std::fs::read_dir(self.dir.join("targets"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .find(|path| path.to_string_lossy().ends_with(name_ends))
+            .unwrap_or_else(|| panic!("no target ends with {name_ends}"));
+        std::fs::metadata(found).unwrap().len()
+    }
+}
+
+/// An app release: `binary` as bin/kiosk-app and its RELEASE file, written under `scratch`.
+pub fn app_release(scratch: &Path, version: &str, binary: &Path) -> Vec<Entry> {
+    let release = scratch.join(format!("RELEASE-{version}"));
+    std::fs::write(&release, format!("{version}\n")).unwrap();
+    vec![
+        Entry { source: binary.to_owned(), inside: "bin/kiosk-app".into(), executable: true },
+        Entry { source: release, inside: "RELEASE".into(), executable: false },
+    ]
+}
+
+/// A release whose app cannot start: what a broken build looks like to the health gate.
+pub fn crashing_binary(scratch: &Path) -> PathBuf {
+    let path = scratch.join("crashing-kiosk-app");
+    std::fs::write(&path, "#!/bin/sh\necho 'kiosk-app: cannot start' >&2\nexit 3\n").unwrap();
+    path
+}
+
+/// A device's folders, as the image lays them out.
+pub struct Device {
+    pub dir: PathBuf,
+}
+
+impl Device {
+    pub fn new(at: &Path) -> Device {
+        let device = Device { dir: at.join("device") };
+        std::fs::create_dir_all(device.dir.join("releases")).unwrap();
+        device
+    }
+
+    pub fn releases(&self) -> Releases {
+        Releases::at(&self.dir.join("releases"))
+    }
+
+    /// Puts a release in place as the image does: installed, current, committed.
+    pub fn install_as_image(&self, version: &str, entries: &[Entry]) {
+        let releases = self.releases();
+        releases.install(&v(version), &archive::tar(entries).unwrap()).unwrap();
+        releases.switch(&v(version)).unwrap();
+    }
+
+    pub fn config(&self, repository: &str, gate_seconds: u64) -> AgentConfig {
+        let dir = self.dir.display();
+        AgentConfig::parse(&format!(
+            r#"
+[updates]
+repository = "{repository}"
+poll_seconds = 1
+jitter_seconds = 0
+gate_seconds = {gate_seconds}
+
+[paths]
+device_config = "{dir}/kiosk.toml"
+db = "{dir}/kiosk.db"
+app_releases = "{dir}/releases"
+backups = "{dir}/backups"
+menus = "{dir}/menus"
+state = "{dir}/agent"
+policy = "{dir}/policy.toml"
+app_socket = "{dir}/app.sock"
+kioskctl = "{kioskctl}"
+"#,
+            kioskctl = env!("CARGO_BIN_EXE_kioskctl"),
+        ))
+        .unwrap()
+    }
+
+    pub fn updater(
+        &self,
+        config: AgentConfig,
+        trusted_root: &Path,
+        service: Arc<dyn ServiceManager>,
+        app: Arc<dyn AppLink>,
+        database: Arc<dyn Database>,
+    ) -> Updater {
+        let source = Source {
+            location: Location::parse(&config.updates.repository).unwrap(),
+            trusted_root: trusted_root.to_owned(),
+            datastore: config.paths.state.join("tuf"),
+            fetcher: Fetcher::new(&config.paths.state.join("downloads")).unwrap(),
+        };
+        Updater {
+            device_id: DEVICE_ID.into(),
+            source,
+            app_releases: Releases::at(&config.paths.app_releases),
+            service,
+            app,
+            database,
+            clock: Arc::new(FixedClock::at("2026-12-03T03:00:00+01:00")),
+            config,
+        }
+    }
+}
+
+/// The app as the agent sees it, simulated: it answers as the release `current` points at,
+/// healthy unless that release is listed as broken.
+#[derive(Debug)]
+pub struct SimulatedApp {
+    pub releases: Releases,
+    pub broken: Mutex<Vec<String>>,
+    pub busy: AtomicBool,
+    pub reloads: Mutex<u32>,
+}
+
+impl SimulatedApp {
+    pub fn new(releases: Releases) -> SimulatedApp {
+        SimulatedApp { releases, broken: Mutex::default(), busy: AtomicBool::new(false), reloads: Mutex::default() }
+    }
+}
+
+#[async_trait]
+impl AppLink for SimulatedApp {
+    async fn ask(&self, command: Command) -> Result<Answer> {
+        let release = self.releases.current()?.to_string();
+        let healthy = !self.broken.lock().unwrap().contains(&release);
+        let ok = |detail: &str| Check { ok: true, detail: detail.into() };
+        Ok(match command {
+            Command::SelfCheck => Answer::SelfCheck(SelfCheckReport {
+                release,
+                test_order: ok("10.50"),
+                receipt_printer: if healthy { ok("ready") } else { Check { ok: false, detail: "unreachable".into() } },
+                terminal: ok("answers"),
+            }),
+            Command::ReloadMenu => {
+                *self.reloads.lock().unwrap() += 1;
+                Answer::Refused { reason: "simulated".into() }
+            }
+            _ => Answer::State(StateSummary {
+                release,
+                activity: if self.busy.load(Ordering::SeqCst) { Activity::Paying } else { Activity::Attract },
+                since: "2026-12-03T03:00:00Z".into(),
+                order: None,
+                last_frame: None,
+                training: true,
+                out_of_service: None,
+            }),
+        })
+    }
+}
+
+/// A service manager that only counts restarts (the simulated app follows `current` itself).
+#[derive(Debug, Default)]
+pub struct CountingServices {
+    pub restarts: Mutex<u32>,
+}
+
+#[async_trait]
+impl ServiceManager for CountingServices {
+    async fn restart_app(&self) -> Result<()> {
+        *self.restarts.lock().unwrap() += 1;
+        Ok(())
+    }
+}
+
+/// A database that records what it was asked.
+#[derive(Debug, Default)]
+pub struct RecordingDatabase {
+    pub backups: Mutex<Vec<PathBuf>>,
+    pub menus: Mutex<Vec<PathBuf>>,
+    pub payment_in_progress: AtomicBool,
+}
+
+#[async_trait]
+impl Database for RecordingDatabase {
+    async fn backup(&self, to: &Path) -> Result<()> {
+        std::fs::write(to, b"backup")?;
+        self.backups.lock().unwrap().push(to.to_owned());
+        Ok(())
+    }
+
+    async fn import_menu(&self, menu: &Path) -> Result<MenuImport> {
+        if self.payment_in_progress.load(Ordering::SeqCst) {
+            return Ok(MenuImport::PaymentInProgress);
+        }
+        self.menus.lock().unwrap().push(menu.to_owned());
+        Ok(MenuImport::Imported)
+    }
+}
+
+/// Starts the real app from `releases/current`, as systemd would on the device: headless, on
+/// simulated devices (`--dev`), its database and socket in the device's folder.
+#[derive(Debug)]
+pub struct Supervisor {
+    pub device: PathBuf,
+    pub child: Mutex<Option<Child>>,
+    pub restarts: Mutex<u32>,
+}
+
+impl Supervisor {
+    pub fn new(device: &Path) -> Supervisor {
+        Supervisor { device: device.to_owned(), child: Mutex::default(), restarts: Mutex::default() }
+    }
+
+    pub fn stop(&self) {
+        if let Some(mut child) = self.child.lock().unwrap().take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[async_trait]
+impl ServiceManager for Supervisor {
+    async fn restart_app(&self) -> Result<()> {
+        self.stop();
+        let dir = &self.device;
+        let child = std::process::Command::new(dir.join("releases/current/bin/kiosk-app"))
+            .arg("--headless")
+            .arg("--dev")
+            .arg("--db")
+            .arg(dir.join("kiosk.db"))
+            .arg("--config")
+            .arg(dir.join("kiosk.toml"))
+            .arg("--socket")
+            .arg(dir.join("app.sock"))
+            .arg("--menu")
+            .arg(workspace("menus/brasserie/menu.toml"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        *self.child.lock().unwrap() = Some(child);
+        *self.restarts.lock().unwrap() += 1;
+        Ok(())
+    }
+}
+
+/// The app's socket in a device folder, patient enough for a debug build.
+pub fn app_socket(device: &Path) -> AppSocket {
+    AppSocket { path: device.join("app.sock"), patience: Duration::from_secs(10) }
+}
+
+/// Asks the app for its state until it answers, for up to `limit`.
+pub async fn wait_for_state(app: &dyn AppLink, limit: Duration) -> Option<StateSummary> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if let Ok(Answer::State(summary)) = app.ask(Command::State).await {
+            return Some(summary);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
