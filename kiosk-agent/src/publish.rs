@@ -238,6 +238,26 @@ pub async fn publish(repo: &Path, keys: &[PathBuf], changes: Vec<Change>, expiry
     let (_, root_path) = latest_root(repo)?;
     let scratch = tempfile::tempdir()?;
     let current = load(repo, scratch.path()).await?;
+    let staging = staging_dir(repo)?;
+    let signed = sign_onto(repo, current, &root_path, keys, changes, expiry, &staging).await;
+    if signed.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    signed?;
+    move_metadata_in(&staging, repo)
+}
+
+/// Signs the next targets, snapshot and timestamp after `current`, under the root at
+/// `root_path`, into `staging`; copies new target files into the repository.
+async fn sign_onto(
+    repo: &Path,
+    current: tough::Repository,
+    root_path: &Path,
+    keys: &[PathBuf],
+    changes: Vec<Change>,
+    expiry: &Expiry,
+    staging: &Path,
+) -> Result<()> {
     let versions = (
         current.targets().signed.version.get(),
         current.snapshot().signed.version.get(),
@@ -276,7 +296,7 @@ pub async fn publish(repo: &Path, keys: &[PathBuf], changes: Vec<Change>, expiry
             }
         }
     }
-    let mut editor = RepositoryEditor::from_repo(&root_path, current).await?;
+    let mut editor = RepositoryEditor::from_repo(root_path, current).await?;
     editor.clear_targets()?;
     for (name, target) in targets {
         editor.add_target(name, target)?;
@@ -289,9 +309,8 @@ pub async fn publish(repo: &Path, keys: &[PathBuf], changes: Vec<Change>, expiry
     for (file, name) in &files {
         signed.copy_target(file, &targets_dir(repo), PathExists::Skip, Some(name)).await?;
     }
-    let staging = staging_dir(repo)?;
-    signed.write(&staging).await?;
-    move_metadata_in(&staging, repo)
+    signed.write(staging).await?;
+    Ok(())
 }
 
 /// Replaces the root: version N+1 lists `roles`' keys and is signed by the old root's keys
@@ -305,23 +324,34 @@ pub async fn rotate_root(
     expiry: &Expiry,
 ) -> Result<()> {
     let (version, old_path) = latest_root(repo)?;
+    let scratch = tempfile::tempdir()?;
+    let current = load(repo, scratch.path()).await?;
     let old: tough::schema::Signed<Root> = serde_json::from_slice(&std::fs::read(&old_path)?)?;
     let new_root = root_of(roles, version + 1, expiry).await?;
     let random = SystemRandom::new();
     let by_new =
         SignedRole::new(new_root.clone(), &KeyHolder::Root(new_root.clone()), &key_sources(&roles.root), &random)
             .await?;
-    let by_old =
-        SignedRole::new(new_root, &KeyHolder::Root(old.signed.clone()), &key_sources(old_root_keys), &random).await?;
     let old_threshold = old.signed.roles.get(&RoleType::Root).map_or(1, |keys| keys.threshold.get());
+    let too_few = || anyhow!("the old root needs {old_threshold} of its keys to sign its successor");
+    let by_old = SignedRole::new(new_root, &KeyHolder::Root(old.signed.clone()), &key_sources(old_root_keys), &random)
+        .await
+        .map_err(|_| too_few())?;
     if (by_old.signed().signatures.len() as u64) < old_threshold {
-        bail!("the old root needs {old_threshold} of its keys to sign its successor");
+        return Err(too_few());
     }
     let signed = by_new.add_old_signatures(by_old.signed().signatures.clone())?;
+    // The other roles are signed again under the new root before any of it is published: a
+    // kiosk reading the repository meanwhile sees the old state whole, or the new one.
     let staging = staging_dir(repo)?;
     signed.write(&staging, true).await?;
-    move_metadata_in(&staging, repo)?;
-    publish(repo, online_keys, Vec::new(), expiry).await
+    let new_root_path = staging.join(format!("{}.root.json", version + 1));
+    let resigned = sign_onto(repo, current, &new_root_path, online_keys, Vec::new(), expiry, &staging).await;
+    if resigned.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    resigned?;
+    move_metadata_in(&staging, repo)
 }
 
 /// The repository as a kiosk would read it, expiry aside (its owner may be renewing it).
