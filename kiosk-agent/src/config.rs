@@ -19,6 +19,52 @@ pub struct AgentConfig {
     pub updates: UpdatesConfig,
     #[serde(default)]
     pub paths: Paths,
+    #[serde(default)]
+    pub service: ServiceConfig,
+    /// Where the kiosk is, as the fleet shows it.
+    #[serde(default)]
+    pub site: Option<String>,
+    #[serde(default)]
+    pub health: HealthConfig,
+}
+
+/// Heartbeats to the fleet and metrics on loopback.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthConfig {
+    /// Where heartbeats are POSTed (https://...); absent: none are sent (metrics still are).
+    pub fleet_url: Option<String>,
+    pub heartbeat_seconds: u64,
+    /// Heartbeats kept while the fleet cannot be reached; the oldest are dropped beyond.
+    pub queue_max: usize,
+    /// The loopback address metrics are served on (GET /metrics); absent: not served.
+    pub metrics_listen: Option<std::net::SocketAddr>,
+}
+
+impl Default for HealthConfig {
+    fn default() -> HealthConfig {
+        HealthConfig {
+            fleet_url: None,
+            heartbeat_seconds: 60,
+            queue_max: 1440,
+            metrics_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 9464))),
+        }
+    }
+}
+
+/// How the agent has the service manager restart the app.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceConfig {
+    /// The command that restarts the app from `releases/current` (program and arguments).
+    pub restart_app: Vec<String>,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> ServiceConfig {
+        let command = ["systemctl", "restart", "--no-block", "kiosk-app.service"];
+        ServiceConfig { restart_app: command.map(str::to_owned).to_vec() }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -109,6 +155,21 @@ impl AgentConfig {
         if let Some(window) = &config.updates.maintenance_window {
             MaintenanceWindow::parse(window).context("updates.maintenance_window")?;
         }
+        if let Some(url) = &config.health.fleet_url {
+            let parsed = url::Url::parse(url).with_context(|| format!("health.fleet_url: {url} is not a URL"))?;
+            if !matches!(parsed.scheme(), "https" | "http") {
+                bail!("health.fleet_url: {url}: heartbeats go over https");
+            }
+        }
+        if config.health.metrics_listen.is_some_and(|address| !address.ip().is_loopback()) {
+            bail!("health.metrics_listen: metrics are served on loopback only (127.0.0.1 or ::1)");
+        }
+        if config.health.heartbeat_seconds == 0 {
+            bail!("health.heartbeat_seconds: a heartbeat at least every few seconds, not 0");
+        }
+        if config.service.restart_app.is_empty() {
+            bail!("service.restart_app: a command is needed to restart the app");
+        }
         if config.updates.poll_seconds == 0 {
             bail!("updates.poll_seconds: the repository is read at least every few seconds, not 0");
         }
@@ -175,6 +236,9 @@ mod tests {
             ("channel = \"beta\"\n[updates]\nrepository = \"/media/usb\"\n", "channel"),
             ("[updates]\nrepository = \"/media/usb\"\npoll = 5\n", "poll"),
             ("[paths]\ndb = \"/tmp/x.db\"\n", "updates"),
+            ("[updates]\nrepository = \"/media/usb\"\n[service]\nrestart_app = []\n", "service.restart_app"),
+            ("[updates]\nrepository = \"/m\"\n[health]\nmetrics_listen = \"0.0.0.0:9464\"\n", "health.metrics_listen"),
+            ("[updates]\nrepository = \"/m\"\n[health]\nfleet_url = \"fleet.example.com\"\n", "health.fleet_url"),
         ];
         for (text, key) in cases {
             let error = format!("{:#}", AgentConfig::parse(text).unwrap_err());

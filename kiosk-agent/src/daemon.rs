@@ -3,11 +3,13 @@
 //! with simulators.
 
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
 use kiosk_engine::service::ServiceNotifier;
 
+use crate::health::{Fleet, HeartbeatQueue, LastPoll};
 use crate::releases::Recovery;
 use crate::updater::{PollReport, Updater};
 
@@ -16,6 +18,8 @@ use crate::updater::{PollReport, Updater};
 pub enum Event {
     /// Time to read the update repository.
     Poll,
+    /// Time to take a heartbeat: metrics refreshed, the heartbeat queued and sent.
+    Heartbeat,
     /// Time to tell the service manager the agent is alive.
     Watchdog,
     /// Stop (SIGTERM, or the test is over).
@@ -27,9 +31,21 @@ pub enum Event {
 pub struct Agent {
     pub updater: Updater,
     pub notifier: ServiceNotifier,
+    /// Where heartbeats go; none: they are only kept (bounded) and turned into metrics.
+    pub fleet: Option<Arc<dyn Fleet>>,
+    pub queue: HeartbeatQueue,
+    /// The latest figures in Prometheus text format, served on loopback.
+    pub metrics: Arc<Mutex<String>>,
+    last_poll: Mutex<Option<LastPoll>>,
 }
 
 impl Agent {
+    pub fn new(updater: Updater, notifier: ServiceNotifier, fleet: Option<Arc<dyn Fleet>>) -> Agent {
+        let queue =
+            HeartbeatQueue { dir: updater.config.paths.state.join("heartbeats"), max: updater.config.health.queue_max };
+        Agent { updater, notifier, fleet, queue, metrics: Arc::default(), last_poll: Mutex::default() }
+    }
+
     /// Puts an interrupted update back as committed: run once at start, before anything else.
     pub async fn recover(&self) -> Result<Recovery> {
         let recovery = self.updater.app_releases.recover()?;
@@ -49,11 +65,31 @@ impl Agent {
             Event::Poll => {
                 let report = self.updater.poll().await;
                 self.notifier.status(&status_line(&report));
+                *self.last_poll.lock().expect("last poll lock") =
+                    Some(LastPoll { at: crate::health::now_rfc3339(), report });
             }
+            Event::Heartbeat => self.heartbeat().await,
             Event::Watchdog => self.notifier.ping(),
             Event::Shutdown => return false,
         }
         true
+    }
+
+    /// Takes a heartbeat, refreshes the metrics, and sends what waits (this one included).
+    pub async fn heartbeat(&self) {
+        let last_poll = self.last_poll.lock().expect("last poll lock").clone();
+        let heartbeat =
+            crate::health::collect(&self.updater, self.updater.config.site.as_deref(), last_poll.as_ref()).await;
+        if let Err(error) = self.queue.push(&heartbeat) {
+            log::error!("the heartbeat could not be queued: {error:#}");
+        }
+        *self.metrics.lock().expect("metrics lock") = crate::health::metrics(&heartbeat, self.queue.len());
+        if let Some(fleet) = &self.fleet {
+            match self.queue.flush(&**fleet).await {
+                Ok(replies) => crate::health::log_replies(&replies),
+                Err(error) => log::warn!("heartbeats wait for the fleet ({} queued): {error:#}", self.queue.len()),
+            }
+        }
     }
 
     /// How long until the next poll: the configured interval and up to the jitter more.
@@ -64,19 +100,31 @@ impl Agent {
     }
 }
 
-/// Runs the agent until `shutdown` completes: recovers, says it is ready, polls at once and
-/// then every interval, and pings the watchdog.
+/// Runs the agent until `shutdown` completes: recovers, serves metrics, says it is ready,
+/// polls at once and then every interval, takes heartbeats, and pings the watchdog.
 pub async fn run(agent: Agent, shutdown: impl Future<Output = ()>) -> Result<()> {
     agent.recover().await?;
+    if let Some(address) = agent.updater.config.health.metrics_listen {
+        match tokio::net::TcpListener::bind(address).await {
+            Ok(listener) => {
+                tokio::spawn(crate::health::serve_metrics(listener, agent.metrics.clone()));
+            }
+            Err(error) => log::error!("metrics cannot be served on {address}: {error}"),
+        }
+    }
     agent.notifier.ready("watching for updates");
     let watchdog_every = agent.notifier.watchdog_interval().unwrap_or(Duration::from_secs(3600));
     let mut watchdog = tokio::time::interval(watchdog_every);
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(agent.updater.config.health.heartbeat_seconds));
     let poll = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(shutdown, poll);
     loop {
+        // In this order when several are due: the first poll comes before the first heartbeat.
         let event = tokio::select! {
+            biased;
             () = &mut shutdown => Event::Shutdown,
             () = &mut poll => Event::Poll,
+            _ = heartbeat.tick() => Event::Heartbeat,
             _ = watchdog.tick() => Event::Watchdog,
         };
         if event == Event::Poll {

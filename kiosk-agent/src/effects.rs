@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use async_trait::async_trait;
+use kiosk_engine::kiosk_core::status::DayStatus;
 use kiosk_protocol::{Answer, Command, Reply, Request};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -17,22 +18,25 @@ pub trait ServiceManager: Send + Sync + std::fmt::Debug {
     async fn restart_app(&self) -> Result<()>;
 }
 
-/// systemd, through `systemctl`.
+/// The service manager, through a command: `systemctl restart --no-block kiosk-app.service`
+/// on a device (the agent's config may name another).
 #[derive(Debug, Clone)]
-pub struct Systemctl {
-    pub app_unit: String,
+pub struct CommandServices {
+    pub restart_app: Vec<String>,
 }
 
 #[async_trait]
-impl ServiceManager for Systemctl {
+impl ServiceManager for CommandServices {
     async fn restart_app(&self) -> Result<()> {
-        let status = tokio::process::Command::new("systemctl")
-            .args(["restart", "--no-block", &self.app_unit])
-            .status()
+        let (program, args) = self.restart_app.split_first().context("no command restarts the app")?;
+        let output = tokio::process::Command::new(program)
+            .args(args)
+            .output()
             .await
-            .context("cannot run systemctl")?;
-        if !status.success() {
-            bail!("systemctl restart {} failed: {status}", self.app_unit);
+            .with_context(|| format!("cannot run {program}"))?;
+        if !output.status.success() {
+            let said = String::from_utf8_lossy(&output.stderr);
+            bail!("{} failed ({}): {}", self.restart_app.join(" "), output.status, said.trim());
         }
         Ok(())
     }
@@ -91,6 +95,8 @@ pub trait Database: Send + Sync + std::fmt::Debug {
     /// Makes a menu file the menu in use, through the engine (all or nothing; refused while a
     /// payment is in progress).
     async fn import_menu(&self, menu: &Path) -> Result<MenuImport>;
+    /// How the day stands (for the heartbeat).
+    async fn day_status(&self) -> Result<DayStatus>;
 }
 
 /// `kioskctl`, run as the database file's owner (the `kiosk` user on a device) when the agent
@@ -105,8 +111,9 @@ pub struct Kioskctl {
 }
 
 impl Kioskctl {
-    /// Runs kioskctl; `Ok(false)` when it held back for a payment in progress.
-    async fn run(&self, args: &[&std::ffi::OsStr]) -> Result<bool> {
+    /// Runs kioskctl and returns what it printed; `None` when it held back for a payment in
+    /// progress.
+    async fn run(&self, args: &[&std::ffi::OsStr]) -> Result<Option<Vec<u8>>> {
         use std::os::unix::fs::MetadataExt;
         let mut command = tokio::process::Command::new(&self.program);
         command.arg("--db").arg(&self.db).arg("--config").arg(&self.device_config);
@@ -121,13 +128,13 @@ impl Kioskctl {
         }
         let output = command.output().await.with_context(|| format!("cannot run {}", self.program.display()))?;
         if output.status.code() == Some(i32::from(EXIT_PAYMENT_IN_PROGRESS)) {
-            return Ok(false);
+            return Ok(None);
         }
         if !output.status.success() {
             let said = String::from_utf8_lossy(&output.stderr);
             bail!("{}", said.trim().trim_start_matches("error: "));
         }
-        Ok(true)
+        Ok(Some(output.stdout))
     }
 }
 
@@ -139,6 +146,11 @@ impl Database for Kioskctl {
 
     async fn import_menu(&self, menu: &Path) -> Result<MenuImport> {
         let done = self.run(&["menu".as_ref(), "import".as_ref(), menu.as_os_str()]).await?;
-        Ok(if done { MenuImport::Imported } else { MenuImport::PaymentInProgress })
+        Ok(if done.is_some() { MenuImport::Imported } else { MenuImport::PaymentInProgress })
+    }
+
+    async fn day_status(&self) -> Result<DayStatus> {
+        let printed = self.run(&["--json".as_ref(), "status".as_ref()]).await?.unwrap_or_default();
+        serde_json::from_slice(&printed).context("kioskctl status printed no day status")
     }
 }

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod config;
 pub mod daemon;
 pub mod effects;
+pub mod health;
 pub mod publish;
 pub mod releases;
 pub mod source;

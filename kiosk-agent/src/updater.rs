@@ -317,7 +317,7 @@ impl Updater {
                 Ok(other) => last = format!("the app answered {other:?}"),
                 Err(error) => last = format!("{error:#}"),
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Err(format!("release {version} did not pass its health gate within {} s: {last}", deadline.as_secs()))
     }

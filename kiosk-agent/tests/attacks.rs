@@ -214,7 +214,10 @@ async fn an_older_repository_state_is_refused_once_a_newer_was_seen() {
     copy_folder(&old_metadata, &setup.repo.dir.join("metadata"));
     let report = updater.poll().await;
     let error = refused_repository(&report);
-    assert!(error.contains("Found version 2 of timestamp metadata when we had previously fetched version 3"), "{error}");
+    assert!(
+        error.contains("Found version 2 of timestamp metadata when we had previously fetched version 3"),
+        "{error}"
+    );
     setup.untouched();
 }
 

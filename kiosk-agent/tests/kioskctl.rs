@@ -356,3 +356,90 @@ fn training_commands() {
     let refused = dev.run(&["training", "off"]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("every sale is a training sale"));
 }
+
+#[test]
+fn status_and_backup_commands() {
+    let ctl = Ctl::selling();
+    let before = ctl.json(&["status"]);
+    assert_eq!((before["paid_orders"].as_u64(), before["menu_version"].as_i64()), (Some(0), None));
+    assert!(ctl.ok(&["status"]).contains("menu: none imported"));
+    ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
+    ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
+    let status = ctl.json(&["status"]);
+    assert_eq!((status["paid_orders"].as_u64(), status["revenue"].as_str()), (Some(1), Some("28.80")));
+    assert_eq!(status["currency"], "EUR");
+    assert!(status["journal_last"]["seq"].as_u64().is_some_and(|seq| seq >= 1));
+    assert!(status["journal_key_fingerprint"].as_str().is_some_and(|fingerprint| fingerprint.len() >= 16));
+    assert!(ctl.ok(&["status"]).contains("1 paid orders, 28.80 EUR"));
+
+    let copy = ctl.dir.path().join("copy.db");
+    assert!(ctl.ok(&["db", "backup", copy.to_str().unwrap()]).contains("database copied to"));
+    assert!(std::fs::read(&copy).unwrap().starts_with(b"SQLite format 3\0"));
+    let nowhere = ctl.run(&["db", "backup", "/nonexistent-folder/copy.db"]);
+    assert_eq!(nowhere.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("copying the database"), "{nowhere:?}");
+}
+
+#[test]
+fn repo_commands() {
+    let ctl = Ctl::new();
+    let dir = ctl.dir.path();
+    let at = |name: &str| dir.join(name).display().to_string();
+    for role in ["root", "targets", "snapshot", "timestamp"] {
+        let id = ctl.ok(&["repo", "keygen", &at(&format!("{role}.pem"))]);
+        assert_eq!(id.trim().len(), 64, "a key id: {id}");
+    }
+    let again = ctl.run(&["repo", "keygen", &at("root.pem")]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("an existing key is never replaced"));
+    let (root, targets, snapshot, timestamp) =
+        (at("root.pem"), at("targets.pem"), at("snapshot.pem"), at("timestamp.pem"));
+    let roles =
+        ["--root-key", &root, "--targets-key", &targets, "--snapshot-key", &snapshot, "--timestamp-key", &timestamp];
+    let repo = at("repo");
+    let created = ctl.ok(&[&["repo", "init", &repo][..], &roles].concat());
+    assert!(created.contains("metadata/1.root.json on the kiosks"), "{created}");
+    let twice = ctl.run(&[&["repo", "init", &repo][..], &roles].concat());
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("already holds a repository"));
+
+    let keys = ["--key", &targets, "--key", &snapshot, "--key", &timestamp];
+    let binary = at("kiosk-app");
+    std::fs::write(&binary, "#!/bin/sh\n").unwrap();
+    let add_app = |version: &'static str| {
+        [&["repo", "add-app", &repo, "--version", version, "--binary", &binary][..], &keys].concat()
+    };
+    assert!(ctl.ok(&add_app("1.0.0")).contains("app 1.0.0 published on Stable for 100%"));
+    let republished = ctl.run(&add_app("1.0.0"));
+    assert!(String::from_utf8_lossy(&republished.stderr).contains("app 1.0.0 is already published"));
+    assert!(ctl.ok(&add_app("1.1.0")).contains("with a delta from the previous release"));
+    let bad_version = ctl.run(&add_app("v1.2"));
+    assert!(String::from_utf8_lossy(&bad_version.stderr).contains("\"v1.2\" is not a version"));
+
+    let menu = path("menus/brasserie/menu.toml");
+    let add_menu = [&["repo", "add-menu", &repo, "--version", "2026.12.1", &menu][..], &keys].concat();
+    assert!(ctl.ok(&add_menu).contains("menu 2026.12.1 published"));
+    let broken = at("menu.toml");
+    std::fs::write(&broken, "[venue]\nname = \n").unwrap();
+    let refused = ctl.run(&[&["repo", "add-menu", &repo, "--version", "2026.12.2", &broken][..], &keys].concat());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("menu.toml"), "{refused:?}");
+    let policy = at("policy.toml");
+    std::fs::write(&policy, "mode = [\n").unwrap();
+    let refused = ctl.run(&[&["repo", "add-policy", &repo, "--version", "1", &policy][..], &keys].concat());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not TOML"));
+
+    let rollout = ["repo", "rollout", &repo, "--kind", "app", "--version", "1.1.0", "--percent", "10"];
+    assert!(ctl.ok(&[&rollout[..], &keys].concat()).contains("app 1.1.0 offered to 10% of its channel"));
+    let unknown = ["repo", "rollout", &repo, "--kind", "app", "--version", "9.9.9", "--percent", "10"];
+    let refused = ctl.run(&[&unknown[..], &keys].concat());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no app 9.9.9 is published"));
+    let listed = ctl.ok(&["repo", "list", &repo]);
+    assert!(listed.lines().any(|line| line.starts_with("app     1.1.0") && line.contains(" 10%")), "{listed}");
+    assert!(listed.contains("delta from 1.0.0") && listed.contains("menu    2026.12.1"), "{listed}");
+    assert!(listed.contains("timestamp expires"), "{listed}");
+    assert!(ctl.ok(&[&["repo", "refresh", &repo][..], &keys].concat()).contains("metadata re-signed"));
+
+    let stranger = at("stranger.pem");
+    ctl.ok(&["repo", "keygen", &stranger]);
+    let strangers = ["--key", &stranger];
+    let refused = ctl.run(&[&["repo", "refresh", &repo][..], &strangers].concat());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("are these the repository's keys?"), "{refused:?}");
+}

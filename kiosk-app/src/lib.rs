@@ -31,17 +31,8 @@ pub use kiosk::{Kiosk, KioskOptions, ScanHandle};
 pub use screenshot::{Layout, SCREENSHOT_MANAGER, SCREENSHOT_PIN, render_screens};
 pub use ui::*;
 
-/// This release's name: the `RELEASE` file of the release folder the binary runs from
-/// (`releases/<version>/bin/kiosk-app` on a device, written by `kioskctl repo add-app`), or
-/// the crate's version for a binary run from where it was built.
+/// This release's name (see [`kiosk_engine::service::release_name`]), read once.
 pub fn release() -> &'static str {
     static RELEASE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    RELEASE.get_or_init(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|exe| std::fs::read_to_string(exe.parent()?.parent()?.join("RELEASE")).ok())
-            .map(|text| text.trim().to_owned())
-            .filter(|release| !release.is_empty())
-            .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned())
-    })
+    RELEASE.get_or_init(|| kiosk_engine::service::release_name(env!("CARGO_PKG_VERSION")))
 }

@@ -16,4 +16,5 @@ pub mod receipt;
 pub mod refund;
 pub mod report;
 pub mod staff;
+pub mod status;
 pub mod stock;

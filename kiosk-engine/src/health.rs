@@ -1,11 +1,13 @@
-//! The checks a freshly started release passes before the agent commits an update: it prices
-//! a test order (a quote: nothing is recorded, no fiscal trace), and reaches its receipt
-//! printer and its payment terminal.
+//! What the agent asks of the engine for the kiosk's health: the checks a freshly started
+//! release passes before an update is committed (it prices a test order, a quote with no
+//! fiscal trace, and reaches its receipt printer and its payment terminal), and how the day
+//! stands for the heartbeat.
 
 use kiosk_core::cart::{Cart, CartLine};
 use kiosk_core::menu::ConsumptionMode;
 use kiosk_core::money::Money;
 use kiosk_core::payment::{AttemptKey, StatusReply};
+use kiosk_core::status::DayStatus;
 
 use crate::{Engine, PrinterState};
 
@@ -56,5 +58,32 @@ impl Engine {
             }
         };
         SelfCheck { test_order, receipt_printer: self.receipt_printer_state().await, terminal }
+    }
+}
+
+impl Engine {
+    /// How the day stands: the real orders paid, what they came to, the journal's last entry
+    /// and key, the menu in use. Reads only.
+    pub async fn day_status(&self) -> crate::Result<DayStatus> {
+        let business_day = crate::clock::business_date(&self.now());
+        let menu = match self.active_menu().await {
+            Ok(menu) => Some(menu),
+            Err(crate::EngineError::NoMenu) => None,
+            Err(error) => return Err(error),
+        };
+        let mut conn = self.store.read().await?;
+        let (paid_orders, revenue, last_order_at) = kiosk_store::orders::paid_on(&mut conn, &business_day).await?;
+        let journal_last = kiosk_store::journal::tail(&mut conn, kiosk_store::journal::Chain::Fiscal).await?;
+        Ok(DayStatus {
+            business_day,
+            paid_orders,
+            revenue,
+            currency: menu.as_ref().map(|menu| menu.menu.venue.currency),
+            last_order_at,
+            journal_last,
+            journal_key_fingerprint: self.journal_key_fingerprint(),
+            menu_version: menu.as_ref().map(|menu| menu.version),
+            menu_label: menu.map(|menu| menu.label.clone()),
+        })
     }
 }

@@ -1,10 +1,23 @@
-//! systemd's notify protocol for the binaries (the app, the agent): ready with a status line,
-//! and the watchdog's pings. Outside systemd (no `NOTIFY_SOCKET`) every call does nothing.
+//! What the binaries (the app, the agent) share as services: systemd's notify protocol (ready
+//! with a status line, the watchdog's pings; outside systemd, with no `NOTIFY_SOCKET`, every
+//! call does nothing), and the name of the release they run.
 
 use std::io;
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
 use std::time::Duration;
+
+/// The release the running binary belongs to: the `RELEASE` file of the release folder it runs
+/// from (`releases/<version>/bin/<binary>` on a device, written by `kioskctl repo add-app` and
+/// `add-agent`), or `built` (the crate's version) for a binary run from where it was built.
+pub fn release_name(built: &str) -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| std::fs::read_to_string(exe.parent()?.parent()?.join("RELEASE")).ok())
+        .map(|text| text.trim().to_owned())
+        .filter(|release| !release.is_empty())
+        .unwrap_or_else(|| built.to_owned())
+}
 
 /// Talks to the service manager, when there is one.
 #[derive(Debug, Default)]

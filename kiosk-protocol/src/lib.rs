@@ -153,6 +153,91 @@ pub enum Answer {
     Refused { reason: String },
 }
 
+/// What the agent reports of its kiosk to the fleet at every heartbeat: a JSON POST of a
+/// [`Message`] of this to the fleet endpoint (see docs/heartbeat.md). Whatever could not be
+/// read is absent, with the reason beside it when there is one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub device_id: String,
+    pub site: Option<String>,
+    /// When it was taken, RFC 3339 (a heartbeat queued while offline arrives later).
+    pub taken_at: String,
+    pub versions: Versions,
+    pub system: System,
+    pub app: AppHealth,
+    /// How the day stands, read from the database.
+    pub day: Option<kiosk_core::status::DayStatus>,
+    pub day_error: Option<String>,
+    pub update: UpdateStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Versions {
+    /// The app release committed (the one that runs).
+    pub app: String,
+    pub agent: String,
+    pub menu: Option<String>,
+    pub policy: Option<String>,
+    /// The operating system and kernel.
+    pub os: String,
+}
+
+/// The machine, from /proc and /sys.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct System {
+    pub uptime_seconds: u64,
+    /// The one-minute load average, in hundredths (150: one and a half cores busy).
+    pub load_hundredths: u32,
+    pub cpus: u32,
+    pub memory_total_kib: u64,
+    pub memory_available_kib: u64,
+    /// The data partition (where the database and releases are).
+    pub disk_total_bytes: u64,
+    pub disk_free_bytes: u64,
+    /// The warmest thermal zone, in thousandths of a degree Celsius, where one is readable.
+    pub temperature_millicelsius: Option<i64>,
+}
+
+/// The app as the agent sees it over its socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppHealth {
+    pub reachable: bool,
+    pub state: Option<StateSummary>,
+    /// The self check: a test order priced, the receipt printer and the terminal reached.
+    pub self_check: Option<SelfCheckReport>,
+    pub error: Option<String>,
+}
+
+/// Where updates stand on the kiosk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateStatus {
+    /// When the repository was last read, RFC 3339.
+    pub last_poll_at: Option<String>,
+    /// What each offer came to at that poll: kind, version, outcome and why.
+    pub offers: Vec<OfferStatus>,
+    /// The repository could not be read or was refused, and why.
+    pub last_error: Option<String>,
+    /// Releases that failed their health gate, with why.
+    pub failed_releases: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferStatus {
+    pub kind: String,
+    pub version: String,
+    /// up to date, installed, waiting, rolled back, failed before, refused.
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+/// The fleet's answer to a heartbeat: commands for the kiosk (carried out by the agent's
+/// remote actions; unknown ones are logged and ignored).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatReply {
+    #[serde(default)]
+    pub commands: Vec<serde_json::Value>,
+}
+
 /// One message: a command or an answer, with the protocol's version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message<T> {

@@ -173,9 +173,10 @@ impl Store {
 
     /// Copies the database to `to` while it is in use (SQLite's `VACUUM INTO`: one read
     /// transaction, so a consistent copy whatever the writers do meanwhile). An existing file
-    /// at `to` is replaced only once the copy is whole.
+    /// at `to` is replaced only once the copy is whole; two copies under way (one left by a
+    /// killed agent) do not write the same file.
     pub async fn backup_to(&self, to: &Path) -> Result<()> {
-        let partial = to.with_extension("partial");
+        let partial = to.with_extension(format!("partial-{}", std::process::id()));
         let _ = std::fs::remove_file(&partial);
         sqlx::query("VACUUM INTO ?")
             .bind(partial.to_string_lossy().into_owned())

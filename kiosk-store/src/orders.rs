@@ -188,3 +188,17 @@ pub async fn expired_counter_orders(conn: &mut Connection, now: DateTime<Utc>) -
     .map_err(doing("finding expired counter orders"))?;
     rows.into_iter().map(StoredOrder::try_from).collect()
 }
+
+/// Real (not training) orders paid on a business day: how many, what they came to, and when
+/// the last was placed.
+pub async fn paid_on(conn: &mut Connection, business_date: &str) -> Result<(u32, Money, Option<String>)> {
+    let (count, total, last): (i64, i64, Option<String>) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum(total_minor), 0), max(created_at) FROM orders \
+         WHERE business_date = ? AND training = 0 AND status IN ('paid', 'sent_to_kitchen', 'completed')",
+    )
+    .bind(business_date)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(doing("counting the day's paid orders"))?;
+    Ok((u32::try_from(count).unwrap_or(u32::MAX), Money::from_minor(total), last))
+}

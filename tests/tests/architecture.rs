@@ -13,7 +13,11 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     ("kiosk-engine", &["kiosk-core", "kiosk-store", "kiosk-devices"], &["slint"]),
     ("kiosk-app", &["kiosk-engine", "kiosk-protocol"], &["sqlx", "escpos", "evdev", "nusb"]),
     ("kiosk-agent", &["kiosk-engine", "kiosk-protocol"], &["slint", "sqlx", "escpos", "evdev", "nusb"]),
-    ("kiosk-tests", &["kiosk-core", "kiosk-store", "kiosk-devices", "kiosk-engine"], &["slint"]),
+    (
+        "kiosk-tests",
+        &["kiosk-core", "kiosk-store", "kiosk-devices", "kiosk-engine", "kiosk-protocol", "kiosk-agent"],
+        &["slint"],
+    ),
 ];
 
 /// What `cargo metadata` says of the workspace's own packages.

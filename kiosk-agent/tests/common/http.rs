@@ -123,3 +123,62 @@ impl StaticServer {
         let _ = stream.shutdown().await;
     }
 }
+
+/// A fleet endpoint on loopback: it keeps the body of every POST and answers with `reply`,
+/// or 503 while it is down.
+#[derive(Clone, Debug)]
+pub struct FleetServer {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<Vec<u8>>>>,
+    pub down: Arc<std::sync::atomic::AtomicBool>,
+    pub reply: Arc<Mutex<String>>,
+}
+
+impl FleetServer {
+    pub async fn start() -> FleetServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = FleetServer {
+            url: format!("http://{}/api/heartbeat", listener.local_addr().unwrap()),
+            received: Arc::default(),
+            down: Arc::default(),
+            reply: Arc::new(Mutex::new(String::new())),
+        };
+        let serving = server.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serving.clone().answer(stream));
+            }
+        });
+        server
+    }
+
+    async fn answer(self, mut stream: TcpStream) {
+        let mut head = Vec::new();
+        let mut byte = [0; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                return;
+            }
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.split_once(':').filter(|(key, _)| key.eq_ignore_ascii_case("content-length")))
+            .and_then(|(_, value)| value.trim().parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        if stream.read_exact(&mut body).await.is_err() {
+            return;
+        }
+        let response = if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned()
+        } else {
+            self.received.lock().unwrap().push(body);
+            let reply = self.reply.lock().unwrap().clone();
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}", reply.len())
+        };
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    }
+}

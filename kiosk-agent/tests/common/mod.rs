@@ -23,6 +23,9 @@ use kiosk_agent::releases::Releases;
 use kiosk_agent::source::{Fetcher, Location, Source};
 use kiosk_agent::updater::Updater;
 use kiosk_engine::FixedClock;
+use kiosk_engine::kiosk_core::journal::ChainTail;
+use kiosk_engine::kiosk_core::money::{Currency, Money};
+use kiosk_engine::kiosk_core::status::DayStatus;
 use kiosk_protocol::{Activity, Answer, Check, Command, SelfCheckReport, StateSummary};
 
 pub const DEVICE_ID: &str = "lyon-01";
@@ -296,6 +299,20 @@ impl Database for RecordingDatabase {
         }
         self.menus.lock().unwrap().push(menu.to_owned());
         Ok(MenuImport::Imported)
+    }
+
+    async fn day_status(&self) -> Result<DayStatus> {
+        Ok(DayStatus {
+            business_day: "2026-12-03".into(),
+            paid_orders: 3,
+            revenue: Money::parse_price("42.30").unwrap(),
+            currency: Some(Currency::Eur),
+            last_order_at: Some("2026-12-03T02:55:00+01:00".into()),
+            journal_last: Some(ChainTail { seq: 17, hash: "ab".repeat(32) }),
+            journal_key_fingerprint: "f1f2f3f4".into(),
+            menu_version: Some(2),
+            menu_label: Some("Hiver".into()),
+        })
     }
 }
 

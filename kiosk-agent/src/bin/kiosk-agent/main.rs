@@ -10,7 +10,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use kiosk_agent::config::AgentConfig;
 use kiosk_agent::daemon::{Agent, run};
-use kiosk_agent::effects::{AppSocket, Kioskctl, Systemctl};
+use kiosk_agent::effects::{AppSocket, CommandServices, Kioskctl};
+use kiosk_agent::health::{Fleet, HttpFleet};
 use kiosk_agent::releases::Releases;
 use kiosk_agent::source::{Fetcher, Location, Source};
 use kiosk_agent::updater::Updater;
@@ -26,9 +27,6 @@ struct Args {
     /// A development kiosk: its device config may name simulated devices.
     #[arg(long)]
     dev: bool,
-    /// The systemd unit of the app.
-    #[arg(long, default_value = "kiosk-app.service")]
-    app_unit: String,
 }
 
 fn main() -> Result<()> {
@@ -48,7 +46,7 @@ fn main() -> Result<()> {
         device_id: device.kiosk_id.clone(),
         source,
         app_releases: Releases::at(&config.paths.app_releases),
-        service: Arc::new(Systemctl { app_unit: args.app_unit }),
+        service: Arc::new(CommandServices { restart_app: config.service.restart_app.clone() }),
         app: Arc::new(AppSocket { path: config.paths.app_socket.clone(), patience: Duration::from_secs(20) }),
         database: Arc::new(Kioskctl {
             program: config.paths.kioskctl.clone(),
@@ -59,7 +57,11 @@ fn main() -> Result<()> {
         clock: Arc::new(SystemClock),
         config,
     };
-    let agent = Agent { updater, notifier: ServiceNotifier::from_env() };
+    let fleet = match &updater.config.health.fleet_url {
+        Some(url) => Some(Arc::new(HttpFleet { client: reqwest::Client::new(), url: url.parse()? }) as Arc<dyn Fleet>),
+        None => None,
+    };
+    let agent = Agent::new(updater, ServiceNotifier::from_env(), fleet);
     runtime.block_on(async {
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .context("cannot listen for SIGTERM")?;

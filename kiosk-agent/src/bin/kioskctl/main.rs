@@ -81,6 +81,8 @@ enum Command {
     /// What staff are asked to see to (kitchen tickets given up, a broken journal).
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// How the day stands: paid orders and takings, the journal's last entry, the menu in use.
+    Status,
     /// The database itself.
     #[command(subcommand)]
     Db(DbCommand),
@@ -450,6 +452,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             engine.change_order_status(&Actor::Admin, order.id, status).await?;
             out.order(&engine.order_by_number(&number).await?);
         }
+        Command::Status => out.day_status(&engine.day_status().await?),
         Command::Db(DbCommand::Backup { out: path }) => {
             engine.backup(&path).await?;
             out.done(&format!("database copied to {}", path.display()));

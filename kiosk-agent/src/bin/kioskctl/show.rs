@@ -4,6 +4,7 @@ use kiosk_engine::devices::{UsbDevice, UsbKind};
 use kiosk_engine::kiosk_core::payment::PaymentState;
 use kiosk_engine::kiosk_core::pricing::Quote;
 use kiosk_engine::kiosk_core::report::Report;
+use kiosk_engine::kiosk_core::status::DayStatus;
 use kiosk_engine::{
     ActionRow, ActiveMenu, Alert, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder,
     PrintRound, PrinterState, StaffMember, StockEntry, StoredOrder, Training, ZReport,
@@ -343,6 +344,28 @@ impl Output {
         }
         for alert in alerts {
             println!("{:>4}  {}  {}: {}", alert.id, alert.raised_at, alert.kind, alert.message);
+        }
+    }
+
+    pub fn day_status(self, status: &DayStatus) {
+        if self.json {
+            print_json(&serde_json::to_value(status).expect("a day status serializes"));
+            return;
+        }
+        let currency = status.currency.map(|c| format!(" {c:?}").to_uppercase()).unwrap_or_default();
+        println!(
+            "business day {}: {} paid orders, {}{currency}",
+            status.business_day, status.paid_orders, status.revenue
+        );
+        println!("last order: {}", status.last_order_at.as_deref().unwrap_or("none yet"));
+        match &status.journal_last {
+            Some(last) => println!("journal: entry {} hash {}", last.seq, last.hash),
+            None => println!("journal: no entry yet"),
+        }
+        println!("journal key: {}", status.journal_key_fingerprint);
+        match (&status.menu_version, &status.menu_label) {
+            (Some(version), Some(label)) => println!("menu: version {version} ({label})"),
+            _ => println!("menu: none imported"),
         }
     }
 

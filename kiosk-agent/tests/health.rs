@@ -1,0 +1,143 @@
+//! Health reporting: heartbeats to the fleet with the kiosk's figures, queued on disk while
+//! the fleet cannot be reached (bounded) and sent when it is back, oldest first; the same
+//! figures in Prometheus text format on loopback; and the agent's loop, which polls, takes
+//! heartbeats and stops when told.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::http::FleetServer;
+use common::{CountingServices, Device, RecordingDatabase, Repo, SimulatedApp, app_release};
+use kiosk_agent::catalog::Kind;
+use kiosk_agent::daemon::{Agent, run};
+use kiosk_agent::health::{Fleet, HttpFleet};
+use kiosk_engine::service::ServiceNotifier;
+use kiosk_protocol::{Heartbeat, Message};
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    agent: Agent,
+    fleet: FleetServer,
+}
+
+async fn setup(queue_max: usize, metrics_port: Option<u16>) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repo::create(dir.path()).await;
+    let device = Device::new(dir.path());
+    let binary = dir.path().join("kiosk-app");
+    std::fs::write(&binary, "#!/bin/sh\n").unwrap();
+    let first = app_release(dir.path(), "1.0.0", &binary);
+    repo.add(Kind::App, "1.0.0", &first).await;
+    device.install_as_image("1.0.0", &first);
+    let fleet = FleetServer::start().await;
+    let mut config = device.config(&repo.dir.display().to_string(), 2);
+    config.site = Some("Lyon Part-Dieu".into());
+    config.health.queue_max = queue_max;
+    config.health.heartbeat_seconds = 1;
+    config.health.metrics_listen = metrics_port.map(|port| std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    let updater = device.updater(
+        config,
+        &repo.root_of_trust(),
+        Arc::new(CountingServices::default()),
+        Arc::new(SimulatedApp::new(device.releases())),
+        Arc::new(RecordingDatabase::default()),
+    );
+    let http = HttpFleet { client: reqwest::Client::new(), url: fleet.url.parse().unwrap() };
+    let agent = Agent::new(updater, ServiceNotifier::default(), Some(Arc::new(http) as Arc<dyn Fleet>));
+    Setup { _dir: dir, agent, fleet }
+}
+
+fn received(fleet: &FleetServer) -> Vec<Heartbeat> {
+    fleet
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|body| serde_json::from_slice::<Message<Heartbeat>>(body).expect("a heartbeat message").body)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_heartbeat_carries_the_kiosks_figures() {
+    let setup = setup(10, None).await;
+    setup.agent.handle(kiosk_agent::daemon::Event::Poll).await;
+    setup.agent.heartbeat().await;
+    let heartbeats = received(&setup.fleet);
+    assert_eq!(heartbeats.len(), 1);
+    let beat = &heartbeats[0];
+    assert_eq!((beat.device_id.as_str(), beat.site.as_deref()), (common::DEVICE_ID, Some("Lyon Part-Dieu")));
+    assert_eq!(beat.versions.app, "1.0.0");
+    assert!(beat.versions.os.contains("kernel"), "{}", beat.versions.os);
+    assert!(beat.system.memory_total_kib > 0 && beat.system.memory_available_kib > 0);
+    assert!(beat.system.disk_total_bytes >= beat.system.disk_free_bytes && beat.system.disk_free_bytes > 0);
+    assert!(beat.system.uptime_seconds > 0 && beat.system.cpus > 0);
+    assert!(beat.app.reachable, "{:?}", beat.app.error);
+    assert!(beat.app.self_check.as_ref().is_some_and(|check| check.passed()));
+    let day = beat.day.as_ref().expect("the day's figures");
+    assert_eq!((day.paid_orders, day.revenue.to_string().as_str()), (3, "42.30"));
+    assert_eq!(day.journal_last.as_ref().map(|last| last.seq), Some(17));
+    assert!(beat.update.last_poll_at.is_some() && beat.update.last_error.is_none());
+    assert_eq!(beat.update.offers.len(), 1);
+    assert_eq!((beat.update.offers[0].kind.as_str(), beat.update.offers[0].outcome.as_str()), ("app", "up to date"));
+}
+
+#[tokio::test]
+async fn heartbeats_wait_on_disk_while_the_fleet_is_down_and_go_oldest_first() {
+    let setup = setup(3, None).await;
+    setup.fleet.down.store(true, Ordering::SeqCst);
+    for _ in 0..5 {
+        setup.agent.heartbeat().await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(setup.agent.queue.len(), 3, "bounded: the two oldest dropped");
+    assert!(received(&setup.fleet).is_empty());
+    setup.fleet.down.store(false, Ordering::SeqCst);
+    *setup.fleet.reply.lock().unwrap() = r#"{"version":1,"commands":[{"command":"screenshot"}]}"#.into();
+    setup.agent.heartbeat().await;
+    let heartbeats = received(&setup.fleet);
+    assert_eq!(heartbeats.len(), 3, "the newest three, this one among them");
+    let times: Vec<&str> = heartbeats.iter().map(|beat| beat.taken_at.as_str()).collect();
+    let mut sorted = times.clone();
+    sorted.sort_unstable();
+    assert_eq!(times, sorted, "oldest first");
+    assert!(setup.agent.queue.is_empty());
+}
+
+#[tokio::test]
+async fn metrics_are_served_on_loopback() {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let setup = setup(10, Some(port)).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let fleet = setup.fleet.clone();
+    let running = tokio::spawn(run(setup.agent, async move {
+        let _ = stopped.await;
+    }));
+    // The loop polls, then takes a heartbeat every second.
+    let started = std::time::Instant::now();
+    while received(&fleet).len() < 2 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(received(&fleet).len() >= 2, "heartbeats every second");
+    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap().text().await.unwrap();
+    for line in [
+        "kiosk_orders_paid_today 3",
+        "kiosk_revenue_today_minor 4230",
+        "kiosk_journal_last_sequence 17",
+        "kiosk_app_reachable 1",
+        "kiosk_printer_ok 1",
+        "kiosk_update_repository_ok 1",
+        "kiosk_release_info{app=\"1.0.0\",",
+    ] {
+        assert!(text.contains(line), "{line} in:\n{text}");
+    }
+    let missing = reqwest::get(format!("http://127.0.0.1:{port}/")).await.unwrap();
+    assert_eq!(missing.status(), 404);
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), running).await.expect("the agent stops").unwrap().unwrap();
+}
