@@ -84,6 +84,13 @@ impl Version {
     }
 }
 
+impl std::str::FromStr for Version {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Version, String> {
+        Version::parse(text)
+    }
+}
+
 impl TryFrom<String> for Version {
     type Error = String;
     fn try_from(text: String) -> Result<Version, String> {

@@ -52,18 +52,27 @@ impl Default for HealthConfig {
     }
 }
 
-/// How the agent has the service manager restart the app.
+/// How the agent has the service manager restart the app and itself.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServiceConfig {
-    /// The command that restarts the app from `releases/current` (program and arguments).
+    /// The command that restarts the app from its `releases/current` (program and arguments).
     pub restart_app: Vec<String>,
+    /// The command that restarts the agent from its `releases/current`.
+    pub restart_agent: Vec<String>,
+    /// What the agent's swap helper is started under, so that restarting the agent's service
+    /// does not stop it (a transient unit); empty: started as a detached process.
+    pub helper_prefix: Vec<String>,
 }
 
 impl Default for ServiceConfig {
     fn default() -> ServiceConfig {
-        let command = ["systemctl", "restart", "--no-block", "kiosk-app.service"];
-        ServiceConfig { restart_app: command.map(str::to_owned).to_vec() }
+        let owned = |words: &[&str]| words.iter().map(|word| (*word).to_owned()).collect();
+        ServiceConfig {
+            restart_app: owned(&["systemctl", "restart", "--no-block", "kiosk-app.service"]),
+            restart_agent: owned(&["systemctl", "restart", "--no-block", "kiosk-agent.service"]),
+            helper_prefix: owned(&["systemd-run", "--unit=kiosk-agent-swap", "--collect", "--no-block"]),
+        }
     }
 }
 
@@ -88,6 +97,9 @@ pub struct UpdatesConfig {
     /// How long a new app release has to pass its health gate.
     #[serde(default = "default_gate_seconds")]
     pub gate_seconds: u64,
+    /// How long a new agent release has to start and report before it is rolled back.
+    #[serde(default = "default_gate_seconds")]
+    pub agent_gate_seconds: u64,
 }
 
 /// Where things are on the device.
@@ -98,6 +110,8 @@ pub struct Paths {
     pub db: PathBuf,
     /// The app's releases and the `current` link its service starts.
     pub app_releases: PathBuf,
+    /// The agent's own releases and the `current` link its service starts.
+    pub agent_releases: PathBuf,
     /// Database copies taken before each app update (writable by the database's owner).
     pub backups: PathBuf,
     /// Menus received, unpacked (readable by the database's owner, who imports them).
@@ -116,6 +130,7 @@ impl Default for Paths {
             device_config: "/etc/kiosk/kiosk.toml".into(),
             db: "/var/lib/kiosk/kiosk.db".into(),
             app_releases: "/var/lib/kiosk/releases".into(),
+            agent_releases: "/var/lib/kiosk-agent/releases".into(),
             backups: "/var/lib/kiosk/backups".into(),
             menus: "/var/lib/kiosk/menus".into(),
             state: "/var/lib/kiosk-agent".into(),
@@ -170,6 +185,9 @@ impl AgentConfig {
         if config.service.restart_app.is_empty() {
             bail!("service.restart_app: a command is needed to restart the app");
         }
+        if config.service.restart_agent.is_empty() {
+            bail!("service.restart_agent: a command is needed to restart the agent");
+        }
         if config.updates.poll_seconds == 0 {
             bail!("updates.poll_seconds: the repository is read at least every few seconds, not 0");
         }
@@ -182,6 +200,10 @@ impl AgentConfig {
 
     pub fn gate_deadline(&self) -> Duration {
         Duration::from_secs(self.updates.gate_seconds)
+    }
+
+    pub fn agent_gate_deadline(&self) -> Duration {
+        Duration::from_secs(self.updates.agent_gate_seconds)
     }
 }
 

@@ -10,7 +10,7 @@ use anyhow::Result;
 use kiosk_engine::service::ServiceNotifier;
 
 use crate::health::{Fleet, HeartbeatQueue, LastPoll};
-use crate::releases::Recovery;
+use crate::releases::{Recovery, Releases};
 use crate::updater::{PollReport, Updater};
 
 /// Everything that makes the agent act.
@@ -47,6 +47,8 @@ impl Agent {
     }
 
     /// Puts an interrupted update back as committed: run once at start, before anything else.
+    /// An agent swap cut short (no helper at work) is undone too, and this agent then stops
+    /// with an error, for the service manager to start the committed agent instead.
     pub async fn recover(&self) -> Result<Recovery> {
         let recovery = self.updater.app_releases.recover()?;
         if let Recovery::Interrupted { version, given_up } = &recovery {
@@ -55,6 +57,19 @@ impl Agent {
                 "an update to release {version} was interrupted: back on the committed release, {version} {next}"
             );
             self.updater.service.restart_app().await?;
+        }
+        let config = &self.updater.config;
+        let agents = Releases::at(&config.paths.agent_releases);
+        if agents.dir().join("current").exists() && !crate::swap::helper_alive(&config.paths.state) {
+            let before = agents.current()?;
+            if let Recovery::Interrupted { version, .. } = agents.recover()? {
+                let committed = agents.current()?;
+                if committed != before {
+                    anyhow::bail!(
+                        "a swap to agent {version} was cut short: agent {committed} is current again, restart it"
+                    );
+                }
+            }
         }
         Ok(recovery)
     }
@@ -112,6 +127,8 @@ pub async fn run(agent: Agent, shutdown: impl Future<Output = ()>) -> Result<()>
             Err(error) => log::error!("metrics cannot be served on {address}: {error}"),
         }
     }
+    let release = kiosk_engine::service::release_name(env!("CARGO_PKG_VERSION"));
+    crate::swap::report_ready(&agent.updater.config.paths.state, &release)?;
     agent.notifier.ready("watching for updates");
     let watchdog_every = agent.notifier.watchdog_interval().unwrap_or(Duration::from_secs(3600));
     let mut watchdog = tokio::time::interval(watchdog_every);

@@ -8,6 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use async_trait::async_trait;
 use kiosk_engine::kiosk_core::status::DayStatus;
+
+use crate::catalog::Version;
+use crate::config::ServiceConfig;
 use kiosk_protocol::{Answer, Command, Reply, Request};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -16,28 +19,68 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 pub trait ServiceManager: Send + Sync + std::fmt::Debug {
     /// Restarts the app, which runs from `releases/current`; returns once asked, not once up.
     async fn restart_app(&self) -> Result<()>;
+    /// Restarts the agent, which runs from its own `releases/current`.
+    async fn restart_agent(&self) -> Result<()>;
+    /// Starts the swap helper (`kiosk-agent swap --to VERSION`) apart from the agent's service,
+    /// so that it lives on while the agent is restarted.
+    async fn start_agent_swap(&self, to: &Version) -> Result<()>;
 }
 
-/// The service manager, through a command: `systemctl restart --no-block kiosk-app.service`
-/// on a device (the agent's config may name another).
+/// The service manager, through commands: `systemctl restart --no-block kiosk-app.service`,
+/// `systemd-run` for the helper on a device (the agent's config may name others).
 #[derive(Debug, Clone)]
 pub struct CommandServices {
-    pub restart_app: Vec<String>,
+    pub commands: ServiceConfig,
+    /// The agent's config, handed to the swap helper.
+    pub agent_config: PathBuf,
+    /// The agent's own flags the helper needs too (`--dev`).
+    pub agent_flags: Vec<String>,
+}
+
+async fn run_command(command: &[String]) -> Result<()> {
+    let (program, args) = command.split_first().context("an empty command")?;
+    let output = tokio::process::Command::new(program)
+        .args(args)
+        .output()
+        .await
+        .with_context(|| format!("cannot run {program}"))?;
+    if !output.status.success() {
+        let said = String::from_utf8_lossy(&output.stderr);
+        bail!("{} failed ({}): {}", command.join(" "), output.status, said.trim());
+    }
+    Ok(())
 }
 
 #[async_trait]
 impl ServiceManager for CommandServices {
     async fn restart_app(&self) -> Result<()> {
-        let (program, args) = self.restart_app.split_first().context("no command restarts the app")?;
-        let output = tokio::process::Command::new(program)
-            .args(args)
-            .output()
-            .await
-            .with_context(|| format!("cannot run {program}"))?;
-        if !output.status.success() {
-            let said = String::from_utf8_lossy(&output.stderr);
-            bail!("{} failed ({}): {}", self.restart_app.join(" "), output.status, said.trim());
+        run_command(&self.commands.restart_app).await
+    }
+
+    async fn restart_agent(&self) -> Result<()> {
+        run_command(&self.commands.restart_agent).await
+    }
+
+    async fn start_agent_swap(&self, to: &Version) -> Result<()> {
+        // The helper is this very binary (the release known to work), whatever `current` says.
+        let me = std::env::current_exe().context("cannot find the agent's own binary")?;
+        let mut command: Vec<String> = self.commands.helper_prefix.clone();
+        command.push(me.display().to_string());
+        command.extend(self.agent_flags.iter().cloned());
+        command.extend(["--config".into(), self.agent_config.display().to_string(), "swap".into(), "--to".into()]);
+        command.push(to.to_string());
+        if !self.commands.helper_prefix.is_empty() {
+            return run_command(&command).await;
         }
+        // No service manager to hand it to: a process of its own, in its own process group.
+        use std::os::unix::process::CommandExt;
+        let (program, args) = command.split_first().expect("the binary is there");
+        std::process::Command::new(program)
+            .args(args)
+            .process_group(0)
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start the swap helper {program}"))?;
         Ok(())
     }
 }

@@ -71,7 +71,9 @@ fn offer_statuses(report: &PollReport) -> Vec<OfferStatus> {
         .map(|(kind, outcome)| {
             let (version, detail) = match outcome {
                 Outcome::UpToDate { version } => (version, None),
-                Outcome::Installed { version, downloaded } => (version, Some(format!("{downloaded} bytes downloaded"))),
+                Outcome::Installed { version, downloaded } | Outcome::Handed { version, downloaded } => {
+                    (version, Some(format!("{downloaded} bytes downloaded")))
+                }
                 Outcome::Waiting { version, why }
                 | Outcome::RolledBack { version, why }
                 | Outcome::FailedBefore { version, why }

@@ -10,4 +10,5 @@ pub mod health;
 pub mod publish;
 pub mod releases;
 pub mod source;
+pub mod swap;
 pub mod updater;

@@ -42,6 +42,8 @@ pub enum Outcome {
     FailedBefore { version: Version, why: String },
     /// Refused or failed before anything changed.
     Refused { version: Version, why: String },
+    /// An agent release, unpacked and handed to the swap helper, which restarts the agent.
+    Handed { version: Version, downloaded: u64 },
 }
 
 impl Outcome {
@@ -53,6 +55,7 @@ impl Outcome {
             Outcome::RolledBack { .. } => "rolled back",
             Outcome::FailedBefore { .. } => "failed before",
             Outcome::Refused { .. } => "refused",
+            Outcome::Handed { .. } => "handed to the swap helper",
         }
     }
 }
@@ -122,8 +125,7 @@ impl Updater {
                 Kind::Menu => self.menu(&repo, offer).await,
                 Kind::Policy => self.policy(&repo, offer).await,
                 Kind::App => self.app_release(&repo, offer).await,
-                // The agent's own releases are swapped by its update helper, not from here.
-                Kind::Agent => continue,
+                Kind::Agent => self.agent_release(&repo, offer).await,
             };
             let outcome = outcome.unwrap_or_else(|error| Outcome::Refused {
                 version: offer.published.version.clone(),
@@ -198,14 +200,7 @@ impl Updater {
         if let Some(why) = state.failed.get(version.as_str()) {
             return Ok(Outcome::FailedBefore { version, why: why.clone() });
         }
-        let folder = self.app_releases.folder(&version);
-        let downloaded = if unpacked_matches(&folder, offer) {
-            0
-        } else {
-            let (tar, downloaded) = self.release_tar(repo, offer, &state.committed).await?;
-            self.app_releases.install(&version, &tar)?;
-            downloaded
-        };
+        let downloaded = self.stage(repo, offer, &self.app_releases, &state.committed).await?;
         std::fs::create_dir_all(&self.config.paths.backups)?;
         let backup = self.config.paths.backups.join(format!("kiosk-before-{version}.db"));
         self.database.backup(&backup).await.context("cannot back up the database before the update")?;
@@ -249,32 +244,55 @@ impl Updater {
         }
     }
 
-    /// The tar of the offered release: rebuilt from a delta against the installed release
-    /// when the repository has one, else from the whole archive. Either way its hash is the
-    /// one signed in the release's metadata.
-    async fn release_tar(
+    /// An agent release: unpacked beside the running agent, then handed to the swap helper
+    /// (see [`crate::swap`]), inside the maintenance window like any software.
+    async fn agent_release(&self, repo: &tough::Repository, offer: &Offer) -> Result<Outcome> {
+        let version = offer.published.version.clone();
+        let releases = Releases::at(&self.config.paths.agent_releases);
+        if !releases.dir().join("current").exists() {
+            let why =
+                format!("this agent does not run from {}: it is updated with its image", releases.dir().display());
+            return Ok(Outcome::Refused { version, why });
+        }
+        let mut state = releases.state()?;
+        if version <= state.committed {
+            return Ok(Outcome::UpToDate { version: state.committed });
+        }
+        if let Some(why) = state.failed.get(version.as_str()) {
+            return Ok(Outcome::FailedBefore { version, why: why.clone() });
+        }
+        if state.trying.as_ref() == Some(&version) && crate::swap::helper_alive(&self.config.paths.state) {
+            return Ok(Outcome::Waiting { version, why: "the swap helper is at work".into() });
+        }
+        let downloaded = self.stage(repo, offer, &releases, &state.committed).await?;
+        if let Err(why) = self.idle_in_window().await {
+            return Ok(Outcome::Waiting { version, why });
+        }
+        state.trying = Some(version.clone());
+        *state.tries.entry(version.to_string()).or_default() += 1;
+        releases.save(&state)?;
+        if let Err(error) = self.service.start_agent_swap(&version).await {
+            state.trying = None;
+            releases.save(&state)?;
+            return Err(error);
+        }
+        Ok(Outcome::Handed { version, downloaded })
+    }
+
+    /// Makes sure the offered release is unpacked in `releases`; returns the bytes downloaded.
+    async fn stage(
         &self,
         repo: &tough::Repository,
         offer: &Offer,
+        releases: &Releases,
         installed: &Version,
-    ) -> Result<(Vec<u8>, u64)> {
-        let content = offer.published.content.as_ref().context("the release has no signed content hash")?;
-        if let Some((delta, _)) = offer.deltas.get(installed) {
-            let rebuilt = async {
-                let base = archive::tar(&archive::Entry::folder(&self.app_releases.folder(installed), Path::new(""))?)?;
-                let patch = read_verified(repo, delta).await?;
-                let tar = archive::apply_patch(&base, &patch)?;
-                anyhow::ensure!(Digest256::of(&tar) == *content, "the rebuilt release differs from the signed one");
-                Ok((tar, patch.len() as u64))
-            };
-            match rebuilt.await {
-                Ok(rebuilt) => return Ok(rebuilt),
-                Err(error) => {
-                    log::warn!("the delta {} is not used: {error:#}; downloading the whole release", delta.raw())
-                }
-            }
+    ) -> Result<u64> {
+        if unpacked_matches(&releases.folder(&offer.published.version), offer) {
+            return Ok(0);
         }
-        full_tar(repo, offer).await
+        let (tar, downloaded) = release_tar(repo, offer, installed, &releases.folder(installed)).await?;
+        releases.install(&offer.published.version, &tar)?;
+        Ok(downloaded)
     }
 
     /// Whether software may be installed now: inside the maintenance window, the app waiting
@@ -333,6 +351,32 @@ fn unpacked_matches(folder: &Path, offer: &Offer) -> bool {
             .is_ok_and(|tar| Digest256::of(&tar) == *content)
 }
 
+/// The tar of the offered release: rebuilt from a delta against the installed release (its
+/// files in `folder`) when the repository has one, else from the whole archive. Either way
+/// its hash is the one signed in the release's metadata.
+async fn release_tar(
+    repo: &tough::Repository,
+    offer: &Offer,
+    installed: &Version,
+    folder: &Path,
+) -> Result<(Vec<u8>, u64)> {
+    let content = offer.published.content.as_ref().context("the release has no signed content hash")?;
+    if let Some((delta, _)) = offer.deltas.get(installed) {
+        let rebuilt = async {
+            let base = archive::tar(&archive::Entry::folder(folder, Path::new(""))?)?;
+            let patch = read_verified(repo, delta).await?;
+            let tar = archive::apply_patch(&base, &patch)?;
+            anyhow::ensure!(Digest256::of(&tar) == *content, "the rebuilt release differs from the signed one");
+            Ok((tar, patch.len() as u64))
+        };
+        match rebuilt.await {
+            Ok(rebuilt) => return Ok(rebuilt),
+            Err(error) => log::warn!("the delta {} is not used: {error:#}; downloading the whole release", delta.raw()),
+        }
+    }
+    full_tar(repo, offer).await
+}
+
 /// The offered archive, downloaded whole and checked, as its tar; and the bytes downloaded.
 async fn full_tar(repo: &tough::Repository, offer: &Offer) -> Result<(Vec<u8>, u64)> {
     let archive = read_verified(repo, &offer.name).await?;
@@ -369,5 +413,6 @@ fn log_outcome(kind: Kind, outcome: &Outcome) {
         Outcome::RolledBack { version, why } => log::error!("updates: {kind} {version} rolled back: {why}"),
         Outcome::FailedBefore { .. } => log::debug!("updates: {kind} failed before, not tried again"),
         Outcome::Refused { version, why } => log::error!("updates: {kind} {version} refused: {why}"),
+        Outcome::Handed { version, .. } => log::info!("updates: {kind} {version} handed to the swap helper"),
     }
 }

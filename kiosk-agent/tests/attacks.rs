@@ -473,3 +473,28 @@ fn copy_folder(from: &Path, to: &Path) {
         }
     }
 }
+
+#[tokio::test]
+async fn an_agent_swap_cut_short_is_undone_at_the_next_start() {
+    let setup = Setup::new().await;
+    let agents = kiosk_agent::releases::Releases::at(&setup.device.dir.join("agent-releases"));
+    std::fs::create_dir_all(agents.dir()).unwrap();
+    for version in ["1.0.0", "1.1.0"] {
+        agents.install(&v(version), &kiosk_agent::archive::tar(&release(setup.dir.path(), version)).unwrap()).unwrap();
+    }
+    agents.switch(&v("1.0.0")).unwrap();
+    let mut state = agents.state().unwrap();
+    state.trying = Some(v("1.1.0"));
+    state.tries.insert("1.1.0".into(), 1);
+    agents.save(&state).unwrap();
+    // The helper had switched to 1.1.0 when the power went: no helper runs now.
+    agents.switch(&v("1.1.0")).unwrap();
+    let agent = kiosk_agent::daemon::Agent::new(setup.updater(), Default::default(), None);
+    let error = agent.recover().await.unwrap_err();
+    assert!(error.to_string().contains("a swap to agent 1.1.0 was cut short: agent 1.0.0 is current again"), "{error}");
+    assert_eq!(agents.current().unwrap(), v("1.0.0"));
+    assert_eq!(agents.state().unwrap().trying, None);
+    // The committed agent, started again, finds nothing to undo.
+    assert!(agent.recover().await.is_ok());
+    setup.untouched();
+}

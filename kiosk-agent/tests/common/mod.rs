@@ -38,16 +38,22 @@ pub fn workspace(relative: &str) -> PathBuf {
 /// as a release is shipped (a debug build's symbols would triple what each test compresses).
 pub fn app_binary() -> PathBuf {
     static STRIPPED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    STRIPPED
-        .get_or_init(|| {
-            let built = Path::new(env!("CARGO_BIN_EXE_kioskctl")).with_file_name("kiosk-app");
-            assert!(built.is_file(), "{} is missing: build it first (cargo build -p kiosk-app)", built.display());
-            let stripped = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kiosk-app-stripped");
-            let status = std::process::Command::new("strip").arg("-o").arg(&stripped).arg(&built).status();
-            assert!(status.is_ok_and(|status| status.success()), "strip (binutils) makes a release binary");
-            stripped
-        })
-        .clone()
+    STRIPPED.get_or_init(|| stripped("kiosk-app")).clone()
+}
+
+/// The real `kiosk-agent` binary, stripped.
+pub fn agent_binary() -> PathBuf {
+    static STRIPPED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    STRIPPED.get_or_init(|| stripped("kiosk-agent")).clone()
+}
+
+fn stripped(binary: &str) -> PathBuf {
+    let built = Path::new(env!("CARGO_BIN_EXE_kioskctl")).with_file_name(binary);
+    assert!(built.is_file(), "{} is missing: build it first (cargo build --workspace --bins)", built.display());
+    let stripped = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{binary}-stripped"));
+    let status = std::process::Command::new("strip").arg("-o").arg(&stripped).arg(&built).status();
+    assert!(status.is_ok_and(|status| status.success()), "strip (binutils) makes a release binary");
+    stripped
 }
 
 pub fn v(text: &str) -> Version {
@@ -165,8 +171,13 @@ impl Device {
     }
 
     pub fn config(&self, repository: &str, gate_seconds: u64) -> AgentConfig {
+        AgentConfig::parse(&self.config_text(repository, gate_seconds)).unwrap()
+    }
+
+    /// The agent's config file for this device (sections may be added after it).
+    pub fn config_text(&self, repository: &str, gate_seconds: u64) -> String {
         let dir = self.dir.display();
-        AgentConfig::parse(&format!(
+        format!(
             r#"
 [updates]
 repository = "{repository}"
@@ -183,11 +194,11 @@ menus = "{dir}/menus"
 state = "{dir}/agent"
 policy = "{dir}/policy.toml"
 app_socket = "{dir}/app.sock"
+agent_releases = "{dir}/agent-releases"
 kioskctl = "{kioskctl}"
 "#,
             kioskctl = env!("CARGO_BIN_EXE_kioskctl"),
-        ))
-        .unwrap()
+        )
     }
 
     pub fn updater(
@@ -263,16 +274,27 @@ impl AppLink for SimulatedApp {
     }
 }
 
-/// A service manager that only counts restarts (the simulated app follows `current` itself).
+/// A service manager that only counts restarts (the simulated app follows `current` itself)
+/// and records the agent swaps it was asked for.
 #[derive(Debug, Default)]
 pub struct CountingServices {
     pub restarts: Mutex<u32>,
+    pub swaps: Mutex<Vec<Version>>,
 }
 
 #[async_trait]
 impl ServiceManager for CountingServices {
     async fn restart_app(&self) -> Result<()> {
         *self.restarts.lock().unwrap() += 1;
+        Ok(())
+    }
+
+    async fn restart_agent(&self) -> Result<()> {
+        anyhow::bail!("the agent is not restarted in these tests")
+    }
+
+    async fn start_agent_swap(&self, to: &Version) -> Result<()> {
+        self.swaps.lock().unwrap().push(to.clone());
         Ok(())
     }
 }
@@ -367,6 +389,14 @@ impl ServiceManager for Supervisor {
         *self.child.lock().unwrap() = Some(child);
         *self.restarts.lock().unwrap() += 1;
         Ok(())
+    }
+
+    async fn restart_agent(&self) -> Result<()> {
+        anyhow::bail!("the supervisor runs the app only")
+    }
+
+    async fn start_agent_swap(&self, _: &Version) -> Result<()> {
+        anyhow::bail!("the supervisor runs the app only")
     }
 }
 

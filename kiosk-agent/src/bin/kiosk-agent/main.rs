@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use kiosk_agent::catalog::Version;
 use kiosk_agent::config::AgentConfig;
 use kiosk_agent::daemon::{Agent, run};
 use kiosk_agent::effects::{AppSocket, CommandServices, Kioskctl};
 use kiosk_agent::health::{Fleet, HttpFleet};
 use kiosk_agent::releases::Releases;
 use kiosk_agent::source::{Fetcher, Location, Source};
+use kiosk_agent::swap::swap;
 use kiosk_agent::updater::Updater;
 use kiosk_engine::service::ServiceNotifier;
 use kiosk_engine::{Locations, SystemClock};
@@ -27,6 +29,18 @@ struct Args {
     /// A development kiosk: its device config may name simulated devices.
     #[arg(long)]
     dev: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// The swap helper: switch the agent to an unpacked release, restart it, and commit the
+    /// release once it reports, or roll it back (started by the agent, not by hand).
+    Swap {
+        #[arg(long)]
+        to: Version,
+    },
 }
 
 fn main() -> Result<()> {
@@ -36,6 +50,22 @@ fn main() -> Result<()> {
     let locations = Locations::new(args.dev, Some(config.paths.db.clone()), Some(config.paths.device_config.clone()));
     let device = locations.device_config()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut flags = Vec::new();
+    if args.dev {
+        flags.push("--dev".to_owned());
+    }
+    let services = Arc::new(CommandServices {
+        commands: config.service.clone(),
+        agent_config: args.config.clone(),
+        agent_flags: flags,
+    });
+    if let Some(Command::Swap { to }) = &args.command {
+        let releases = Releases::at(&config.paths.agent_releases);
+        let swapped =
+            runtime.block_on(swap(&releases, &config.paths.state, &*services, to, config.agent_gate_deadline()))?;
+        log::info!("agent release {to}: {swapped:?}");
+        return Ok(());
+    }
     let source = Source {
         location: Location::parse(&config.updates.repository)?,
         trusted_root: config.updates.trusted_root.clone(),
@@ -46,7 +76,7 @@ fn main() -> Result<()> {
         device_id: device.kiosk_id.clone(),
         source,
         app_releases: Releases::at(&config.paths.app_releases),
-        service: Arc::new(CommandServices { restart_app: config.service.restart_app.clone() }),
+        service: services,
         app: Arc::new(AppSocket { path: config.paths.app_socket.clone(), patience: Duration::from_secs(20) }),
         database: Arc::new(Kioskctl {
             program: config.paths.kioskctl.clone(),
