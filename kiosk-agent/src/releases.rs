@@ -124,7 +124,11 @@ impl Releases {
         let folder = self.folder(version);
         let scratch = self.dir.join(format!(".unpacking-{version}"));
         let _ = std::fs::remove_dir_all(&scratch);
-        crate::archive::unpack(tar, &scratch).with_context(|| format!("cannot unpack release {version}"))?;
+        if let Err(error) = crate::archive::unpack(tar, &scratch) {
+            // A full disk, most likely: leave the space as it was.
+            let _ = std::fs::remove_dir_all(&scratch);
+            return Err(error.context(format!("cannot unpack release {version}")));
+        }
         let named = std::fs::read_to_string(scratch.join("RELEASE")).unwrap_or_default();
         if named.trim() != version.as_str() {
             let _ = std::fs::remove_dir_all(&scratch);

@@ -60,7 +60,8 @@ async fn the_agent_writes_the_database_as_its_owner() {
     ctl.backup(&backups.join("kiosk-before-1.1.0.db")).await.unwrap();
     assert_eq!(ctl.day_status().await.unwrap().menu_version, Some(1));
 
-    let root_owned: Vec<_> = [owners(&data), owners(&backups)].concat().into_iter().filter(|(_, uid)| *uid != OWNER).collect();
+    let root_owned: Vec<_> =
+        [owners(&data), owners(&backups)].concat().into_iter().filter(|(_, uid)| *uid != OWNER).collect();
     assert!(root_owned.is_empty(), "files not the kiosk user's: {root_owned:?}");
     assert!(owners(&backups).iter().any(|(name, _)| name == "kiosk-before-1.1.0.db"));
 }
