@@ -5,7 +5,9 @@ set -euo pipefail
 
 # The bundled SQLite (libsqlite3-sys) is C: it needs a C compiler and the C library headers.
 # The touch UI (Slint) finds fonts through fontconfig, and panics at start without any font.
-packages=(gcc libc6-dev pkg-config libfontconfig1-dev fonts-dejavu-core)
+# The update tests strip release binaries (binutils) and read repositories written by
+# python-tuf, the reference TUF implementation, installed from PyPI into a venv (python3-venv).
+packages=(gcc libc6-dev pkg-config libfontconfig1-dev fonts-dejavu-core binutils python3-venv)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -22,6 +24,13 @@ if ((${#missing[@]})); then
     echo "setup: installing ${missing[*]}" >&2
     "${as_root[@]}" apt-get update -q
     DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+pytuf="${KIOSK_PYTUF:-/var/tmp/kiosk-pytuf}"
+if ! "$pytuf/bin/python" -c 'import tuf.api.metadata' 2>/dev/null; then
+    echo "setup: installing python-tuf into $pytuf" >&2
+    python3 -m venv "$pytuf"
+    "$pytuf/bin/pip" install -q 'tuf>=6,<7' 'securesystemslib[crypto]>=1,<2'
 fi
 
 if ! command -v cargo >/dev/null; then
