@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use common::http::StaticServer;
 use common::{CountingServices, Device, RecordingDatabase, Repo, SimulatedApp, app_release, v};
 use kiosk_agent::archive::Entry;
 use kiosk_agent::catalog::{Channel, Kind, Published, place_in_waves};
 use kiosk_agent::publish::{self, Change, Expiry, NewTarget, Roles};
 use kiosk_agent::updater::{Outcome, PollReport, Updater};
+use kiosk_tests::http_server::StaticServer;
 
 /// A repository with release 1.0.0, a device running it, and an agent pointed at the repository.
 struct Setup {

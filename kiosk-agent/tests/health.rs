@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::http::FleetServer;
 use common::{CountingServices, Device, RecordingDatabase, Repo, SimulatedApp, app_release};
 use kiosk_agent::catalog::Kind;
 use kiosk_agent::daemon::{Agent, run};
 use kiosk_agent::health::{Fleet, HttpFleet};
 use kiosk_engine::service::ServiceNotifier;
 use kiosk_protocol::{Heartbeat, Message};
+use kiosk_tests::http_server::FleetServer;
 
 struct Setup {
     _dir: tempfile::TempDir,

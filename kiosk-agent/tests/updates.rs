@@ -8,13 +8,13 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::http::StaticServer;
 use common::{Device, Repo, Supervisor, app_binary, app_release, app_socket, crashing_binary, v, wait_for_state};
 use kiosk_agent::archive::Entry;
 use kiosk_agent::catalog::Kind;
 use kiosk_agent::effects::{AppLink, Kioskctl, ServiceManager};
 use kiosk_agent::updater::Outcome;
 use kiosk_protocol::{Answer, Command};
+use kiosk_tests::http_server::StaticServer;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 

@@ -19,6 +19,7 @@ pub use kiosk_devices::terminal::{PaymentTerminal, SimOutcome, SimTerminal};
 pub mod crash;
 pub mod fake_printer;
 pub mod fake_terminal;
+pub mod http_server;
 pub mod update_crash;
 
 /// A path inside the workspace, such as `menus/brasserie/menu.toml`.

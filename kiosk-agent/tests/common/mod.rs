@@ -4,8 +4,6 @@
 
 #![allow(dead_code, reason = "each test binary uses part of it")]
 
-pub mod http;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,5 +1,6 @@
-//! A static file server on loopback, as a CDN serves a repository: `ETag` and `304 Not
-//! Modified`, `Range` and `206 Partial Content`; and, on demand, a download cut short once.
+//! HTTP servers on loopback for the agent's tests and benchmarks: a static file server, as a
+//! CDN serves an update repository (`ETag` and `304 Not Modified`, `Range` and `206 Partial
+//! Content`, and on demand a download cut short once), and a fleet endpoint for heartbeats.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
