@@ -8,7 +8,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Device, Repo, Supervisor, app_binary, app_release, app_socket, crashing_binary, v, wait_for_state};
+use common::{
+    Device, Repo, Supervisor, app_binary, app_release, app_socket, migrating_then_crashing_binary, v, wait_for_state,
+};
 use kiosk_agent::archive::Entry;
 use kiosk_agent::catalog::Kind;
 use kiosk_agent::effects::{AppLink, Kioskctl, ServiceManager};
@@ -77,8 +79,9 @@ async fn releases_are_installed_committed_or_rolled_back_and_menus_pushed() {
     assert_eq!(device.releases().current().unwrap(), v("1.1.0"));
     assert!(device.dir.join("backups/kiosk-before-1.1.0.db").is_file(), "the database is backed up first");
 
-    // Release 1.2.0 cannot start: the gate fails, and 1.1.0 serves again by itself.
-    repo.add(Kind::App, "1.2.0", &app_release(&scratch, "1.2.0", &crashing_binary(&scratch))).await;
+    // Release 1.2.0 migrates the database, then cannot start: the gate fails, and 1.1.0 serves
+    // again by itself, on the schema 1.2.0 left.
+    repo.add(Kind::App, "1.2.0", &app_release(&scratch, "1.2.0", &migrating_then_crashing_binary(&scratch))).await;
     let report = updater.poll().await;
     let Some(Outcome::RolledBack { version, why }) = report.outcomes.get(&Kind::App) else {
         panic!("release 1.2.0 rolled back: {report:?}");
@@ -87,6 +90,13 @@ async fn releases_are_installed_committed_or_rolled_back_and_menus_pushed() {
     assert!(why.contains("did not pass its health gate"), "{why}");
     assert_eq!(wait_for_state(&*app, PATIENCE).await.unwrap().release, "1.1.0");
     assert_eq!(device.releases().current().unwrap(), v("1.1.0"));
+    let migrated = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT count(*) FROM sqlite_master WHERE name = 'loyalty_cards'\").fetchone()[0])")
+        .arg(device.dir.join("kiosk.db"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&migrated.stdout).trim(), "1", "1.2.0's migration stays, and 1.1.0 runs on it");
     let state = device.releases().state().unwrap();
     assert_eq!(state.committed, v("1.1.0"));
     assert!(state.failed.contains_key("1.2.0"));

@@ -138,6 +138,26 @@ pub fn app_release(scratch: &Path, version: &str, binary: &Path) -> Vec<Entry> {
     ]
 }
 
+/// A release that migrates the database (adds a table, records its migration as sqlx does)
+/// and then cannot start: the release rolled back to must run on the newer schema. Started
+/// as the supervisor starts the app, the database's path is its fourth argument.
+pub fn migrating_then_crashing_binary(scratch: &Path) -> PathBuf {
+    let path = scratch.join("migrating-kiosk-app");
+    let script = r#"#!/bin/sh
+python3 - "$4" <<'PYTHON'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("CREATE TABLE IF NOT EXISTS loyalty_cards (code TEXT PRIMARY KEY)")
+db.execute("INSERT OR IGNORE INTO _sqlx_migrations (version, description, success, checksum, execution_time) "
+           "VALUES (99990101000000, 'loyalty cards', 1, x'00', 1)")
+db.commit()
+PYTHON
+exit 3
+"#;
+    std::fs::write(&path, script).unwrap();
+    path
+}
+
 /// A release whose app cannot start: what a broken build looks like to the health gate.
 pub fn crashing_binary(scratch: &Path) -> PathBuf {
     let path = scratch.join("crashing-kiosk-app");
