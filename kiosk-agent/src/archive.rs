@@ -85,7 +85,9 @@ pub fn decompress(archive: &[u8]) -> Result<Vec<u8>> {
 /// `zstd --patch-from=old new` writes), long-distance matching over the whole of `old`.
 pub fn patch(old: &[u8], new: &[u8]) -> Result<Vec<u8>> {
     let mut encoder = zstd::stream::write::Encoder::with_ref_prefix(Vec::new(), LEVEL, old)?;
-    encoder.window_log(window_log(old.len().max(new.len())))?;
+    // The window spans the reference and all of the new tar: the end of the new tar still
+    // reaches back to the start of the old one.
+    encoder.window_log(window_log(old.len() + new.len()))?;
     encoder.long_distance_matching(true)?;
     encoder.write_all(new)?;
     Ok(encoder.finish()?)
