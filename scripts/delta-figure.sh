@@ -10,11 +10,13 @@ main=kiosk-app/src/main.rs
 trap 'git checkout -- "$main"; rm -rf "$out"' EXIT
 
 cargo build -q --release --workspace --bins
+# Both builds the same way: a workspace build unifies features differently from this one.
+cargo build -q --release -p kiosk-app
 cp "$CARGO_TARGET_DIR/release/kiosk-app" "$out/old"
 sed -i 's/window ready {} ms after start/window up {} ms after start/' "$main"
 grep -q 'window up {} ms after start' "$main"
 cargo build -q --release -p kiosk-app
 cp "$CARGO_TARGET_DIR/release/kiosk-app" "$out/new"
 git checkout -- "$main"
-cargo build -q --release -p kiosk-app
+cargo build -q --release --workspace --bins
 "$CARGO_TARGET_DIR/release/update-bench" "$out/old" "$out/new"
