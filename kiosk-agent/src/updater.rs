@@ -109,7 +109,8 @@ impl Updater {
         write_atomically(&self.installed_path(), &serde_json::to_vec_pretty(installed)?)
     }
 
-    /// Reads the repository and acts on what it offers this kiosk: menu, policy, app.
+    /// Reads the repository and acts on what it offers this kiosk, in this order: the app
+    /// release, the agent release, the menu, the policy.
     pub async fn poll(&self) -> PollReport {
         let repo = match self.source.load().await {
             Ok(repo) => repo,

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use common::{CountingServices, Device, RecordingDatabase, Repo, SimulatedApp, app_release, v};
+use common::{CountingServices, Device, RecordingDatabase, Repo, SimulatedApp, app_release, published, v};
 use kiosk_agent::archive::Entry;
-use kiosk_agent::catalog::{Channel, Kind, Published, place_in_waves};
+use kiosk_agent::catalog::{Channel, Kind, place_in_waves};
 use kiosk_agent::publish::{self, Change, Expiry, NewTarget, Roles};
 use kiosk_agent::updater::{Outcome, PollReport, Updater};
 use kiosk_tests::http_server::StaticServer;
@@ -180,22 +180,8 @@ async fn a_wrong_hash_or_length_is_refused() {
 async fn expired_metadata_is_refused() {
     let setup = Setup::new().await;
     let expired = Expiry { timestamp_days: -1, ..Expiry::default() };
-    let changes = publish::release_targets(
-        &setup.repo.dir,
-        Published {
-            kind: Kind::App,
-            version: v("1.1.0"),
-            channel: Channel::Stable,
-            rollout: 100,
-            content: None,
-            patch_from: None,
-        },
-        &release(setup.dir.path(), "1.1.0"),
-        setup.dir.path(),
-    )
-    .await
-    .unwrap();
-    setup.repo.sign(changes, &expired).await;
+    let offered = published(Kind::App, "1.1.0", Channel::Stable, 100);
+    setup.repo.add_signed(offered, &release(setup.dir.path(), "1.1.0"), &expired).await;
     let report = setup.updater().poll().await;
     assert!(refused_repository(&report).ends_with("timestamp metadata is expired"), "{report:?}");
     setup.untouched();
@@ -282,22 +268,8 @@ async fn a_root_rotation_is_followed_only_when_the_old_root_signed_it() {
     publish::rotate_root(&setup.repo.dir, &[setup.repo.key("root")], &roles, &online, &Expiry::default())
         .await
         .unwrap();
-    let changes = publish::release_targets(
-        &setup.repo.dir,
-        Published {
-            kind: Kind::App,
-            version: v("1.1.0"),
-            channel: Channel::Stable,
-            rollout: 100,
-            content: None,
-            patch_from: None,
-        },
-        &release(setup.dir.path(), "1.1.0"),
-        setup.dir.path(),
-    )
-    .await
-    .unwrap();
-    publish::publish(&setup.repo.dir, &online, changes, &Expiry::default()).await.unwrap();
+    let rotated = Repo { dir: setup.repo.dir.clone(), keys };
+    rotated.add(Kind::App, "1.1.0", &release(setup.dir.path(), "1.1.0")).await;
     let report = setup.updater().poll().await;
     assert!(matches!(app_outcome(&report), Outcome::Installed { .. }), "{report:?}");
     // The old online keys no longer sign anything the kiosk accepts.
@@ -354,21 +326,9 @@ async fn waves_and_channels_decide_who_is_offered_what() {
     let setup = Setup::new().await;
     let place = u8::try_from(place_in_waves(common::DEVICE_ID)).unwrap();
     let scratch = setup.dir.path();
-    let wave = |version: &str, channel, rollout| Published {
-        kind: Kind::App,
-        version: v(version),
-        channel,
-        rollout,
-        content: None,
-        patch_from: None,
-    };
     // Just outside this kiosk's place in the waves, and a pilot release: neither offered.
-    for (published, version) in
-        [(wave("1.1.0", Channel::Stable, place.max(1)), "1.1.0"), (wave("1.2.0", Channel::Pilot, 100), "1.2.0")]
-    {
-        let entries = release(scratch, version);
-        let changes = publish::release_targets(&setup.repo.dir, published, &entries, scratch).await.unwrap();
-        setup.repo.sign(changes, &Expiry::default()).await;
+    for (version, channel, rollout) in [("1.1.0", Channel::Stable, place.max(1)), ("1.2.0", Channel::Pilot, 100)] {
+        setup.repo.add_as(published(Kind::App, version, channel, rollout), &release(scratch, version)).await;
     }
     if place > 0 {
         let report = setup.updater().poll().await;
@@ -434,14 +394,7 @@ async fn a_menu_waits_for_the_payment_in_progress_and_a_policy_is_put_in_place()
     let add_policy = Change::Add(NewTarget {
         name: "policy-3.toml".into(),
         file: policy,
-        published: Published {
-            kind: Kind::Policy,
-            version: v("3"),
-            channel: Channel::Stable,
-            rollout: 100,
-            content: None,
-            patch_from: None,
-        },
+        published: published(Kind::Policy, "3", Channel::Stable, 100),
     });
     setup.repo.sign(vec![add_policy], &Expiry::default()).await;
     setup.database.payment_in_progress.store(true, Ordering::SeqCst);

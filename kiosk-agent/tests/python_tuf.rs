@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::{CountingServices, Device, RecordingDatabase, SimulatedApp, app_release, v};
+use common::{CountingServices, Device, RecordingDatabase, SimulatedApp, app_release, published, v};
 use kiosk_agent::archive;
 use kiosk_agent::catalog::{CUSTOM_KEY, Channel, Digest256, Kind, Published};
 use kiosk_agent::updater::{Outcome, PollReport};
@@ -28,14 +28,8 @@ fn target(scratch: &Path, version: &str, after_rotation: bool) -> serde_json::Va
     let name = format!("app-{version}.tar.zst");
     let file = scratch.join(&name);
     std::fs::write(&file, archive::compress(&tar).unwrap()).unwrap();
-    let published = Published {
-        kind: Kind::App,
-        version: v(version),
-        channel: Channel::Stable,
-        rollout: 100,
-        content: Some(Digest256::of(&tar)),
-        patch_from: None,
-    };
+    let published =
+        Published { content: Some(Digest256::of(&tar)), ..published(Kind::App, version, Channel::Stable, 100) };
     serde_json::json!({
         "name": name,
         "file": file,

@@ -59,21 +59,9 @@ impl StaticServer {
     }
 
     async fn answer(self, mut stream: TcpStream, root: PathBuf) {
-        let mut head = Vec::new();
-        let mut byte = [0; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if stream.read(&mut byte).await.unwrap_or(0) == 0 {
-                return;
-            }
-            head.push(byte[0]);
-        }
-        let head = String::from_utf8_lossy(&head).into_owned();
+        let Some(head) = read_head(&mut stream).await else { return };
         let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-        let header = |name: &str| {
-            head.lines()
-                .find_map(|line| line.split_once(':').filter(|(key, _)| key.eq_ignore_ascii_case(name)))
-                .map(|(_, value)| value.trim().to_owned())
-        };
+        let header = |name: &str| header(&head, name);
         let file = root.join(path.trim_start_matches('/'));
         let (status, mut extra, body) = match std::fs::read(&file) {
             Err(_) => (404, String::new(), Vec::new()),
@@ -154,20 +142,8 @@ impl FleetServer {
     }
 
     async fn answer(self, mut stream: TcpStream) {
-        let mut head = Vec::new();
-        let mut byte = [0; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if stream.read(&mut byte).await.unwrap_or(0) == 0 {
-                return;
-            }
-            head.push(byte[0]);
-        }
-        let head = String::from_utf8_lossy(&head).into_owned();
-        let length: usize = head
-            .lines()
-            .find_map(|line| line.split_once(':').filter(|(key, _)| key.eq_ignore_ascii_case("content-length")))
-            .and_then(|(_, value)| value.trim().parse().ok())
-            .unwrap_or(0);
+        let Some(head) = read_head(&mut stream).await else { return };
+        let length: usize = header(&head, "content-length").and_then(|value| value.parse().ok()).unwrap_or(0);
         let mut body = vec![0; length];
         if stream.read_exact(&mut body).await.is_err() {
             return;
@@ -182,4 +158,24 @@ impl FleetServer {
         let _ = stream.write_all(response.as_bytes()).await;
         let _ = stream.shutdown().await;
     }
+}
+
+/// A request's line and headers, up to the blank line; none if the connection closes first.
+async fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// A header's value, by its name in any case.
+fn header(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .find_map(|line| line.split_once(':').filter(|(key, _)| key.eq_ignore_ascii_case(name)))
+        .map(|(_, value)| value.trim().to_owned())
 }

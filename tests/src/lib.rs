@@ -21,6 +21,7 @@ pub mod fake_printer;
 pub mod fake_terminal;
 pub mod http_server;
 pub mod update_crash;
+pub mod updates;
 
 /// A path inside the workspace, such as `menus/brasserie/menu.toml`.
 pub fn workspace_path(relative: &str) -> PathBuf {

@@ -12,14 +12,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use kiosk_agent::archive::Entry;
-use kiosk_agent::catalog::{Channel, Kind, Published, Version};
+use kiosk_agent::catalog::{Kind, Version};
 use kiosk_agent::effects::{AppLink, AppSocket};
-use kiosk_agent::publish::{self, Expiry, Roles};
 use kiosk_agent::releases::{Releases, State};
 use kiosk_protocol::{Answer, Command as AppCommand};
 
 use crate::TestKiosk;
+use crate::updates::{Repo, app_release};
 
 /// The programs a round runs, built by `cargo test --workspace` (or `cargo build --bins`).
 #[derive(Clone, Debug)]
@@ -196,42 +195,13 @@ fn version(text: &str) -> Version {
 /// A repository with releases 1.0.0 and 1.1.0 of the stand-in app, a device on 1.0.0 with a
 /// database of a few paid orders, and the agent's config.
 async fn prepare(root: &Path, programs: &Programs) -> Result<Device> {
-    let keys = root.join("keys");
-    std::fs::create_dir_all(&keys)?;
-    let key = |role: &str| keys.join(format!("{role}.pem"));
-    for role in ["root", "targets", "snapshot", "timestamp"] {
-        publish::generate_key(&key(role)).await?;
-    }
-    let roles = Roles {
-        root: vec![key("root")],
-        root_threshold: 1,
-        targets: vec![key("targets")],
-        snapshot: vec![key("snapshot")],
-        timestamp: vec![key("timestamp")],
-    };
-    let repo = root.join("repo");
-    publish::init(&repo, &roles, &Expiry::default()).await?;
-    let online = [key("targets"), key("snapshot"), key("timestamp")];
+    let repo = Repo::create(root).await;
     let device_folder = root.join("device");
     let releases = Releases::at(&device_folder.join("releases"));
     std::fs::create_dir_all(releases.dir())?;
     for release in [OLD, NEW] {
-        let release_file = root.join(format!("RELEASE-{release}"));
-        std::fs::write(&release_file, format!("{release}\n"))?;
-        let entries = vec![
-            Entry { source: programs.stand_in_app.clone(), inside: "bin/kiosk-app".into(), executable: true },
-            Entry { source: release_file, inside: "RELEASE".into(), executable: false },
-        ];
-        let published = Published {
-            kind: Kind::App,
-            version: version(release),
-            channel: Channel::Stable,
-            rollout: 100,
-            content: None,
-            patch_from: None,
-        };
-        let changes = publish::release_targets(&repo, published, &entries, root).await?;
-        publish::publish(&repo, &online, changes, &Expiry::default()).await?;
+        let entries = app_release(root, release, &programs.stand_in_app);
+        repo.add(Kind::App, release, &entries).await;
         if release == OLD {
             releases.install(&version(OLD), &kiosk_agent::archive::tar(&entries)?)?;
             releases.switch(&version(OLD))?;
@@ -260,7 +230,7 @@ async fn prepare(root: &Path, programs: &Programs) -> Result<Device> {
         format!(
             r#"[updates]
 repository = "{repo}"
-trusted_root = "{repo}/metadata/1.root.json"
+trusted_root = "{trust}"
 poll_seconds = 3600
 jitter_seconds = 0
 gate_seconds = 10
@@ -279,7 +249,8 @@ kioskctl = "{kioskctl}"
 [service]
 restart_app = ["sh", "{root}/restart-app.sh", "{d}"]
 "#,
-            repo = repo.display(),
+            repo = repo.dir.display(),
+            trust = repo.root_of_trust().display(),
             kioskctl = programs.kioskctl.display(),
             root = root.display(),
         ),

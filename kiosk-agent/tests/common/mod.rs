@@ -2,7 +2,7 @@
 //! loopback, a device's folders, and the app either simulated or run for real under a small
 //! supervisor (these machines run no systemd).
 
-#![allow(dead_code, reason = "each test binary uses part of it")]
+#![allow(dead_code, unused_imports, reason = "each test binary uses part of it")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -13,10 +13,9 @@ use std::time::Duration;
 use anyhow::Result;
 use async_trait::async_trait;
 use kiosk_agent::archive::{self, Entry};
-use kiosk_agent::catalog::{Channel, Kind, Published, Version};
+use kiosk_agent::catalog::Version;
 use kiosk_agent::config::AgentConfig;
 use kiosk_agent::effects::{AppLink, AppSocket, Database, MenuImport, ServiceManager};
-use kiosk_agent::publish::{self, Change, Expiry, Roles};
 use kiosk_agent::releases::Releases;
 use kiosk_agent::source::{Fetcher, Location, Source};
 use kiosk_agent::updater::Updater;
@@ -54,89 +53,7 @@ fn stripped(binary: &str) -> PathBuf {
     stripped
 }
 
-pub fn v(text: &str) -> Version {
-    Version::parse(text).unwrap()
-}
-
-/// A repository and the keys that sign it.
-pub struct Repo {
-    pub dir: PathBuf,
-    pub keys: PathBuf,
-}
-
-impl Repo {
-    pub async fn create(at: &Path) -> Repo {
-        let repo = Repo { dir: at.join("repo"), keys: at.join("keys") };
-        std::fs::create_dir_all(&repo.keys).unwrap();
-        for role in ["root", "targets", "snapshot", "timestamp"] {
-            publish::generate_key(&repo.key(role)).await.unwrap();
-        }
-        publish::init(&repo.dir, &repo.roles(), &Expiry::default()).await.unwrap();
-        repo
-    }
-
-    pub fn key(&self, role: &str) -> PathBuf {
-        self.keys.join(format!("{role}.pem"))
-    }
-
-    pub fn roles(&self) -> Roles {
-        Roles {
-            root: vec![self.key("root")],
-            root_threshold: 1,
-            targets: vec![self.key("targets")],
-            snapshot: vec![self.key("snapshot")],
-            timestamp: vec![self.key("timestamp")],
-        }
-    }
-
-    pub fn online_keys(&self) -> Vec<PathBuf> {
-        vec![self.key("targets"), self.key("snapshot"), self.key("timestamp")]
-    }
-
-    pub fn root_of_trust(&self) -> PathBuf {
-        self.dir.join("metadata/1.root.json")
-    }
-
-    /// Publishes `entries` as `kind` `version` for every stable kiosk, with a delta from the
-    /// newest of its kind already there.
-    pub async fn add(&self, kind: Kind, version: &str, entries: &[Entry]) {
-        let scratch = tempfile::tempdir().unwrap();
-        let published = Published {
-            kind,
-            version: v(version),
-            channel: Channel::Stable,
-            rollout: 100,
-            content: None,
-            patch_from: None,
-        };
-        let changes = publish::release_targets(&self.dir, published, entries, scratch.path()).await.unwrap();
-        self.sign(changes, &Expiry::default()).await;
-    }
-
-    pub async fn sign(&self, changes: Vec<Change>, expiry: &Expiry) {
-        publish::publish(&self.dir, &self.online_keys(), changes, expiry).await.unwrap();
-    }
-
-    /// The size of a published target file.
-    pub fn target_length(&self, name_ends: &str) -> u64 {
-        let found = std::fs::read_dir(self.dir.join("targets"))
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .find(|path| path.to_string_lossy().ends_with(name_ends))
-            .unwrap_or_else(|| panic!("no target ends with {name_ends}"));
-        std::fs::metadata(found).unwrap().len()
-    }
-}
-
-/// An app release: `binary` as bin/kiosk-app and its RELEASE file, written under `scratch`.
-pub fn app_release(scratch: &Path, version: &str, binary: &Path) -> Vec<Entry> {
-    let release = scratch.join(format!("RELEASE-{version}"));
-    std::fs::write(&release, format!("{version}\n")).unwrap();
-    vec![
-        Entry { source: binary.to_owned(), inside: "bin/kiosk-app".into(), executable: true },
-        Entry { source: release, inside: "RELEASE".into(), executable: false },
-    ]
-}
+pub use kiosk_tests::updates::{Repo, app_release, published, v};
 
 /// A release that migrates the database (adds a table, records its migration as sqlx does)
 /// and then cannot start: the release rolled back to must run on the newer schema. Started

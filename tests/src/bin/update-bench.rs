@@ -11,16 +11,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use kiosk_agent::archive::{self, Entry};
-use kiosk_agent::catalog::{Channel, Kind, Published, Version};
+use kiosk_agent::archive;
+use kiosk_agent::catalog::{Kind, Version};
 use kiosk_agent::config::AgentConfig;
 use kiosk_agent::effects::{AppLink, AppSocket, CommandServices, Kioskctl};
-use kiosk_agent::publish::{self, Expiry, Roles};
 use kiosk_agent::releases::Releases;
 use kiosk_agent::source::{Fetcher, Location, Source};
 use kiosk_agent::updater::{Outcome, Updater};
 use kiosk_protocol::{Answer, Command};
 use kiosk_tests::http_server::StaticServer;
+use kiosk_tests::updates::{Repo, app_release};
 
 const GATE_SECONDS: u64 = 10;
 
@@ -32,34 +32,6 @@ fn strip(binary: &Path, to: &Path) -> Result<()> {
     let status = std::process::Command::new("strip").arg("-o").arg(to).arg(binary).status()?;
     ensure!(status.success(), "strip failed on {}", binary.display());
     Ok(())
-}
-
-fn release(dir: &Path, version: &str, binary: &Path) -> Result<Vec<Entry>> {
-    let file = dir.join(format!("RELEASE-{version}"));
-    std::fs::write(&file, format!("{version}\n"))?;
-    Ok(vec![
-        Entry { source: binary.to_owned(), inside: "bin/kiosk-app".into(), executable: true },
-        Entry { source: file, inside: "RELEASE".into(), executable: false },
-    ])
-}
-
-async fn publish_release(
-    repo: &Path,
-    keys: &[PathBuf],
-    version: &str,
-    entries: &[Entry],
-    scratch: &Path,
-) -> Result<()> {
-    let published = Published {
-        kind: Kind::App,
-        version: self::version(version),
-        channel: Channel::Stable,
-        rollout: 100,
-        content: None,
-        patch_from: None,
-    };
-    let changes = publish::release_targets(repo, published, entries, scratch).await?;
-    publish::publish(repo, keys, changes, &Expiry::default()).await
 }
 
 async fn answering(app: &AppSocket) -> Option<String> {
@@ -94,28 +66,15 @@ async fn main() -> Result<()> {
     strip(&app_binary, &app)?;
 
     // The repository, served over HTTP on loopback.
-    let key = |role: &str| root.join(format!("{role}.pem"));
-    for role in ["root", "targets", "snapshot", "timestamp"] {
-        publish::generate_key(&key(role)).await?;
-    }
-    let roles = Roles {
-        root: vec![key("root")],
-        root_threshold: 1,
-        targets: vec![key("targets")],
-        snapshot: vec![key("snapshot")],
-        timestamp: vec![key("timestamp")],
-    };
-    let repo = root.join("repo");
-    publish::init(&repo, &roles, &Expiry::default()).await?;
-    let keys = [key("targets"), key("snapshot"), key("timestamp")];
-    let server = StaticServer::start(repo.clone()).await;
+    let repo = Repo::create(root).await;
+    let server = StaticServer::start(repo.dir.clone()).await;
 
     // The device: release 1.0.0 committed and running headless on simulated devices.
     let device = root.join("device");
     let releases = Releases::at(&device.join("releases"));
     std::fs::create_dir_all(releases.dir())?;
-    let first = release(&scratch, "1.0.0", &app)?;
-    publish_release(&repo, &keys, "1.0.0", &first, &scratch).await?;
+    let first = app_release(&scratch, "1.0.0", &app);
+    repo.add(Kind::App, "1.0.0", &first).await;
     releases.install(&version("1.0.0"), &archive::tar(&first)?)?;
     releases.switch(&version("1.0.0"))?;
     let menu = std::env::current_exe()?
@@ -136,7 +95,7 @@ async fn main() -> Result<()> {
     let config_text = format!(
         r#"[updates]
 repository = "{url}"
-trusted_root = "{repo}/metadata/1.root.json"
+trusted_root = "{trust}"
 poll_seconds = 3600
 jitter_seconds = 0
 gate_seconds = {GATE_SECONDS}
@@ -162,7 +121,7 @@ helper_prefix = []
 metrics_listen = "127.0.0.1:0"
 "#,
         url = server.url,
-        repo = repo.display(),
+        trust = repo.root_of_trust().display(),
         d = device.display(),
         kioskctl = kioskctl.display(),
         restart = restart.display(),
@@ -182,7 +141,7 @@ metrics_listen = "127.0.0.1:0"
         device_id: "bench-01".into(),
         source: Source {
             location: Location::parse(&server.url)?,
-            trusted_root: repo.join("metadata/1.root.json"),
+            trusted_root: repo.root_of_trust(),
             datastore: device.join("agent/tuf"),
             fetcher: Fetcher::new(&device.join("agent/downloads"))?,
         },
@@ -201,19 +160,14 @@ metrics_listen = "127.0.0.1:0"
 
     // 1. Publishing to committed.
     let started = Instant::now();
-    publish_release(&repo, &keys, "1.1.0", &release(&scratch, "1.1.0", &app)?, &scratch).await?;
+    repo.add(Kind::App, "1.1.0", &app_release(&scratch, "1.1.0", &app)).await;
     let published = started.elapsed();
     let report = updater.poll().await;
     let Some(Outcome::Installed { downloaded, .. }) = report.outcomes.get(&Kind::App) else {
         bail!("release 1.1.0 was not installed: {report:?}");
     };
     let committed = started.elapsed();
-    let full = std::fs::read_dir(repo.join("targets"))?
-        .filter_map(|entry| entry.ok())
-        .find(|entry| entry.file_name().to_string_lossy().ends_with("app-1.1.0.tar.zst"))
-        .context("the full archive")?
-        .metadata()?
-        .len();
+    let full = repo.target_length("app-1.1.0.tar.zst");
     println!("publish to committed (HTTP on loopback, real app restarted and gated, poll interval excluded):");
     println!(
         "  {:.2} s = publish {:.2} s (compress, delta, sign) + poll {:.2} s (download, unpack, backup, switch, restart, gate)",
@@ -229,7 +183,7 @@ metrics_listen = "127.0.0.1:0"
     // 2. A failed gate until the old release serves again.
     let crashing = scratch.join("crashing");
     std::fs::write(&crashing, "#!/bin/sh\nexit 3\n")?;
-    publish_release(&repo, &keys, "1.2.0", &release(&scratch, "1.2.0", &crashing)?, &scratch).await?;
+    repo.add(Kind::App, "1.2.0", &app_release(&scratch, "1.2.0", &crashing)).await;
     let watcher = {
         let socket = socket.clone();
         tokio::spawn(async move {
@@ -278,8 +232,8 @@ metrics_listen = "127.0.0.1:0"
         let (old_stripped, new_stripped) = (scratch.join("old-app"), scratch.join("new-app"));
         strip(old, &old_stripped)?;
         strip(new, &new_stripped)?;
-        let old_tar = archive::tar(&release(&scratch, "2.0.0", &old_stripped)?)?;
-        let new_tar = archive::tar(&release(&scratch, "2.0.1", &new_stripped)?)?;
+        let old_tar = archive::tar(&app_release(&scratch, "2.0.0", &old_stripped))?;
+        let new_tar = archive::tar(&app_release(&scratch, "2.0.1", &new_stripped))?;
         let full = archive::compress(&new_tar)?.len();
         let patch = archive::patch(&old_tar, &new_tar)?.len();
         println!(
