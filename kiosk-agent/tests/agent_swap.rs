@@ -68,12 +68,9 @@ async fn the_agent_swaps_itself_and_a_release_that_never_reports_is_rolled_back(
     )
     .unwrap();
     let restart_command = format!("[\"sh\", \"{}\", \"{}\"]", restart.display(), dir.path().display());
-    let config = device.config_text(&repo.dir.display().to_string(), 5)
+    let config = device.config_text(&repo.dir.display().to_string(), &repo.root_of_trust(), 5)
         + &format!("\n[service]\nrestart_app = [\"true\"]\nrestart_agent = {restart_command}\nhelper_prefix = []\n")
         + "\n[health]\nmetrics_listen = \"127.0.0.1:0\"\n";
-    let trust = format!("[updates]\ntrusted_root = \"{}\"", repo.root_of_trust().display());
-    let config =
-        config.replace("gate_seconds = 5", "gate_seconds = 5\nagent_gate_seconds = 5").replace("[updates]", &trust);
     std::fs::write(dir.path().join("agent.toml"), config).unwrap();
     let status = std::process::Command::new("sh").arg(&restart).arg(dir.path()).status().unwrap();
     assert!(status.success());

@@ -41,7 +41,7 @@ impl Setup {
     }
 
     fn updater_at(&self, repository: &str, window: Option<&str>) -> Updater {
-        let mut config = self.device.config(repository, 2);
+        let mut config = self.device.config(repository, &self.repo.root_of_trust(), 2);
         config.updates.maintenance_window = window.map(str::to_owned);
         self.device.updater(
             config,

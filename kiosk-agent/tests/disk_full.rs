@@ -31,9 +31,7 @@ async fn a_full_disk_refuses_the_update_and_keeps_the_running_release() {
     std::fs::write(&large, bytes).unwrap();
     repo.add(Kind::App, "1.1.0", &app_release(dir.path(), "1.1.0", &large)).await;
 
-    let config = device
-        .config_text(&repo.dir.display().to_string(), 5)
-        .replace("[updates]", &format!("[updates]\ntrusted_root = \"{}\"", repo.root_of_trust().display()))
+    let config = device.config_text(&repo.dir.display().to_string(), &repo.root_of_trust(), 5)
         + "\n[service]\nrestart_app = [\"true\"]\nrestart_agent = [\"true\"]\nhelper_prefix = []\n"
         + "\n[health]\nmetrics_listen = \"127.0.0.1:0\"\n";
     let config_path = dir.path().join("agent.toml");

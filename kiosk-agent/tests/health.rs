@@ -33,7 +33,7 @@ async fn setup(queue_max: usize, metrics_port: Option<u16>) -> Setup {
     repo.add(Kind::App, "1.0.0", &first).await;
     device.install_as_image("1.0.0", &first);
     let fleet = FleetServer::start().await;
-    let mut config = device.config(&repo.dir.display().to_string(), 2);
+    let mut config = device.config(&repo.dir.display().to_string(), &repo.root_of_trust(), 2);
     config.site = Some("Lyon Part-Dieu".into());
     config.health.queue_max = queue_max;
     config.health.heartbeat_seconds = 1;

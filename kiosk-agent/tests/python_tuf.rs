@@ -59,7 +59,7 @@ async fn poll_python_repo(rotation: &str) -> (tempfile::TempDir, Device, PollRep
     std::fs::write(&image, "#!/bin/sh\n").unwrap();
     device.install_as_image("1.0.0", &app_release(&scratch, "1.0.0", &image));
     let updater = device.updater(
-        device.config(&repo.display().to_string(), 2),
+        device.config(&repo.display().to_string(), &repo.join("metadata/1.root.json"), 2),
         &repo.join("metadata/1.root.json"),
         Arc::new(CountingServices::default()),
         Arc::new(SimulatedApp::new(device.releases())),

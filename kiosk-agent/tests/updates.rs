@@ -45,7 +45,7 @@ async fn releases_are_installed_committed_or_rolled_back_and_menus_pushed() {
     services.restart_app().await.unwrap();
     assert_eq!(wait_for_state(&*app, PATIENCE).await.expect("release 1.0.0 starts").release, "1.0.0");
 
-    let config = device.config(&server.url, 10);
+    let config = device.config(&server.url, &repo.root_of_trust(), 10);
     let database = Arc::new(Kioskctl {
         program: env!("CARGO_BIN_EXE_kioskctl").into(),
         db: config.paths.db.clone(),

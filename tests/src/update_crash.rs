@@ -18,7 +18,7 @@ use kiosk_agent::releases::{Releases, State};
 use kiosk_protocol::{Answer, Command as AppCommand};
 
 use crate::TestKiosk;
-use crate::updates::{Repo, app_release};
+use crate::updates::{Repo, agent_config, app_release};
 
 /// The programs a round runs, built by `cargo test --workspace` (or `cargo build --bins`).
 #[derive(Clone, Debug)]
@@ -224,37 +224,14 @@ async fn prepare(root: &Path, programs: &Programs) -> Result<Device> {
          echo $! > \"$dir/app.pid\"\n",
     )?;
     let config = root.join("agent.toml");
-    let d = device_folder.display();
-    std::fs::write(
-        &config,
-        format!(
-            r#"[updates]
-repository = "{repo}"
-trusted_root = "{trust}"
-poll_seconds = 3600
-jitter_seconds = 0
-gate_seconds = 10
-
-[paths]
-device_config = "{d}/kiosk.toml"
-db = "{d}/kiosk.db"
-app_releases = "{d}/releases"
-backups = "{d}/backups"
-menus = "{d}/menus"
-state = "{d}/agent"
-policy = "{d}/policy.toml"
-app_socket = "{d}/app.sock"
-kioskctl = "{kioskctl}"
-
-[service]
-restart_app = ["sh", "{root}/restart-app.sh", "{d}"]
-"#,
-            repo = repo.dir.display(),
-            trust = repo.root_of_trust().display(),
-            kioskctl = programs.kioskctl.display(),
-            root = root.display(),
-        ),
-    )?;
+    let repository = repo.dir.display().to_string();
+    let text = agent_config(&device_folder, &repository, &repo.root_of_trust(), &programs.kioskctl, 3600, 10)
+        + &format!(
+            "\n[service]\nrestart_app = [\"sh\", \"{}\", \"{}\"]\n",
+            root.join("restart-app.sh").display(),
+            device_folder.display()
+        );
+    std::fs::write(&config, text)?;
     Ok(Device { root: root.to_owned(), programs: programs.clone(), config, orders })
 }
 

@@ -99,3 +99,41 @@ pub fn app_release(scratch: &Path, version: &str, binary: &Path) -> Vec<Entry> {
 pub fn published(kind: Kind, version: &str, channel: Channel, rollout: u8) -> Published {
     Published { kind, version: v(version), channel, rollout, content: None, patch_from: None }
 }
+
+/// The agent's config for a device laid out under `device` as the image lays it out, reading
+/// `repository` against `trusted_root` every `poll_seconds`, with `gate_seconds` for both
+/// gates. Sections (`[service]`, `[health]`) may be appended.
+pub fn agent_config(
+    device: &Path,
+    repository: &str,
+    trusted_root: &Path,
+    kioskctl: &Path,
+    poll_seconds: u64,
+    gate_seconds: u64,
+) -> String {
+    let d = device.display();
+    format!(
+        r#"[updates]
+repository = "{repository}"
+trusted_root = "{trusted_root}"
+poll_seconds = {poll_seconds}
+jitter_seconds = 0
+gate_seconds = {gate_seconds}
+agent_gate_seconds = {gate_seconds}
+
+[paths]
+device_config = "{d}/kiosk.toml"
+db = "{d}/kiosk.db"
+app_releases = "{d}/releases"
+agent_releases = "{d}/agent-releases"
+backups = "{d}/backups"
+menus = "{d}/menus"
+state = "{d}/agent"
+policy = "{d}/policy.toml"
+app_socket = "{d}/app.sock"
+kioskctl = "{kioskctl}"
+"#,
+        trusted_root = trusted_root.display(),
+        kioskctl = kioskctl.display(),
+    )
+}

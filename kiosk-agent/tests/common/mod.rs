@@ -53,7 +53,7 @@ fn stripped(binary: &str) -> PathBuf {
     stripped
 }
 
-pub use kiosk_tests::updates::{Repo, app_release, published, v};
+pub use kiosk_tests::updates::{Repo, agent_config, app_release, published, v};
 
 /// A release that migrates the database (adds a table, records its migration as sqlx does)
 /// and then cannot start: the release rolled back to must run on the newer schema. Started
@@ -105,35 +105,15 @@ impl Device {
         releases.switch(&v(version)).unwrap();
     }
 
-    pub fn config(&self, repository: &str, gate_seconds: u64) -> AgentConfig {
-        AgentConfig::parse(&self.config_text(repository, gate_seconds)).unwrap()
+    pub fn config(&self, repository: &str, trusted_root: &Path, gate_seconds: u64) -> AgentConfig {
+        AgentConfig::parse(&self.config_text(repository, trusted_root, gate_seconds)).unwrap()
     }
 
-    /// The agent's config file for this device (sections may be added after it).
-    pub fn config_text(&self, repository: &str, gate_seconds: u64) -> String {
-        let dir = self.dir.display();
-        format!(
-            r#"
-[updates]
-repository = "{repository}"
-poll_seconds = 1
-jitter_seconds = 0
-gate_seconds = {gate_seconds}
-
-[paths]
-device_config = "{dir}/kiosk.toml"
-db = "{dir}/kiosk.db"
-app_releases = "{dir}/releases"
-backups = "{dir}/backups"
-menus = "{dir}/menus"
-state = "{dir}/agent"
-policy = "{dir}/policy.toml"
-app_socket = "{dir}/app.sock"
-agent_releases = "{dir}/agent-releases"
-kioskctl = "{kioskctl}"
-"#,
-            kioskctl = env!("CARGO_BIN_EXE_kioskctl"),
-        )
+    /// The agent's config file for this device, polling every second (sections may be added
+    /// after it).
+    pub fn config_text(&self, repository: &str, trusted_root: &Path, gate_seconds: u64) -> String {
+        let kioskctl = Path::new(env!("CARGO_BIN_EXE_kioskctl"));
+        agent_config(&self.dir, repository, trusted_root, kioskctl, 1, gate_seconds)
     }
 
     pub fn updater(

@@ -20,7 +20,7 @@ use kiosk_agent::source::{Fetcher, Location, Source};
 use kiosk_agent::updater::{Outcome, Updater};
 use kiosk_protocol::{Answer, Command};
 use kiosk_tests::http_server::StaticServer;
-use kiosk_tests::updates::{Repo, app_release};
+use kiosk_tests::updates::{Repo, agent_config, app_release};
 
 const GATE_SECONDS: u64 = 10;
 
@@ -92,40 +92,12 @@ async fn main() -> Result<()> {
             menu = menu.display()
         ),
     )?;
-    let config_text = format!(
-        r#"[updates]
-repository = "{url}"
-trusted_root = "{trust}"
-poll_seconds = 3600
-jitter_seconds = 0
-gate_seconds = {GATE_SECONDS}
-
-[paths]
-device_config = "{d}/kiosk.toml"
-db = "{d}/kiosk.db"
-app_releases = "{d}/releases"
-agent_releases = "{d}/agent-releases"
-backups = "{d}/backups"
-menus = "{d}/menus"
-state = "{d}/agent"
-policy = "{d}/policy.toml"
-app_socket = "{d}/app.sock"
-kioskctl = "{kioskctl}"
-
-[service]
-restart_app = ["sh", "{restart}"]
-restart_agent = ["true"]
-helper_prefix = []
-
-[health]
-metrics_listen = "127.0.0.1:0"
-"#,
-        url = server.url,
-        trust = repo.root_of_trust().display(),
-        d = device.display(),
-        kioskctl = kioskctl.display(),
-        restart = restart.display(),
-    );
+    let config_text = agent_config(&device, &server.url, &repo.root_of_trust(), &kioskctl, 3600, GATE_SECONDS)
+        + &format!(
+            "\n[service]\nrestart_app = [\"sh\", \"{}\"]\nrestart_agent = [\"true\"]\nhelper_prefix = []\n\n\
+             [health]\nmetrics_listen = \"127.0.0.1:0\"\n",
+            restart.display()
+        );
     let config_path = root.join("agent.toml");
     std::fs::write(&config_path, &config_text)?;
     let config = AgentConfig::parse(&config_text)?;
