@@ -44,7 +44,8 @@ enum Command {
 }
 
 fn main() -> Result<()> {
-    kiosk_engine::logging::init_service(log::LevelFilter::Info, env!("CARGO_PKG_VERSION"));
+    let release = kiosk_engine::service::release_name(env!("CARGO_PKG_VERSION"));
+    kiosk_engine::logging::init_service(log::LevelFilter::Info, &release);
     let args = Args::parse();
     let config = AgentConfig::load(&args.config)?;
     let locations = Locations::new(args.dev, Some(config.paths.db.clone()), Some(config.paths.device_config.clone()));
