@@ -1,7 +1,7 @@
 //! Health reporting: heartbeats to the fleet with the kiosk's figures, queued on disk while
 //! the fleet cannot be reached (bounded) and sent when it is back, oldest first; the same
 //! figures in Prometheus text format on loopback; and the agent's loop, which polls, takes
-//! heartbeats and stops when told.
+//! heartbeats, tells systemd it is ready and pings its watchdog, and stops when told.
 
 mod common;
 
@@ -21,6 +21,8 @@ struct Setup {
     _dir: tempfile::TempDir,
     agent: Agent,
     fleet: FleetServer,
+    /// Where the agent's notify messages arrive, as systemd's socket would take them.
+    service_manager: std::os::unix::net::UnixDatagram,
 }
 
 async fn setup(queue_max: usize, metrics_port: Option<u16>) -> Setup {
@@ -46,8 +48,12 @@ async fn setup(queue_max: usize, metrics_port: Option<u16>) -> Setup {
         Arc::new(RecordingDatabase::default()),
     );
     let http = HttpFleet { client: reqwest::Client::new(), url: fleet.url.parse().unwrap() };
-    let agent = Agent::new(updater, ServiceNotifier::default(), Some(Arc::new(http) as Arc<dyn Fleet>));
-    Setup { _dir: dir, agent, fleet }
+    let notify = dir.path().join("notify");
+    let service_manager = std::os::unix::net::UnixDatagram::bind(&notify).unwrap();
+    service_manager.set_nonblocking(true).unwrap();
+    let notifier = ServiceNotifier::to(notify.to_str().unwrap(), Some(Duration::from_millis(200))).unwrap();
+    let agent = Agent::new(updater, notifier, Some(Arc::new(http) as Arc<dyn Fleet>));
+    Setup { _dir: dir, agent, fleet, service_manager }
 }
 
 fn received(fleet: &FleetServer) -> Vec<Heartbeat> {
@@ -115,6 +121,7 @@ async fn metrics_are_served_on_loopback() {
     let setup = setup(10, Some(port)).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let fleet = setup.fleet.clone();
+    let service_manager = setup.service_manager;
     let running = tokio::spawn(run(setup.agent, async move {
         let _ = stopped.await;
     }));
@@ -138,6 +145,15 @@ async fn metrics_are_served_on_loopback() {
     }
     let missing = reqwest::get(format!("http://127.0.0.1:{port}/")).await.unwrap();
     assert_eq!(missing.status(), 404);
+    // systemd heard that the agent is ready, what it found, and its watchdog pings.
+    let mut heard = Vec::new();
+    let mut buffer = [0; 512];
+    while let Ok(length) = service_manager.recv(&mut buffer) {
+        heard.push(String::from_utf8_lossy(&buffer[..length]).into_owned());
+    }
+    assert!(heard.iter().any(|message| message.starts_with("READY=1")), "{heard:?}");
+    assert!(heard.iter().any(|message| message == "STATUS=updates: app up to date"), "{heard:?}");
+    assert!(heard.iter().any(|message| message == "WATCHDOG=1"), "{heard:?}");
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(5), running).await.expect("the agent stops").unwrap().unwrap();
 }

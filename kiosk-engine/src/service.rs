@@ -53,7 +53,11 @@ impl ServiceNotifier {
             Some(name) => SocketAddr::from_abstract_name(name.as_bytes())?,
             None => SocketAddr::from_pathname(path)?,
         };
-        Ok(ServiceNotifier { socket: Some((UnixDatagram::unbound()?, address)), watchdog })
+        // A message the service manager cannot take at once is dropped (and logged): the UI
+        // thread and the agent's loop never wait on it.
+        let socket = UnixDatagram::unbound()?;
+        socket.set_nonblocking(true)?;
+        Ok(ServiceNotifier { socket: Some((socket, address)), watchdog })
     }
 
     /// The service is up and doing its work, as `status` says.
