@@ -7,7 +7,9 @@ set -euo pipefail
 # The touch UI (Slint) finds fonts through fontconfig, and panics at start without any font.
 # The update tests strip release binaries (binutils) and read repositories written by
 # python-tuf, the reference TUF implementation, installed from PyPI into a venv (python3-venv).
-packages=(gcc libc6-dev pkg-config libfontconfig1-dev fonts-dejavu-core binutils python3-venv)
+# The network allowlist's test loads nftables rulesets into network namespaces (nftables,
+# iproute2).
+packages=(gcc libc6-dev pkg-config libfontconfig1-dev fonts-dejavu-core binutils python3-venv nftables iproute2)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -182,9 +182,20 @@ impl Updater {
         if installed.policy.as_ref().is_some_and(|policy| *policy >= version) {
             return Ok(Outcome::UpToDate { version });
         }
+        if let Some(why) = installed.failed.get(&format!("policy {version}")) {
+            return Ok(Outcome::FailedBefore { version, why: why.clone() });
+        }
         let bytes = read_verified(repo, &offer.name).await?;
-        if std::str::from_utf8(&bytes).is_err() {
-            bail!("policy {version} is not UTF-8 text");
+        // Signed is not enough: a policy the agent cannot read whole is refused, and the one
+        // in force stays.
+        let checked = std::str::from_utf8(&bytes)
+            .map_err(|_| anyhow::anyhow!("it is not UTF-8 text"))
+            .and_then(crate::policy::Policy::parse);
+        if let Err(error) = checked {
+            let why = format!("{}: {error:#}", offer.name.raw());
+            installed.failed.insert(format!("policy {version}"), why.clone());
+            self.save_installed(&installed)?;
+            return Ok(Outcome::Refused { version, why });
         }
         write_atomically(&self.config.paths.policy, &bytes)?;
         installed.policy = Some(version.clone());

@@ -390,7 +390,7 @@ async fn a_menu_waits_for_the_payment_in_progress_and_a_policy_is_put_in_place()
     copy_folder(&common::workspace("menus/brasserie"), &menu);
     setup.repo.add(Kind::Menu, "2026.12.1", &Entry::folder(&menu, Path::new("")).unwrap()).await;
     let policy = setup.dir.path().join("policy.toml");
-    std::fs::write(&policy, "mode = \"single-app\"\n").unwrap();
+    std::fs::write(&policy, "[kiosk]\nmode = \"single-app\"\n").unwrap();
     let add_policy = Change::Add(NewTarget {
         name: "policy-3.toml".into(),
         file: policy,
@@ -404,7 +404,10 @@ async fn a_menu_waits_for_the_payment_in_progress_and_a_policy_is_put_in_place()
         matches!(report.outcomes.get(&Kind::Menu), Some(Outcome::Waiting { why, .. }) if why == "a payment is in progress")
     );
     assert!(matches!(report.outcomes.get(&Kind::Policy), Some(Outcome::Installed { .. })), "{report:?}");
-    assert_eq!(std::fs::read_to_string(setup.device.dir.join("policy.toml")).unwrap(), "mode = \"single-app\"\n");
+    assert_eq!(
+        std::fs::read_to_string(setup.device.dir.join("policy.toml")).unwrap(),
+        "[kiosk]\nmode = \"single-app\"\n"
+    );
     setup.database.payment_in_progress.store(false, Ordering::SeqCst);
     let report = updater.poll().await;
     assert!(matches!(report.outcomes.get(&Kind::Menu), Some(Outcome::Installed { downloaded: 0, .. })), "{report:?}");
@@ -413,6 +416,25 @@ async fn a_menu_waits_for_the_payment_in_progress_and_a_policy_is_put_in_place()
     assert_eq!(*setup.app.reloads.lock().unwrap(), 1, "the app is told to read the new menu");
     let report = updater.poll().await;
     assert!(matches!(report.outcomes.get(&Kind::Menu), Some(Outcome::UpToDate { .. })));
+
+    // A signed policy the agent cannot read whole is refused; the one in force stays.
+    let bad = setup.dir.path().join("bad-policy.toml");
+    std::fs::write(&bad, "[kiosk]\nmode = \"multi-app\"\n").unwrap();
+    let add_bad = Change::Add(NewTarget {
+        name: "policy-4.toml".into(),
+        file: bad,
+        published: published(Kind::Policy, "4", Channel::Stable, 100),
+    });
+    setup.repo.sign(vec![add_bad], &Expiry::default()).await;
+    let report = updater.poll().await;
+    let Some(Outcome::Refused { why, .. }) = report.outcomes.get(&Kind::Policy) else { panic!("{report:?}") };
+    assert!(why.starts_with("policy-4.toml: kiosk.apps: multi-app mode needs"), "{why}");
+    assert_eq!(
+        std::fs::read_to_string(setup.device.dir.join("policy.toml")).unwrap(),
+        "[kiosk]\nmode = \"single-app\"\n"
+    );
+    let report = updater.poll().await;
+    assert!(matches!(report.outcomes.get(&Kind::Policy), Some(Outcome::FailedBefore { .. })), "not tried again");
 }
 
 fn copy_folder(from: &Path, to: &Path) {

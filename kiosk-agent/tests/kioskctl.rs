@@ -424,7 +424,10 @@ fn repo_commands() {
     let policy = at("policy.toml");
     std::fs::write(&policy, "mode = [\n").unwrap();
     let refused = ctl.run(&[&["repo", "add-policy", &repo, "--version", "1", &policy][..], &keys].concat());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not TOML"));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("policy.toml is refused"), "{refused:?}");
+    std::fs::write(&policy, "[kiosk]\nmode = \"multi-app\"\n").unwrap();
+    let refused = ctl.run(&[&["repo", "add-policy", &repo, "--version", "1", &policy][..], &keys].concat());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("kiosk.apps: multi-app mode needs"), "{refused:?}");
 
     let rollout = ["repo", "rollout", &repo, "--kind", "app", "--version", "1.1.0", "--percent", "10"];
     assert!(ctl.ok(&[&rollout[..], &keys].concat()).contains("app 1.1.0 offered to 10% of its channel"));

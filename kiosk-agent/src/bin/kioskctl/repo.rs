@@ -51,7 +51,7 @@ pub enum RepoCommand {
         release: ReleaseArgs,
         menu: PathBuf,
     },
-    /// Publish a policy file.
+    /// Publish a policy file (docs/policy.md), checked first.
     AddPolicy {
         repo: PathBuf,
         #[command(flatten)]
@@ -236,8 +236,7 @@ pub async fn run(command: RepoCommand) -> Result<()> {
                 .await?;
         }
         RepoCommand::AddPolicy { repo, release, policy } => {
-            let text = std::fs::read_to_string(&policy).with_context(|| format!("cannot read {}", policy.display()))?;
-            toml::from_str::<toml::Table>(&text).with_context(|| format!("{} is not TOML", policy.display()))?;
+            kiosk_agent::policy::Policy::load(&policy)?;
             let change = Change::Add(publish::NewTarget {
                 name: format!("policy-{}.toml", release.version),
                 file: policy,
