@@ -63,6 +63,8 @@ pub struct ServiceConfig {
     /// What the agent's swap helper is started under, so that restarting the agent's service
     /// does not stop it (a transient unit); empty: started as a detached process.
     pub helper_prefix: Vec<String>,
+    /// The user the app runs as: it must have no shell.
+    pub kiosk_user: String,
 }
 
 impl Default for ServiceConfig {
@@ -72,6 +74,7 @@ impl Default for ServiceConfig {
             restart_app: owned(&["systemctl", "restart", "--no-block", "kiosk-app.service"]),
             restart_agent: owned(&["systemctl", "restart", "--no-block", "kiosk-agent.service"]),
             helper_prefix: owned(&["systemd-run", "--unit=kiosk-agent-swap", "--collect", "--no-block"]),
+            kiosk_user: "kiosk".into(),
         }
     }
 }

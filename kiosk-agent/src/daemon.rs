@@ -127,6 +127,10 @@ pub async fn run(agent: Agent, shutdown: impl Future<Output = ()>) -> Result<()>
             Err(error) => log::error!("metrics cannot be served on {address}: {error}"),
         }
     }
+    let kiosk_user = &agent.updater.config.service.kiosk_user;
+    for route in crate::escape::check(std::path::Path::new("/"), kiosk_user).iter().filter(|route| route.open) {
+        log::warn!("escape route open: {} ({})", route.name, route.detail);
+    }
     let release = kiosk_engine::service::release_name(env!("CARGO_PKG_VERSION"));
     crate::swap::report_ready(&agent.updater.config.paths.state, &release)?;
     agent.notifier.ready("watching for updates");

@@ -57,6 +57,7 @@ pub async fn collect(updater: &Updater, site: Option<&str>, last_poll: Option<&L
             last_error: last_poll.and_then(|poll| poll.report.repository_error.clone()),
             failed_releases: releases.map(|state| state.failed.into_iter().collect()).unwrap_or_default(),
         },
+        escape_routes: crate::escape::check(Path::new("/"), &updater.config.service.kiosk_user),
     }
 }
 
@@ -292,6 +293,8 @@ pub fn metrics(heartbeat: &Heartbeat, queued: usize) -> String {
         number(update.failed_releases.len() as u64),
     );
     gauge("heartbeats_queued", "Heartbeats waiting for the fleet", number(queued as u64));
+    let open = heartbeat.escape_routes.iter().filter(|route| route.open).count();
+    gauge("escape_routes_open", "Ways out of the kiosk app found open", number(open as u64));
     let versions = &heartbeat.versions;
     let info = Family::<Vec<(String, String)>, Gauge>::default();
     let labels = vec![

@@ -86,6 +86,8 @@ async fn a_heartbeat_carries_the_kiosks_figures() {
     assert_eq!((day.paid_orders, day.revenue.to_string().as_str()), (3, "42.30"));
     assert_eq!(day.journal_last.as_ref().map(|last| last.seq), Some(17));
     assert!(beat.update.last_poll_at.is_some() && beat.update.last_error.is_none());
+    let routes: Vec<&str> = beat.escape_routes.iter().map(|route| route.name.as_str()).collect();
+    assert_eq!(routes.len(), 5, "every escape route is reported, open or not: {routes:?}");
     assert_eq!(beat.update.offers.len(), 1);
     assert_eq!((beat.update.offers[0].kind.as_str(), beat.update.offers[0].outcome.as_str()), ("app", "up to date"));
 }
@@ -139,6 +141,7 @@ async fn metrics_are_served_on_loopback() {
         "kiosk_app_reachable 1",
         "kiosk_printer_ok 1",
         "kiosk_update_repository_ok 1",
+        "kiosk_escape_routes_open ",
         "kiosk_release_info{app=\"1.0.0\",",
     ] {
         assert!(text.contains(line), "{line} in:\n{text}");

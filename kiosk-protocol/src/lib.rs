@@ -169,6 +169,19 @@ pub struct Heartbeat {
     pub day: Option<kiosk_core::status::DayStatus>,
     pub day_error: Option<String>,
     pub update: UpdateStatus,
+    /// The ways out of the kiosk app the agent checks closed (virtual terminals, Ctrl+Alt+Del,
+    /// SysRq, a shell, a terminal emulator), each with whether it is open.
+    #[serde(default)]
+    pub escape_routes: Vec<EscapeRoute>,
+}
+
+/// One escape route and whether it is open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscapeRoute {
+    pub name: String,
+    pub open: bool,
+    /// What was seen.
+    pub detail: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
