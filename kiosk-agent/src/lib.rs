@@ -16,3 +16,4 @@ pub mod source;
 pub mod swap;
 pub mod updater;
 pub mod usb_guard;
+pub mod wifi;
