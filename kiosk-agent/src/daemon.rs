@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use anyhow::Result;
 use kiosk_engine::service::ServiceNotifier;
+use kiosk_protocol::LockdownStatus;
 
 use crate::health::{Fleet, HeartbeatQueue, LastPoll};
+use crate::lockdown::Enforcement;
 use crate::releases::{Recovery, Releases};
 use crate::updater::{PollReport, Updater};
 
@@ -36,14 +38,38 @@ pub struct Agent {
     pub queue: HeartbeatQueue,
     /// The latest figures in Prometheus text format, served on loopback.
     pub metrics: Arc<Mutex<String>>,
+    /// Where the policy is enforced.
+    pub enforcement: Enforcement,
     last_poll: Mutex<Option<LastPoll>>,
+    lockdown: Mutex<Option<LockdownStatus>>,
 }
 
 impl Agent {
-    pub fn new(updater: Updater, notifier: ServiceNotifier, fleet: Option<Arc<dyn Fleet>>) -> Agent {
+    pub fn new(
+        updater: Updater,
+        notifier: ServiceNotifier,
+        fleet: Option<Arc<dyn Fleet>>,
+        enforcement: Enforcement,
+    ) -> Agent {
         let queue =
             HeartbeatQueue { dir: updater.config.paths.state.join("heartbeats"), max: updater.config.health.queue_max };
-        Agent { updater, notifier, fleet, queue, metrics: Arc::default(), last_poll: Mutex::default() }
+        Agent {
+            updater,
+            notifier,
+            fleet,
+            queue,
+            metrics: Arc::default(),
+            enforcement,
+            last_poll: Mutex::default(),
+            lockdown: Mutex::default(),
+        }
+    }
+
+    /// Enforces the policy in force now (see [`crate::lockdown`]).
+    pub async fn enforce_policy(&self) -> LockdownStatus {
+        let status = crate::lockdown::enforce(&self.updater.config.paths.policy, &self.enforcement).await;
+        *self.lockdown.lock().expect("lockdown lock") = Some(status.clone());
+        status
     }
 
     /// Puts an interrupted update back as committed: run once at start, before anything else.
@@ -80,6 +106,8 @@ impl Agent {
             Event::Poll => {
                 let report = self.updater.poll().await;
                 self.notifier.status(&status_line(&report));
+                // A new policy, or addresses that moved: enforced again.
+                self.enforce_policy().await;
                 *self.last_poll.lock().expect("last poll lock") =
                     Some(LastPoll { at: crate::health::now_rfc3339(), report });
             }
@@ -93,8 +121,9 @@ impl Agent {
     /// Takes a heartbeat, refreshes the metrics, and sends what waits (this one included).
     pub async fn heartbeat(&self) {
         let last_poll = self.last_poll.lock().expect("last poll lock").clone();
-        let heartbeat =
-            crate::health::collect(&self.updater, self.updater.config.site.as_deref(), last_poll.as_ref()).await;
+        let lockdown = self.lockdown.lock().expect("lockdown lock").clone();
+        let site = self.updater.config.site.as_deref();
+        let heartbeat = crate::health::collect(&self.updater, site, last_poll.as_ref(), lockdown).await;
         if let Err(error) = self.queue.push(&heartbeat) {
             log::error!("the heartbeat could not be queued: {error:#}");
         }
@@ -126,6 +155,10 @@ pub async fn run(agent: Agent, shutdown: impl Future<Output = ()>) -> Result<()>
             }
             Err(error) => log::error!("metrics cannot be served on {address}: {error}"),
         }
+    }
+    let lockdown = agent.enforce_policy().await;
+    if let Some(error) = &lockdown.policy_error {
+        log::warn!("lockdown: {error}");
     }
     let kiosk_user = &agent.updater.config.service.kiosk_user;
     for route in crate::escape::check(std::path::Path::new("/"), kiosk_user).iter().filter(|route| route.open) {

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use async_trait::async_trait;
 use kiosk_protocol::{
-    AppHealth, Heartbeat, HeartbeatReply, Message, OfferStatus, StateSummary, System, UpdateStatus, Versions,
+    AppHealth, Heartbeat, HeartbeatReply, LockdownStatus, Message, OfferStatus, StateSummary, System, UpdateStatus,
+    Versions,
 };
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
@@ -27,7 +28,12 @@ pub struct LastPoll {
 }
 
 /// Gathers a heartbeat now.
-pub async fn collect(updater: &Updater, site: Option<&str>, last_poll: Option<&LastPoll>) -> Heartbeat {
+pub async fn collect(
+    updater: &Updater,
+    site: Option<&str>,
+    last_poll: Option<&LastPoll>,
+    lockdown: Option<LockdownStatus>,
+) -> Heartbeat {
     let paths = &updater.config.paths;
     let data_dir = paths.db.parent().unwrap_or(Path::new("/"));
     let releases = updater.app_releases.state();
@@ -58,6 +64,7 @@ pub async fn collect(updater: &Updater, site: Option<&str>, last_poll: Option<&L
             failed_releases: releases.map(|state| state.failed.into_iter().collect()).unwrap_or_default(),
         },
         escape_routes: crate::escape::check(Path::new("/"), &updater.config.service.kiosk_user),
+        lockdown,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod effects;
 pub mod escape;
 pub mod firewall;
 pub mod health;
+pub mod lockdown;
 pub mod policy;
 pub mod publish;
 pub mod releases;

@@ -464,7 +464,7 @@ async fn an_agent_swap_cut_short_is_undone_at_the_next_start() {
     agents.save(&state).unwrap();
     // The helper had switched to 1.1.0 when the power went: no helper runs now.
     agents.switch(&v("1.1.0")).unwrap();
-    let agent = kiosk_agent::daemon::Agent::new(setup.updater(), Default::default(), None);
+    let agent = kiosk_agent::daemon::Agent::new(setup.updater(), Default::default(), None, Default::default());
     let error = agent.recover().await.unwrap_err();
     assert!(error.to_string().contains("a swap to agent 1.1.0 was cut short: agent 1.0.0 is current again"), "{error}");
     assert_eq!(agents.current().unwrap(), v("1.0.0"));

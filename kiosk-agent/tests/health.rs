@@ -13,6 +13,7 @@ use common::{CountingServices, Device, RecordingDatabase, Repo, SimulatedApp, ap
 use kiosk_agent::catalog::Kind;
 use kiosk_agent::daemon::{Agent, run};
 use kiosk_agent::health::{Fleet, HttpFleet};
+use kiosk_agent::lockdown::Enforcement;
 use kiosk_engine::service::ServiceNotifier;
 use kiosk_protocol::{Heartbeat, Message};
 use kiosk_tests::http_server::FleetServer;
@@ -52,7 +53,7 @@ async fn setup(queue_max: usize, metrics_port: Option<u16>) -> Setup {
     let service_manager = std::os::unix::net::UnixDatagram::bind(&notify).unwrap();
     service_manager.set_nonblocking(true).unwrap();
     let notifier = ServiceNotifier::to(notify.to_str().unwrap(), Some(Duration::from_millis(200))).unwrap();
-    let agent = Agent::new(updater, notifier, Some(Arc::new(http) as Arc<dyn Fleet>));
+    let agent = Agent::new(updater, notifier, Some(Arc::new(http) as Arc<dyn Fleet>), Enforcement::default());
     Setup { _dir: dir, agent, fleet, service_manager }
 }
 

@@ -173,6 +173,24 @@ pub struct Heartbeat {
     /// SysRq, a shell, a terminal emulator), each with whether it is open.
     #[serde(default)]
     pub escape_routes: Vec<EscapeRoute>,
+    /// The policy as the agent last enforced it.
+    #[serde(default)]
+    pub lockdown: Option<LockdownStatus>,
+}
+
+/// How enforcing the policy went: what failed, and what the policy keeps out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockdownStatus {
+    /// No policy, or one that cannot be read: nothing was enforced.
+    pub policy_error: Option<String>,
+    /// The network allowlist could not be loaded (the previous one stays in force).
+    pub firewall_error: Option<String>,
+    /// USB devices present that the policy does not allow (left unauthorized when it enforces).
+    pub usb_not_allowed: Vec<String>,
+    pub usb_error: Option<String>,
+    /// Wi-Fi networks found configured that the policy does not trust, removed.
+    pub wifi_removed: Vec<String>,
+    pub wifi_error: Option<String>,
 }
 
 /// One escape route and whether it is open.

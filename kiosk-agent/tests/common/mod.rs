@@ -4,6 +4,8 @@
 
 #![allow(dead_code, unused_imports, reason = "each test binary uses part of it")]
 
+pub mod netns;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};

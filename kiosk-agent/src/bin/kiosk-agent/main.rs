@@ -13,6 +13,7 @@ use kiosk_agent::config::AgentConfig;
 use kiosk_agent::daemon::{Agent, run};
 use kiosk_agent::effects::{AppSocket, CommandServices, Kioskctl};
 use kiosk_agent::health::{Fleet, HttpFleet};
+use kiosk_agent::lockdown::Enforcement;
 use kiosk_agent::releases::Releases;
 use kiosk_agent::source::{Fetcher, Location, Source};
 use kiosk_agent::swap::swap;
@@ -92,7 +93,11 @@ fn main() -> Result<()> {
         Some(url) => Some(Arc::new(HttpFleet { client: reqwest::Client::new(), url: url.parse()? }) as Arc<dyn Fleet>),
         None => None,
     };
-    let agent = Agent::new(updater, ServiceNotifier::from_env(), fleet);
+    // A development kiosk enforces nothing of the policy on the machine it runs on.
+    let scratch = updater.config.paths.state.clone();
+    let enforcement =
+        if args.dev { Enforcement { scratch, ..Enforcement::default() } } else { Enforcement::device(&scratch) };
+    let agent = Agent::new(updater, ServiceNotifier::from_env(), fleet, enforcement);
     runtime.block_on(async {
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .context("cannot listen for SIGTERM")?;

@@ -1,0 +1,98 @@
+//! The policy in force, enforced: the network allowlist loaded (host names resolved now),
+//! USB devices authorized as listed, Wi-Fi limited to the trusted networks. The agent does it
+//! at start and after every poll (a new policy, addresses that moved). Each part is enforced
+//! only where [`Enforcement`] points it: a development kiosk (`--dev`) enforces nothing and
+//! only reports, and tests point the parts at a network namespace and fake trees of their own.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use kiosk_protocol::LockdownStatus;
+
+use crate::firewall::{self, Resolved};
+use crate::policy::Policy;
+
+/// Where each part of the policy is enforced; `None`: not enforced.
+#[derive(Clone, Debug, Default)]
+pub struct Enforcement {
+    /// The `nft` command (and leading arguments) that loads the ruleset.
+    pub nft: Option<Vec<String>>,
+    /// The USB devices' sysfs folder (`/sys/bus/usb/devices`).
+    pub usb_sysfs: Option<PathBuf>,
+    /// iwd's profile folder (`/var/lib/iwd`).
+    pub wifi_profiles: Option<PathBuf>,
+    /// Where the ruleset file is written before it is loaded.
+    pub scratch: PathBuf,
+}
+
+impl Enforcement {
+    /// The device's own: nft, sysfs, iwd.
+    pub fn device(scratch: &Path) -> Enforcement {
+        Enforcement {
+            nft: Some(vec!["nft".into()]),
+            usb_sysfs: Some(crate::usb_guard::SYSFS_USB.into()),
+            wifi_profiles: Some(crate::wifi::IWD_PROFILES.into()),
+            scratch: scratch.to_owned(),
+        }
+    }
+}
+
+/// Resolves the policy's host names with the system's resolver (the addresses it gives now).
+async fn resolve(policy: &Policy) -> Resolved {
+    let mut resolved = Resolved::new();
+    for name in firewall::names(policy) {
+        let looked_up = tokio::net::lookup_host(format!("{name}:0")).await;
+        match looked_up {
+            Ok(addresses) => {
+                let mut found: Vec<IpAddr> = addresses.map(|address| address.ip()).collect();
+                found.sort();
+                found.dedup();
+                resolved.insert(name, found);
+            }
+            Err(error) => log::warn!("{name} does not resolve now ({error}): it allows nothing until it does"),
+        }
+    }
+    resolved
+}
+
+/// Enforces the policy at `policy_path` (none there: nothing to enforce) and says how it went.
+pub async fn enforce(policy_path: &Path, enforcement: &Enforcement) -> LockdownStatus {
+    let mut status = LockdownStatus::default();
+    let policy = match policy_path.exists().then(|| Policy::load(policy_path)) {
+        None => {
+            status.policy_error = Some(format!("no policy at {}: nothing is locked down", policy_path.display()));
+            return status;
+        }
+        Some(Err(error)) => {
+            status.policy_error = Some(format!("{error:#}"));
+            return status;
+        }
+        Some(Ok(policy)) => policy,
+    };
+    if let Some(nft) = &enforcement.nft {
+        let ruleset = firewall::ruleset(&policy, &resolve(&policy).await);
+        if let Err(error) = firewall::apply(nft, &ruleset, &enforcement.scratch) {
+            log::error!("network allowlist: {error:#}");
+            status.firewall_error = Some(format!("{error:#}"));
+        }
+    }
+    if let Some(sysfs) = &enforcement.usb_sysfs {
+        match crate::usb_guard::apply(sysfs, &policy.usb) {
+            Ok(devices) => {
+                status.usb_not_allowed = devices
+                    .iter()
+                    .filter(|device| !device.allowed)
+                    .map(|device| format!("{} {:04x}:{:04x}", device.name, device.vendor, device.product))
+                    .collect();
+            }
+            Err(error) => status.usb_error = Some(format!("{error:#}")),
+        }
+    }
+    if let Some(profiles) = &enforcement.wifi_profiles {
+        match crate::wifi::apply(profiles, &policy.wifi.trusted) {
+            Ok(report) => status.wifi_removed = report.removed,
+            Err(error) => status.wifi_error = Some(format!("{error:#}")),
+        }
+    }
+    status
+}

@@ -1,0 +1,117 @@
+//! The agent enforces the policy in force: the network allowlist loaded into a network
+//! namespace of the test's own, USB devices of a fake sysfs tree authorized as listed, Wi-Fi
+//! profiles kept for the trusted networks only; what it found is in the heartbeat. A policy
+//! that cannot be read enforces nothing new and says why. Runs as root (as CI does);
+//! elsewhere it says it was skipped.
+
+mod common;
+
+use std::os::unix::fs::MetadataExt;
+use std::sync::Arc;
+
+use common::netns::Namespaces;
+use common::{CountingServices, Device, RecordingDatabase, Repo, SimulatedApp, app_release};
+use kiosk_agent::catalog::Kind;
+use kiosk_agent::daemon::Agent;
+use kiosk_agent::lockdown::Enforcement;
+
+const POLICY: &str = r#"
+[network]
+[[network.allow]]
+host = "10.231.0.2"
+ports = [8080]
+[[network.allow]]
+host = "localhost"
+ports = [9]
+
+[usb]
+enforce = true
+allow_classes = ["printer"]
+
+[[wifi.trusted]]
+ssid = "Venue-Kiosks"
+passphrase = "correct horse battery"
+"#;
+
+#[tokio::test]
+async fn the_policy_in_force_is_enforced_and_reported() {
+    if std::fs::metadata("/proc/self").unwrap().uid() != 0 {
+        eprintln!("skipped: network namespaces need root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repo::create(dir.path()).await;
+    let device = Device::new(dir.path());
+    let binary = dir.path().join("kiosk-app");
+    std::fs::write(&binary, "#!/bin/sh\n").unwrap();
+    let first = app_release(dir.path(), "1.0.0", &binary);
+    repo.add(Kind::App, "1.0.0", &first).await;
+    device.install_as_image("1.0.0", &first);
+    let config = device.config(&repo.dir.display().to_string(), &repo.root_of_trust(), 2);
+    let policy_path = config.paths.policy.clone();
+    let updater = device.updater(
+        config,
+        &repo.root_of_trust(),
+        Arc::new(CountingServices::default()),
+        Arc::new(SimulatedApp::new(device.releases())),
+        Arc::new(RecordingDatabase::default()),
+    );
+    // A keyboard on a fake sysfs, and a Wi-Fi network someone added by hand.
+    let sysfs = dir.path().join("sys");
+    let keyboard = sysfs.join("1-2");
+    std::fs::create_dir_all(&keyboard).unwrap();
+    for (file, text) in [("idVendor", "046d"), ("idProduct", "c31c"), ("bDeviceClass", "00"), ("authorized", "1")] {
+        std::fs::write(keyboard.join(file), text).unwrap();
+    }
+    std::fs::create_dir_all(sysfs.join("1-2:1.0")).unwrap();
+    std::fs::write(sysfs.join("1-2:1.0/bInterfaceClass"), "03").unwrap();
+    let profiles = dir.path().join("iwd");
+    std::fs::create_dir_all(&profiles).unwrap();
+    std::fs::write(profiles.join("Cafe Free WiFi.open"), "").unwrap();
+
+    let mut spaces = Namespaces::new();
+    spaces.serve("10.231.0.2");
+    spaces.serve("10.231.0.3");
+    let enforcement = Enforcement {
+        nft: Some(spaces.nft()),
+        usb_sysfs: Some(sysfs.clone()),
+        wifi_profiles: Some(profiles.clone()),
+        scratch: dir.path().to_owned(),
+    };
+    let agent = Agent::new(updater, Default::default(), None, enforcement);
+
+    let status = agent.enforce_policy().await;
+    assert!(status.policy_error.as_deref().is_some_and(|why| why.starts_with("no policy at")), "{status:?}");
+    let kiosk = spaces.kiosk.clone();
+    assert!(spaces.reaches(&kiosk, "10.231.0.3"), "no policy: nothing enforced");
+
+    std::fs::write(&policy_path, POLICY).unwrap();
+    let status = agent.enforce_policy().await;
+    assert_eq!(
+        (status.policy_error, status.firewall_error, status.usb_error, status.wifi_error),
+        (None, None, None, None)
+    );
+    assert!(spaces.reaches(&kiosk, "10.231.0.2") && !spaces.reaches(&kiosk, "10.231.0.3"));
+    let set = std::process::Command::new("ip")
+        .args(["netns", "exec", &kiosk, "nft", "list", "set", "inet", "kiosk_agent", "target_1_v4"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&set.stdout).contains("127.0.0.1"), "a host name, resolved into its set");
+    assert_eq!(status.usb_not_allowed, ["1-2 046d:c31c"]);
+    assert_eq!(std::fs::read_to_string(keyboard.join("authorized")).unwrap(), "0", "the keyboard gets no driver");
+    assert_eq!(status.wifi_removed, ["Cafe Free WiFi"]);
+    assert!(profiles.join("Venue-Kiosks.psk").is_file());
+
+    // The heartbeat carries what was enforced.
+    agent.heartbeat().await;
+    let queued = std::fs::read_dir(dir.path().join("device/agent/heartbeats")).unwrap().next().unwrap().unwrap();
+    let beat: kiosk_protocol::Message<kiosk_protocol::Heartbeat> =
+        serde_json::from_slice(&std::fs::read(queued.path()).unwrap()).unwrap();
+    assert_eq!(beat.body.lockdown.unwrap().usb_not_allowed, ["1-2 046d:c31c"]);
+
+    // A policy that cannot be read (edited by hand) enforces nothing new: the allowlist stays.
+    std::fs::write(&policy_path, "[network]\nresolvers = [\"dns\"]\n").unwrap();
+    let status = agent.enforce_policy().await;
+    assert!(status.policy_error.as_deref().is_some_and(|why| why.contains("policy.toml is refused")), "{status:?}");
+    assert!(spaces.reaches(&kiosk, "10.231.0.2") && !spaces.reaches(&kiosk, "10.231.0.3"));
+}
