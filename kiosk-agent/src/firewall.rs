@@ -3,7 +3,8 @@
 //! connection already allowed, asks the configured resolvers, reaches the NTP servers or one of
 //! the listed targets. Host names go into named sets, filled with the addresses they resolve
 //! to. The file replaces the table in one `nft -f` transaction: a ruleset that does not load
-//! changes nothing, and the previous one stays in force.
+//! changes nothing, and the previous one stays in force. The same addresses go into systemd
+//! drop-ins (`IPAddressAllow=`) for the kiosk's own services, a second wall.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -106,6 +107,48 @@ pub fn ruleset(policy: &Policy, resolved: &Resolved) -> String {
     out
 }
 
+/// The systemd units the second wall goes to: each may reach only loopback and what the
+/// policy lists, whatever the nftables ruleset says.
+pub const WALLED_UNITS: &[&str] = &["kiosk-app.service", "kiosk-agent.service"];
+
+/// A drop-in for a unit: `IPAddressDeny=any`, then loopback and every address and network the
+/// policy lists (host names as resolved now).
+pub fn unit_dropin(policy: &Policy, resolved: &Resolved) -> String {
+    let network = &policy.network;
+    let resolvers: Vec<String> = network.resolvers.iter().map(IpAddr::to_string).collect();
+    let hosts: Vec<&str> = resolvers
+        .iter()
+        .map(String::as_str)
+        .chain(network.ntp.iter().map(String::as_str))
+        .chain(network.allow.iter().map(|target| target.host.as_str()))
+        .collect();
+    let (v4, v6) = elements(&hosts, resolved);
+    let mut out =
+        String::from("# Written by kiosk-agent from the policy: a second wall behind the nftables allowlist.\n");
+    out.push_str("[Service]\nIPAddressDeny=any\nIPAddressAllow=localhost\n");
+    for address in v4.iter().chain(&v6) {
+        let _ = writeln!(out, "IPAddressAllow={address}");
+    }
+    out
+}
+
+/// Writes the drop-in of every walled unit under `systemd` (`/etc/systemd/system`); true when
+/// one changed (the service manager then reloads, and the units take it at their next start).
+pub fn write_dropins(systemd: &Path, dropin: &str) -> Result<bool> {
+    let mut changed = false;
+    for unit in WALLED_UNITS {
+        let folder = systemd.join(format!("{unit}.d"));
+        let path = folder.join("50-kiosk-allowlist.conf");
+        if std::fs::read_to_string(&path).is_ok_and(|text| text == dropin) {
+            continue;
+        }
+        std::fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
+        crate::releases::write_atomically(&path, dropin.as_bytes())?;
+        changed = true;
+    }
+    Ok(changed)
+}
+
 /// Loads `ruleset` with `nft -f` (through `nft`, a command and its leading arguments, so that
 /// tests run it in a network namespace of their own): checked first, then applied in one
 /// transaction. On any error nothing changed, and the error says what nft said.
@@ -131,6 +174,30 @@ pub fn apply(nft: &[String], ruleset: &str, scratch: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn units_get_the_same_wall_as_a_drop_in() {
+        let policy = Policy::parse(
+            "[network]\nresolvers = [\"10.0.0.53\"]\n[[network.allow]]\nhost = \"terminal.venue.lan\"\nports = [8443]\n\
+             [[network.allow]]\nhost = \"10.20.0.0/16\"\nports = [9100]\n",
+        )
+        .unwrap();
+        let mut resolved = Resolved::new();
+        resolved.insert("terminal.venue.lan".into(), vec!["10.1.2.3".parse().unwrap()]);
+        let dropin = unit_dropin(&policy, &resolved);
+        assert_eq!(
+            dropin,
+            "# Written by kiosk-agent from the policy: a second wall behind the nftables allowlist.\n[Service]\n\
+             IPAddressDeny=any\nIPAddressAllow=localhost\nIPAddressAllow=10.0.0.53\nIPAddressAllow=10.1.2.3\n\
+             IPAddressAllow=10.20.0.0/16\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        assert!(write_dropins(dir.path(), &dropin).unwrap(), "written");
+        assert!(!write_dropins(dir.path(), &dropin).unwrap(), "unchanged: no reload");
+        let written = std::fs::read_to_string(dir.path().join("kiosk-app.service.d/50-kiosk-allowlist.conf")).unwrap();
+        assert_eq!(written, dropin);
+        assert!(dir.path().join("kiosk-agent.service.d/50-kiosk-allowlist.conf").is_file());
+    }
 
     #[test]
     fn a_policy_renders_to_this_ruleset() {

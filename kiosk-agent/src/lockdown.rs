@@ -21,6 +21,9 @@ pub struct Enforcement {
     pub usb_sysfs: Option<PathBuf>,
     /// iwd's profile folder (`/var/lib/iwd`).
     pub wifi_profiles: Option<PathBuf>,
+    /// Where the services' drop-ins go (`/etc/systemd/system`), and the command that has the
+    /// service manager read them again.
+    pub systemd: Option<(PathBuf, Vec<String>)>,
     /// Where the ruleset file is written before it is loaded.
     pub scratch: PathBuf,
 }
@@ -32,6 +35,7 @@ impl Enforcement {
             nft: Some(vec!["nft".into()]),
             usb_sysfs: Some(crate::usb_guard::SYSFS_USB.into()),
             wifi_profiles: Some(crate::wifi::IWD_PROFILES.into()),
+            systemd: Some(("/etc/systemd/system".into(), vec!["systemctl".into(), "daemon-reload".into()])),
             scratch: scratch.to_owned(),
         }
     }
@@ -69,12 +73,18 @@ pub async fn enforce(policy_path: &Path, enforcement: &Enforcement) -> LockdownS
         }
         Some(Ok(policy)) => policy,
     };
-    if let Some(nft) = &enforcement.nft {
-        let ruleset = firewall::ruleset(&policy, &resolve(&policy).await);
-        if let Err(error) = firewall::apply(nft, &ruleset, &enforcement.scratch) {
-            log::error!("network allowlist: {error:#}");
-            status.firewall_error = Some(format!("{error:#}"));
-        }
+    let resolved = resolve(&policy).await;
+    if let Some(nft) = &enforcement.nft
+        && let Err(error) = firewall::apply(nft, &firewall::ruleset(&policy, &resolved), &enforcement.scratch)
+    {
+        log::error!("network allowlist: {error:#}");
+        status.firewall_error = Some(format!("{error:#}"));
+    }
+    if let Some((folder, reload)) = &enforcement.systemd
+        && let Err(error) = write_walls(folder, reload, &firewall::unit_dropin(&policy, &resolved))
+    {
+        log::error!("the services' address walls: {error:#}");
+        status.firewall_error.get_or_insert_with(|| format!("{error:#}"));
     }
     if let Some(sysfs) = &enforcement.usb_sysfs {
         match crate::usb_guard::apply(sysfs, &policy.usb) {
@@ -95,4 +105,14 @@ pub async fn enforce(policy_path: &Path, enforcement: &Enforcement) -> LockdownS
         }
     }
     status
+}
+
+/// Writes the services' drop-ins and, when one changed, has the service manager read them.
+fn write_walls(folder: &Path, reload: &[String], dropin: &str) -> anyhow::Result<()> {
+    if firewall::write_dropins(folder, dropin)? {
+        let (program, args) = reload.split_first().ok_or_else(|| anyhow::anyhow!("no reload command"))?;
+        let status = std::process::Command::new(program).args(args).status()?;
+        anyhow::ensure!(status.success(), "{} failed: {status}", reload.join(" "));
+    }
+    Ok(())
 }

@@ -76,6 +76,7 @@ async fn the_policy_in_force_is_enforced_and_reported() {
         nft: Some(spaces.nft()),
         usb_sysfs: Some(sysfs.clone()),
         wifi_profiles: Some(profiles.clone()),
+        systemd: Some((dir.path().join("systemd"), vec!["true".into()])),
         scratch: dir.path().to_owned(),
     };
     let agent = Agent::new(updater, Default::default(), None, enforcement);
@@ -101,6 +102,8 @@ async fn the_policy_in_force_is_enforced_and_reported() {
     assert_eq!(std::fs::read_to_string(keyboard.join("authorized")).unwrap(), "0", "the keyboard gets no driver");
     assert_eq!(status.wifi_removed, ["Cafe Free WiFi"]);
     assert!(profiles.join("Venue-Kiosks.psk").is_file());
+    let wall = std::fs::read_to_string(dir.path().join("systemd/kiosk-app.service.d/50-kiosk-allowlist.conf")).unwrap();
+    assert!(wall.contains("IPAddressDeny=any") && wall.contains("IPAddressAllow=10.231.0.2\n"), "{wall}");
 
     // The heartbeat carries what was enforced.
     agent.heartbeat().await;
