@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use kiosk_engine::service::ServiceNotifier;
-use kiosk_protocol::LockdownStatus;
+use kiosk_protocol::{AppHealth, Command, LockdownStatus};
 
 use crate::health::{Fleet, HeartbeatQueue, LastPoll};
 use crate::lockdown::Enforcement;
@@ -42,7 +42,15 @@ pub struct Agent {
     pub enforcement: Enforcement,
     last_poll: Mutex<Option<LastPoll>>,
     lockdown: Mutex<Option<LockdownStatus>>,
+    /// Heartbeats in a row the app has not answered.
+    app_silent: Mutex<u32>,
 }
+
+/// Heartbeats without an answer before the agent restarts the app.
+const APP_SILENT_HEARTBEATS: u32 = 3;
+
+/// How the agent's out-of-service reasons start, so that it puts back only what it took out.
+const DEVICE_MISSING: &str = "a required device is missing: ";
 
 impl Agent {
     pub fn new(
@@ -62,6 +70,7 @@ impl Agent {
             enforcement,
             last_poll: Mutex::default(),
             lockdown: Mutex::default(),
+            app_silent: Mutex::default(),
         }
     }
 
@@ -124,6 +133,7 @@ impl Agent {
         let lockdown = self.lockdown.lock().expect("lockdown lock").clone();
         let site = self.updater.config.site.as_deref();
         let heartbeat = crate::health::collect(&self.updater, site, last_poll.as_ref(), lockdown).await;
+        self.watch_app(&heartbeat.app).await;
         if let Err(error) = self.queue.push(&heartbeat) {
             log::error!("the heartbeat could not be queued: {error:#}");
         }
@@ -133,6 +143,46 @@ impl Agent {
                 Ok(replies) => crate::health::log_replies(&replies),
                 Err(error) => log::warn!("heartbeats wait for the fleet ({} queued): {error:#}", self.queue.len()),
             }
+        }
+    }
+
+    /// Keeps the app serving as it should, from what a heartbeat saw of it: an app that has not
+    /// answered for three heartbeats in a row is restarted; one whose receipt printer or
+    /// terminal is missing is taken out of service (after the payment under way), and put back
+    /// once they answer again.
+    async fn watch_app(&self, app: &AppHealth) {
+        let silent = {
+            let mut silent = self.app_silent.lock().expect("app silence lock");
+            *silent = if app.reachable { 0 } else { *silent + 1 };
+            *silent
+        };
+        if silent >= APP_SILENT_HEARTBEATS {
+            log::error!("the app has not answered for {silent} heartbeats: restarting it");
+            if let Err(error) = self.updater.service.restart_app().await {
+                log::error!("the app could not be restarted: {error:#}");
+            }
+            *self.app_silent.lock().expect("app silence lock") = 0;
+            return;
+        }
+        let (Some(state), Some(check)) = (&app.state, &app.self_check) else { return };
+        let missing: Vec<String> = [("receipt printer", &check.receipt_printer), ("payment terminal", &check.terminal)]
+            .iter()
+            .filter(|(_, device)| !device.ok)
+            .map(|(name, device)| format!("{name}: {}", device.detail))
+            .collect();
+        let ours = state.out_of_service.as_deref().is_some_and(|reason| reason.starts_with(DEVICE_MISSING));
+        let command = if !missing.is_empty() && state.out_of_service.is_none() {
+            let reason = format!("{DEVICE_MISSING}{}", missing.join("; "));
+            log::warn!("taking the kiosk out of service: {reason}");
+            Command::OutOfService { reason }
+        } else if missing.is_empty() && ours {
+            log::info!("the kiosk's devices answer again: back in service");
+            Command::BackInService
+        } else {
+            return;
+        };
+        if let Err(error) = self.updater.app.ask(command).await {
+            log::error!("the app did not take the command: {error:#}");
         }
     }
 

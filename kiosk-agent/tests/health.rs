@@ -1,7 +1,9 @@
 //! Health reporting: heartbeats to the fleet with the kiosk's figures, queued on disk while
 //! the fleet cannot be reached (bounded) and sent when it is back, oldest first; the same
 //! figures in Prometheus text format on loopback; and the agent's loop, which polls, takes
-//! heartbeats, tells systemd it is ready and pings its watchdog, and stops when told.
+//! heartbeats, tells systemd it is ready and pings its watchdog, and stops when told; and the
+//! agent keeping the app serving (out of service while a required device is missing,
+//! restarted when it stops answering).
 
 mod common;
 
@@ -22,6 +24,8 @@ struct Setup {
     _dir: tempfile::TempDir,
     agent: Agent,
     fleet: FleetServer,
+    app: Arc<SimulatedApp>,
+    services: Arc<CountingServices>,
     /// Where the agent's notify messages arrive, as systemd's socket would take them.
     service_manager: std::os::unix::net::UnixDatagram,
 }
@@ -41,11 +45,13 @@ async fn setup(queue_max: usize, metrics_port: Option<u16>) -> Setup {
     config.health.queue_max = queue_max;
     config.health.heartbeat_seconds = 1;
     config.health.metrics_listen = metrics_port.map(|port| std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    let app = Arc::new(SimulatedApp::new(device.releases()));
+    let services = Arc::new(CountingServices::default());
     let updater = device.updater(
         config,
         &repo.root_of_trust(),
-        Arc::new(CountingServices::default()),
-        Arc::new(SimulatedApp::new(device.releases())),
+        services.clone(),
+        app.clone(),
         Arc::new(RecordingDatabase::default()),
     );
     let http = HttpFleet { client: reqwest::Client::new(), url: fleet.url.parse().unwrap() };
@@ -54,7 +60,7 @@ async fn setup(queue_max: usize, metrics_port: Option<u16>) -> Setup {
     service_manager.set_nonblocking(true).unwrap();
     let notifier = ServiceNotifier::to(notify.to_str().unwrap(), Some(Duration::from_millis(200))).unwrap();
     let agent = Agent::new(updater, notifier, Some(Arc::new(http) as Arc<dyn Fleet>), Enforcement::default());
-    Setup { _dir: dir, agent, fleet, service_manager }
+    Setup { _dir: dir, agent, fleet, app, services, service_manager }
 }
 
 fn received(fleet: &FleetServer) -> Vec<Heartbeat> {
@@ -160,4 +166,35 @@ async fn metrics_are_served_on_loopback() {
     assert!(heard.iter().any(|message| message == "WATCHDOG=1"), "{heard:?}");
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(5), running).await.expect("the agent stops").unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn the_agent_keeps_the_app_serving() {
+    let setup = setup(10, None).await;
+    let out_of_service = || setup.app.out_of_service.lock().unwrap().clone();
+    setup.agent.heartbeat().await;
+    assert_eq!(out_of_service(), None, "all devices answer");
+
+    // The receipt printer stops answering: out of service until it is back.
+    setup.app.broken.lock().unwrap().push("1.0.0".into());
+    setup.agent.heartbeat().await;
+    assert_eq!(out_of_service().as_deref(), Some("a required device is missing: receipt printer: unreachable"));
+    setup.agent.heartbeat().await;
+    setup.app.broken.lock().unwrap().clear();
+    setup.agent.heartbeat().await;
+    assert_eq!(out_of_service(), None, "back in service");
+
+    // Taken out of service for another reason (staff, the fleet): the agent leaves it so.
+    *setup.app.out_of_service.lock().unwrap() = Some("closed for cleaning".into());
+    setup.agent.heartbeat().await;
+    assert_eq!(out_of_service().as_deref(), Some("closed for cleaning"));
+
+    // An app that stops answering is restarted after three silent heartbeats.
+    setup.app.down.store(true, Ordering::SeqCst);
+    for _ in 0..2 {
+        setup.agent.heartbeat().await;
+    }
+    assert_eq!(*setup.services.restarts.lock().unwrap(), 0);
+    setup.agent.heartbeat().await;
+    assert_eq!(*setup.services.restarts.lock().unwrap(), 1);
 }

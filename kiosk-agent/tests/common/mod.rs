@@ -150,20 +150,34 @@ impl Device {
 #[derive(Debug)]
 pub struct SimulatedApp {
     pub releases: Releases,
+    /// Releases whose receipt printer does not answer.
     pub broken: Mutex<Vec<String>>,
     pub busy: AtomicBool,
+    /// The app does not answer at all.
+    pub down: AtomicBool,
     pub reloads: Mutex<u32>,
+    pub out_of_service: Mutex<Option<String>>,
 }
 
 impl SimulatedApp {
     pub fn new(releases: Releases) -> SimulatedApp {
-        SimulatedApp { releases, broken: Mutex::default(), busy: AtomicBool::new(false), reloads: Mutex::default() }
+        SimulatedApp {
+            releases,
+            broken: Mutex::default(),
+            busy: AtomicBool::new(false),
+            down: AtomicBool::new(false),
+            reloads: Mutex::default(),
+            out_of_service: Mutex::default(),
+        }
     }
 }
 
 #[async_trait]
 impl AppLink for SimulatedApp {
     async fn ask(&self, command: Command) -> Result<Answer> {
+        if self.down.load(Ordering::SeqCst) {
+            anyhow::bail!("the app does not answer");
+        }
         let release = self.releases.current()?.to_string();
         let healthy = !self.broken.lock().unwrap().contains(&release);
         let ok = |detail: &str| Check { ok: true, detail: detail.into() };
@@ -178,6 +192,14 @@ impl AppLink for SimulatedApp {
                 *self.reloads.lock().unwrap() += 1;
                 Answer::Refused { reason: "simulated".into() }
             }
+            Command::OutOfService { reason } => {
+                *self.out_of_service.lock().unwrap() = Some(reason);
+                Answer::Refused { reason: "simulated".into() }
+            }
+            Command::BackInService => {
+                *self.out_of_service.lock().unwrap() = None;
+                Answer::Refused { reason: "simulated".into() }
+            }
             _ => Answer::State(StateSummary {
                 release,
                 activity: if self.busy.load(Ordering::SeqCst) { Activity::Paying } else { Activity::Attract },
@@ -185,7 +207,7 @@ impl AppLink for SimulatedApp {
                 order: None,
                 last_frame: None,
                 training: true,
-                out_of_service: None,
+                out_of_service: self.out_of_service.lock().unwrap().clone(),
             }),
         })
     }
