@@ -11,8 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{CountingServices, Device, RecordingDatabase, Repo, SimulatedApp, app_release};
-use kiosk_agent::catalog::Kind;
+use common::{CountingServices, RecordingDatabase, SimulatedApp};
 use kiosk_agent::daemon::{Agent, run};
 use kiosk_agent::health::{Fleet, HttpFleet};
 use kiosk_agent::lockdown::Enforcement;
@@ -32,13 +31,7 @@ struct Setup {
 
 async fn setup(queue_max: usize, metrics_port: Option<u16>) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let repo = Repo::create(dir.path()).await;
-    let device = Device::new(dir.path());
-    let binary = dir.path().join("kiosk-app");
-    std::fs::write(&binary, "#!/bin/sh\n").unwrap();
-    let first = app_release(dir.path(), "1.0.0", &binary);
-    repo.add(Kind::App, "1.0.0", &first).await;
-    device.install_as_image("1.0.0", &first);
+    let (repo, device) = common::device_on_its_first_release(dir.path()).await;
     let fleet = FleetServer::start().await;
     let mut config = device.config(&repo.dir.display().to_string(), &repo.root_of_trust(), 2);
     config.site = Some("Lyon Part-Dieu".into());

@@ -10,8 +10,7 @@ use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
 
 use common::netns::Namespaces;
-use common::{CountingServices, Device, RecordingDatabase, Repo, SimulatedApp, app_release};
-use kiosk_agent::catalog::Kind;
+use common::{CountingServices, RecordingDatabase, SimulatedApp};
 use kiosk_agent::daemon::Agent;
 use kiosk_agent::lockdown::Enforcement;
 
@@ -40,13 +39,7 @@ async fn the_policy_in_force_is_enforced_and_reported() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let repo = Repo::create(dir.path()).await;
-    let device = Device::new(dir.path());
-    let binary = dir.path().join("kiosk-app");
-    std::fs::write(&binary, "#!/bin/sh\n").unwrap();
-    let first = app_release(dir.path(), "1.0.0", &binary);
-    repo.add(Kind::App, "1.0.0", &first).await;
-    device.install_as_image("1.0.0", &first);
+    let (repo, device) = common::device_on_its_first_release(dir.path()).await;
     let config = device.config(&repo.dir.display().to_string(), &repo.root_of_trust(), 2);
     let policy_path = config.paths.policy.clone();
     let updater = device.updater(

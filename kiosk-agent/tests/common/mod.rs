@@ -57,6 +57,19 @@ fn stripped(binary: &str) -> PathBuf {
 
 pub use kiosk_tests::updates::{Repo, agent_config, app_release, published, v};
 
+/// A repository that published release 1.0.0 (a script standing for the app), and a device
+/// running it as its image shipped it.
+pub async fn device_on_its_first_release(dir: &Path) -> (Repo, Device) {
+    let repo = Repo::create(dir).await;
+    let device = Device::new(dir);
+    let binary = dir.join("kiosk-app");
+    std::fs::write(&binary, "#!/bin/sh\n").unwrap();
+    let first = app_release(dir, "1.0.0", &binary);
+    repo.add(kiosk_agent::catalog::Kind::App, "1.0.0", &first).await;
+    device.install_as_image("1.0.0", &first);
+    (repo, device)
+}
+
 /// A release that migrates the database (adds a table, records its migration as sqlx does)
 /// and then cannot start: the release rolled back to must run on the newer schema. Started
 /// as the supervisor starts the app, the database's path is its fourth argument.
