@@ -76,7 +76,8 @@ impl Agent {
 
     /// Enforces the policy in force now (see [`crate::lockdown`]).
     pub async fn enforce_policy(&self) -> LockdownStatus {
-        let status = crate::lockdown::enforce(&self.updater.config.paths.policy, &self.enforcement).await;
+        let policy = &self.updater.config.paths.policy;
+        let status = crate::lockdown::enforce(policy, &self.enforcement, &*self.updater.database).await;
         *self.lockdown.lock().expect("lockdown lock") = Some(status.clone());
         status
     }

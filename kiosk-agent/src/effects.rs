@@ -140,6 +140,9 @@ pub trait Database: Send + Sync + std::fmt::Debug {
     async fn import_menu(&self, menu: &Path) -> Result<MenuImport>;
     /// How the day stands (for the heartbeat).
     async fn day_status(&self) -> Result<DayStatus>;
+    /// Makes the staff accounts the policy at `policy` lists exist as it says; returns the
+    /// names added or changed.
+    async fn provision_staff(&self, policy: &Path) -> Result<Vec<String>>;
 }
 
 /// `kioskctl`, run as the database file's owner (the `kiosk` user on a device) when the agent
@@ -195,5 +198,18 @@ impl Database for Kioskctl {
     async fn day_status(&self) -> Result<DayStatus> {
         let printed = self.run(&["--json".as_ref(), "status".as_ref()]).await?.unwrap_or_default();
         serde_json::from_slice(&printed).context("kioskctl status printed no day status")
+    }
+
+    async fn provision_staff(&self, policy: &Path) -> Result<Vec<String>> {
+        let args = ["--json".as_ref(), "staff".as_ref(), "provision".as_ref(), "--policy".as_ref(), policy.as_os_str()];
+        let printed = self.run(&args).await?.unwrap_or_default();
+        #[derive(serde::Deserialize)]
+        struct Provisioned {
+            added: Vec<String>,
+            updated: Vec<String>,
+        }
+        let provisioned: Provisioned =
+            serde_json::from_slice(&printed).context("kioskctl staff provision printed nothing readable")?;
+        Ok(provisioned.added.into_iter().chain(provisioned.updated).collect())
     }
 }

@@ -1,5 +1,6 @@
 //! The policy in force, enforced: the network allowlist loaded (host names resolved now),
-//! USB devices authorized as listed, Wi-Fi limited to the trusted networks. The agent does it
+//! USB devices authorized as listed, Wi-Fi limited to the trusted networks, the staff accounts
+//! provisioned. The agent does it
 //! at start and after every poll (a new policy, addresses that moved). Each part is enforced
 //! only where [`Enforcement`] points it: a development kiosk (`--dev`) enforces nothing and
 //! only reports, and tests point the parts at a network namespace and fake trees of their own.
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use kiosk_protocol::LockdownStatus;
 
+use crate::effects::Database;
 use crate::firewall::{self, Resolved};
 use crate::policy::Policy;
 
@@ -59,8 +61,9 @@ async fn resolve(policy: &Policy) -> Resolved {
     resolved
 }
 
-/// Enforces the policy at `policy_path` (none there: nothing to enforce) and says how it went.
-pub async fn enforce(policy_path: &Path, enforcement: &Enforcement) -> LockdownStatus {
+/// Enforces the policy at `policy_path` (none there: nothing to enforce) and says how it went;
+/// its staff accounts are provisioned through `database`.
+pub async fn enforce(policy_path: &Path, enforcement: &Enforcement, database: &dyn Database) -> LockdownStatus {
     let mut status = LockdownStatus::default();
     let policy = match policy_path.exists().then(|| Policy::load(policy_path)) {
         None => {
@@ -96,6 +99,15 @@ pub async fn enforce(policy_path: &Path, enforcement: &Enforcement) -> LockdownS
                     .collect();
             }
             Err(error) => status.usb_error = Some(format!("{error:#}")),
+        }
+    }
+    if !policy.staff.is_empty() {
+        match database.provision_staff(policy_path).await {
+            Ok(changed) => status.staff_changed = changed,
+            Err(error) => {
+                log::error!("staff accounts: {error:#}");
+                status.staff_error = Some(format!("{error:#}"));
+            }
         }
     }
     if let Some(profiles) = &enforcement.wifi_profiles {

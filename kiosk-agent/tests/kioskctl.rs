@@ -446,3 +446,36 @@ fn repo_commands() {
     let refused = ctl.run(&[&["repo", "refresh", &repo][..], &strangers].concat());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("are these the repository's keys?"), "{refused:?}");
 }
+
+/// Argon2id hashes of the PINs 1234 and 5678, as IT puts them in a policy.
+const HASH_1234: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$ZGkTzrxjOZnAmSgwIc8z0Q$GhWRJNqqIWrSEbIUEpxeg2/g0kGQdNne1XXHaZ6ooCQ";
+const HASH_5678: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$IQzM6ULSuVl+ZjCOKXW4OA$8pBWNJBB0LntrQNe7ylcem75HjJgfy0MlLW4awIxWck";
+
+#[test]
+fn staff_accounts_are_provisioned_from_a_policy() {
+    let ctl = Ctl::new();
+    let policy = ctl.dir.path().join("policy.toml");
+    let account = |name: &str, role: &str, hash: &str| {
+        format!("[[staff]]\nname = \"{name}\"\nrole = \"{role}\"\npin_hash = \"{hash}\"\n")
+    };
+    let provision = || ctl.json(&["staff", "provision", "--policy", policy.to_str().unwrap()]);
+    std::fs::write(&policy, account("Marie", "manager", HASH_1234) + &account("Paul", "staff", HASH_5678)).unwrap();
+    assert_eq!(provision()["added"], serde_json::json!(["Marie", "Paul"]));
+    assert!(ctl.ok(&["staff", "sign-in", "Marie", "--pin", "1234"]).contains("Marie signed in as manager"));
+    assert!(ctl.ok(&["staff", "sign-in", "Paul", "--pin", "5678"]).contains("Paul signed in as staff"));
+    assert_eq!(provision()["unchanged"], serde_json::json!(["Marie", "Paul"]), "provisioning again changes nothing");
+
+    std::fs::write(&policy, account("Marie", "manager", HASH_1234) + &account("Paul", "manager", HASH_1234)).unwrap();
+    assert_eq!(provision()["updated"], serde_json::json!(["Paul"]));
+    assert!(ctl.ok(&["staff", "sign-in", "Paul", "--pin", "1234"]).contains("Paul signed in as manager"));
+    assert!(ctl.ok(&["staff", "actions"]).contains("Paul as manager, PIN replaced"));
+
+    // A hash that is not one: the policy passes its own check, the engine refuses it whole.
+    std::fs::write(&policy, account("Eve", "staff", "$argon2id$not-a-hash") + &account("Zoe", "staff", HASH_1234))
+        .unwrap();
+    let refused = ctl.run(&["staff", "provision", "--policy", policy.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("Eve: the PIN hash is not an Argon2 PHC string"));
+    assert_eq!(ctl.json(&["staff", "list"]).as_array().unwrap().len(), 2, "nothing added: Zoe neither");
+}

@@ -1,6 +1,7 @@
 //! The agent enforces the policy in force: the network allowlist loaded into a network
 //! namespace of the test's own, USB devices of a fake sysfs tree authorized as listed, Wi-Fi
-//! profiles kept for the trusted networks only; what it found is in the heartbeat. A policy
+//! profiles kept for the trusted networks only, staff accounts provisioned; what it found is in
+//! the heartbeat. A policy
 //! that cannot be read enforces nothing new and says why. Runs as root (as CI does);
 //! elsewhere it says it was skipped.
 
@@ -30,6 +31,11 @@ allow_classes = ["printer"]
 [[wifi.trusted]]
 ssid = "Venue-Kiosks"
 passphrase = "correct horse battery"
+
+[[staff]]
+name = "Marie"
+role = "manager"
+pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g"
 "#;
 
 #[tokio::test]
@@ -94,6 +100,7 @@ async fn the_policy_in_force_is_enforced_and_reported() {
     assert_eq!(status.usb_not_allowed, ["1-2 046d:c31c"]);
     assert_eq!(std::fs::read_to_string(keyboard.join("authorized")).unwrap(), "0", "the keyboard gets no driver");
     assert_eq!(status.wifi_removed, ["Cafe Free WiFi"]);
+    assert_eq!(status.staff_changed, ["Marie"], "the accounts provisioned as the database's owner");
     assert!(profiles.join("Venue-Kiosks.psk").is_file());
     let wall = std::fs::read_to_string(dir.path().join("systemd/kiosk-app.service.d/50-kiosk-allowlist.conf")).unwrap();
     assert!(wall.contains("IPAddressDeny=any") && wall.contains("IPAddressAllow=10.231.0.2\n"), "{wall}");

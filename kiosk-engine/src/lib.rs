@@ -52,7 +52,7 @@ pub use menu::{ActiveMenu, ImportOutcome, MenuFile, Shelf};
 pub use open::{EngineBuilder, Locations, load_development_config, load_device_config};
 pub use printing::{PrintRound, PrinterState};
 pub use reports::ZReport;
-pub use staff::{Actor, Scanned, Session, StaffMember};
+pub use staff::{Actor, Provisioned, ProvisionedAccount, Scanned, Session, StaffMember};
 pub use stock::StockEntry;
 pub use training::Training;
 

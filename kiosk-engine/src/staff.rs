@@ -88,6 +88,24 @@ fn badge_digest(badge: &BadgeCode) -> String {
     hex::encode(Sha256::digest(badge.as_str().as_bytes()))
 }
 
+/// An account a policy provisions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProvisionedAccount {
+    pub name: String,
+    pub role: Role,
+    /// The PIN's Argon2 hash, as a PHC string.
+    pub pin_hash: String,
+    pub badge: Option<BadgeCode>,
+}
+
+/// What provisioning did, by account name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Provisioned {
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
+}
+
 /// Argon2 is slow on purpose: it runs off the async threads.
 async fn hash_pin(pin: &Pin) -> Result<String> {
     let salt = random_bytes::<16>().map_err(|e| EngineError::BadInput(format!("cannot draw a salt: {e}")))?;
@@ -168,6 +186,58 @@ impl Engine {
         let added = staff_table::by_name(&mut tx, name).await?.ok_or_else(|| EngineError::UnknownStaff(name.into()))?;
         commit(tx, "adding a staff account").await?;
         Ok(added.into())
+    }
+
+    /// Makes the accounts a policy lists exist as it says (IT provisions staff without ever
+    /// seeing a PIN: it arrives as its Argon2 hash). Accounts it does not list are left alone;
+    /// a list with any bad account changes nothing.
+    pub async fn provision_staff(&self, actor: &Actor, accounts: &[ProvisionedAccount]) -> Result<Provisioned> {
+        self.require(actor, Permission::ManageStaff).await?;
+        for account in accounts {
+            valid_name(&account.name)?;
+            let parsed = PasswordHash::new(&account.pin_hash);
+            let whole = |hash: PasswordHash<'_>| {
+                hash.algorithm.as_str().starts_with("argon2") && hash.salt.is_some() && hash.hash.is_some()
+            };
+            if !parsed.is_ok_and(whole) {
+                return Err(EngineError::BadInput(format!(
+                    "{}: the PIN hash is not an Argon2 PHC string",
+                    account.name
+                )));
+            }
+        }
+        let mut provisioned = Provisioned::default();
+        let mut tx = self.store.write().await?;
+        for account in accounts {
+            let name = valid_name(&account.name)?;
+            let digest = account.badge.as_ref().map(badge_digest);
+            match staff_table::by_name(&mut tx, name).await? {
+                None => {
+                    let now = timestamp(&self.now());
+                    staff_table::insert(&mut tx, name, account.role, &account.pin_hash, digest.as_deref(), &now)
+                        .await?;
+                    self.record_action(&mut tx, actor, "staff.provision", &format!("{name} as {}", account.role))
+                        .await?;
+                    provisioned.added.push(name.to_owned());
+                }
+                Some(existing) if existing.role != account.role || existing.pin_hash != account.pin_hash => {
+                    staff_table::update_account(&mut tx, existing.id, account.role, digest.as_deref()).await?;
+                    if existing.pin_hash != account.pin_hash {
+                        staff_table::set_pin(&mut tx, existing.id, &account.pin_hash).await?;
+                    }
+                    let what = format!(
+                        "{name} as {}, PIN {}",
+                        account.role,
+                        if existing.pin_hash == account.pin_hash { "kept" } else { "replaced" }
+                    );
+                    self.record_action(&mut tx, actor, "staff.provision", &what).await?;
+                    provisioned.updated.push(name.to_owned());
+                }
+                Some(_) => provisioned.unchanged.push(name.to_owned()),
+            }
+        }
+        commit(tx, "provisioning staff accounts").await?;
+        Ok(provisioned)
     }
 
     /// The active accounts, by name.

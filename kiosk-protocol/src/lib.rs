@@ -191,6 +191,11 @@ pub struct LockdownStatus {
     /// Wi-Fi networks found configured that the policy does not trust, removed.
     pub wifi_removed: Vec<String>,
     pub wifi_error: Option<String>,
+    /// Staff accounts the policy added or changed.
+    #[serde(default)]
+    pub staff_changed: Vec<String>,
+    #[serde(default)]
+    pub staff_error: Option<String>,
 }
 
 /// One escape route and whether it is open.

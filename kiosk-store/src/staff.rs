@@ -131,6 +131,21 @@ pub async fn set_pin(conn: &mut Connection, id: i64, pin_hash: &str) -> Result<(
     Ok(())
 }
 
+/// Gives an account another role and badge (its PIN has [`set_pin`]).
+pub async fn update_account(conn: &mut Connection, id: i64, role: Role, badge_digest: Option<&str>) -> Result<()> {
+    sqlx::query("UPDATE staff SET role = ?, badge_digest = ? WHERE id = ?")
+        .bind(role.code())
+        .bind(badge_digest)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(|error| match broke(&error) {
+            Some(Broke::Unique) => StoreError::Duplicate("another active account has this badge".into()),
+            _ => doing("changing a staff account")(error),
+        })?;
+    Ok(())
+}
+
 /// Counts one more wrong PIN, atomically; returns the count.
 pub async fn count_failure(conn: &mut Connection, id: i64) -> Result<u32> {
     let failures: i64 = sqlx::query_scalar("UPDATE staff SET failures = failures + 1 WHERE id = ? RETURNING failures")

@@ -256,6 +256,7 @@ impl ServiceManager for CountingServices {
 pub struct RecordingDatabase {
     pub backups: Mutex<Vec<PathBuf>>,
     pub menus: Mutex<Vec<PathBuf>>,
+    pub provisioned_from: Mutex<Vec<PathBuf>>,
     pub payment_in_progress: AtomicBool,
 }
 
@@ -273,6 +274,11 @@ impl Database for RecordingDatabase {
         }
         self.menus.lock().unwrap().push(menu.to_owned());
         Ok(MenuImport::Imported)
+    }
+
+    async fn provision_staff(&self, policy: &Path) -> Result<Vec<String>> {
+        self.provisioned_from.lock().unwrap().push(policy.to_owned());
+        Ok(vec!["Marie".into()])
     }
 
     async fn day_status(&self) -> Result<DayStatus> {

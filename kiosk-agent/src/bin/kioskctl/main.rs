@@ -15,7 +15,7 @@ use kiosk_engine::kiosk_core::refund::{LineUnits, RefundScope};
 use kiosk_engine::kiosk_core::staff::{BadgeCode, Pin, Role};
 use kiosk_engine::{
     Actor, CounterPayment, Engine, EngineBuilder, EngineError, JournalArchive, Locations, MenuFile, PaymentOutcome,
-    StockChange,
+    ProvisionedAccount, StockChange,
 };
 
 mod repo;
@@ -292,11 +292,32 @@ enum StaffCommand {
         #[arg(long, env = "KIOSK_PIN", hide_env_values = true, value_parser = Pin::parse)]
         pin: Pin,
     },
+    /// Make the accounts a policy file lists exist as it says (their PINs come hashed).
+    Provision {
+        #[arg(long)]
+        policy: PathBuf,
+    },
     /// Who did what, newest first.
     Actions {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+}
+
+/// The staff accounts of a policy, as the engine takes them.
+fn provisioned_accounts(policy: &kiosk_agent::policy::Policy) -> Result<Vec<ProvisionedAccount>> {
+    policy
+        .staff
+        .iter()
+        .map(|account| {
+            Ok(ProvisionedAccount {
+                name: account.name.clone(),
+                role: parse_role(&account.role).map_err(anyhow::Error::msg)?,
+                pin_hash: account.pin_hash.clone(),
+                badge: account.badge.as_deref().map(BadgeCode::parse).transpose().map_err(anyhow::Error::msg)?,
+            })
+        })
+        .collect()
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -474,6 +495,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             out.staff(&[engine.add_staff(&Actor::Admin, &name, role, &pin, badge.as_ref()).await?])
         }
         Command::Staff(StaffCommand::List) => out.staff(&engine.staff().await?),
+        Command::Staff(StaffCommand::Provision { policy }) => {
+            let accounts = provisioned_accounts(&kiosk_agent::policy::Policy::load(&policy)?)?;
+            out.provisioned(&engine.provision_staff(&Actor::Admin, &accounts).await?);
+        }
         Command::Report(ReportCommand::X { output }) => {
             let report = engine.x_report(&Actor::Admin).await?;
             output.write_csv(&report)?;

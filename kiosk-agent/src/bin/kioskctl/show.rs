@@ -1,5 +1,6 @@
 //! What `kioskctl` prints: plain text for people, JSON with `--json` for scripts.
 
+use kiosk_engine::Provisioned;
 use kiosk_engine::devices::{UsbDevice, UsbKind};
 use kiosk_engine::kiosk_core::payment::PaymentState;
 use kiosk_engine::kiosk_core::pricing::Quote;
@@ -344,6 +345,20 @@ impl Output {
         }
         for alert in alerts {
             println!("{:>4}  {}  {}: {}", alert.id, alert.raised_at, alert.kind, alert.message);
+        }
+    }
+
+    pub fn provisioned(self, provisioned: &Provisioned) {
+        if self.json {
+            print_json(&serde_json::to_value(provisioned).expect("provisioning serializes"));
+            return;
+        }
+        for (what, names) in
+            [("added", &provisioned.added), ("updated", &provisioned.updated), ("unchanged", &provisioned.unchanged)]
+        {
+            if !names.is_empty() {
+                println!("{what}: {}", names.join(", "));
+            }
         }
     }
 
