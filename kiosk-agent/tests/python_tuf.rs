@@ -38,14 +38,25 @@ fn target(scratch: &Path, version: &str, after_rotation: bool) -> serde_json::Va
     })
 }
 
+/// How python-tuf lays the repository out.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    /// Snapshot and timestamp carry the next role's length and hash, not only its version.
+    meta_hashes: bool,
+    /// Files named by version and hash.
+    consistent_snapshot: bool,
+}
+
 /// Writes a repository with python-tuf and polls it from a device running release 1.0.0.
-async fn poll_python_repo(rotation: &str) -> (tempfile::TempDir, Device, PollReport) {
+async fn poll_python_repo(rotation: &str, layout: Layout) -> (tempfile::TempDir, Device, PollReport) {
     let dir = tempfile::tempdir().unwrap();
     let scratch = dir.path().join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
     let spec = serde_json::json!({
         "targets": [target(&scratch, "1.1.0", false), target(&scratch, "1.2.0", true)],
         "rotation": rotation,
+        "meta_hashes": layout.meta_hashes,
+        "consistent_snapshot": layout.consistent_snapshot,
     });
     let spec_path = scratch.join("spec.json");
     std::fs::write(&spec_path, spec.to_string()).unwrap();
@@ -71,16 +82,21 @@ async fn poll_python_repo(rotation: &str) -> (tempfile::TempDir, Device, PollRep
 
 #[tokio::test]
 async fn a_python_tuf_repository_and_its_root_rotation_are_read_as_our_own() {
-    let (_dir, device, report) = poll_python_repo("trusted").await;
-    assert!(report.repository_error.is_none(), "{report:?}");
-    let installed = report.outcomes.get(&Kind::App);
-    assert!(matches!(installed, Some(Outcome::Installed { version, .. }) if *version == v("1.2.0")), "{report:?}");
-    assert_eq!(device.releases().current().unwrap(), v("1.2.0"));
+    // Snapshot and timestamp naming the next role by version alone (python-tuf's default) or
+    // with its length and hash too; files named by hash (consistent snapshots) or not.
+    for (meta_hashes, consistent_snapshot) in [(false, true), (true, true), (false, false)] {
+        let (_dir, device, report) = poll_python_repo("trusted", Layout { meta_hashes, consistent_snapshot }).await;
+        assert!(report.repository_error.is_none(), "{report:?}");
+        let installed = report.outcomes.get(&Kind::App);
+        assert!(matches!(installed, Some(Outcome::Installed { version, .. }) if *version == v("1.2.0")), "{report:?}");
+        assert_eq!(device.releases().current().unwrap(), v("1.2.0"));
+    }
 }
 
 #[tokio::test]
 async fn a_python_tuf_root_rotation_without_the_old_key_is_refused() {
-    let (_dir, device, report) = poll_python_repo("untrusted").await;
+    let layout = Layout { meta_hashes: false, consistent_snapshot: true };
+    let (_dir, device, report) = poll_python_repo("untrusted", layout).await;
     let error = report.repository_error.expect("the repository is refused");
     assert!(error.contains("Signature threshold of 1 not met for role root"), "{error}");
     assert_eq!(device.releases().current().unwrap(), v("1.0.0"));

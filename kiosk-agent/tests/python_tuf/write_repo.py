@@ -5,7 +5,7 @@ that the agent reads another implementation's repositories as its own.
 
 Usage: write_repo.py OUT SPEC.json, where SPEC is
   {"targets": [{"name": ..., "file": ..., "custom": {...}, "after_rotation": bool}],
-   "rotation": "none" | "trusted" | "untrusted"}
+   "rotation": "none" | "trusted" | "untrusted", "meta_hashes": bool, "consistent_snapshot": bool}
 Version 1 of every role lists the targets not marked after_rotation. With a rotation, root
 version 2 replaces the root key, signed by the old and the new key ("trusted") or by the new
 key alone ("untrusted"), and version 2 of the other roles lists every target.
@@ -36,11 +36,20 @@ def write(metadata, name):
         return written.read()
 
 
-root = Metadata(Root(expires=expires, consistent_snapshot=True))
+consistent = spec.get("consistent_snapshot", True)
+root = Metadata(Root(expires=expires, consistent_snapshot=consistent))
 for role, signer in signers.items():
     root.signed.add_key(signer.public_key, role)
 root.sign(signers["root"])
 write(root, "1.root.json")
+
+
+def meta_file(version, data):
+    """How a role names the next one: by version alone, as python-tuf writes it by default,
+    or with its length and hash too."""
+    if spec.get("meta_hashes", True):
+        return MetaFile.from_data(version, data, ["sha256"])
+    return MetaFile(version=version)
 
 
 def publish(version, listed):
@@ -49,15 +58,16 @@ def publish(version, listed):
         entry = TargetFile.from_file(target["name"], target["file"], ["sha256"])
         entry.unrecognized_fields["custom"] = target["custom"]
         targets.signed.targets[target["name"]] = entry
-        shutil.copy(target["file"], f"{out}/targets/{entry.hashes['sha256']}.{target['name']}")
+        stored = f"{entry.hashes['sha256']}.{target['name']}" if consistent else target["name"]
+        shutil.copy(target["file"], f"{out}/targets/{stored}")
     targets.sign(signers["targets"])
-    data = write(targets, f"{version}.targets.json")
+    data = write(targets, f"{version}.targets.json" if consistent else "targets.json")
     snapshot = Metadata(Snapshot(version=version, expires=expires))
-    snapshot.signed.meta["targets.json"] = MetaFile.from_data(version, data, ["sha256"])
+    snapshot.signed.meta["targets.json"] = meta_file(version, data)
     snapshot.sign(signers["snapshot"])
-    data = write(snapshot, f"{version}.snapshot.json")
+    data = write(snapshot, f"{version}.snapshot.json" if consistent else "snapshot.json")
     timestamp = Metadata(Timestamp(version=version, expires=expires))
-    timestamp.signed.snapshot_meta = MetaFile.from_data(version, data, ["sha256"])
+    timestamp.signed.snapshot_meta = meta_file(version, data)
     timestamp.sign(signers["timestamp"])
     write(timestamp, "timestamp.json")
 
