@@ -173,11 +173,14 @@ pub trait Fleet: Send + Sync + std::fmt::Debug {
 pub struct HttpFleet {
     pub client: reqwest::Client,
     pub url: url::Url,
+    /// The web allowlist the URL is checked against first.
+    pub gate: crate::lockdown::WebGate,
 }
 
 #[async_trait]
 impl Fleet for HttpFleet {
     async fn send(&self, heartbeat: &[u8]) -> Result<HeartbeatReply> {
+        crate::lockdown::web_check(&self.gate, self.url.as_str())?;
         let response = self
             .client
             .post(self.url.clone())

@@ -1,22 +1,42 @@
 //! The policy in force, enforced: the network allowlist loaded (host names resolved now),
 //! USB devices authorized as listed, Wi-Fi limited to the trusted networks, the staff accounts
-//! provisioned. The agent does it
+//! provisioned, the agent's own HTTP calls held to the web allowlist. The agent does it
 //! at start and after every poll (a new policy, addresses that moved). Each part is enforced
 //! only where [`Enforcement`] points it: a development kiosk (`--dev`) enforces nothing and
 //! only reports, and tests point the parts at a network namespace and fake trees of their own.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
+use kiosk_engine::kiosk_core::web::WebAllowlist;
 use kiosk_protocol::LockdownStatus;
 
 use crate::effects::Database;
 use crate::firewall::{self, Resolved};
 use crate::policy::Policy;
 
+/// The web allowlist the agent's own HTTP calls (the update repository, the fleet) go through;
+/// none: no policy in force, nothing restricted.
+pub type WebGate = Arc<RwLock<Option<WebAllowlist>>>;
+
+/// Checks a URL against the gate, logging a refusal.
+pub fn web_check(gate: &WebGate, url: &str) -> Result<(), kiosk_engine::kiosk_core::web::NotAllowed> {
+    let gate = gate.read().expect("web gate lock");
+    let checked = gate.as_ref().map_or(Ok(()), |list| list.check(url));
+    if let Err(refused) = &checked {
+        log::warn!("{refused}");
+    }
+    checked
+}
+
 /// Where each part of the policy is enforced; `None`: not enforced.
 #[derive(Clone, Debug, Default)]
 pub struct Enforcement {
+    /// The web allowlist of the agent's HTTP calls, and the URLs always on it (the agent's own
+    /// update repository and fleet: a policy can never cut the agent off its management).
+    pub web: WebGate,
+    pub own_endpoints: Vec<String>,
     /// The `nft` command (and leading arguments) that loads the ruleset.
     pub nft: Option<Vec<String>>,
     /// The USB devices' sysfs folder (`/sys/bus/usb/devices`).
@@ -32,8 +52,10 @@ pub struct Enforcement {
 
 impl Enforcement {
     /// The device's own: nft, sysfs, iwd.
-    pub fn device(scratch: &Path) -> Enforcement {
+    pub fn device(scratch: &Path, web: WebGate, own_endpoints: Vec<String>) -> Enforcement {
         Enforcement {
+            web,
+            own_endpoints,
             nft: Some(vec!["nft".into()]),
             usb_sysfs: Some(crate::usb_guard::SYSFS_USB.into()),
             wifi_profiles: Some(crate::wifi::IWD_PROFILES.into()),
@@ -76,6 +98,11 @@ pub async fn enforce(policy_path: &Path, enforcement: &Enforcement, database: &d
         }
         Some(Ok(policy)) => policy,
     };
+    let prefixes: Vec<&String> = policy.web.allow.iter().chain(&enforcement.own_endpoints).collect();
+    match WebAllowlist::new(&prefixes) {
+        Ok(list) => *enforcement.web.write().expect("web gate lock") = Some(list),
+        Err(error) => status.policy_error = Some(format!("web.allow: {error}")),
+    }
     let resolved = resolve(&policy).await;
     if let Some(nft) = &enforcement.nft
         && let Err(error) = firewall::apply(nft, &firewall::ruleset(&policy, &resolved), &enforcement.scratch)

@@ -24,6 +24,7 @@ use tough::{
 use url::Url;
 
 use crate::catalog::{Channel, Kind, Published, Version};
+use crate::lockdown::{WebGate, web_check};
 use crate::publish::published_of;
 
 /// The largest file the agent downloads, whatever a server sends: releases are tens of MB.
@@ -82,6 +83,8 @@ impl std::fmt::Display for Location {
 pub struct Fetcher {
     client: reqwest::Client,
     cache: PathBuf,
+    /// The web allowlist every HTTP URL is checked against first.
+    gate: WebGate,
 }
 
 impl Fetcher {
@@ -91,7 +94,12 @@ impl Fetcher {
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(30))
             .build()?;
-        Ok(Fetcher { client, cache: cache.to_owned() })
+        Ok(Fetcher { client, cache: cache.to_owned(), gate: WebGate::default() })
+    }
+
+    /// The same, its HTTP calls held to `gate`.
+    pub fn gated(self, gate: WebGate) -> Fetcher {
+        Fetcher { gate, ..self }
     }
 
     /// A cache file for `url`, named by its hash (URLs may hold anything).
@@ -167,6 +175,11 @@ impl Fetcher {
 #[async_trait]
 impl Transport for Fetcher {
     async fn fetch(&self, url: Url) -> Result<TransportStream, TransportError> {
+        if url.scheme() != "file"
+            && let Err(refused) = web_check(&self.gate, url.as_str())
+        {
+            return Err(other(&url, refused));
+        }
         let bytes = match url.scheme() {
             "file" => return FilesystemTransport.fetch(url).await,
             "http" | "https" if url.path().ends_with("/timestamp.json") => self.conditional(&url).await?,

@@ -47,7 +47,7 @@ async fn setup(queue_max: usize, metrics_port: Option<u16>) -> Setup {
         app.clone(),
         Arc::new(RecordingDatabase::default()),
     );
-    let http = HttpFleet { client: reqwest::Client::new(), url: fleet.url.parse().unwrap() };
+    let http = HttpFleet { client: reqwest::Client::new(), url: fleet.url.parse().unwrap(), gate: Default::default() };
     let notify = dir.path().join("notify");
     let service_manager = std::os::unix::net::UnixDatagram::bind(&notify).unwrap();
     service_manager.set_nonblocking(true).unwrap();

@@ -77,6 +77,7 @@ async fn the_policy_in_force_is_enforced_and_reported() {
         wifi_profiles: Some(profiles.clone()),
         systemd: Some((dir.path().join("systemd"), vec!["true".into()])),
         scratch: dir.path().to_owned(),
+        ..Enforcement::default()
     };
     let agent = Agent::new(updater, Default::default(), None, enforcement);
 

@@ -18,3 +18,4 @@ pub mod report;
 pub mod staff;
 pub mod status;
 pub mod stock;
+pub mod web;

@@ -13,7 +13,7 @@ use kiosk_agent::config::AgentConfig;
 use kiosk_agent::daemon::{Agent, run};
 use kiosk_agent::effects::{AppSocket, CommandServices, Kioskctl};
 use kiosk_agent::health::{Fleet, HttpFleet};
-use kiosk_agent::lockdown::Enforcement;
+use kiosk_agent::lockdown::{Enforcement, WebGate};
 use kiosk_agent::releases::Releases;
 use kiosk_agent::source::{Fetcher, Location, Source};
 use kiosk_agent::swap::swap;
@@ -52,6 +52,7 @@ fn main() -> Result<()> {
     let locations = Locations::new(args.dev, Some(config.paths.db.clone()), Some(config.paths.device_config.clone()));
     let device = locations.device_config()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let web = WebGate::default();
     let mut flags = Vec::new();
     if args.dev {
         flags.push("--dev".to_owned());
@@ -72,7 +73,7 @@ fn main() -> Result<()> {
         location: Location::parse(&config.updates.repository)?,
         trusted_root: config.updates.trusted_root.clone(),
         datastore: config.paths.state.join("tuf"),
-        fetcher: Fetcher::new(&config.paths.state.join("downloads"))?,
+        fetcher: Fetcher::new(&config.paths.state.join("downloads"))?.gated(web.clone()),
     };
     let updater = Updater {
         device_id: device.kiosk_id.clone(),
@@ -90,13 +91,27 @@ fn main() -> Result<()> {
         config,
     };
     let fleet = match &updater.config.health.fleet_url {
-        Some(url) => Some(Arc::new(HttpFleet { client: reqwest::Client::new(), url: url.parse()? }) as Arc<dyn Fleet>),
+        Some(url) => {
+            let fleet = HttpFleet { client: reqwest::Client::new(), url: url.parse()?, gate: web.clone() };
+            Some(Arc::new(fleet) as Arc<dyn Fleet>)
+        }
         None => None,
     };
-    // A development kiosk enforces nothing of the policy on the machine it runs on.
+    // A development kiosk enforces nothing of the policy on the machine it runs on, but holds
+    // its own HTTP calls to the web allowlist all the same.
     let scratch = updater.config.paths.state.clone();
-    let enforcement =
-        if args.dev { Enforcement { scratch, ..Enforcement::default() } } else { Enforcement::device(&scratch) };
+    let own_endpoints: Vec<String> =
+        [Some(&updater.config.updates.repository), updater.config.health.fleet_url.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter(|url| url.starts_with("http"))
+            .cloned()
+            .collect();
+    let enforcement = if args.dev {
+        Enforcement { web, own_endpoints, scratch, ..Enforcement::default() }
+    } else {
+        Enforcement::device(&scratch, web, own_endpoints)
+    };
     let agent = Agent::new(updater, ServiceNotifier::from_env(), fleet, enforcement);
     runtime.block_on(async {
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
