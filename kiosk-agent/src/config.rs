@@ -65,6 +65,9 @@ pub struct ServiceConfig {
     pub helper_prefix: Vec<String>,
     /// The user the app runs as: it must have no shell.
     pub kiosk_user: String,
+    /// How units are started and stopped (the action and the unit are added), for the apps of
+    /// multi-app mode.
+    pub systemctl: Vec<String>,
 }
 
 impl Default for ServiceConfig {
@@ -75,6 +78,7 @@ impl Default for ServiceConfig {
             restart_agent: owned(&["systemctl", "restart", "--no-block", "kiosk-agent.service"]),
             helper_prefix: owned(&["systemd-run", "--unit=kiosk-agent-swap", "--collect", "--no-block"]),
             kiosk_user: "kiosk".into(),
+            systemctl: owned(&["systemctl", "--no-block"]),
         }
     }
 }
@@ -171,7 +175,7 @@ impl AgentConfig {
             toml::from_str(text).map_err(|error| anyhow::anyhow!("{}", error.to_string().trim()))?;
         crate::source::Location::parse(&config.updates.repository).context("updates.repository")?;
         if let Some(window) = &config.updates.maintenance_window {
-            MaintenanceWindow::parse(window).context("updates.maintenance_window")?;
+            DailyWindow::parse(window).context("updates.maintenance_window")?;
         }
         if let Some(url) = &config.health.fleet_url {
             let parsed = url::Url::parse(url).with_context(|| format!("health.fleet_url: {url} is not a URL"))?;
@@ -197,8 +201,8 @@ impl AgentConfig {
         Ok(config)
     }
 
-    pub fn maintenance_window(&self) -> Option<MaintenanceWindow> {
-        self.updates.maintenance_window.as_deref().and_then(|text| MaintenanceWindow::parse(text).ok())
+    pub fn maintenance_window(&self) -> Option<DailyWindow> {
+        self.updates.maintenance_window.as_deref().and_then(|text| DailyWindow::parse(text).ok())
     }
 
     pub fn gate_deadline(&self) -> Duration {
@@ -210,20 +214,21 @@ impl AgentConfig {
     }
 }
 
-/// Local times between which software may be installed.
+/// Local times between which something happens every day (software installed, an app shown),
+/// the end excluded; it may wrap midnight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MaintenanceWindow {
+pub struct DailyWindow {
     pub start: NaiveTime,
     pub end: NaiveTime,
 }
 
-impl MaintenanceWindow {
-    pub fn parse(text: &str) -> Result<MaintenanceWindow> {
+impl DailyWindow {
+    pub fn parse(text: &str) -> Result<DailyWindow> {
         let (start, end) = text.split_once('-').with_context(|| format!("{text:?} is not a window as 02:00-05:00"))?;
         let time = |t: &str| {
             NaiveTime::parse_from_str(t.trim(), "%H:%M").with_context(|| format!("{t:?} is not a time as 02:00"))
         };
-        let window = MaintenanceWindow { start: time(start)?, end: time(end)? };
+        let window = DailyWindow { start: time(start)?, end: time(end)? };
         if window.start == window.end {
             bail!("{text:?} is empty: the window starts and ends at the same time");
         }
@@ -274,10 +279,10 @@ mod tests {
     #[test]
     fn a_window_may_wrap_midnight() {
         let at = |t: &str| NaiveTime::parse_from_str(t, "%H:%M").unwrap();
-        let night = MaintenanceWindow::parse("23:30-04:00").unwrap();
+        let night = DailyWindow::parse("23:30-04:00").unwrap();
         assert!(night.contains(at("23:45")) && night.contains(at("01:00")) && !night.contains(at("04:00")));
-        let early = MaintenanceWindow::parse("02:00-05:00").unwrap();
+        let early = DailyWindow::parse("02:00-05:00").unwrap();
         assert!(early.contains(at("02:00")) && !early.contains(at("05:30")) && !early.contains(at("01:59")));
-        assert!(MaintenanceWindow::parse("03:00-03:00").is_err());
+        assert!(DailyWindow::parse("03:00-03:00").is_err());
     }
 }

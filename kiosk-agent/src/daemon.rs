@@ -44,6 +44,8 @@ pub struct Agent {
     lockdown: Mutex<Option<LockdownStatus>>,
     /// Heartbeats in a row the app has not answered.
     app_silent: Mutex<u32>,
+    /// In multi-app mode, the app shown last.
+    screen: Mutex<Option<String>>,
 }
 
 /// Heartbeats without an answer before the agent restarts the app.
@@ -71,6 +73,7 @@ impl Agent {
             last_poll: Mutex::default(),
             lockdown: Mutex::default(),
             app_silent: Mutex::default(),
+            screen: Mutex::default(),
         }
     }
 
@@ -135,6 +138,7 @@ impl Agent {
         let site = self.updater.config.site.as_deref();
         let heartbeat = crate::health::collect(&self.updater, site, last_poll.as_ref(), lockdown).await;
         self.watch_app(&heartbeat.app).await;
+        self.arrange_screen().await;
         if let Err(error) = self.queue.push(&heartbeat) {
             log::error!("the heartbeat could not be queued: {error:#}");
         }
@@ -184,6 +188,23 @@ impl Agent {
         };
         if let Err(error) = self.updater.app.ask(command).await {
             log::error!("the app did not take the command: {error:#}");
+        }
+    }
+
+    /// In multi-app mode, shows the app the policy's schedule names now, the others stopped.
+    async fn arrange_screen(&self) {
+        let Ok(policy) = crate::policy::Policy::load(&self.updater.config.paths.policy) else { return };
+        let Some(owner) = policy.screen_owner(self.updater.clock.now().time()) else { return };
+        if self.screen.lock().expect("screen lock").as_deref() == Some(owner) {
+            return;
+        }
+        let others: Vec<String> = policy.kiosk.apps.iter().filter(|app| *app != owner).cloned().collect();
+        match self.updater.service.show_app(owner, &others).await {
+            Ok(()) => {
+                log::info!("{owner} owns the screen now");
+                *self.screen.lock().expect("screen lock") = Some(owner.to_owned());
+            }
+            Err(error) => log::error!("{owner} could not be shown: {error:#}"),
         }
     }
 

@@ -24,6 +24,9 @@ pub trait ServiceManager: Send + Sync + std::fmt::Debug {
     /// Starts the swap helper (`kiosk-agent swap --to VERSION`) apart from the agent's service,
     /// so that it lives on while the agent is restarted.
     async fn start_agent_swap(&self, to: &Version) -> Result<()>;
+    /// Multi-app mode: starts `app`'s unit and stops the `others`', so that it alone owns the
+    /// screen.
+    async fn show_app(&self, app: &str, others: &[String]) -> Result<()>;
 }
 
 /// The service manager, through commands: `systemctl restart --no-block kiosk-app.service`,
@@ -59,6 +62,18 @@ impl ServiceManager for CommandServices {
 
     async fn restart_agent(&self) -> Result<()> {
         run_command(&self.commands.restart_agent).await
+    }
+
+    async fn show_app(&self, app: &str, others: &[String]) -> Result<()> {
+        let unit = |action: &str, app: &str| {
+            let mut command = self.commands.systemctl.clone();
+            command.extend([action.to_owned(), format!("{app}.service")]);
+            command
+        };
+        for other in others {
+            run_command(&unit("stop", other)).await?;
+        }
+        run_command(&unit("start", app)).await
     }
 
     async fn start_agent_swap(&self, to: &Version) -> Result<()> {

@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::config::MaintenanceWindow;
+use crate::config::DailyWindow;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,9 +49,22 @@ pub struct KioskPolicy {
     #[serde(default)]
     pub mode: KioskMode,
     /// In multi-app mode, the programs that may own the screen (their systemd units' names
-    /// without `.service`, e.g. "kiosk-app", "order-board").
+    /// without `.service`, e.g. "kiosk-app", "order-board"); the first owns it outside the
+    /// schedule.
     #[serde(default)]
     pub apps: Vec<String>,
+    /// In multi-app mode, which app owns the screen when.
+    #[serde(default)]
+    pub schedule: Vec<ScreenSlot>,
+}
+
+/// An app that owns the screen every day between two local times.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreenSlot {
+    pub app: String,
+    /// "22:00-23:30", may wrap midnight.
+    pub window: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -235,6 +248,20 @@ pub struct StaffAccount {
 }
 
 impl Policy {
+    /// In multi-app mode, the app that owns the screen at `now` (local time): the first slot of
+    /// the schedule that holds it, else the first app. None in single-app mode.
+    pub fn screen_owner(&self, now: chrono::NaiveTime) -> Option<&str> {
+        if self.kiosk.mode != KioskMode::MultiApp {
+            return None;
+        }
+        let scheduled = self
+            .kiosk
+            .schedule
+            .iter()
+            .find(|slot| DailyWindow::parse(&slot.window).is_ok_and(|window| window.contains(now)));
+        scheduled.map(|slot| slot.app.as_str()).or(self.kiosk.apps.first().map(String::as_str))
+    }
+
     /// Reads and checks a policy file.
     pub fn load(path: &Path) -> Result<Policy> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -255,6 +282,12 @@ impl Policy {
         if self.kiosk.mode == KioskMode::SingleApp && !self.kiosk.apps.is_empty() {
             bail!("kiosk.apps: only multi-app mode lists programs; single-app mode runs the kiosk app alone");
         }
+        for (index, slot) in self.kiosk.schedule.iter().enumerate() {
+            if !self.kiosk.apps.contains(&slot.app) {
+                bail!("kiosk.schedule[{index}].app: {:?} is not one of kiosk.apps", slot.app);
+            }
+            DailyWindow::parse(&slot.window).with_context(|| format!("kiosk.schedule[{index}].window"))?;
+        }
         for (index, app) in self.kiosk.apps.iter().enumerate() {
             let unit_name = !app.is_empty() && app.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b));
             if !unit_name {
@@ -262,7 +295,7 @@ impl Policy {
             }
         }
         if let Some(window) = &self.maintenance_window {
-            MaintenanceWindow::parse(window).context("maintenance_window")?;
+            DailyWindow::parse(window).context("maintenance_window")?;
         }
         for (index, ntp) in self.network.ntp.iter().enumerate() {
             Host::parse(ntp).map_err(|why| anyhow::anyhow!("network.ntp[{index}]: {why}"))?;
@@ -368,6 +401,14 @@ pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g"
             ("[kiosk]\nmode = \"multi-app\"", "kiosk.apps: multi-app mode needs"),
             ("[kiosk]\napps = [\"kiosk-app\"]", "kiosk.apps: only multi-app mode"),
             ("[kiosk]\nmode = \"multi-app\"\napps = [\"rm -rf\"]", "kiosk.apps[0]"),
+            (
+                "[kiosk]\nmode = \"multi-app\"\napps = [\"kiosk-app\"]\n[[kiosk.schedule]]\napp = \"board\"\nwindow = \"22:00-23:00\"",
+                "kiosk.schedule[0].app",
+            ),
+            (
+                "[kiosk]\nmode = \"multi-app\"\napps = [\"kiosk-app\"]\n[[kiosk.schedule]]\napp = \"kiosk-app\"\nwindow = \"late\"",
+                "kiosk.schedule[0].window",
+            ),
             ("maintenance_window = \"late\"", "maintenance_window"),
             ("[network]\nresolvers = [\"dns.example.com\"]", "resolvers"),
             ("[network]\nntp = [\"bad host!\"]", "network.ntp[0]"),
@@ -389,6 +430,19 @@ pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g"
             let error = format!("{:#}", Policy::parse(text).unwrap_err());
             assert!(error.contains(key), "{text:?}: {error}");
         }
+    }
+
+    #[test]
+    fn the_schedule_says_which_app_owns_the_screen() {
+        let policy = Policy::parse(
+            "[kiosk]\nmode = \"multi-app\"\napps = [\"kiosk-app\", \"order-board\"]\n\
+             [[kiosk.schedule]]\napp = \"order-board\"\nwindow = \"22:00-01:00\"\n",
+        )
+        .unwrap();
+        let at = |time: &str| chrono::NaiveTime::parse_from_str(time, "%H:%M").unwrap();
+        assert_eq!(policy.screen_owner(at("23:30")), Some("order-board"));
+        assert_eq!(policy.screen_owner(at("12:00")), Some("kiosk-app"));
+        assert_eq!(Policy::default().screen_owner(at("23:30")), None, "single-app: the kiosk app alone");
     }
 
     #[test]

@@ -310,7 +310,12 @@ impl Updater {
     /// Whether software may be installed now: inside the maintenance window, the app waiting
     /// for a customer (or not answering: then nobody is being served); else why not.
     async fn idle_in_window(&self) -> Result<(), String> {
-        if let Some(window) = self.config.maintenance_window() {
+        // The policy's window when it names one, else the agent config's.
+        let from_policy = crate::policy::Policy::load(&self.config.paths.policy)
+            .ok()
+            .and_then(|policy| policy.maintenance_window)
+            .and_then(|window| crate::config::DailyWindow::parse(&window).ok());
+        if let Some(window) = from_policy.or(self.config.maintenance_window()) {
             let now = self.clock.now().time();
             if !window.contains(now) {
                 return Err(format!(

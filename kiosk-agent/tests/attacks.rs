@@ -363,7 +363,16 @@ async fn software_waits_for_the_maintenance_window_and_an_idle_kiosk() {
     let report = setup.updater_at(&setup.repo.dir.display().to_string(), Some("02:00-05:00")).poll().await;
     assert!(matches!(app_outcome(&report), Outcome::Waiting { why, .. } if why.contains("busy")), "{report:?}");
     setup.untouched();
+    // The policy's window, when it names one, wins over the agent config's.
+    let policy = setup.device.dir.join("policy.toml");
+    std::fs::write(&policy, "maintenance_window = \"04:00-05:00\"\n").unwrap();
     setup.app.busy.store(false, Ordering::SeqCst);
+    let report = setup.updater_at(&setup.repo.dir.display().to_string(), Some("02:00-05:00")).poll().await;
+    assert!(
+        matches!(app_outcome(&report), Outcome::Waiting { why, .. } if why == "outside the maintenance window 04:00-05:00"),
+        "{report:?}"
+    );
+    std::fs::remove_file(&policy).unwrap();
     let report = setup.updater_at(&setup.repo.dir.display().to_string(), Some("02:00-05:00")).poll().await;
     assert!(
         matches!(app_outcome(&report), Outcome::Installed { downloaded: 0, .. }),

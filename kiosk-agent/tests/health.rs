@@ -191,3 +191,28 @@ async fn the_agent_keeps_the_app_serving() {
     setup.agent.heartbeat().await;
     assert_eq!(*setup.services.restarts.lock().unwrap(), 1);
 }
+
+#[tokio::test]
+async fn multi_app_mode_shows_the_app_the_schedule_names() {
+    let setup = setup(10, None).await;
+    let policy = setup.agent.updater.config.paths.policy.clone();
+    let write = |window: &str| {
+        let text = format!(
+            "[kiosk]\nmode = \"multi-app\"\napps = [\"kiosk-app\", \"order-board\"]\n\
+             [[kiosk.schedule]]\napp = \"order-board\"\nwindow = \"{window}\"\n"
+        );
+        std::fs::write(&policy, text).unwrap();
+    };
+    // The agent's clock says 03:00.
+    write("02:00-04:00");
+    setup.agent.heartbeat().await;
+    setup.agent.heartbeat().await;
+    assert_eq!(*setup.services.shown.lock().unwrap(), ["order-board"], "shown once, then left alone");
+    write("22:00-23:00");
+    setup.agent.heartbeat().await;
+    assert_eq!(
+        *setup.services.shown.lock().unwrap(),
+        ["order-board", "kiosk-app"],
+        "the first app outside the schedule"
+    );
+}

@@ -232,6 +232,8 @@ impl AppLink for SimulatedApp {
 pub struct CountingServices {
     pub restarts: Mutex<u32>,
     pub swaps: Mutex<Vec<Version>>,
+    /// The apps shown in multi-app mode, in turn.
+    pub shown: Mutex<Vec<String>>,
 }
 
 #[async_trait]
@@ -247,6 +249,11 @@ impl ServiceManager for CountingServices {
 
     async fn start_agent_swap(&self, to: &Version) -> Result<()> {
         self.swaps.lock().unwrap().push(to.clone());
+        Ok(())
+    }
+
+    async fn show_app(&self, app: &str, _: &[String]) -> Result<()> {
+        self.shown.lock().unwrap().push(app.to_owned());
         Ok(())
     }
 }
@@ -355,6 +362,10 @@ impl ServiceManager for Supervisor {
 
     async fn start_agent_swap(&self, _: &Version) -> Result<()> {
         anyhow::bail!("the supervisor runs the app only")
+    }
+
+    async fn show_app(&self, _: &str, _: &[String]) -> Result<()> {
+        anyhow::bail!("the supervisor runs the kiosk app only")
     }
 }
 
