@@ -138,7 +138,7 @@ impl Fetcher {
                 .to_owned()
         };
         let tags = (header(reqwest::header::ETAG), header(reqwest::header::LAST_MODIFIED));
-        let body = read_capped(url, response, Vec::new()).await?;
+        let body = receive(url, response, Vec::new(), None).await?;
         // The copy is only a cache: failing to keep it costs a full download next time.
         let _ = std::fs::write(&body_path, &body)
             .and_then(|()| std::fs::write(&tags_path, serde_json::to_string(&tags).unwrap_or_default()));
@@ -163,8 +163,16 @@ impl Fetcher {
             return Box::pin(self.resumable(url)).await;
         }
         let response = successful(url, response)?;
+        // Resumed: the rest is appended to what came; otherwise the file starts again.
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(resumed)
+            .truncate(!resumed)
+            .open(&partial)
+            .map_err(|e| other(url, e))?;
         let start = if resumed { have } else { Vec::new() };
-        let result = read_into_file(url, response, start, &partial).await;
+        let result = receive(url, response, start, Some((&partial, file))).await;
         if result.is_ok() {
             let _ = std::fs::remove_file(&partial);
         }
@@ -219,34 +227,28 @@ fn content_range_start(response: &reqwest::Response) -> Option<u64> {
     range.strip_prefix("bytes ")?.split('-').next()?.parse().ok()
 }
 
-async fn read_capped(url: &Url, mut response: reqwest::Response, mut body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
-    while let Some(chunk) = response.chunk().await.map_err(|e| other(url, e))? {
-        body.extend_from_slice(&chunk);
-        if body.len() as u64 > MAX_DOWNLOAD {
-            return Err(other(url, format!("larger than the {} MiB any update may be", MAX_DOWNLOAD >> 20)));
-        }
-    }
-    Ok(body)
-}
-
-/// Appends the response to the partial file as it arrives, so that a cut keeps what came.
-async fn read_into_file(
+/// Reads the rest of a response after `body`, refused beyond [`MAX_DOWNLOAD`]. With a
+/// `partial` file, each chunk is also appended to it as it arrives, so that a cut keeps what
+/// came (a full disk fails here: the update is refused and the running release untouched);
+/// a file over the limit is not worth keeping and goes.
+async fn receive(
     url: &Url,
     mut response: reqwest::Response,
     mut body: Vec<u8>,
-    partial: &Path,
+    mut partial: Option<(&Path, std::fs::File)>,
 ) -> Result<Vec<u8>, TransportError> {
     use std::io::Write;
-    let mut file = std::fs::File::create(partial).map_err(|e| other(url, e))?;
-    file.write_all(&body).map_err(|e| other(url, e))?;
     while let Some(chunk) = response.chunk().await.map_err(|e| other(url, e))? {
         body.extend_from_slice(&chunk);
         if body.len() as u64 > MAX_DOWNLOAD {
-            let _ = std::fs::remove_file(partial);
+            if let Some((path, _)) = partial {
+                let _ = std::fs::remove_file(path);
+            }
             return Err(other(url, format!("larger than the {} MiB any update may be", MAX_DOWNLOAD >> 20)));
         }
-        // A full disk fails here: the update is refused and the running release untouched.
-        file.write_all(&chunk).map_err(|e| other(url, e))?;
+        if let Some((_, file)) = &mut partial {
+            file.write_all(&chunk).map_err(|e| other(url, e))?;
+        }
     }
     Ok(body)
 }
