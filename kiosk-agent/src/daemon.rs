@@ -12,6 +12,7 @@ use kiosk_protocol::{AppHealth, Command, LockdownStatus};
 
 use crate::health::{Fleet, HeartbeatQueue, LastPoll};
 use crate::lockdown::Enforcement;
+use crate::policy::Policy;
 use crate::releases::{Recovery, Releases};
 use crate::updater::{PollReport, Updater};
 
@@ -46,6 +47,8 @@ pub struct Agent {
     app_silent: Mutex<u32>,
     /// In multi-app mode, the app shown last.
     screen: Mutex<Option<String>>,
+    /// The policy last read and enforced.
+    policy: Mutex<Option<Policy>>,
 }
 
 /// Heartbeats without an answer before the agent restarts the app.
@@ -74,13 +77,23 @@ impl Agent {
             lockdown: Mutex::default(),
             app_silent: Mutex::default(),
             screen: Mutex::default(),
+            policy: Mutex::default(),
         }
     }
 
     /// Enforces the policy in force now (see [`crate::lockdown`]).
+    /// The policy file is read here, once a poll (when a new one may have come), and the last
+    /// one read kept for the heartbeats; one that cannot be read leaves the one in force.
     pub async fn enforce_policy(&self) -> LockdownStatus {
-        let policy = &self.updater.config.paths.policy;
-        let status = crate::lockdown::enforce(policy, &self.enforcement, &*self.updater.database).await;
+        let path = &self.updater.config.paths.policy;
+        let status = match crate::lockdown::load(path) {
+            Ok(policy) => {
+                let status = crate::lockdown::enforce(&policy, path, &self.enforcement, &*self.updater.database).await;
+                *self.policy.lock().expect("policy lock") = Some(policy);
+                status
+            }
+            Err(policy_error) => LockdownStatus { policy_error: Some(policy_error), ..LockdownStatus::default() },
+        };
         *self.lockdown.lock().expect("lockdown lock") = Some(status.clone());
         status
     }
@@ -193,7 +206,7 @@ impl Agent {
 
     /// In multi-app mode, shows the app the policy's schedule names now, the others stopped.
     async fn arrange_screen(&self) {
-        let Ok(policy) = crate::policy::Policy::load(&self.updater.config.paths.policy) else { return };
+        let Some(policy) = self.policy.lock().expect("policy lock").clone() else { return };
         let Some(owner) = policy.screen_owner(self.updater.clock.now().time()) else { return };
         if self.screen.lock().expect("screen lock").as_deref() == Some(owner) {
             return;

@@ -83,35 +83,38 @@ async fn resolve(policy: &Policy) -> Resolved {
     resolved
 }
 
-/// Enforces the policy at `policy_path` (none there: nothing to enforce) and says how it went;
-/// its staff accounts are provisioned through `database`.
-pub async fn enforce(policy_path: &Path, enforcement: &Enforcement, database: &dyn Database) -> LockdownStatus {
+/// The policy in force at `path`; none there, or one that cannot be read, is said as the
+/// heartbeat's `policy_error` says it.
+pub fn load(path: &Path) -> Result<Policy, String> {
+    if !path.exists() {
+        return Err(format!("no policy at {}: nothing is locked down", path.display()));
+    }
+    Policy::load(path).map_err(|error| format!("{error:#}"))
+}
+
+/// Enforces `policy` (read from `policy_path`) and says how it went; its staff accounts are
+/// provisioned through `database`.
+pub async fn enforce(
+    policy: &Policy,
+    policy_path: &Path,
+    enforcement: &Enforcement,
+    database: &dyn Database,
+) -> LockdownStatus {
     let mut status = LockdownStatus::default();
-    let policy = match policy_path.exists().then(|| Policy::load(policy_path)) {
-        None => {
-            status.policy_error = Some(format!("no policy at {}: nothing is locked down", policy_path.display()));
-            return status;
-        }
-        Some(Err(error)) => {
-            status.policy_error = Some(format!("{error:#}"));
-            return status;
-        }
-        Some(Ok(policy)) => policy,
-    };
     let prefixes: Vec<&String> = policy.web.allow.iter().chain(&enforcement.own_endpoints).collect();
     match WebAllowlist::new(&prefixes) {
         Ok(list) => *enforcement.web.write().expect("web gate lock") = Some(list),
         Err(error) => status.policy_error = Some(format!("web.allow: {error}")),
     }
-    let resolved = resolve(&policy).await;
+    let resolved = resolve(policy).await;
     if let Some(nft) = &enforcement.nft
-        && let Err(error) = firewall::apply(nft, &firewall::ruleset(&policy, &resolved), &enforcement.scratch)
+        && let Err(error) = firewall::apply(nft, &firewall::ruleset(policy, &resolved), &enforcement.scratch)
     {
         log::error!("network allowlist: {error:#}");
         status.firewall_error = Some(format!("{error:#}"));
     }
     if let Some((folder, reload)) = &enforcement.systemd
-        && let Err(error) = write_walls(folder, reload, &firewall::unit_dropin(&policy, &resolved))
+        && let Err(error) = write_walls(folder, reload, &firewall::unit_dropin(policy, &resolved))
     {
         log::error!("the services' address walls: {error:#}");
         status.firewall_error.get_or_insert_with(|| format!("{error:#}"));

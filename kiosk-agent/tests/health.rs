@@ -203,12 +203,14 @@ async fn multi_app_mode_shows_the_app_the_schedule_names() {
         );
         std::fs::write(&policy, text).unwrap();
     };
-    // The agent's clock says 03:00.
+    // The agent's clock says 03:00; the policy is read at each poll.
     write("02:00-04:00");
+    setup.agent.enforce_policy().await;
     setup.agent.heartbeat().await;
     setup.agent.heartbeat().await;
     assert_eq!(*setup.services.shown.lock().unwrap(), ["order-board"], "shown once, then left alone");
     write("22:00-23:00");
+    setup.agent.enforce_policy().await;
     setup.agent.heartbeat().await;
     assert_eq!(
         *setup.services.shown.lock().unwrap(),
