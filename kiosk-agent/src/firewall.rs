@@ -201,24 +201,7 @@ mod tests {
 
     #[test]
     fn a_policy_renders_to_this_ruleset() {
-        let policy = Policy::parse(
-            r#"
-[network]
-resolvers = ["10.0.0.53"]
-ntp = ["ntp.example.net"]
-[[network.allow]]
-host = "terminal.venue.lan"
-ports = [8443]
-[[network.allow]]
-host = "10.20.0.0/16"
-ports = [9100, 9101]
-[[network.allow]]
-host = "2001:db8::10"
-ports = [443]
-protocol = "tcp"
-"#,
-        )
-        .unwrap();
+        let policy = Policy::parse(crate::policy::EXAMPLE).unwrap();
         let mut resolved = Resolved::new();
         resolved.insert("terminal.venue.lan".into(), vec!["10.1.2.3".parse().unwrap(), "fd00::3".parse().unwrap()]);
         assert_eq!(names(&policy), ["ntp.example.net", "terminal.venue.lan"]);

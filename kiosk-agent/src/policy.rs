@@ -342,11 +342,9 @@ impl Policy {
     }
 }
 
+/// A whole policy, for the tests of what reads it.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GOOD: &str = r#"
+pub(crate) const EXAMPLE: &str = r#"
 maintenance_window = "02:00-05:00"
 
 [kiosk]
@@ -360,10 +358,11 @@ host = "terminal.venue.lan"
 ports = [8443]
 [[network.allow]]
 host = "10.20.0.0/16"
-ports = [9100]
+ports = [9100, 9101]
 [[network.allow]]
 host = "2001:db8::10"
 ports = [443]
+protocol = "tcp"
 
 [web]
 allow = ["https://updates.example.com/kiosk/", "https://fleet.example.com/api/"]
@@ -383,9 +382,13 @@ role = "manager"
 pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g"
 "#;
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
     #[test]
     fn a_whole_policy_reads() {
-        let policy = Policy::parse(GOOD).unwrap();
+        let policy = Policy::parse(EXAMPLE).unwrap();
         assert_eq!(policy.network.allow.len(), 3);
         assert_eq!(policy.network.allow[0].protocol, Protocol::Tcp);
         assert_eq!(policy.usb.class_codes().unwrap(), [0x07, 0x03, 0x0b]);
