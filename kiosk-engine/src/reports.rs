@@ -128,6 +128,12 @@ impl Engine {
         ZReport::try_from(stored)
     }
 
+    /// Every Z report closed, oldest first: the archive the venue keeps.
+    pub async fn z_reports(&self) -> Result<Vec<ZReport>> {
+        let stored = z_reports::all(&mut *self.store.read().await?).await?;
+        stored.into_iter().map(ZReport::try_from).collect()
+    }
+
     /// A Z report closed earlier.
     pub async fn z_report(&self, number: u64) -> Result<ZReport> {
         let stored = z_reports::get(&mut *self.store.read().await?, i64::try_from(number).unwrap_or(i64::MAX))

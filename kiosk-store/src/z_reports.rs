@@ -22,6 +22,14 @@ pub async fn get(conn: &mut Connection, number: i64) -> Result<Option<StoredZ>> 
         .map_err(doing("reading a Z report"))
 }
 
+/// Every Z report, oldest first.
+pub async fn all(conn: &mut Connection) -> Result<Vec<StoredZ>> {
+    sqlx::query_as("SELECT * FROM z_reports ORDER BY number")
+        .fetch_all(conn)
+        .await
+        .map_err(doing("reading the Z reports"))
+}
+
 pub async fn insert(conn: &mut Connection, z: &StoredZ) -> Result<()> {
     sqlx::query(
         "INSERT INTO z_reports (number, journal_seq, journal_hash, report, closed_at, closed_by, key_fingerprint) \
