@@ -39,6 +39,9 @@ pub struct HealthConfig {
     pub queue_max: usize,
     /// The loopback address metrics are served on (GET /metrics); absent: not served.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The public key (64 hex digits) the fleet's remote commands are signed with; absent:
+    /// every remote command is refused.
+    pub command_key: Option<PathBuf>,
 }
 
 impl Default for HealthConfig {
@@ -48,6 +51,7 @@ impl Default for HealthConfig {
             heartbeat_seconds: 60,
             queue_max: 1440,
             metrics_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 9464))),
+            command_key: None,
         }
     }
 }
@@ -68,6 +72,12 @@ pub struct ServiceConfig {
     /// How units are started and stopped (the action and the unit are added), for the apps of
     /// multi-app mode.
     pub systemctl: Vec<String>,
+    /// The command that stops the app (before a wipe).
+    pub stop_app: Vec<String>,
+    /// The command that restarts the machine.
+    pub reboot: Vec<String>,
+    /// The command that prints the kiosk's recent logs; the number of lines is added.
+    pub logs: Vec<String>,
 }
 
 impl Default for ServiceConfig {
@@ -79,6 +89,16 @@ impl Default for ServiceConfig {
             helper_prefix: owned(&["systemd-run", "--unit=kiosk-agent-swap", "--collect", "--no-block"]),
             kiosk_user: "kiosk".into(),
             systemctl: owned(&["systemctl", "--no-block"]),
+            stop_app: owned(&["systemctl", "stop", "kiosk-app.service"]),
+            reboot: owned(&["systemctl", "reboot"]),
+            logs: owned(&[
+                "journalctl",
+                "--no-pager",
+                "--output=short-iso",
+                "--unit=kiosk-app.service",
+                "--unit=kiosk-agent.service",
+                "--lines",
+            ]),
         }
     }
 }
@@ -189,11 +209,16 @@ impl AgentConfig {
         if config.health.heartbeat_seconds == 0 {
             bail!("health.heartbeat_seconds: a heartbeat at least every few seconds, not 0");
         }
-        if config.service.restart_app.is_empty() {
-            bail!("service.restart_app: a command is needed to restart the app");
-        }
-        if config.service.restart_agent.is_empty() {
-            bail!("service.restart_agent: a command is needed to restart the agent");
+        for (key, command) in [
+            ("restart_app", &config.service.restart_app),
+            ("restart_agent", &config.service.restart_agent),
+            ("stop_app", &config.service.stop_app),
+            ("reboot", &config.service.reboot),
+            ("logs", &config.service.logs),
+        ] {
+            if command.is_empty() {
+                bail!("service.{key}: a command is needed");
+            }
         }
         if config.updates.poll_seconds == 0 {
             bail!("updates.poll_seconds: the repository is read at least every few seconds, not 0");
@@ -267,6 +292,7 @@ mod tests {
             ("[updates]\nrepository = \"/media/usb\"\npoll = 5\n", "poll"),
             ("[paths]\ndb = \"/tmp/x.db\"\n", "updates"),
             ("[updates]\nrepository = \"/media/usb\"\n[service]\nrestart_app = []\n", "service.restart_app"),
+            ("[updates]\nrepository = \"/media/usb\"\n[service]\nlogs = []\n", "service.logs"),
             ("[updates]\nrepository = \"/m\"\n[health]\nmetrics_listen = \"0.0.0.0:9464\"\n", "health.metrics_listen"),
             ("[updates]\nrepository = \"/m\"\n[health]\nfleet_url = \"fleet.example.com\"\n", "health.fleet_url"),
         ];

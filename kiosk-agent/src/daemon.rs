@@ -3,17 +3,19 @@
 //! with simulators.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
 use kiosk_engine::service::ServiceNotifier;
-use kiosk_protocol::{AppHealth, Command, LockdownStatus};
+use kiosk_protocol::{AppHealth, Command, HeartbeatReply, LockdownStatus};
 
 use crate::health::{Fleet, HeartbeatQueue, LastPoll};
 use crate::lockdown::Enforcement;
 use crate::policy::Policy;
 use crate::releases::{Recovery, Releases};
+use crate::remote::{CommandKey, RemoteState};
 use crate::updater::{PollReport, Updater};
 
 /// Everything that makes the agent act.
@@ -46,9 +48,14 @@ pub struct Agent {
     /// Heartbeats in a row the app has not answered.
     app_silent: Mutex<u32>,
     /// In multi-app mode, the app shown last.
-    screen: Mutex<Option<String>>,
+    pub(crate) screen: Mutex<Option<String>>,
     /// The policy last read and enforced.
-    policy: Mutex<Option<Policy>>,
+    pub(crate) policy: Mutex<Option<Policy>>,
+    /// The fleet's command key, or why remote commands are off.
+    pub(crate) command_key: Result<CommandKey, String>,
+    /// What the agent keeps of remote actions, and where.
+    pub(crate) remote: Mutex<RemoteState>,
+    pub(crate) remote_path: PathBuf,
 }
 
 /// Heartbeats without an answer before the agent restarts the app.
@@ -56,6 +63,10 @@ const APP_SILENT_HEARTBEATS: u32 = 3;
 
 /// How the agent's out-of-service reasons start, so that it puts back only what it took out.
 const DEVICE_MISSING: &str = "a required device is missing: ";
+pub(crate) const MAINTENANCE: &str = "maintenance: ";
+
+/// Heartbeats sent in a row to acknowledge commands whose replies bring more commands.
+const COMMAND_ROUNDS: usize = 3;
 
 impl Agent {
     pub fn new(
@@ -66,6 +77,18 @@ impl Agent {
     ) -> Agent {
         let queue =
             HeartbeatQueue { dir: updater.config.paths.state.join("heartbeats"), max: updater.config.health.queue_max };
+        let command_key = match &updater.config.health.command_key {
+            Some(path) => CommandKey::load(path).map_err(|error| format!("{error:#}")),
+            None => Err("no health.command_key in the agent's config".into()),
+        };
+        let remote_path = RemoteState::path(&updater.config.paths.state);
+        let (remote, command_key) = match RemoteState::load(&remote_path) {
+            Ok(remote) => (remote, command_key),
+            Err(error) => (RemoteState::default(), Err(format!("{error:#}"))),
+        };
+        if let Err(why) = &command_key {
+            log::warn!("remote commands are off: {why}");
+        }
         Agent {
             updater,
             notifier,
@@ -78,6 +101,9 @@ impl Agent {
             app_silent: Mutex::default(),
             screen: Mutex::default(),
             policy: Mutex::default(),
+            command_key,
+            remote: Mutex::new(remote),
+            remote_path,
         }
     }
 
@@ -144,31 +170,71 @@ impl Agent {
         true
     }
 
-    /// Takes a heartbeat, refreshes the metrics, and sends what waits (this one included).
+    /// Takes a heartbeat, refreshes the metrics, and sends what waits (this one included). The
+    /// fleet's commands in the replies are carried out at once and acknowledged in a heartbeat
+    /// sent straight after (and so on for the commands its reply brings, a few rounds at most);
+    /// a reboot asked for comes last, once its acknowledgement is queued.
     pub async fn heartbeat(&self) {
-        let last_poll = self.last_poll.lock().expect("last poll lock").clone();
-        let lockdown = self.lockdown.lock().expect("lockdown lock").clone();
-        let site = self.updater.config.site.as_deref();
-        let heartbeat = crate::health::collect(&self.updater, site, last_poll.as_ref(), lockdown).await;
-        self.watch_app(&heartbeat.app).await;
-        self.arrange_screen().await;
-        if let Err(error) = self.queue.push(&heartbeat) {
-            log::error!("the heartbeat could not be queued: {error:#}");
-        }
-        *self.metrics.lock().expect("metrics lock") = crate::health::metrics(&heartbeat, self.queue.len());
-        if let Some(fleet) = &self.fleet {
-            match self.queue.flush(&**fleet).await {
-                Ok(replies) => crate::health::log_replies(&replies),
-                Err(error) => log::warn!("heartbeats wait for the fleet ({} queued): {error:#}", self.queue.len()),
+        let mut replies = self.send_heartbeat().await;
+        for _ in 0..COMMAND_ROUNDS {
+            let commands: Vec<serde_json::Value> = replies.into_iter().flat_map(|reply| reply.commands).collect();
+            if commands.is_empty() {
+                return;
+            }
+            let reboot = self.carry_out(commands).await;
+            replies = self.send_heartbeat().await;
+            if reboot {
+                log::warn!("restarting the machine, as the fleet asked");
+                if let Err(error) = self.updater.service.reboot().await {
+                    log::error!("the machine could not be restarted: {error:#}");
+                }
+                return;
             }
         }
     }
 
+    /// One heartbeat taken, queued with the acknowledgements that wait, and sent with what
+    /// waits; returns the fleet's replies.
+    async fn send_heartbeat(&self) -> Vec<HeartbeatReply> {
+        let last_poll = self.last_poll.lock().expect("last poll lock").clone();
+        let lockdown = self.lockdown.lock().expect("lockdown lock").clone();
+        let remote = self.remote.lock().expect("remote lock").clone();
+        let site = self.updater.config.site.as_deref();
+        let heartbeat = crate::health::collect(&self.updater, site, last_poll.as_ref(), lockdown, &remote).await;
+        self.watch_app(&heartbeat.app, remote.maintenance.as_deref()).await;
+        self.arrange_screen().await;
+        match self.queue.push(&heartbeat) {
+            Ok(()) if !heartbeat.acks.is_empty() => {
+                self.update_remote(|state| state.pending.retain(|ack| !heartbeat.acks.contains(ack)));
+            }
+            Ok(()) => {}
+            Err(error) => log::error!("the heartbeat could not be queued: {error:#}"),
+        }
+        *self.metrics.lock().expect("metrics lock") = crate::health::metrics(&heartbeat, self.queue.len());
+        let Some(fleet) = &self.fleet else { return Vec::new() };
+        match self.queue.flush(&**fleet).await {
+            Ok(replies) => replies,
+            Err(error) => {
+                log::warn!("heartbeats wait for the fleet ({} queued): {error:#}", self.queue.len());
+                Vec::new()
+            }
+        }
+    }
+
+    /// Changes what the agent keeps of remote actions, on disk at once.
+    pub(crate) fn update_remote(&self, change: impl FnOnce(&mut RemoteState)) {
+        let mut remote = self.remote.lock().expect("remote lock");
+        change(&mut remote);
+        if let Err(error) = remote.save(&self.remote_path) {
+            log::error!("what was done of the fleet's commands could not be kept: {error:#}");
+        }
+    }
+
     /// Keeps the app serving as it should, from what a heartbeat saw of it: an app that has not
-    /// answered for three heartbeats in a row is restarted; one whose receipt printer or
-    /// terminal is missing is taken out of service (after the payment under way), and put back
-    /// once they answer again.
-    async fn watch_app(&self, app: &AppHealth) {
+    /// answered for three heartbeats in a row is restarted; one in maintenance (the fleet's
+    /// command), or whose receipt printer or terminal is missing, is taken out of service
+    /// (after the payment under way), and put back once that is over.
+    async fn watch_app(&self, app: &AppHealth, maintenance: Option<&str>) {
         let silent = {
             let mut silent = self.app_silent.lock().expect("app silence lock");
             *silent = if app.reachable { 0 } else { *silent + 1 };
@@ -182,32 +248,48 @@ impl Agent {
             *self.app_silent.lock().expect("app silence lock") = 0;
             return;
         }
-        let (Some(state), Some(check)) = (&app.state, &app.self_check) else { return };
-        let missing: Vec<String> = [("receipt printer", &check.receipt_printer), ("payment terminal", &check.terminal)]
+        let Some(state) = &app.state else { return };
+        let missing: Vec<String> = app
+            .self_check
             .iter()
-            .filter(|(_, device)| !device.ok)
-            .map(|(name, device)| format!("{name}: {}", device.detail))
+            .flat_map(|check| {
+                [("receipt printer", &check.receipt_printer), ("payment terminal", &check.terminal)]
+                    .into_iter()
+                    .filter(|(_, device)| !device.ok)
+                    .map(|(name, device)| format!("{name}: {}", device.detail))
+            })
             .collect();
-        let ours = state.out_of_service.as_deref().is_some_and(|reason| reason.starts_with(DEVICE_MISSING));
-        let command = if !missing.is_empty() && state.out_of_service.is_none() {
-            let reason = format!("{DEVICE_MISSING}{}", missing.join("; "));
-            log::warn!("taking the kiosk out of service: {reason}");
-            Command::OutOfService { reason }
-        } else if missing.is_empty() && ours {
-            log::info!("the kiosk's devices answer again: back in service");
-            Command::BackInService
-        } else {
-            return;
+        let wanted = match maintenance {
+            Some(why) => Some(format!("{MAINTENANCE}{why}")),
+            None if !missing.is_empty() => Some(format!("{DEVICE_MISSING}{}", missing.join("; "))),
+            None => None,
+        };
+        let current = state.out_of_service.as_deref();
+        let ours = current.is_some_and(|reason| reason.starts_with(DEVICE_MISSING) || reason.starts_with(MAINTENANCE));
+        let command = match wanted {
+            Some(reason) if current.is_none() || (ours && current != Some(reason.as_str())) => {
+                log::warn!("taking the kiosk out of service: {reason}");
+                Command::OutOfService { reason }
+            }
+            None if ours => {
+                log::info!("nothing keeps the kiosk out of service now: back in service");
+                Command::BackInService
+            }
+            _ => return,
         };
         if let Err(error) = self.updater.app.ask(command).await {
             log::error!("the app did not take the command: {error:#}");
         }
     }
 
-    /// In multi-app mode, shows the app the policy's schedule names now, the others stopped.
-    async fn arrange_screen(&self) {
+    /// In multi-app mode, shows the app the fleet commanded, or else the one the policy's
+    /// schedule names now, the others stopped.
+    pub(crate) async fn arrange_screen(&self) {
         let Some(policy) = self.policy.lock().expect("policy lock").clone() else { return };
-        let Some(owner) = policy.screen_owner(self.updater.clock.now().time()) else { return };
+        let Some(scheduled) = policy.screen_owner(self.updater.clock.now().time()) else { return };
+        let commanded = self.remote.lock().expect("remote lock").screen.clone();
+        let owner = commanded.as_deref().filter(|app| policy.kiosk.apps.iter().any(|listed| listed == app));
+        let owner = owner.unwrap_or(scheduled);
         if self.screen.lock().expect("screen lock").as_deref() == Some(owner) {
             return;
         }

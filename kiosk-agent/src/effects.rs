@@ -2,6 +2,7 @@
 //! fakes and simulators (these machines run no systemd) and on the device against the real
 //! thing: the service manager, the app's socket, and the database.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,6 +28,12 @@ pub trait ServiceManager: Send + Sync + std::fmt::Debug {
     /// Multi-app mode: starts `app`'s unit and stops the `others`', so that it alone owns the
     /// screen.
     async fn show_app(&self, app: &str, others: &[String]) -> Result<()>;
+    /// Stops the app (before a wipe); returns once it is stopped.
+    async fn stop_app(&self) -> Result<()>;
+    /// Restarts the machine.
+    async fn reboot(&self) -> Result<()>;
+    /// The last `lines` lines of the app's and the agent's logs.
+    async fn recent_logs(&self, lines: u32) -> Result<String>;
 }
 
 /// The service manager, through commands: `systemctl restart --no-block kiosk-app.service`,
@@ -40,7 +47,8 @@ pub struct CommandServices {
     pub agent_flags: Vec<String>,
 }
 
-async fn run_command(command: &[String]) -> Result<()> {
+/// Runs a command and returns what it printed; an error says what it said when it failed.
+async fn run_command(command: &[String]) -> Result<Vec<u8>> {
     let (program, args) = command.split_first().context("an empty command")?;
     let output = tokio::process::Command::new(program)
         .args(args)
@@ -51,17 +59,31 @@ async fn run_command(command: &[String]) -> Result<()> {
         let said = String::from_utf8_lossy(&output.stderr);
         bail!("{} failed ({}): {}", command.join(" "), output.status, said.trim());
     }
-    Ok(())
+    Ok(output.stdout)
 }
 
 #[async_trait]
 impl ServiceManager for CommandServices {
     async fn restart_app(&self) -> Result<()> {
-        run_command(&self.commands.restart_app).await
+        run_command(&self.commands.restart_app).await.map(drop)
     }
 
     async fn restart_agent(&self) -> Result<()> {
-        run_command(&self.commands.restart_agent).await
+        run_command(&self.commands.restart_agent).await.map(drop)
+    }
+
+    async fn stop_app(&self) -> Result<()> {
+        run_command(&self.commands.stop_app).await.map(drop)
+    }
+
+    async fn reboot(&self) -> Result<()> {
+        run_command(&self.commands.reboot).await.map(drop)
+    }
+
+    async fn recent_logs(&self, lines: u32) -> Result<String> {
+        let mut command = self.commands.logs.clone();
+        command.push(lines.to_string());
+        Ok(String::from_utf8_lossy(&run_command(&command).await?).into_owned())
     }
 
     async fn show_app(&self, app: &str, others: &[String]) -> Result<()> {
@@ -73,7 +95,7 @@ impl ServiceManager for CommandServices {
         for other in others {
             run_command(&unit("stop", other)).await?;
         }
-        run_command(&unit("start", app)).await
+        run_command(&unit("start", app)).await.map(drop)
     }
 
     async fn start_agent_swap(&self, to: &Version) -> Result<()> {
@@ -85,7 +107,7 @@ impl ServiceManager for CommandServices {
         command.extend(["--config".into(), self.agent_config.display().to_string(), "swap".into(), "--to".into()]);
         command.push(to.to_string());
         if !self.commands.helper_prefix.is_empty() {
-            return run_command(&command).await;
+            return run_command(&command).await.map(drop);
         }
         // No service manager to hand it to: a process of its own, in its own process group.
         use std::os::unix::process::CommandExt;
@@ -158,6 +180,10 @@ pub trait Database: Send + Sync + std::fmt::Debug {
     /// Makes the staff accounts the policy at `policy` lists exist as it says; returns the
     /// names added or changed.
     async fn provision_staff(&self, policy: &Path) -> Result<Vec<String>>;
+    /// Writes what the venue must keep before a wipe into `folder` (writable by the
+    /// database's owner): the whole fiscal journal, sealed, and every Z report; returns the
+    /// files written.
+    async fn fiscal_archive(&self, folder: &Path) -> Result<Vec<PathBuf>>;
 }
 
 /// `kioskctl`, run as the database file's owner (the `kiosk` user on a device) when the agent
@@ -227,4 +253,16 @@ impl Database for Kioskctl {
             serde_json::from_slice(&printed).context("kioskctl staff provision printed nothing readable")?;
         Ok(provisioned.added.into_iter().chain(provisioned.updated).collect())
     }
+
+    async fn fiscal_archive(&self, folder: &Path) -> Result<Vec<PathBuf>> {
+        let (journal, z_reports) = (folder.join(FISCAL_JOURNAL), folder.join(Z_ARCHIVE));
+        let export = ["journal", "export", "--from", "0001-01-01", "--to", "9999-12-31", "--out"].map(OsStr::new);
+        self.run(&[&export[..], &[journal.as_os_str()]].concat()).await?;
+        self.run(&["report".as_ref(), "archive".as_ref(), "--out".as_ref(), z_reports.as_os_str()]).await?;
+        Ok(vec![journal, z_reports])
+    }
 }
+
+/// The names of the fiscal archive's files, as uploaded before a wipe.
+pub const FISCAL_JOURNAL: &str = "fiscal-journal.json";
+pub const Z_ARCHIVE: &str = "z-reports.json";

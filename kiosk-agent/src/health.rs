@@ -15,6 +15,7 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+use sha2::Digest as _;
 
 use crate::effects::AppLink;
 use crate::releases::write_atomically;
@@ -33,6 +34,7 @@ pub async fn collect(
     site: Option<&str>,
     last_poll: Option<&LastPoll>,
     lockdown: Option<LockdownStatus>,
+    remote: &crate::remote::RemoteState,
 ) -> Heartbeat {
     let paths = &updater.config.paths;
     let data_dir = paths.db.parent().unwrap_or(Path::new("/"));
@@ -65,6 +67,8 @@ pub async fn collect(
         },
         escape_routes: crate::escape::check(Path::new("/"), &updater.config.service.kiosk_user),
         lockdown,
+        acks: remote.pending.clone(),
+        maintenance: remote.maintenance.clone(),
     }
 }
 
@@ -166,6 +170,15 @@ fn operating_system() -> String {
 pub trait Fleet: Send + Sync + std::fmt::Debug {
     /// Sends one heartbeat (a JSON message) and returns the fleet's reply.
     async fn send(&self, heartbeat: &[u8]) -> Result<HeartbeatReply>;
+    /// Uploads a file a remote command asked for; returns once the fleet confirms it holds
+    /// exactly these bytes.
+    async fn upload(&self, device_id: &str, seq: u64, name: &str, bytes: &[u8]) -> Result<()>;
+}
+
+/// What the fleet answers an upload with: the SHA-256 of what it stored, in hex.
+#[derive(Debug, serde::Deserialize)]
+struct UploadReceipt {
+    sha256: String,
 }
 
 /// The fleet over HTTPS (HTTP on loopback for tests): a POST of the JSON message.
@@ -200,6 +213,37 @@ impl Fleet for HttpFleet {
         let reply: Message<HeartbeatReply> =
             serde_json::from_slice(&body).context("the fleet's reply is not a heartbeat reply")?;
         Ok(reply.body)
+    }
+
+    /// POSTs the bytes to `uploads/DEVICE/SEQ/NAME` beside the heartbeat endpoint.
+    async fn upload(&self, device_id: &str, seq: u64, name: &str, bytes: &[u8]) -> Result<()> {
+        let mut url = self.url.clone();
+        url.path_segments_mut().map_err(|()| anyhow::anyhow!("{} cannot take a path", self.url))?.pop().extend([
+            "uploads",
+            device_id,
+            &seq.to_string(),
+            name,
+        ]);
+        crate::lockdown::web_check(&self.gate, url.as_str())?;
+        let response = self
+            .client
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .with_context(|| format!("the fleet at {url} cannot be reached"))?;
+        let status = response.status();
+        if !status.is_success() {
+            bail!("the fleet answered {status} to the upload of {name}");
+        }
+        let receipt: UploadReceipt = serde_json::from_slice(&response.bytes().await?)
+            .with_context(|| format!("the fleet did not say it holds {name}"))?;
+        let sent = hex::encode(sha2::Sha256::digest(bytes));
+        if !receipt.sha256.eq_ignore_ascii_case(&sent) {
+            bail!("the fleet holds another {name} than the one sent (SHA-256 {} for {sent})", receipt.sha256);
+        }
+        Ok(())
     }
 }
 
@@ -336,13 +380,5 @@ pub async fn serve_metrics(listener: tokio::net::TcpListener, metrics: std::sync
             );
             let _ = stream.write_all(response.as_bytes()).await;
         });
-    }
-}
-
-/// What the fleet asked: logged; remote actions are carried out in a later release.
-pub fn log_replies(replies: &[HeartbeatReply]) {
-    let commands: usize = replies.iter().map(|reply| reply.commands.len()).sum();
-    if commands > 0 {
-        log::info!("the fleet sent {commands} commands; this agent does not carry out remote actions yet");
     }
 }

@@ -1,6 +1,8 @@
-//! The kiosk's device agent: signed software and menu updates with automatic rollback, and
-//! health reporting; and the library behind `kioskctl repo`, which publishes them.
+//! The kiosk's device agent: signed software and menu updates with automatic rollback, health
+//! reporting, the policy's lockdown and the fleet's remote actions; and the library behind
+//! `kioskctl repo`, which publishes them.
 
+mod actions;
 pub mod archive;
 pub mod catalog;
 pub mod config;
@@ -13,6 +15,7 @@ pub mod lockdown;
 pub mod policy;
 pub mod publish;
 pub mod releases;
+pub mod remote;
 pub mod source;
 pub mod swap;
 pub mod updater;

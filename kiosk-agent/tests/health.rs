@@ -103,7 +103,6 @@ async fn heartbeats_wait_on_disk_while_the_fleet_is_down_and_go_oldest_first() {
     assert_eq!(setup.agent.queue.len(), 3, "bounded: the two oldest dropped");
     assert!(received(&setup.fleet).is_empty());
     setup.fleet.down.store(false, Ordering::SeqCst);
-    *setup.fleet.reply.lock().unwrap() = r#"{"version":1,"commands":[{"command":"screenshot"}]}"#.into();
     setup.agent.heartbeat().await;
     let heartbeats = received(&setup.fleet);
     assert_eq!(heartbeats.len(), 3, "the newest three, this one among them");

@@ -299,6 +299,57 @@ fn report_commands() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no Z report number 7"));
 }
 
+/// What a wipe uploads first, written as the agent has kioskctl write it: the whole fiscal
+/// journal, sealed (it verifies with the kiosk's key), and every Z report.
+#[test]
+fn the_fiscal_archive_holds_the_whole_journal_and_every_z() {
+    use kiosk_agent::effects::{Database, Kioskctl};
+    let ctl = Ctl::selling();
+    ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
+    ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
+    ctl.ok(&["report", "z"]);
+    ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
+    ctl.ok(&["report", "z"]);
+    let kioskctl = Kioskctl {
+        program: env!("CARGO_BIN_EXE_kioskctl").into(),
+        db: ctl.dir.path().join("kiosk.db"),
+        device_config: ctl.dir.path().join("kiosk.toml"),
+        development: false,
+    };
+    let folder = ctl.dir.path().join("archive");
+    std::fs::create_dir(&folder).unwrap();
+    let archiving = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let files = archiving.block_on(kioskctl.fiscal_archive(&folder)).unwrap();
+    assert_eq!(files, [folder.join("fiscal-journal.json"), folder.join("z-reports.json")]);
+    let key = ctl.ok(&["journal", "public-key"]);
+    let journal = files[0].to_str().unwrap();
+    let verified = ctl.ok(&["journal", "verify", "--archive", journal, "--public-key", key.trim()]);
+    assert!(verified.contains("journal valid: 4 entries"), "two sales, two closes: {verified}");
+    let z_reports: serde_json::Value = serde_json::from_slice(&std::fs::read(&files[1]).unwrap()).unwrap();
+    let numbers: Vec<u64> = z_reports.as_array().unwrap().iter().map(|z| z["number"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [1, 2]);
+}
+
+#[test]
+fn fleet_commands_are_signed_for_the_kiosks_key() {
+    let ctl = Ctl::new();
+    let key = ctl.dir.path().join("fleet.pem");
+    let public = ctl.ok(&["fleet", "keygen", key.to_str().unwrap()]);
+    let key_arg = key.to_str().unwrap();
+    let signed =
+        ctl.ok(&["fleet", "sign", "--key", key_arg, "--device", "lyon-01", "--seq", "4", r#"{"action":"reboot"}"#]);
+    let value: serde_json::Value = serde_json::from_str(&signed).unwrap();
+    let command_key = kiosk_agent::remote::CommandKey::from_hex(public.trim()).unwrap();
+    let checked = kiosk_agent::remote::check(&value, Ok(&command_key), "lyon-01", 3, chrono::Utc::now()).unwrap();
+    assert_eq!((checked.seq, checked.action), (4, kiosk_protocol::RemoteAction::Reboot));
+
+    let unknown =
+        ctl.run(&["fleet", "sign", "--key", key_arg, "--device", "lyon-01", "--seq", "5", r#"{"action":"format"}"#]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("is not a remote action"));
+    let again = ctl.run(&["fleet", "keygen", key_arg]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("an existing key is never replaced"));
+}
+
 #[test]
 fn receipt_commands() {
     let ctl = Ctl::new();

@@ -176,6 +176,12 @@ pub struct Heartbeat {
     /// The policy as the agent last enforced it.
     #[serde(default)]
     pub lockdown: Option<LockdownStatus>,
+    /// What became of the fleet's commands since the last heartbeat.
+    #[serde(default)]
+    pub acks: Vec<CommandAck>,
+    /// The kiosk is in maintenance (out of service on the fleet's command), and why.
+    #[serde(default)]
+    pub maintenance: Option<String>,
 }
 
 /// How enforcing the policy went: what failed, and what the policy keeps out.
@@ -266,12 +272,106 @@ pub struct OfferStatus {
     pub detail: Option<String>,
 }
 
-/// The fleet's answer to a heartbeat: commands for the kiosk (carried out by the agent's
-/// remote actions; unknown ones are logged and ignored).
+/// The fleet's answer to a heartbeat: commands for the kiosk, each a [`SignedCommand`] (see
+/// docs/remote-actions.md). Kept as JSON values here so that one the agent cannot read is
+/// refused and reported on its own, not the whole reply with it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeartbeatReply {
     #[serde(default)]
     pub commands: Vec<serde_json::Value>,
+}
+
+/// A [`RemoteCommand`] as the fleet signed it: its JSON text exactly as signed, and an
+/// Ed25519 signature of those bytes (base64). Anything may come here; the agent checks it all.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedCommand {
+    pub command: String,
+    pub signature: String,
+}
+
+/// A remote action for one kiosk: carried out once, in order of `seq` (each kiosk's commands
+/// are numbered upwards, a number never used twice), and never after `expires_at`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteCommand {
+    pub device_id: String,
+    pub seq: u64,
+    /// RFC 3339.
+    pub expires_at: String,
+    #[serde(flatten)]
+    pub action: RemoteAction,
+}
+
+/// What the fleet can ask of a kiosk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum RemoteAction {
+    /// Restart the touch app (after the payment under way).
+    RestartApp,
+    /// Restart the machine, once this command's acknowledgement is sent.
+    Reboot,
+    /// Upload the app's own render of its screen, card data masked.
+    Screenshot,
+    /// Upload the last `lines` lines of the kiosk's logs.
+    UploadLogs {
+        lines: u32,
+    },
+    /// Show the out-of-service screen until told to leave maintenance.
+    EnterMaintenance {
+        reason: String,
+    },
+    LeaveMaintenance,
+    /// Multi-app mode: this app owns the screen until told otherwise; none: back to the
+    /// policy's schedule.
+    ShowApp {
+        app: Option<String>,
+    },
+    /// Back to factory state: data, keys and enrolment removed. The fiscal journal and the Z
+    /// archive are uploaded first and the fleet must confirm it holds them, unless forced with
+    /// a reason (logged and reported).
+    Wipe {
+        force_reason: Option<String>,
+    },
+}
+
+impl RemoteAction {
+    pub fn name(&self) -> &'static str {
+        match self {
+            RemoteAction::RestartApp => "restart_app",
+            RemoteAction::Reboot => "reboot",
+            RemoteAction::Screenshot => "screenshot",
+            RemoteAction::UploadLogs { .. } => "upload_logs",
+            RemoteAction::EnterMaintenance { .. } => "enter_maintenance",
+            RemoteAction::LeaveMaintenance => "leave_maintenance",
+            RemoteAction::ShowApp { .. } => "show_app",
+            RemoteAction::Wipe { .. } => "wipe",
+        }
+    }
+}
+
+/// What became of a remote command, sent back in the next heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandAck {
+    /// The command's number, when it could be read.
+    pub seq: Option<u64>,
+    /// The action's name, when it could be read.
+    pub action: Option<String>,
+    pub outcome: AckOutcome,
+    /// What was done or uploaded, or why not.
+    pub detail: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckOutcome {
+    /// Carried out.
+    Done,
+    /// Not carried out: the command failed its checks (signature, device, number, expiry,
+    /// what it asks).
+    Refused,
+    /// Checked and accepted, but carrying it out failed.
+    Failed,
 }
 
 /// One message: a command or an answer, with the protocol's version.

@@ -1,8 +1,11 @@
 //! HTTP servers on loopback for the agent's tests and benchmarks: a static file server, as a
 //! CDN serves an update repository (`ETag` and `304 Not Modified`, `Range` and `206 Partial
-//! Content`, and on demand a download cut short once), and a fleet endpoint for heartbeats.
+//! Content`, and on demand a download cut short once), and a fleet endpoint for heartbeats
+//! and uploads.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
@@ -113,14 +116,21 @@ impl StaticServer {
     }
 }
 
-/// A fleet endpoint on loopback: it keeps the body of every POST and answers with `reply`,
-/// or 503 while it is down.
+/// An upload as the fleet received it: its path and its bytes.
+pub type Upload = (String, Vec<u8>);
+
+/// A fleet endpoint on loopback: it keeps the body of every heartbeat POSTed and answers with
+/// the next of `replies` (empty once they are used up), or 503 while it is down. Uploads (a
+/// POST under `uploads/`) are kept with their path and answered with their SHA-256, or 503
+/// while `uploads_down`.
 #[derive(Clone, Debug)]
 pub struct FleetServer {
     pub url: String,
     pub received: Arc<Mutex<Vec<Vec<u8>>>>,
-    pub down: Arc<std::sync::atomic::AtomicBool>,
-    pub reply: Arc<Mutex<String>>,
+    pub down: Arc<AtomicBool>,
+    pub replies: Arc<Mutex<VecDeque<String>>>,
+    pub uploads: Arc<Mutex<Vec<Upload>>>,
+    pub uploads_down: Arc<AtomicBool>,
 }
 
 impl FleetServer {
@@ -130,7 +140,9 @@ impl FleetServer {
             url: format!("http://{}/api/heartbeat", listener.local_addr().unwrap()),
             received: Arc::default(),
             down: Arc::default(),
-            reply: Arc::new(Mutex::new(String::new())),
+            replies: Arc::default(),
+            uploads: Arc::default(),
+            uploads_down: Arc::default(),
         };
         let serving = server.clone();
         tokio::spawn(async move {
@@ -141,19 +153,37 @@ impl FleetServer {
         server
     }
 
+    /// The bodies of the uploads whose path ends with `name`.
+    pub fn uploaded(&self, name: &str) -> Vec<Vec<u8>> {
+        let uploads = self.uploads.lock().unwrap();
+        uploads.iter().filter(|(path, _)| path.ends_with(name)).map(|(_, body)| body.clone()).collect()
+    }
+
     async fn answer(self, mut stream: TcpStream) {
         let Some(head) = read_head(&mut stream).await else { return };
+        let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
         let length: usize = header(&head, "content-length").and_then(|value| value.parse().ok()).unwrap_or(0);
         let mut body = vec![0; length];
         if stream.read_exact(&mut body).await.is_err() {
             return;
         }
-        let response = if self.down.load(std::sync::atomic::Ordering::SeqCst) {
-            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned()
+        let unavailable = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let ok = |reply: String| {
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}", reply.len())
+        };
+        let response = if path.contains("/uploads/") {
+            if self.uploads_down.load(Ordering::SeqCst) {
+                unavailable.to_owned()
+            } else {
+                let receipt = format!("{{\"sha256\": \"{}\"}}", hex::encode(Sha256::digest(&body)));
+                self.uploads.lock().unwrap().push((path, body));
+                ok(receipt)
+            }
+        } else if self.down.load(Ordering::SeqCst) {
+            unavailable.to_owned()
         } else {
             self.received.lock().unwrap().push(body);
-            let reply = self.reply.lock().unwrap().clone();
-            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}", reply.len())
+            ok(self.replies.lock().unwrap().pop_front().unwrap_or_default())
         };
         let _ = stream.write_all(response.as_bytes()).await;
         let _ = stream.shutdown().await;

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use kiosk_agent::archive::{self, Entry};
 use kiosk_agent::catalog::Version;
 use kiosk_agent::config::AgentConfig;
-use kiosk_agent::effects::{AppLink, AppSocket, Database, MenuImport, ServiceManager};
+use kiosk_agent::effects::{AppLink, AppSocket, Database, FISCAL_JOURNAL, MenuImport, ServiceManager, Z_ARCHIVE};
 use kiosk_agent::releases::Releases;
 use kiosk_agent::source::{Fetcher, Location, Source};
 use kiosk_agent::updater::Updater;
@@ -209,6 +209,7 @@ impl AppLink for SimulatedApp {
                 *self.out_of_service.lock().unwrap() = Some(reason);
                 Answer::Refused { reason: "simulated".into() }
             }
+            Command::Screenshot => Answer::Screenshot { png: SIMULATED_SCREENSHOT.to_vec() },
             Command::BackInService => {
                 *self.out_of_service.lock().unwrap() = None;
                 Answer::Refused { reason: "simulated".into() }
@@ -226,6 +227,9 @@ impl AppLink for SimulatedApp {
     }
 }
 
+/// What the simulated app renders its screen as.
+pub const SIMULATED_SCREENSHOT: &[u8] = b"\x89PNG the attract screen";
+
 /// A service manager that only counts restarts (the simulated app follows `current` itself)
 /// and records the agent swaps it was asked for.
 #[derive(Debug, Default)]
@@ -234,6 +238,8 @@ pub struct CountingServices {
     pub swaps: Mutex<Vec<Version>>,
     /// The apps shown in multi-app mode, in turn.
     pub shown: Mutex<Vec<String>>,
+    pub stops: Mutex<u32>,
+    pub reboots: Mutex<u32>,
 }
 
 #[async_trait]
@@ -256,6 +262,20 @@ impl ServiceManager for CountingServices {
         self.shown.lock().unwrap().push(app.to_owned());
         Ok(())
     }
+
+    async fn stop_app(&self) -> Result<()> {
+        *self.stops.lock().unwrap() += 1;
+        Ok(())
+    }
+
+    async fn reboot(&self) -> Result<()> {
+        *self.reboots.lock().unwrap() += 1;
+        Ok(())
+    }
+
+    async fn recent_logs(&self, lines: u32) -> Result<String> {
+        Ok((1..=lines).map(|line| format!("2026-12-03T12:00:00+0100 kiosk-app[42]: line {line}\n")).collect())
+    }
 }
 
 /// A database that records what it was asked.
@@ -266,6 +286,9 @@ pub struct RecordingDatabase {
     pub provisioned_from: Mutex<Vec<PathBuf>>,
     pub payment_in_progress: AtomicBool,
 }
+
+/// What the recording database's fiscal archive holds.
+pub const FISCAL_JOURNAL_TEXT: &str = "{\"entries\": [\"sale 1\", \"sale 2\"]}";
 
 #[async_trait]
 impl Database for RecordingDatabase {
@@ -286,6 +309,17 @@ impl Database for RecordingDatabase {
     async fn provision_staff(&self, policy: &Path) -> Result<Vec<String>> {
         self.provisioned_from.lock().unwrap().push(policy.to_owned());
         Ok(vec!["Marie".into()])
+    }
+
+    async fn fiscal_archive(&self, folder: &Path) -> Result<Vec<PathBuf>> {
+        let files = [(FISCAL_JOURNAL, FISCAL_JOURNAL_TEXT), (Z_ARCHIVE, "[{\"number\": 1}]")];
+        files
+            .iter()
+            .map(|(name, text)| {
+                std::fs::write(folder.join(name), text)?;
+                Ok(folder.join(name))
+            })
+            .collect()
     }
 
     async fn day_status(&self) -> Result<DayStatus> {
@@ -366,6 +400,19 @@ impl ServiceManager for Supervisor {
 
     async fn show_app(&self, _: &str, _: &[String]) -> Result<()> {
         anyhow::bail!("the supervisor runs the kiosk app only")
+    }
+
+    async fn stop_app(&self) -> Result<()> {
+        self.stop();
+        Ok(())
+    }
+
+    async fn reboot(&self) -> Result<()> {
+        anyhow::bail!("the supervisor does not restart the machine")
+    }
+
+    async fn recent_logs(&self, _: u32) -> Result<String> {
+        anyhow::bail!("the supervisor keeps no logs")
     }
 }
 

@@ -28,6 +28,9 @@ impl Database for NoDatabase {
     async fn provision_staff(&self, _: &std::path::Path) -> Result<Vec<String>> {
         Ok(Vec::new())
     }
+    async fn fiscal_archive(&self, _: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
+        anyhow::bail!("not measured")
+    }
 }
 
 const POLICY: &str = r#"

@@ -18,6 +18,7 @@ use kiosk_engine::{
     ProvisionedAccount, StockChange,
 };
 
+mod fleet;
 mod repo;
 mod show;
 
@@ -89,6 +90,9 @@ enum Command {
     /// The signed update repository IT publishes releases, menus and policies to.
     #[command(subcommand)]
     Repo(repo::RepoCommand),
+    /// Remote commands for the kiosks: the fleet's signing key, and commands signed with it.
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
     /// Import the demo menu and place a paid order on the simulated terminal (with --dev).
     Demo {
         #[arg(long, default_value = DEMO_MENU)]
@@ -237,6 +241,11 @@ enum ReportCommand {
         number: u64,
         #[command(flatten)]
         output: ReportOutput,
+    },
+    /// Write every Z report closed, with its journal anchor, to a JSON file (the Z archive).
+    Archive {
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -412,9 +421,16 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let out = show::Output { json: cli.json };
-    if let Command::Repo(command) = cli.command {
-        repo::run(command).await?;
-        return Ok(ExitCode::SUCCESS);
+    match cli.command {
+        Command::Repo(command) => {
+            repo::run(command).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Fleet(command) => {
+            fleet::run(command).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
     }
     if let Command::Menu(MenuCommand::Validate { file }) = &cli.command {
         let checked = MenuFile::load(file)?;
@@ -428,7 +444,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
     let engine = open_engine(&cli).await?;
     match cli.command {
-        Command::Menu(MenuCommand::Validate { .. }) | Command::Repo(_) => {
+        Command::Menu(MenuCommand::Validate { .. }) | Command::Repo(_) | Command::Fleet(_) => {
             unreachable!("handled before opening the database")
         }
         Command::Menu(MenuCommand::Import { file }) => out.imported(&engine.import_menu(&file).await?),
@@ -524,6 +540,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             if output.print {
                 engine.print_now(&z.to_document(&output.lang)).await?;
             }
+        }
+        Command::Report(ReportCommand::Archive { out: path }) => {
+            let reports = engine.z_reports().await?;
+            let text = serde_json::to_string_pretty(&reports)?;
+            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            out.done(&format!("{} Z reports written to {}", reports.len(), path.display()));
         }
         Command::Staff(StaffCommand::Remove { name }) => {
             engine.remove_staff(&Actor::Admin, &name).await?;
