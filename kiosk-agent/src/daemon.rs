@@ -11,6 +11,7 @@ use anyhow::Result;
 use kiosk_engine::service::ServiceNotifier;
 use kiosk_protocol::{AppHealth, Command, HeartbeatReply, LockdownStatus};
 
+use crate::dns::Names;
 use crate::health::{Fleet, HeartbeatQueue, LastPoll};
 use crate::lockdown::Enforcement;
 use crate::policy::Policy;
@@ -25,6 +26,8 @@ pub enum Event {
     Poll,
     /// Time to take a heartbeat: metrics refreshed, the heartbeat queued and sent.
     Heartbeat,
+    /// A host name of the policy is due to be resolved again (its TTL ran out).
+    Resolve,
     /// Time to tell the service manager the agent is alive.
     Watchdog,
     /// Stop (SIGTERM, or the test is over).
@@ -51,6 +54,8 @@ pub struct Agent {
     pub(crate) screen: Mutex<Option<String>>,
     /// The policy last read and enforced.
     pub(crate) policy: Mutex<Option<Policy>>,
+    /// Its host names, followed on their TTL.
+    names: tokio::sync::Mutex<Names>,
     /// The fleet's command key, or why remote commands are off.
     pub(crate) command_key: Result<CommandKey, String>,
     /// What the agent keeps of remote actions, and where.
@@ -101,6 +106,7 @@ impl Agent {
             app_silent: Mutex::default(),
             screen: Mutex::default(),
             policy: Mutex::default(),
+            names: tokio::sync::Mutex::default(),
             command_key,
             remote: Mutex::new(remote),
             remote_path,
@@ -114,7 +120,13 @@ impl Agent {
         let path = &self.updater.config.paths.policy;
         let status = match crate::lockdown::load(path) {
             Ok(policy) => {
-                let status = crate::lockdown::enforce(&policy, path, &self.enforcement, &*self.updater.database).await;
+                let resolved = {
+                    let mut names = self.names.lock().await;
+                    names.refresh(&crate::firewall::names(&policy), &policy.network.resolvers).await;
+                    names.resolved()
+                };
+                let database = &*self.updater.database;
+                let status = crate::lockdown::enforce(&policy, path, &resolved, &self.enforcement, database).await;
                 *self.policy.lock().expect("policy lock") = Some(policy);
                 status
             }
@@ -122,6 +134,28 @@ impl Agent {
         };
         *self.lockdown.lock().expect("lockdown lock") = Some(status.clone());
         status
+    }
+
+    /// Resolves the policy's host names that are due again and, when one moved, loads the
+    /// allowlist with the new addresses.
+    pub async fn follow_names(&self) {
+        let Some(policy) = self.policy.lock().expect("policy lock").clone() else { return };
+        let (moved, resolved) = {
+            let mut names = self.names.lock().await;
+            let moved = names.refresh(&crate::firewall::names(&policy), &policy.network.resolvers).await;
+            (moved, names.resolved())
+        };
+        if moved {
+            let loaded = crate::lockdown::allow_addresses(&policy, &resolved, &self.enforcement);
+            if let Some(status) = self.lockdown.lock().expect("lockdown lock").as_mut() {
+                status.firewall_error = loaded.err();
+            }
+        }
+    }
+
+    /// When the next host name is due to be resolved again, if any is followed.
+    pub async fn next_name_refresh(&self) -> Option<tokio::time::Instant> {
+        self.names.lock().await.next_refresh()
     }
 
     /// Puts an interrupted update back as committed: run once at start, before anything else.
@@ -164,6 +198,7 @@ impl Agent {
                     Some(LastPoll { at: crate::health::now_rfc3339(), report });
             }
             Event::Heartbeat => self.heartbeat().await,
+            Event::Resolve => self.follow_names().await,
             Event::Watchdog => self.notifier.ping(),
             Event::Shutdown => return false,
         }
@@ -338,7 +373,8 @@ pub async fn run(agent: Agent, shutdown: impl Future<Output = ()>) -> Result<()>
     let mut watchdog = tokio::time::interval(watchdog_every);
     let mut heartbeat = tokio::time::interval(Duration::from_secs(agent.updater.config.health.heartbeat_seconds));
     let poll = tokio::time::sleep(Duration::ZERO);
-    tokio::pin!(shutdown, poll);
+    let resolve = tokio::time::sleep(crate::dns::LONGEST_REFRESH);
+    tokio::pin!(shutdown, poll, resolve);
     loop {
         // In this order when several are due: the first poll comes before the first heartbeat.
         let event = tokio::select! {
@@ -347,6 +383,7 @@ pub async fn run(agent: Agent, shutdown: impl Future<Output = ()>) -> Result<()>
             () = &mut poll => Event::Poll,
             _ = heartbeat.tick() => Event::Heartbeat,
             _ = watchdog.tick() => Event::Watchdog,
+            () = &mut resolve => Event::Resolve,
         };
         if event == Event::Poll {
             poll.as_mut().reset(tokio::time::Instant::now() + agent.next_poll());
@@ -354,6 +391,10 @@ pub async fn run(agent: Agent, shutdown: impl Future<Output = ()>) -> Result<()>
         if !agent.handle(event).await {
             return Ok(());
         }
+        let next_resolve = agent.next_name_refresh().await;
+        resolve
+            .as_mut()
+            .reset(next_resolve.unwrap_or_else(|| tokio::time::Instant::now() + crate::dns::LONGEST_REFRESH));
     }
 }
 

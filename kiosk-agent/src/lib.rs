@@ -7,6 +7,7 @@ pub mod archive;
 pub mod catalog;
 pub mod config;
 pub mod daemon;
+pub mod dns;
 pub mod effects;
 pub mod escape;
 pub mod firewall;

@@ -1,11 +1,10 @@
-//! The policy in force, enforced: the network allowlist loaded (host names resolved now),
+//! The policy in force, enforced: the network allowlist loaded (host names as last resolved),
 //! USB devices authorized as listed, Wi-Fi limited to the trusted networks, the staff accounts
 //! provisioned, the agent's own HTTP calls held to the web allowlist. The agent does it
 //! at start and after every poll (a new policy, addresses that moved). Each part is enforced
 //! only where [`Enforcement`] points it: a development kiosk (`--dev`) enforces nothing and
 //! only reports, and tests point the parts at a network namespace and fake trees of their own.
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -65,24 +64,6 @@ impl Enforcement {
     }
 }
 
-/// Resolves the policy's host names with the system's resolver (the addresses it gives now).
-async fn resolve(policy: &Policy) -> Resolved {
-    let mut resolved = Resolved::new();
-    for name in firewall::names(policy) {
-        let looked_up = tokio::net::lookup_host(format!("{name}:0")).await;
-        match looked_up {
-            Ok(addresses) => {
-                let mut found: Vec<IpAddr> = addresses.map(|address| address.ip()).collect();
-                found.sort();
-                found.dedup();
-                resolved.insert(name, found);
-            }
-            Err(error) => log::warn!("{name} does not resolve now ({error}): it allows nothing until it does"),
-        }
-    }
-    resolved
-}
-
 /// The policy in force at `path`; none there, or one that cannot be read, is said as the
 /// heartbeat's `policy_error` says it.
 pub fn load(path: &Path) -> Result<Policy, String> {
@@ -92,11 +73,13 @@ pub fn load(path: &Path) -> Result<Policy, String> {
     Policy::load(path).map_err(|error| format!("{error:#}"))
 }
 
-/// Enforces `policy` (read from `policy_path`) and says how it went; its staff accounts are
-/// provisioned through `database`.
+/// Enforces `policy` (read from `policy_path`), its host names replaced by the addresses in
+/// `resolved` (see [`crate::dns`]), and says how it went; its staff accounts are provisioned
+/// through `database`.
 pub async fn enforce(
     policy: &Policy,
     policy_path: &Path,
+    resolved: &Resolved,
     enforcement: &Enforcement,
     database: &dyn Database,
 ) -> LockdownStatus {
@@ -106,19 +89,7 @@ pub async fn enforce(
         Ok(list) => *enforcement.web.write().expect("web gate lock") = Some(list),
         Err(error) => status.policy_error = Some(format!("web.allow: {error}")),
     }
-    let resolved = resolve(policy).await;
-    if let Some(nft) = &enforcement.nft
-        && let Err(error) = firewall::apply(nft, &firewall::ruleset(policy, &resolved), &enforcement.scratch)
-    {
-        log::error!("network allowlist: {error:#}");
-        status.firewall_error = Some(format!("{error:#}"));
-    }
-    if let Some((folder, reload)) = &enforcement.systemd
-        && let Err(error) = write_walls(folder, reload, &firewall::unit_dropin(policy, &resolved))
-    {
-        log::error!("the services' address walls: {error:#}");
-        status.firewall_error.get_or_insert_with(|| format!("{error:#}"));
-    }
+    status.firewall_error = allow_addresses(policy, resolved, enforcement).err();
     if let Some(sysfs) = &enforcement.usb_sysfs {
         match crate::usb_guard::apply(sysfs, &policy.usb) {
             Ok(devices) => {
@@ -147,6 +118,26 @@ pub async fn enforce(
         }
     }
     status
+}
+
+/// Loads the network allowlist and writes the services' walls for `policy` with the addresses
+/// in `resolved`: at each enforcement, and when a host name moves. An error says what failed
+/// (the allowlist in force stays).
+pub fn allow_addresses(policy: &Policy, resolved: &Resolved, enforcement: &Enforcement) -> Result<(), String> {
+    let mut failed = None;
+    if let Some(nft) = &enforcement.nft
+        && let Err(error) = firewall::apply(nft, &firewall::ruleset(policy, resolved), &enforcement.scratch)
+    {
+        log::error!("network allowlist: {error:#}");
+        failed = Some(format!("{error:#}"));
+    }
+    if let Some((folder, reload)) = &enforcement.systemd
+        && let Err(error) = write_walls(folder, reload, &firewall::unit_dropin(policy, resolved))
+    {
+        log::error!("the services' address walls: {error:#}");
+        failed.get_or_insert_with(|| format!("{error:#}"));
+    }
+    failed.map_or(Ok(()), Err)
 }
 
 /// Writes the services' drop-ins and, when one changed, has the service manager read them.

@@ -119,3 +119,76 @@ async fn the_policy_in_force_is_enforced_and_reported() {
     assert!(status.policy_error.as_deref().is_some_and(|why| why.contains("policy.toml is refused")), "{status:?}");
     assert!(spaces.reaches(&kiosk, "10.231.0.2") && !spaces.reaches(&kiosk, "10.231.0.3"));
 }
+
+/// The agent runs in the kiosk's namespace (one thread moved into it), asks the DNS server on
+/// the far side through the policy's resolver, and follows a name whose address moves once
+/// its TTL runs out: the new address opens, the old one closes. Names resolve for the kiosk's
+/// other programs too: by name, the listed target answers and the other cannot be reached.
+#[test]
+fn a_host_name_is_followed_when_its_address_moves() {
+    if std::fs::metadata("/proc/self").unwrap().uid() != 0 {
+        eprintln!("skipped: network namespaces need root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("records.json");
+    let point = |terminal: &str| {
+        let zone = format!(r#"{{"terminal.venue.test": ["{terminal}", 1], "other.venue.test": ["10.231.0.3", 60]}}"#);
+        std::fs::write(&records, zone).unwrap();
+    };
+    point("10.231.0.2");
+    let mut spaces = Namespaces::new();
+    for address in ["10.231.0.2", "10.231.0.3", "10.231.0.5"] {
+        spaces.serve(address);
+    }
+    spaces.serve_dns("10.231.0.4", &records);
+    let kiosk = spaces.kiosk.clone();
+    let namespace = std::fs::File::open(format!("/run/netns/{kiosk}")).unwrap();
+
+    std::thread::scope(|scope| {
+        let agent_thread = scope.spawn(|| {
+            use std::os::fd::AsFd;
+            rustix::thread::move_into_link_name_space(
+                namespace.as_fd(),
+                Some(rustix::thread::LinkNameSpaceType::Network),
+            )
+            .unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let (repo, device) = common::device_on_its_first_release(dir.path()).await;
+                let config = device.config(&repo.dir.display().to_string(), &repo.root_of_trust(), 2);
+                let policy = "[network]\nresolvers = [\"10.231.0.4\"]\n[[network.allow]]\n\
+                              host = \"terminal.venue.test\"\nports = [8080]\n";
+                std::fs::write(&config.paths.policy, policy).unwrap();
+                let updater = device.updater(
+                    config,
+                    &repo.root_of_trust(),
+                    Arc::new(CountingServices::default()),
+                    Arc::new(SimulatedApp::new(device.releases())),
+                    Arc::new(RecordingDatabase::default()),
+                );
+                let enforcement =
+                    Enforcement { nft: Some(spaces.nft()), scratch: dir.path().to_owned(), ..Enforcement::default() };
+                let agent = Agent::new(updater, Default::default(), None, enforcement);
+
+                let status = agent.enforce_policy().await;
+                assert_eq!((status.policy_error, status.firewall_error), (None, None));
+                assert!(spaces.reaches(&kiosk, "terminal.venue.test"), "the listed name answers");
+                assert!(!spaces.reaches(&kiosk, "other.venue.test"), "a name not listed resolves, but is dropped");
+                assert!(!spaces.reaches(&kiosk, "10.231.0.3") && !spaces.reaches(&kiosk, "10.231.0.5"));
+
+                // The terminal moves; the agent follows once the TTL (raised to the shortest
+                // refresh) runs out, as its loop does: an `Event::Resolve` when the name is due.
+                point("10.231.0.5");
+                let due = agent.next_name_refresh().await.expect("a name is followed");
+                assert!(due > tokio::time::Instant::now(), "not before its TTL runs out");
+                tokio::time::sleep_until(due).await;
+                agent.handle(kiosk_agent::daemon::Event::Resolve).await;
+                assert!(spaces.reaches(&kiosk, "10.231.0.5"), "the new address opens");
+                assert!(!spaces.reaches(&kiosk, "10.231.0.2"), "the old one closes");
+                assert!(spaces.reaches(&kiosk, "terminal.venue.test"), "by name, as the kiosk's programs see it");
+            });
+        });
+        agent_thread.join().unwrap();
+    });
+}

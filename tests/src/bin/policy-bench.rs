@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
+use kiosk_agent::dns::Names;
 use kiosk_agent::effects::{Database, MenuImport};
 use kiosk_agent::lockdown::{Enforcement, enforce, load};
 
@@ -82,7 +83,9 @@ async fn main() -> Result<()> {
     for _ in 0..20 {
         let started = Instant::now();
         let loaded = load(&policy).map_err(anyhow::Error::msg)?;
-        let status = enforce(&loaded, &policy, &enforcement, &NoDatabase).await;
+        let mut names = Names::default();
+        names.refresh(&kiosk_agent::firewall::names(&loaded), &loaded.network.resolvers).await;
+        let status = enforce(&loaded, &policy, &names.resolved(), &enforcement, &NoDatabase).await;
         times.push(started.elapsed());
         ensure!(status.firewall_error.is_none() && status.policy_error.is_none(), "{status:?}");
     }
