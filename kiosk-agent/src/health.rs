@@ -17,6 +17,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use sha2::Digest as _;
 
+use kiosk_engine::devices::WebClient;
+
 use crate::effects::AppLink;
 use crate::releases::write_atomically;
 use crate::updater::{Outcome, PollReport, Updater};
@@ -184,19 +186,17 @@ struct UploadReceipt {
 /// The fleet over HTTPS (HTTP on loopback for tests): a POST of the JSON message.
 #[derive(Clone, Debug)]
 pub struct HttpFleet {
-    pub client: reqwest::Client,
+    /// Held to the web allowlist.
+    pub client: WebClient,
     pub url: url::Url,
-    /// The web allowlist the URL is checked against first.
-    pub gate: crate::lockdown::WebGate,
 }
 
 #[async_trait]
 impl Fleet for HttpFleet {
     async fn send(&self, heartbeat: &[u8]) -> Result<HeartbeatReply> {
-        crate::lockdown::web_check(&self.gate, self.url.as_str())?;
         let response = self
             .client
-            .post(self.url.clone())
+            .request(reqwest::Method::POST, self.url.as_str())?
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(heartbeat.to_vec())
             .send()
@@ -224,10 +224,9 @@ impl Fleet for HttpFleet {
             &seq.to_string(),
             name,
         ]);
-        crate::lockdown::web_check(&self.gate, url.as_str())?;
         let response = self
             .client
-            .post(url.clone())
+            .request(reqwest::Method::POST, url.as_str())?
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .body(bytes.to_vec())
             .send()

@@ -6,28 +6,14 @@
 //! only reports, and tests point the parts at a network namespace and fake trees of their own.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
 
+use kiosk_engine::devices::WebGate;
 use kiosk_engine::kiosk_core::web::WebAllowlist;
 use kiosk_protocol::LockdownStatus;
 
 use crate::effects::Database;
 use crate::firewall::{self, Resolved};
 use crate::policy::Policy;
-
-/// The web allowlist the agent's own HTTP calls (the update repository, the fleet) go through;
-/// none: no policy in force, nothing restricted.
-pub type WebGate = Arc<RwLock<Option<WebAllowlist>>>;
-
-/// Checks a URL against the gate, logging a refusal.
-pub fn web_check(gate: &WebGate, url: &str) -> Result<(), kiosk_engine::kiosk_core::web::NotAllowed> {
-    let gate = gate.read().expect("web gate lock");
-    let checked = gate.as_ref().map_or(Ok(()), |list| list.check(url));
-    if let Err(refused) = &checked {
-        log::warn!("{refused}");
-    }
-    checked
-}
 
 /// Where each part of the policy is enforced; `None`: not enforced.
 #[derive(Clone, Debug, Default)]
@@ -86,7 +72,7 @@ pub async fn enforce(
     let mut status = LockdownStatus::default();
     let prefixes: Vec<&String> = policy.web.allow.iter().chain(&enforcement.own_endpoints).collect();
     match WebAllowlist::new(&prefixes) {
-        Ok(list) => *enforcement.web.write().expect("web gate lock") = Some(list),
+        Ok(list) => enforcement.web.set(list),
         Err(error) => status.policy_error = Some(format!("web.allow: {error}")),
     }
     status.firewall_error = allow_addresses(policy, resolved, enforcement).err();

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use kiosk_engine::kiosk_core::web::WebPolicy;
 use serde::Deserialize;
 
 use crate::config::DailyWindow;
@@ -145,14 +146,6 @@ impl Host {
             Err(format!("{text:?} is not a host name, an address or a network"))
         }
     }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebPolicy {
-    /// URL prefixes the software may call (payment terminal, fleet, updates, e-receipts).
-    #[serde(default)]
-    pub allow: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]

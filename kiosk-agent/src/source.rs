@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use async_trait::async_trait;
+use kiosk_engine::devices::{WebClient, WebGate};
 use sha2::{Digest, Sha256};
 use tough::{
     Bytes, FilesystemTransport, IntoVec, RepositoryLoader, TargetName, Transport, TransportError, TransportErrorKind,
@@ -24,7 +25,6 @@ use tough::{
 use url::Url;
 
 use crate::catalog::{Channel, Kind, Published, Version};
-use crate::lockdown::{WebGate, web_check};
 use crate::publish::published_of;
 
 /// The largest file the agent downloads, whatever a server sends: releases are tens of MB.
@@ -81,10 +81,9 @@ impl std::fmt::Display for Location {
 /// and resumable downloads kept in `cache`.
 #[derive(Clone, Debug)]
 pub struct Fetcher {
-    client: reqwest::Client,
+    /// Held to the web allowlist.
+    client: WebClient,
     cache: PathBuf,
-    /// The web allowlist every HTTP URL is checked against first.
-    gate: WebGate,
 }
 
 impl Fetcher {
@@ -94,12 +93,17 @@ impl Fetcher {
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(30))
             .build()?;
-        Ok(Fetcher { client, cache: cache.to_owned(), gate: WebGate::default() })
+        Ok(Fetcher { client: WebClient::new(client, WebGate::default()), cache: cache.to_owned() })
     }
 
     /// The same, its HTTP calls held to `gate`.
     pub fn gated(self, gate: WebGate) -> Fetcher {
-        Fetcher { gate, ..self }
+        Fetcher { client: self.client.with_gate(gate), ..self }
+    }
+
+    /// A GET of `url`, once the web allowlist allows it.
+    fn get(&self, url: &Url) -> Result<reqwest::RequestBuilder, TransportError> {
+        self.client.request(reqwest::Method::GET, url.as_str()).map_err(|refused| other(url, refused))
     }
 
     /// A cache file for `url`, named by its hash (URLs may hold anything).
@@ -111,7 +115,7 @@ impl Fetcher {
     /// the copy kept.
     async fn conditional(&self, url: &Url) -> Result<Vec<u8>, TransportError> {
         let (body_path, tags_path) = (self.cached(url, "body"), self.cached(url, "tags"));
-        let mut request = self.client.get(url.clone());
+        let mut request = self.get(url)?;
         let tags: Option<(String, String)> =
             std::fs::read_to_string(&tags_path).ok().and_then(|text| serde_json::from_str(&text).ok());
         if let Some((etag, modified)) = &tags
@@ -150,7 +154,7 @@ impl Fetcher {
     async fn resumable(&self, url: &Url) -> Result<Vec<u8>, TransportError> {
         let partial = self.cached(url, "partial");
         let have = std::fs::read(&partial).unwrap_or_default();
-        let mut request = self.client.get(url.clone());
+        let mut request = self.get(url)?;
         if !have.is_empty() {
             request = request.header(reqwest::header::RANGE, format!("bytes={}-", have.len()));
         }
@@ -183,11 +187,6 @@ impl Fetcher {
 #[async_trait]
 impl Transport for Fetcher {
     async fn fetch(&self, url: Url) -> Result<TransportStream, TransportError> {
-        if url.scheme() != "file"
-            && let Err(refused) = web_check(&self.gate, url.as_str())
-        {
-            return Err(other(&url, refused));
-        }
         let bytes = match url.scheme() {
             "file" => return FilesystemTransport.fetch(url).await,
             "http" | "https" if url.path().ends_with("/timestamp.json") => self.conditional(&url).await?,

@@ -15,6 +15,7 @@ use common::{CountingServices, RecordingDatabase, SimulatedApp};
 use kiosk_agent::daemon::{Agent, run};
 use kiosk_agent::health::{Fleet, HttpFleet};
 use kiosk_agent::lockdown::Enforcement;
+use kiosk_engine::devices::{WebClient, WebGate};
 use kiosk_engine::service::ServiceNotifier;
 use kiosk_protocol::{Heartbeat, Message};
 use kiosk_tests::http_server::FleetServer;
@@ -47,7 +48,8 @@ async fn setup(queue_max: usize, metrics_port: Option<u16>) -> Setup {
         app.clone(),
         Arc::new(RecordingDatabase::default()),
     );
-    let http = HttpFleet { client: reqwest::Client::new(), url: fleet.url.parse().unwrap(), gate: Default::default() };
+    let client = WebClient::new(reqwest::Client::new(), WebGate::default());
+    let http = HttpFleet { client, url: fleet.url.parse().unwrap() };
     let notify = dir.path().join("notify");
     let service_manager = std::os::unix::net::UnixDatagram::bind(&notify).unwrap();
     service_manager.set_nonblocking(true).unwrap();

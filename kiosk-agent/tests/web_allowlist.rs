@@ -10,8 +10,9 @@ use common::{CountingServices, RecordingDatabase, SimulatedApp};
 use kiosk_agent::catalog::Kind;
 use kiosk_agent::daemon::Agent;
 use kiosk_agent::health::{Fleet, HttpFleet};
-use kiosk_agent::lockdown::{Enforcement, WebGate};
+use kiosk_agent::lockdown::Enforcement;
 use kiosk_agent::source::{Fetcher, Location};
+use kiosk_engine::devices::{WebClient, WebGate};
 use kiosk_tests::http_server::{FleetServer, StaticServer};
 
 #[tokio::test]
@@ -32,7 +33,8 @@ async fn the_agent_calls_only_what_the_allowlist_lets_it() {
     );
     updater.source.location = Location::parse(&server.url).unwrap();
     updater.source.fetcher = Fetcher::new(&dir.path().join("downloads")).unwrap().gated(gate.clone());
-    let http = HttpFleet { client: reqwest::Client::new(), url: fleet.url.parse().unwrap(), gate: gate.clone() };
+    let http =
+        HttpFleet { client: WebClient::new(reqwest::Client::new(), gate.clone()), url: fleet.url.parse().unwrap() };
     let enforcement =
         |own: Vec<String>| Enforcement { web: gate.clone(), own_endpoints: own, ..Enforcement::default() };
 

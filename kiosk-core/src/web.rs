@@ -4,7 +4,29 @@
 //! allows `https://fleet.example.com/api/heartbeat` and nothing of
 //! `https://fleet.example.com.evil.example/` or `https://fleet.example.com/apiary`.
 
+use serde::Deserialize;
 use url::Url;
+
+/// The policy's `[web]` section (the policy file is the agent's; see docs/policy.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebPolicy {
+    /// URL prefixes the software may call (payment terminal, fleet, updates, e-receipts).
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+impl WebPolicy {
+    /// The `[web]` section of a whole policy file; the other sections are left to the agent.
+    pub fn of_policy(text: &str) -> Result<WebPolicy, String> {
+        #[derive(Deserialize)]
+        struct Whole {
+            #[serde(default)]
+            web: WebPolicy,
+        }
+        toml::from_str::<Whole>(text).map(|whole| whole.web).map_err(|error| error.to_string().trim().to_owned())
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebAllowlist {
@@ -78,5 +100,10 @@ mod tests {
             "https://evil.example/ is outside the kiosk's web allowlist (the policy's web.allow)"
         );
         assert!(WebAllowlist::new(&["fleet"]).is_err());
+
+        let policy = "[kiosk]\nmode = \"single-app\"\n[web]\nallow = [\"https://fleet.example.com/api/\"]\n";
+        assert_eq!(WebPolicy::of_policy(policy).unwrap().allow, ["https://fleet.example.com/api/"]);
+        assert_eq!(WebPolicy::of_policy("[usb]\nenforce = true\n").unwrap(), WebPolicy::default(), "no [web]");
+        assert!(WebPolicy::of_policy("[web]\nallowed = []\n").unwrap_err().contains("unknown field `allowed`"));
     }
 }

@@ -6,3 +6,4 @@ pub mod printer;
 pub mod scanner;
 pub mod terminal;
 pub mod usb;
+pub mod web;

@@ -66,12 +66,13 @@ pub use kiosk_store::stock::StockChange;
 
 /// The devices the app and the agent reach beside the engine: the barcode scanner the app
 /// reads, the USB devices the agent lists, how a development kiosk's simulated terminal
-/// answers, the paper width tickets are shown at.
+/// answers, the paper width tickets are shown at, and the web-allowlisted HTTP client.
 pub mod devices {
     pub use kiosk_devices::printer::COLUMNS;
     pub use kiosk_devices::scanner::{Layout as KeyboardLayout, ScanRules, ScannerMatch, read_scans};
     pub use kiosk_devices::terminal::SimOutcome;
     pub use kiosk_devices::usb::{UsbDevice, UsbKind, list as usb_devices};
+    pub use kiosk_devices::web::{WebClient, WebGate};
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +196,8 @@ pub struct Engine {
     journal_tails: Mutex<HashMap<Chain, Option<kiosk_core::journal::ChainTail>>>,
     /// How long the latest approval transactions took, oldest first.
     approval_commits: Mutex<VecDeque<Duration>>,
+    /// The web allowlist e-receipt links are held to.
+    web: kiosk_devices::web::WebGate,
 }
 
 /// How many approval commit times are kept.

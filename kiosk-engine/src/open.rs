@@ -11,6 +11,7 @@ use std::time::Duration;
 use kiosk_core::config::{DeviceConfig, Devices, TerminalConfig};
 use kiosk_devices::printer::ConfiguredPrinter;
 use kiosk_devices::terminal::{PaymentTerminal, SimOutcome, SimSettings, SimTerminal};
+use kiosk_devices::web::WebGate;
 use kiosk_store::Store;
 use kiosk_store::journal::Chain;
 
@@ -53,6 +54,12 @@ impl Locations {
     /// Where a simulated terminal keeps its ledger: beside the database.
     pub fn sim_ledger(&self) -> PathBuf {
         self.db.with_file_name("sim-terminal.jsonl")
+    }
+
+    /// The policy the agent puts in place, beside the device config: its web allowlist holds
+    /// the engine's calls out.
+    pub fn policy(&self) -> PathBuf {
+        self.config.with_file_name("policy.toml")
     }
 }
 
@@ -104,6 +111,7 @@ pub struct EngineBuilder {
     journal_key: PathBuf,
     registered_key: PathBuf,
     status_retry_delay: Duration,
+    web: WebGate,
 }
 
 impl EngineBuilder {
@@ -124,6 +132,7 @@ impl EngineBuilder {
             journal_key: default_key_path(db),
             registered_key: default_registered_key_path(db),
             status_retry_delay: Duration::from_secs(2),
+            web: WebGate::default(),
         }
     }
 
@@ -133,6 +142,7 @@ impl EngineBuilder {
         let mut builder = EngineBuilder::new(&locations.db, locations.device_config()?);
         builder.simulator.ledger = locations.sim_ledger();
         builder.registered_key = locations.registered_key();
+        builder.web = WebGate::following(&locations.policy());
         Ok(builder)
     }
 
@@ -192,6 +202,13 @@ impl EngineBuilder {
 
     /// How long to wait between questions about a payment in doubt (it is asked a few times
     /// before being left in doubt for later).
+    /// The web allowlist the terminal's and the e-receipt links' URLs are held to (by default
+    /// none: nothing restricted; [`EngineBuilder::at`] follows the policy beside the config).
+    pub fn web(mut self, gate: WebGate) -> EngineBuilder {
+        self.web = gate;
+        self
+    }
+
     pub fn status_retry_delay(mut self, delay: Duration) -> EngineBuilder {
         self.status_retry_delay = delay;
         self
@@ -206,7 +223,8 @@ impl EngineBuilder {
             Some(terminal) => terminal,
             None => {
                 let timeout = Duration::from_secs(self.device.terminal_timeout_seconds);
-                kiosk_devices::terminal::open(&self.device.terminal, &self.device.kiosk_id, timeout, &self.simulator)?
+                let device = &self.device;
+                kiosk_devices::terminal::open(&device.terminal, &device.kiosk_id, timeout, &self.simulator, &self.web)?
             }
         };
         let training = match self.training_terminal.take() {
@@ -263,6 +281,7 @@ impl EngineBuilder {
             registered_key,
             journal_tails: Mutex::new(HashMap::new()),
             approval_commits: Mutex::new(VecDeque::with_capacity(COMMIT_TIMES_KEPT)),
+            web: self.web,
         })
     }
 }

@@ -109,11 +109,13 @@ impl Engine {
         });
         let quote = &order.quote;
         let printing = &self.device.printing;
+        // A link outside the web allowlist is not offered (the refusal is logged).
         let e_receipt = printing
             .e_receipt_url
             .as_ref()
             .zip(order.receipt_token.as_ref())
-            .map(|(url, token)| url.replace("{token}", token));
+            .map(|(url, token)| url.replace("{token}", token))
+            .filter(|link| self.web.check(link).is_ok());
         let language = self.language().await;
         Ok(receipt(&ReceiptFacts {
             header: &printing.header,

@@ -122,6 +122,7 @@ impl FakeTerminal {
             root_certificate: std::fs::read(pki("vendor-root.pem")).unwrap(),
             key: self.key.clone(),
             timeout,
+            web: kiosk_devices::web::WebGate::default(),
         }
     }
 

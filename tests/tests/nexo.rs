@@ -8,7 +8,8 @@ use std::time::Duration;
 use kiosk_core::money::{Currency, Money};
 use kiosk_core::payment::{AttemptKey, NotCharged, PayReply, StatusReply};
 use kiosk_devices::terminal::nexo_crypto::{DerivedKey, NexoKey};
-use kiosk_devices::terminal::{NexoTerminal, PaymentRequest, PaymentTerminal, RefundRequest};
+use kiosk_devices::terminal::{NexoSettings, NexoTerminal, PaymentRequest, PaymentTerminal, RefundRequest};
+use kiosk_devices::web::WebGate;
 use kiosk_tests::fake_terminal::{FakeTerminal, POI_ID, pki};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -199,4 +200,27 @@ async fn a_terminal_that_is_off_gives_no_answer() {
     let key = request("lyon-01-ab12-13-1", "12.90");
     assert!(matches!(terminal.pay(&key).await, PayReply::NoAnswer(_)));
     assert!(matches!(terminal.status(&key.key).await, StatusReply::Unreachable(_)));
+}
+
+/// The terminal's URL is held to the policy's web allowlist: outside it, nothing is sent and
+/// the payment is refused (not charged) with the reason; once the policy lists it, it pays.
+#[tokio::test]
+async fn a_terminal_outside_the_web_allowlist_is_never_called() {
+    let fake = FakeTerminal::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "[web]\nallow = [\"https://fleet.example.com/api/\"]\n").unwrap();
+    let settings =
+        NexoSettings { web: WebGate::following(&policy), ..fake.settings("KIOSK-A", Duration::from_secs(5)) };
+    let terminal = NexoTerminal::new(settings).unwrap();
+    let reply = terminal.pay(&request("lyon-01-ab12-20-1", "12.90")).await;
+    let expected =
+        format!("https://{}/nexo is outside the kiosk's web allowlist (the policy's web.allow)", fake.address);
+    assert_eq!(reply, PayReply::NotCharged(NotCharged::Rejected(expected)));
+    assert!(fake.received().is_empty(), "nothing left the kiosk");
+
+    std::fs::write(&policy, format!("[web]\nallow = [\"https://{}/nexo\"]\n", fake.address)).unwrap();
+    let later = std::time::SystemTime::now() + Duration::from_secs(2);
+    std::fs::File::options().write(true).open(&policy).unwrap().set_modified(later).unwrap();
+    assert!(matches!(terminal.pay(&request("lyon-01-ab12-20-2", "12.90")).await, PayReply::Approved(_)));
 }

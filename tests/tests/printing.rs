@@ -191,6 +191,31 @@ async fn the_e_receipt_link_carries_a_random_token_not_the_order_number() {
     assert_eq!(printed, links, "the printed code is the same link");
 }
 
+/// An e-receipt link outside the policy's web allowlist is not offered: no code on the
+/// receipt (nor on the screen, which shows the receipt's).
+#[tokio::test]
+async fn an_e_receipt_link_outside_the_web_allowlist_is_not_offered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut device = DeviceConfig::development();
+    device.printing.e_receipt_url = Some("https://receipts.example.com/{token}".into());
+    let web = kiosk_devices::web::WebGate::default();
+    web.set(kiosk_core::web::WebAllowlist::new(&["https://fleet.example.com/api/"]).unwrap());
+    let (engine, _) = EngineBuilder::new(&TestKiosk::db_path(dir.path()), device)
+        .simulator_ledger(&TestKiosk::ledger_path(dir.path()))
+        .web(web.clone())
+        .open()
+        .await
+        .unwrap();
+    engine.import_menu(&workspace_path(kiosk_tests::DEMO_MENU)).await.unwrap();
+    let (placed, _) = engine.checkout(&fries_and_cola()).await.unwrap();
+    let has_code = |document: kiosk_core::receipt::Document| {
+        document.blocks.iter().any(|block| matches!(block, kiosk_core::receipt::Block::Qr { .. }))
+    };
+    assert!(!has_code(engine.receipt_document(placed.id).await.unwrap()));
+    web.set(kiosk_core::web::WebAllowlist::new(&["https://receipts.example.com/"]).unwrap());
+    assert!(has_code(engine.receipt_document(placed.id).await.unwrap()), "listed: offered");
+}
+
 #[tokio::test]
 async fn every_document_fits_32_and_42_column_paper() {
     for columns in [32, 42] {

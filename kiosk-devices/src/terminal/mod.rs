@@ -81,19 +81,24 @@ pub struct SimSettings {
     pub card_delay: std::time::Duration,
 }
 
-/// The terminal the device config names; `timeout` bounds one exchange with a real one.
+/// The terminal the device config names; `timeout` bounds one exchange with a real one, whose
+/// URL must be on the web allowlist `web` holds.
 pub fn open(
     config: &kiosk_core::config::TerminalConfig,
     sale_id: &str,
     timeout: std::time::Duration,
     sim: &SimSettings,
+    web: &crate::web::WebGate,
 ) -> Result<std::sync::Arc<dyn PaymentTerminal>, OpenTerminalError> {
     use kiosk_core::config::TerminalConfig;
     Ok(match config {
         TerminalConfig::Sim => {
             std::sync::Arc::new(SimTerminal::open(&sim.ledger, sim.outcome)?.with_card_delay(sim.card_delay))
         }
-        TerminalConfig::Nexo(nexo) => std::sync::Arc::new(NexoTerminal::new(nexo_settings(nexo, sale_id, timeout)?)?),
+        TerminalConfig::Nexo(nexo) => {
+            let settings = NexoSettings { web: web.clone(), ..nexo_settings(nexo, sale_id, timeout)? };
+            std::sync::Arc::new(NexoTerminal::new(settings)?)
+        }
     })
 }
 
@@ -126,5 +131,6 @@ fn nexo_settings(
             derived: nexo_crypto::DerivedKey::from_passphrase(passphrase),
         },
         timeout,
+        web: crate::web::WebGate::default(),
     })
 }

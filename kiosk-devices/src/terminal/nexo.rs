@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::nexo_crypto::{self, NexoKey};
 use super::{PaymentRequest, PaymentTerminal, RefundRequest, nexo_tls};
+use crate::web::{WebClient, WebGate};
 
 /// Everything needed to reach and trust one terminal.
 #[derive(Clone, Debug)]
@@ -38,12 +39,14 @@ pub struct NexoSettings {
     pub key: NexoKey,
     /// Bounds one exchange with the terminal, the customer's time at the reader included.
     pub timeout: Duration,
+    /// The web allowlist the terminal's URL must be on.
+    pub web: WebGate,
 }
 
 /// A terminal reached over HTTPS with encrypted messages.
 #[derive(Debug)]
 pub struct NexoTerminal {
-    client: reqwest::Client,
+    client: WebClient,
     endpoint: String,
     sale_id: String,
     poi_id: String,
@@ -81,7 +84,7 @@ impl NexoTerminal {
             .build()
             .map_err(|e| NexoError(e.to_string()))?;
         Ok(NexoTerminal {
-            client,
+            client: WebClient::new(client, settings.web),
             endpoint: format!("https://{}/nexo", settings.address),
             sale_id: settings.sale_id,
             poi_id: settings.poi_id,
@@ -107,8 +110,12 @@ impl NexoTerminal {
         let header = self.header(category, service_id);
         let clear = json!({ "SaleToPOIRequest": { "MessageHeader": header, body_name: body } });
         let sealed = nexo_crypto::seal(&clear, &self.key).map_err(|e| e.to_string())?;
-        let response =
-            self.client.post(&self.endpoint).json(&sealed).send().await.map_err(|e| connection_problem(&e))?;
+        let request = match self.client.request(reqwest::Method::POST, &self.endpoint) {
+            Ok(request) => request,
+            // Never sent: certainly not acted on.
+            Err(refused) => return Ok(Answer::Unreadable(refused.to_string())),
+        };
+        let response = request.json(&sealed).send().await.map_err(|e| connection_problem(&e))?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| connection_problem(&e))?;
         if bytes.is_empty() || bytes.as_ref() == b"ok" {

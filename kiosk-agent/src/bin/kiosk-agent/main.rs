@@ -13,11 +13,12 @@ use kiosk_agent::config::AgentConfig;
 use kiosk_agent::daemon::{Agent, run};
 use kiosk_agent::effects::{AppSocket, CommandServices, Kioskctl};
 use kiosk_agent::health::{Fleet, HttpFleet};
-use kiosk_agent::lockdown::{Enforcement, WebGate};
+use kiosk_agent::lockdown::Enforcement;
 use kiosk_agent::releases::Releases;
 use kiosk_agent::source::{Fetcher, Location, Source};
 use kiosk_agent::swap::swap;
 use kiosk_agent::updater::Updater;
+use kiosk_engine::devices::{WebClient, WebGate};
 use kiosk_engine::service::ServiceNotifier;
 use kiosk_engine::{Locations, SystemClock};
 
@@ -92,7 +93,7 @@ fn main() -> Result<()> {
     };
     let fleet = match &updater.config.health.fleet_url {
         Some(url) => {
-            let fleet = HttpFleet { client: reqwest::Client::new(), url: url.parse()?, gate: web.clone() };
+            let fleet = HttpFleet { client: WebClient::new(reqwest::Client::new(), web.clone()), url: url.parse()? };
             Some(Arc::new(fleet) as Arc<dyn Fleet>)
         }
         None => None,
