@@ -8,8 +8,9 @@ set -euo pipefail
 # The update tests strip release binaries (binutils) and read repositories written by
 # python-tuf, the reference TUF implementation, installed from PyPI into a venv (python3-venv).
 # The network allowlist's test loads nftables rulesets into network namespaces (nftables,
-# iproute2).
-packages=(gcc libc6-dev pkg-config libfontconfig1-dev fonts-dejavu-core binutils python3-venv nftables iproute2)
+# iproute2). The units in systemd/ are checked with systemd-analyze (systemd; PID 1 need not
+# be systemd).
+packages=(gcc libc6-dev pkg-config libfontconfig1-dev fonts-dejavu-core binutils python3-venv nftables iproute2 systemd)
 
 missing=()
 for package in "${packages[@]}"; do

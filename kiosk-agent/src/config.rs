@@ -64,9 +64,10 @@ pub struct ServiceConfig {
     pub restart_app: Vec<String>,
     /// The command that restarts the agent from its `releases/current`.
     pub restart_agent: Vec<String>,
-    /// What the agent's swap helper is started under, so that restarting the agent's service
-    /// does not stop it (a transient unit); empty: started as a detached process.
-    pub helper_prefix: Vec<String>,
+    /// The command that starts the agent's swap helper as a unit of its own (`{version}` is
+    /// replaced by the release it swaps to), so that restarting the agent's service does not
+    /// stop it; empty: this binary started as a detached process (development, tests).
+    pub start_helper: Vec<String>,
     /// The user the app runs as: it must have no shell.
     pub kiosk_user: String,
     /// How units are started and stopped (the action and the unit are added), for the apps of
@@ -86,7 +87,7 @@ impl Default for ServiceConfig {
         ServiceConfig {
             restart_app: owned(&["systemctl", "restart", "--no-block", "kiosk-app.service"]),
             restart_agent: owned(&["systemctl", "restart", "--no-block", "kiosk-agent.service"]),
-            helper_prefix: owned(&["systemd-run", "--unit=kiosk-agent-swap", "--collect", "--no-block"]),
+            start_helper: owned(&["systemctl", "start", "--no-block", "kiosk-agent-swap@{version}.service"]),
             kiosk_user: "kiosk".into(),
             systemctl: owned(&["systemctl", "--no-block"]),
             stop_app: owned(&["systemctl", "stop", "kiosk-app.service"]),

@@ -37,7 +37,8 @@ pub trait ServiceManager: Send + Sync + std::fmt::Debug {
 }
 
 /// The service manager, through commands: `systemctl restart --no-block kiosk-app.service`,
-/// `systemd-run` for the helper on a device (the agent's config may name others).
+/// `systemctl start kiosk-agent-swap@VERSION.service` for the helper on a device (the agent's
+/// config may name others).
 #[derive(Debug, Clone)]
 pub struct CommandServices {
     pub commands: ServiceConfig,
@@ -99,25 +100,25 @@ impl ServiceManager for CommandServices {
     }
 
     async fn start_agent_swap(&self, to: &Version) -> Result<()> {
-        // The helper is this very binary (the release known to work), whatever `current` says.
-        let me = std::env::current_exe().context("cannot find the agent's own binary")?;
-        let mut command: Vec<String> = self.commands.helper_prefix.clone();
-        command.push(me.display().to_string());
-        command.extend(self.agent_flags.iter().cloned());
-        command.extend(["--config".into(), self.agent_config.display().to_string(), "swap".into(), "--to".into()]);
-        command.push(to.to_string());
-        if !self.commands.helper_prefix.is_empty() {
+        if !self.commands.start_helper.is_empty() {
+            let version = to.to_string();
+            let command: Vec<String> =
+                self.commands.start_helper.iter().map(|word| word.replace("{version}", &version)).collect();
             return run_command(&command).await.map(drop);
         }
-        // No service manager to hand it to: a process of its own, in its own process group.
+        // No service manager to hand it to: this very binary (the release known to work,
+        // whatever `current` says), a process of its own in its own process group.
         use std::os::unix::process::CommandExt;
-        let (program, args) = command.split_first().expect("the binary is there");
-        std::process::Command::new(program)
-            .args(args)
+        let me = std::env::current_exe().context("cannot find the agent's own binary")?;
+        std::process::Command::new(me)
+            .args(&self.agent_flags)
+            .arg("--config")
+            .arg(&self.agent_config)
+            .args(["swap", "--to", &to.to_string()])
             .process_group(0)
             .stdin(std::process::Stdio::null())
             .spawn()
-            .with_context(|| format!("cannot start the swap helper {program}"))?;
+            .context("cannot start the swap helper")?;
         Ok(())
     }
 }

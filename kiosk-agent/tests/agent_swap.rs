@@ -69,7 +69,7 @@ async fn the_agent_swaps_itself_and_a_release_that_never_reports_is_rolled_back(
     .unwrap();
     let restart_command = format!("[\"sh\", \"{}\", \"{}\"]", restart.display(), dir.path().display());
     let config = device.config_text(&repo.dir.display().to_string(), &repo.root_of_trust(), 5)
-        + &format!("\n[service]\nrestart_app = [\"true\"]\nrestart_agent = {restart_command}\nhelper_prefix = []\n")
+        + &format!("\n[service]\nrestart_app = [\"true\"]\nrestart_agent = {restart_command}\nstart_helper = []\n")
         + "\n[health]\nmetrics_listen = \"127.0.0.1:0\"\n";
     std::fs::write(dir.path().join("agent.toml"), config).unwrap();
     let status = std::process::Command::new("sh").arg(&restart).arg(dir.path()).status().unwrap();

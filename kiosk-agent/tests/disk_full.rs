@@ -32,7 +32,7 @@ async fn a_full_disk_refuses_the_update_and_keeps_the_running_release() {
     repo.add(Kind::App, "1.1.0", &app_release(dir.path(), "1.1.0", &large)).await;
 
     let config = device.config_text(&repo.dir.display().to_string(), &repo.root_of_trust(), 5)
-        + "\n[service]\nrestart_app = [\"true\"]\nrestart_agent = [\"true\"]\nhelper_prefix = []\n"
+        + "\n[service]\nrestart_app = [\"true\"]\nrestart_agent = [\"true\"]\nstart_helper = []\n"
         + "\n[health]\nmetrics_listen = \"127.0.0.1:0\"\n";
     let config_path = dir.path().join("agent.toml");
     std::fs::write(&config_path, config).unwrap();

@@ -94,7 +94,7 @@ async fn main() -> Result<()> {
     )?;
     let config_text = agent_config(&device, &server.url, &repo.root_of_trust(), &kioskctl, 3600, GATE_SECONDS)
         + &format!(
-            "\n[service]\nrestart_app = [\"sh\", \"{}\"]\nrestart_agent = [\"true\"]\nhelper_prefix = []\n\n\
+            "\n[service]\nrestart_app = [\"sh\", \"{}\"]\nrestart_agent = [\"true\"]\nstart_helper = []\n\n\
              [health]\nmetrics_listen = \"127.0.0.1:0\"\n",
             restart.display()
         );
