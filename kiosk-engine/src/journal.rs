@@ -44,7 +44,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)?;
     }
-    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
 }
@@ -58,10 +58,15 @@ fn parse_public_key(text: &str) -> Option<VerifyingKey> {
 /// is: at the first start, or on a journal `key` demonstrably signed (its `last` entry). A
 /// missing registration beside a journal the key did not sign is refused: the key was
 /// replaced. Verification uses the registered key, so a journal key replaced later, and a
-/// journal re-signed with it, is named for what it is.
+/// journal re-signed with it, is named for what it is. An empty file is a place kept for the
+/// first start's registration (the device image gives the app that file alone to write, once).
 pub fn register_public_key(path: &Path, key: &SigningKey, last: Option<&JournalEntry>) -> Result<VerifyingKey> {
     let problem = |message: String| EngineError::JournalKey { path: path.to_owned(), message };
-    match fs::read_to_string(path) {
+    let registered = match fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => Err(std::io::ErrorKind::NotFound.into()),
+        other => other,
+    };
+    match registered {
         Ok(text) => {
             parse_public_key(&text).ok_or_else(|| problem("is not a public key (64 hex digits expected)".into()))
         }

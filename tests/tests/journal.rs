@@ -366,6 +366,10 @@ async fn a_replaced_journal_key_is_named_and_stops_sales() {
     let refused = open().await.unwrap_err();
     assert!(refused.to_string().contains("the journal key did not sign the journal"), "{refused}");
     assert!(!dir.path().join("journal.pub").exists());
+    // Emptied rather than removed: the same.
+    std::fs::write(dir.path().join("journal.pub"), "").unwrap();
+    let refused = open().await.unwrap_err();
+    assert!(refused.to_string().contains("the journal key did not sign the journal"), "{refused}");
     std::fs::write(dir.path().join("journal.pub"), &registered_copy).unwrap();
 
     // An attacker with the files re-signs the whole journal with that key: the chain holds
@@ -394,4 +398,20 @@ async fn a_replaced_journal_key_is_named_and_stops_sales() {
     assert!(matches!(kiosk.engine.checkout(&cart).await, Err(EngineError::Journal(ChainBreak::KeyReplaced { .. }))));
     assert!(kiosk.engine.close_day(&Actor::Admin).await.is_err());
     assert_eq!(kiosk.engine.alerts().await.unwrap()[0].kind, AlertKind::JournalBroken);
+}
+
+/// The device image keeps an empty journal.pub for the app to register its key in at the
+/// first start (the only time it may write there).
+#[tokio::test]
+async fn an_empty_registration_is_the_place_kept_for_the_first_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let registration = dir.path().join("journal.pub");
+    std::fs::write(&registration, "").unwrap();
+    let terminal = SimTerminal::open(&TestKiosk::ledger_path(dir.path()), SimOutcome::Approve).unwrap();
+    let (engine, _) = EngineBuilder::new(&TestKiosk::db_path(dir.path()), DeviceConfig::development())
+        .terminal(Arc::new(terminal))
+        .open()
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(&registration).unwrap().trim(), engine.journal_public_key());
 }
