@@ -1,0 +1,245 @@
+"""The image's boot test: boots the kiosk image in QEMU and checks it is a kiosk.
+
+Usage: boot-test.py IMAGE REFERENCE.png [--work DIR]
+
+- QEMU boots IMAGE through UEFI firmware (OVMF) with a virtio GPU (portrait, 1080x1920), no
+  display window and no network; the image itself is never written (a copy-on-write overlay).
+  KVM is used when it really runs a guest here (a kernel booted on it must print within 15 s),
+  software emulation otherwise.
+- The screen is taken through QEMU's monitor (QMP `screendump`) every second until it matches
+  REFERENCE (the app's own headless render of the attract screen): boot-to-UI seconds.
+- Escape keys go in through the monitor (Ctrl+Alt+F1..F6, Ctrl+Alt+Del, Alt+SysRq+B, Alt+F4,
+  Ctrl+Alt+Backspace): after each the screen must still be the kiosk's, and the machine must
+  still be running (no reboot, no virtual terminal, no shell).
+
+Prints each step and the figures; exits 1 on the first failure. Python's standard library
+only (QMP is JSON on a Unix socket; PNG and PPM are read here).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+WIDTH, HEIGHT = 1080, 1920
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+# A screen matches when this share of its pixels is within TOLERANCE of the reference's.
+MATCH = 0.97
+TOLERANCE = 24
+
+
+def read_png(path):
+    """An 8-bit RGB or RGBA, non-interlaced PNG as (width, height, RGB bytes)."""
+    with open(path, "rb") as file:
+        data = file.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    position, idat, header = 8, b"", None
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        position += 12 + length
+    width, height, depth, color, _, _, interlace = header
+    assert depth == 8 and color in (2, 6) and interlace == 0, f"{path}: unsupported PNG"
+    channels = 3 if color == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        line = raw[y * (stride + 1) : (y + 1) * (stride + 1)]
+        kind, row = line[0], bytearray(line[1:])
+        for x in range(stride):
+            left = row[x - channels] if x >= channels else 0
+            up = previous[x]
+            corner = previous[x - channels] if x >= channels else 0
+            if kind == 1:
+                row[x] = (row[x] + left) & 0xFF
+            elif kind == 2:
+                row[x] = (row[x] + up) & 0xFF
+            elif kind == 3:
+                row[x] = (row[x] + ((left + up) >> 1)) & 0xFF
+            elif kind == 4:
+                guess = left + up - corner
+                distances = (abs(guess - left), abs(guess - up), abs(guess - corner))
+                predictor = (left, up, corner)[distances.index(min(distances))]
+                row[x] = (row[x] + predictor) & 0xFF
+        rows.append(bytes(row) if channels == 3 else bytes(b for i, b in enumerate(row) if i % 4 != 3))
+        previous = row
+    return width, height, b"".join(rows)
+
+
+def read_ppm(path):
+    """A binary PPM (P6, as QEMU's screendump writes) as (width, height, RGB bytes)."""
+    with open(path, "rb") as file:
+        data = file.read()
+    fields, position = [], 0
+    while len(fields) < 4:
+        while data[position : position + 1].isspace():
+            position += 1
+        end = position
+        while not data[end : end + 1].isspace():
+            end += 1
+        fields.append(data[position:end])
+        position = end
+    assert fields[0] == b"P6", f"{path} is not a binary PPM"
+    width, height = int(fields[1]), int(fields[2])
+    return width, height, data[position + 1 : position + 1 + width * height * 3]
+
+
+def likeness(screen, reference):
+    """The share of pixels (one in every 16, across the screen) within TOLERANCE."""
+    if screen[:2] != reference[:2]:
+        return 0.0
+    a, b = screen[2], reference[2]
+    close = total = 0
+    for pixel in range(0, len(a) // 3, 16):
+        i = pixel * 3
+        total += 1
+        if abs(a[i] - b[i]) <= TOLERANCE and abs(a[i + 1] - b[i + 1]) <= TOLERANCE and abs(a[i + 2] - b[i + 2]) <= TOLERANCE:
+            close += 1
+    return close / total
+
+
+class Monitor:
+    """QEMU's machine protocol (QMP) on a Unix socket."""
+
+    def __init__(self, path, patience=30):
+        deadline = time.time() + patience
+        while True:
+            try:
+                self.socket = socket.socket(socket.AF_UNIX)
+                self.socket.connect(path)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.file = self.socket.makefile("rw")
+        self.file.readline()  # the greeting
+        self.execute("qmp_capabilities")
+
+    def execute(self, command, **arguments):
+        self.file.write(json.dumps({"execute": command, "arguments": arguments}) + "\n")
+        self.file.flush()
+        while True:
+            reply = json.loads(self.file.readline())
+            if "return" in reply:
+                return reply["return"]
+            if "error" in reply:
+                raise RuntimeError(f"{command}: {reply['error']}")
+
+    def keys(self, *names):
+        self.execute("send-key", keys=[{"type": "qcode", "data": name} for name in names])
+
+
+def kvm_works(kernel):
+    """Whether KVM really runs a guest here: /dev/kvm may open and still run nothing."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False
+    probe = subprocess.Popen(
+        ["qemu-system-x86_64", "-enable-kvm", "-cpu", "host", "-m", "256", "-display", "none", "-nic", "none",
+         "-kernel", kernel, "-append", "console=ttyS0 panic=-1", "-no-reboot", "-serial", "stdio", "-monitor", "none"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    os.set_blocking(probe.stdout.fileno(), False)
+    seen, deadline = b"", time.time() + 15
+    while time.time() < deadline and b"Linux version" not in seen:
+        time.sleep(0.5)
+        seen += probe.stdout.read() or b""
+    probe.kill()
+    probe.wait()
+    return b"Linux version" in seen
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("image")
+    parser.add_argument("reference")
+    parser.add_argument("--work", default=None)
+    parser.add_argument("--patience", type=int, default=600, help="seconds to wait for the first screen")
+    args = parser.parse_args()
+    work = args.work or tempfile.mkdtemp(prefix="kiosk-boot-")
+    os.makedirs(work, exist_ok=True)
+    reference = read_png(args.reference)
+    assert reference[:2] == (WIDTH, HEIGHT), f"the reference is {reference[:2]}, not {WIDTH}x{HEIGHT}"
+
+    boot_file = os.path.join(work, "BOOTX64.EFI")
+    kernel = os.path.join(work, "vmlinuz")
+    subprocess.run(["mcopy", "-o", "-i", f"{args.image}@@1M", "::/EFI/BOOT/BOOTX64.EFI", boot_file], check=True)
+    subprocess.run(["objcopy", "-O", "binary", "--only-section=.linux", boot_file, kernel], check=True)
+    accelerator = ["-enable-kvm", "-cpu", "host"] if kvm_works(kernel) else ["-accel", "tcg"]
+    print(f"boot test: {'KVM' if accelerator[0] == '-enable-kvm' else 'software emulation (KVM does not run a guest here)'}")
+
+    overlay = os.path.join(work, "disk.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", os.path.abspath(args.image), overlay], check=True)
+    variables = os.path.join(work, "OVMF_VARS.fd")
+    shutil.copy(OVMF_VARS, variables)
+    qmp = os.path.join(work, "qmp.sock")
+    command = ["qemu-system-x86_64", *accelerator, "-machine", "q35", "-m", "1024", "-smp", "2",
+               "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+               "-drive", f"if=pflash,format=raw,file={variables}",
+               "-drive", f"file={overlay},if=virtio,format=qcow2",
+               "-device", f"virtio-gpu-pci,xres={WIDTH},yres={HEIGHT}",
+               "-vga", "none", "-display", "none", "-nic", "none", "-no-reboot",
+               "-serial", f"file:{os.path.join(work, 'serial.log')}",
+               "-qmp", f"unix:{qmp},server=on,wait=off"]
+    started = time.time()
+    qemu = subprocess.Popen(command, stderr=open(os.path.join(work, "qemu.log"), "wb"))
+    try:
+        monitor = Monitor(qmp)
+        shot = os.path.join(work, "screen.ppm")
+
+        def screen():
+            monitor.execute("screendump", filename=shot)
+            return read_ppm(shot)
+
+        best = 0.0
+        while True:
+            if qemu.poll() is not None:
+                sys.exit(f"boot test: QEMU stopped ({qemu.returncode}) before the kiosk's screen")
+            if time.time() - started > args.patience:
+                sys.exit(f"boot test: no kiosk screen after {args.patience} s (best likeness {best:.2f}; {shot})")
+            try:
+                best = max(best, likeness(screen(), reference))
+            except (RuntimeError, AssertionError):
+                pass  # no display yet
+            if best >= MATCH:
+                break
+            time.sleep(1)
+        boot_to_ui = time.time() - started
+        shutil.copy(shot, os.path.join(work, "first-screen.ppm"))
+        print(f"boot test: the kiosk's first screen after {boot_to_ui:.1f} s (likeness {best:.3f} to the app's own render)")
+
+        escapes = [("ctrl", "alt", f"f{n}") for n in range(1, 7)] + [
+            ("ctrl", "alt", "delete"), ("alt", "sysrq", "b"), ("alt", "f4"), ("ctrl", "alt", "backspace")]
+        for keys in escapes:
+            monitor.keys(*keys)
+            time.sleep(3)
+            status = monitor.execute("query-status")["status"]
+            alike = likeness(screen(), reference)
+            name = "+".join(keys)
+            if qemu.poll() is not None or status != "running":
+                sys.exit(f"boot test: {name} stopped or restarted the machine ({status})")
+            if alike < MATCH:
+                shutil.copy(shot, os.path.join(work, f"escaped-{name}.ppm"))
+                sys.exit(f"boot test: after {name} the screen is no longer the kiosk's (likeness {alike:.3f})")
+            print(f"boot test: {name}: still the kiosk (likeness {alike:.3f})")
+        print(f"boot test: passed; boot-to-UI {boot_to_ui:.1f} s")
+    finally:
+        qemu.kill()
+        qemu.wait()
+
+
+if __name__ == "__main__":
+    main()
