@@ -13,9 +13,7 @@ use std::time::Duration;
 
 use common::{CountingServices, RecordingDatabase, SimulatedApp};
 use kiosk_agent::daemon::{Agent, run};
-use kiosk_agent::health::{Fleet, HttpFleet};
 use kiosk_agent::lockdown::Enforcement;
-use kiosk_engine::devices::{WebClient, WebGate};
 use kiosk_engine::service::ServiceNotifier;
 use kiosk_protocol::{Heartbeat, Message};
 use kiosk_tests::http_server::FleetServer;
@@ -48,13 +46,11 @@ async fn setup(queue_max: usize, metrics_port: Option<u16>) -> Setup {
         app.clone(),
         Arc::new(RecordingDatabase::default()),
     );
-    let client = WebClient::new(reqwest::Client::new(), WebGate::default());
-    let http = HttpFleet { client, url: fleet.url.parse().unwrap() };
     let notify = dir.path().join("notify");
     let service_manager = std::os::unix::net::UnixDatagram::bind(&notify).unwrap();
     service_manager.set_nonblocking(true).unwrap();
     let notifier = ServiceNotifier::to(notify.to_str().unwrap(), Some(Duration::from_millis(200))).unwrap();
-    let agent = Agent::new(updater, notifier, Some(Arc::new(http) as Arc<dyn Fleet>), Enforcement::default());
+    let agent = Agent::new(updater, notifier, Some(common::http_fleet(&fleet.url)), Enforcement::default());
     Setup { _dir: dir, agent, fleet, app, services, service_manager }
 }
 

@@ -14,10 +14,8 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::Ed25519KeyPair;
 use common::{CountingServices, DEVICE_ID, FISCAL_JOURNAL_TEXT, RecordingDatabase, SIMULATED_SCREENSHOT, SimulatedApp};
 use kiosk_agent::daemon::Agent;
-use kiosk_agent::health::{Fleet, HttpFleet};
 use kiosk_agent::lockdown::Enforcement;
 use kiosk_agent::remote::{public_key_hex, sign};
-use kiosk_engine::devices::{WebClient, WebGate};
 use kiosk_protocol::{AckOutcome, CommandAck, Heartbeat, Message, RemoteAction, RemoteCommand};
 use kiosk_tests::http_server::FleetServer;
 
@@ -62,9 +60,7 @@ async fn setup_with(key_file: Option<&str>) -> Setup {
         app.clone(),
         Arc::new(RecordingDatabase::default()),
     );
-    let client = WebClient::new(reqwest::Client::new(), WebGate::default());
-    let http = HttpFleet { client, url: fleet.url.parse().unwrap() };
-    let agent = Agent::new(updater, Default::default(), Some(Arc::new(http) as Arc<dyn Fleet>), Enforcement::default());
+    let agent = Agent::new(updater, Default::default(), Some(common::http_fleet(&fleet.url)), Enforcement::default());
     Setup { device: device.dir.clone(), dir, agent, fleet, fleet_key, app, services }
 }
 

@@ -337,6 +337,12 @@ impl Database for RecordingDatabase {
     }
 }
 
+/// The fleet at `url` over HTTP, nothing held back by a web allowlist.
+pub fn http_fleet(url: &str) -> Arc<dyn kiosk_agent::health::Fleet> {
+    let client = kiosk_engine::devices::WebClient::new(reqwest::Client::new(), Default::default());
+    Arc::new(kiosk_agent::health::HttpFleet { client, url: url.parse().unwrap() })
+}
+
 /// Starts the real app from `releases/current`, as systemd would on the device: headless, on
 /// simulated devices (`--dev`), its database and socket in the device's folder.
 #[derive(Debug)]
