@@ -1,9 +1,10 @@
 """The image's boot test: boots the kiosk image in QEMU and checks it is a kiosk.
 
 Usage: boot-test.py IMAGE REFERENCE.png [--work DIR]
+       boot-test.py IMAGE --login-prompt [--work DIR]   (the yardstick: a stock Debian image)
 
-- QEMU boots IMAGE through UEFI firmware (OVMF) with a virtio GPU (portrait, 1080x1920), no
-  display window and no network; the image itself is never written (a copy-on-write overlay).
+- QEMU boots a copy of IMAGE through UEFI firmware (OVMF) with a virtio GPU (portrait,
+  1080x1920), no display window and no network; the image itself is never written.
   KVM is used when it really runs a guest here (a kernel booted on it must print within 15 s),
   software emulation otherwise.
 - The screen is taken through QEMU's monitor (QMP `screendump`) every second until it matches
@@ -11,6 +12,10 @@ Usage: boot-test.py IMAGE REFERENCE.png [--work DIR]
 - Escape keys go in through the monitor (Ctrl+Alt+F1..F6, Ctrl+Alt+Del, Alt+SysRq+B, Alt+F4,
   Ctrl+Alt+Backspace): after each the screen must still be the kiosk's, and the machine must
   still be running (no reboot, no virtual terminal, no shell).
+- Through the test-only channel (a virtio-serial port, served only because this boot's kernel
+  command line says kiosk.test_channel; see image/rootfs/usr/lib/kiosk/test-channel): the
+  app's memory (PSS) on its first screen, then one order paid on the simulated terminal in
+  training mode, found in the database.
 
 Prints each step and the figures; exits 1 on the first failure. Python's standard library
 only (QMP is JSON on a Unix socket; PNG and PPM are read here).
@@ -112,6 +117,38 @@ def likeness(screen, reference):
     return close / total
 
 
+class Channel:
+    """The kiosk's test channel: one request a line, answers ending with a line "."."""
+
+    def __init__(self, path, patience=120):
+        deadline = time.time() + patience
+        while True:
+            try:
+                self.socket = socket.socket(socket.AF_UNIX)
+                self.socket.connect(path)
+                self.socket.settimeout(5)
+                self.file = self.socket.makefile("rw")
+                self.ask("release")
+                return
+            except (OSError, TimeoutError):
+                self.socket.close()
+                if time.time() > deadline:
+                    raise
+                time.sleep(2)
+
+    def ask(self, request):
+        self.file.write(request + "\n")
+        self.file.flush()
+        lines = []
+        while True:
+            line = self.file.readline()
+            if line == "":
+                raise OSError("the channel closed")
+            if line.strip() == ".":
+                return "\n".join(lines)
+            lines.append(line.rstrip("\n"))
+
+
 class Monitor:
     """QEMU's machine protocol (QMP) on a Unix socket."""
 
@@ -165,14 +202,19 @@ def kvm_works(kernel):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("image")
-    parser.add_argument("reference")
+    parser.add_argument("reference", nargs="?")
+    parser.add_argument("--login-prompt", action="store_true",
+                        help="only time the boot to a login prompt on the serial console")
     parser.add_argument("--work", default=None)
     parser.add_argument("--patience", type=int, default=600, help="seconds to wait for the first screen")
+    parser.add_argument("--kernel-args", default="",
+                        help="more kernel arguments for this boot (e.g. console=ttyS0 to read it in serial.log)")
     args = parser.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="kiosk-boot-")
     os.makedirs(work, exist_ok=True)
-    reference = read_png(args.reference)
-    assert reference[:2] == (WIDTH, HEIGHT), f"the reference is {reference[:2]}, not {WIDTH}x{HEIGHT}"
+    if not args.login_prompt:
+        reference = read_png(args.reference)
+        assert reference[:2] == (WIDTH, HEIGHT), f"the reference is {reference[:2]}, not {WIDTH}x{HEIGHT}"
 
     boot_file = os.path.join(work, "BOOTX64.EFI")
     kernel = os.path.join(work, "vmlinuz")
@@ -181,15 +223,33 @@ def main():
     accelerator = ["-enable-kvm", "-cpu", "host"] if kvm_works(kernel) else ["-accel", "tcg"]
     print(f"boot test: {'KVM' if accelerator[0] == '-enable-kvm' else 'software emulation (KVM does not run a guest here)'}")
 
-    overlay = os.path.join(work, "disk.qcow2")
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", os.path.abspath(args.image), overlay], check=True)
+    # A copy of the image (the image itself is never written) whose boot file's command line
+    # also says kiosk.test_channel.
+    disk = os.path.join(work, "disk.img")
+    subprocess.run(["cp", "--sparse=always", args.image, disk], check=True)
+    if not args.login_prompt:
+        for section in ("osrel", "cmdline", "initrd"):
+            subprocess.run(["objcopy", "-O", "binary", f"--only-section=.{section}", boot_file,
+                            os.path.join(work, section)], check=True)
+        with open(os.path.join(work, "cmdline"), "rb") as file:
+            cmdline = file.read().rstrip(b"\0\n") + f" kiosk.test_channel {args.kernel_args}\n".encode()
+        with open(os.path.join(work, "cmdline"), "wb") as file:
+            file.write(cmdline)
+        test_boot_file = os.path.join(work, "BOOTX64.test.EFI")
+        boot_file_script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "boot-file.sh")
+        parts = [os.path.join(work, "osrel"), os.path.join(work, "cmdline"), kernel, os.path.join(work, "initrd")]
+        subprocess.run([boot_file_script, *parts, test_boot_file], check=True)
+        subprocess.run(["mcopy", "-o", "-i", f"{disk}@@1M", test_boot_file, "::/EFI/BOOT/BOOTX64.EFI"], check=True)
     variables = os.path.join(work, "OVMF_VARS.fd")
     shutil.copy(OVMF_VARS, variables)
     qmp = os.path.join(work, "qmp.sock")
     command = ["qemu-system-x86_64", *accelerator, "-machine", "q35", "-m", "1024", "-smp", "2",
                "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
                "-drive", f"if=pflash,format=raw,file={variables}",
-               "-drive", f"file={overlay},if=virtio,format=qcow2",
+               "-drive", f"file={disk},if=virtio,format=raw",
+               "-device", "virtio-serial-pci",
+               "-chardev", f"socket,id=test,path={os.path.join(work, 'test.sock')},server=on,wait=off",
+               "-device", "virtserialport,chardev=test,name=kiosk.test",
                "-device", f"virtio-gpu-pci,xres={WIDTH},yres={HEIGHT}",
                "-vga", "none", "-display", "none", "-nic", "none", "-no-reboot",
                "-serial", f"file:{os.path.join(work, 'serial.log')}",
@@ -197,6 +257,14 @@ def main():
     started = time.time()
     qemu = subprocess.Popen(command, stderr=open(os.path.join(work, "qemu.log"), "wb"))
     try:
+        if args.login_prompt:
+            serial = os.path.join(work, "serial.log")
+            while not (os.path.exists(serial) and b"login:" in open(serial, "rb").read()):
+                if qemu.poll() is not None or time.time() - started > args.patience:
+                    sys.exit("boot test: no login prompt")
+                time.sleep(0.5)
+            print(f"boot test: a login prompt after {time.time() - started:.1f} s")
+            return
         monitor = Monitor(qmp)
         shot = os.path.join(work, "screen.ppm")
 
@@ -235,6 +303,17 @@ def main():
                 shutil.copy(shot, os.path.join(work, f"escaped-{name}.ppm"))
                 sys.exit(f"boot test: after {name} the screen is no longer the kiosk's (likeness {alike:.3f})")
             print(f"boot test: {name}: still the kiosk (likeness {alike:.3f})")
+
+        channel = Channel(os.path.join(work, "test.sock"))
+        release = channel.ask("release")
+        pss_kib, pid = channel.ask("pss").split()
+        print(f"boot test: app release {release}, PSS on its first screen {int(pss_kib) / 1024:.1f} MiB (pid {pid})")
+        before = int(channel.ask("orders"))
+        placed = channel.ask("order")
+        after = int(channel.ask("orders"))
+        if "paid" not in placed or after != before + 1:
+            sys.exit(f"boot test: the order through the channel: {placed!r}, orders {before} -> {after}")
+        print(f"boot test: {placed.strip()}; orders in the database {before} -> {after}")
         print(f"boot test: passed; boot-to-UI {boot_to_ui:.1f} s")
     finally:
         qemu.kill()

@@ -81,7 +81,7 @@ for unit in getty@.service serial-getty@.service autovt@.service console-getty.s
 done
 rm -f "$rootfs"/etc/systemd/system/getty.target.wants/*
 systemctl --root="$rootfs" enable kiosk-console.service kiosk-app.service kiosk-agent.service \
-    systemd-networkd.service >/dev/null
+    kiosk-test-channel.service systemd-networkd.service >/dev/null
 # No password login: root's password stays locked (debootstrap leaves "*").
 grep -q '^root:[*!]' "$rootfs/etc/shadow"
 : >"$rootfs/etc/machine-id"
@@ -97,12 +97,8 @@ step "making the boot file (kernel, initrd and command line in one EFI program)"
 . "$repo/image/layout"
 printf 'root=PARTUUID=%s rw quiet loglevel=3 systemd.show_status=false vt.global_cursor_default=0 fbcon=map:9 %s\n' \
     "$ROOT_A_UUID" "${KIOSK_IMAGE_CMDLINE:-}" >"$work/cmdline"
-objcopy \
-    --add-section .osrel="$rootfs/etc/os-release" --change-section-vma .osrel=0x20000 \
-    --add-section .cmdline="$work/cmdline" --change-section-vma .cmdline=0x30000 \
-    --add-section .linux="$rootfs/boot/vmlinuz-$kernel" --change-section-vma .linux=0x2000000 \
-    --add-section .initrd="$rootfs/boot/initrd.img-$kernel" --change-section-vma .initrd=0x4000000 \
-    /usr/lib/systemd/boot/efi/linuxx64.efi.stub "$work/BOOTX64.EFI"
+"$repo/image/boot-file.sh" "$rootfs/etc/os-release" "$work/cmdline" "$rootfs/boot/vmlinuz-$kernel" \
+    "$rootfs/boot/initrd.img-$kernel" "$work/BOOTX64.EFI"
 
 step "cleaning up what a kiosk never reads"
 rm -rf "$rootfs"/boot/* "$rootfs"/var/cache/apt/* "$rootfs"/var/lib/apt/lists/* \

@@ -14,14 +14,14 @@ cp -r /usr/lib/systemd/system "$root/usr/lib/systemd/"
 cp systemd/*.service "$root/etc/systemd/system/"
 # The programs the units start come with the releases and the image: stand-ins here.
 for program in var/lib/kiosk/releases/current/bin/kiosk-app var/lib/kiosk-agent/releases/current/bin/kiosk-agent \
-    usr/bin/kbd_mode bin/sh; do
+    usr/bin/kbd_mode bin/sh usr/lib/kiosk/test-channel; do
     mkdir -p "$(dirname "$root/$program")"
     printf '#!/bin/sh\n' >"$root/$program"
     chmod +x "$root/$program"
 done
 
 said=$(systemd-analyze --root="$root" verify kiosk-app.service kiosk-agent.service kiosk-agent-swap@1.0.0.service \
-    kiosk-console.service 2>&1) || true
+    kiosk-console.service kiosk-test-channel.service 2>&1) || true
 if [ -n "$said" ]; then
     echo "systemd-analyze verify:" >&2
     echo "$said" >&2
