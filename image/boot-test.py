@@ -117,24 +117,33 @@ def likeness(screen, reference):
     return close / total
 
 
+def retry(attempt, patience, pause):
+    """Calls attempt() until it raises no OSError (a timeout is one), for `patience` seconds."""
+    deadline = time.time() + patience
+    while True:
+        try:
+            return attempt()
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(pause)
+
+
 class Channel:
     """The kiosk's test channel: one request a line, answers ending with a line "."."""
 
     def __init__(self, path, patience=120):
-        deadline = time.time() + patience
-        while True:
+        def attempt():
+            self.socket = connect_unix(path)
             try:
-                self.socket = socket.socket(socket.AF_UNIX)
-                self.socket.connect(path)
                 self.socket.settimeout(5)
                 self.file = self.socket.makefile("rw")
-                self.ask("release")
-                return
-            except (OSError, TimeoutError):
+                self.ask("release")  # answered once the kiosk serves the channel
+            except OSError:
                 self.socket.close()
-                if time.time() > deadline:
-                    raise
-                time.sleep(2)
+                raise
+
+        retry(attempt, patience, pause=2)
 
     def ask(self, request):
         self.file.write(request + "\n")
@@ -149,20 +158,22 @@ class Channel:
             lines.append(line.rstrip("\n"))
 
 
+def connect_unix(path):
+    """A new connection to the Unix socket at `path` (a socket whose connect failed is spent)."""
+    connection = socket.socket(socket.AF_UNIX)
+    try:
+        connection.connect(path)
+    except OSError:
+        connection.close()
+        raise
+    return connection
+
+
 class Monitor:
     """QEMU's machine protocol (QMP) on a Unix socket."""
 
     def __init__(self, path, patience=30):
-        deadline = time.time() + patience
-        while True:
-            try:
-                self.socket = socket.socket(socket.AF_UNIX)
-                self.socket.connect(path)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.2)
+        self.socket = retry(lambda: connect_unix(path), patience, pause=0.2)
         self.file = self.socket.makefile("rw")
         self.file.readline()  # the greeting
         self.execute("qmp_capabilities")
