@@ -432,6 +432,48 @@ fn status_and_backup_commands() {
 }
 
 #[test]
+fn the_books_check_compares_the_simulated_terminal_with_the_payments() {
+    let ctl = Ctl::new();
+    ctl.ok(&["menu", "import", &path("menus/brasserie/menu.toml")]);
+    for _ in 0..2 {
+        ctl.ok(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json")]);
+    }
+    let declined =
+        ctl.run(&["order", "place", "--cart", &path("menus/brasserie/carts/demo.json"), "--pay", "sim-decline"]);
+    assert_eq!(declined.status.code(), Some(3));
+    let check = ctl.json(&["db", "check"]);
+    assert_eq!(check["sound"], true, "{check}");
+    assert_eq!(
+        (check["approved_payments"].as_u64(), check["ledger_approvals"].as_u64(), check["settled_orders"].as_u64()),
+        (Some(2), Some(2), Some(2))
+    );
+    assert_eq!((check["not_charged"].as_u64(), check["unresolved"].as_u64()), (Some(1), Some(0)));
+    // A development kiosk sells on the simulator: training sales, in the training journal.
+    assert_eq!(check["training_payments"].as_u64(), Some(2));
+    assert!(ctl.ok(&["db", "check"]).starts_with("books sound\napproved payments: 2 (2 in the simulated"));
+
+    // The terminal forgetting an approval (here: its ledger losing the first line) is named,
+    // with the payment's key, and the exit code says the books are broken.
+    let ledger = ctl.dir.path().join("sim-terminal.jsonl");
+    let text = std::fs::read_to_string(&ledger).unwrap();
+    let first_key = serde_json::from_str::<serde_json::Value>(text.lines().next().unwrap()).unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::write(&ledger, text.lines().skip(1).map(|line| format!("{line}\n")).collect::<String>()).unwrap();
+    let broken = ctl.run(&["db", "check"]);
+    assert_eq!(broken.status.code(), Some(6));
+    let said = String::from_utf8_lossy(&broken.stdout);
+    assert!(said.contains(&format!("recorded as paid without a charge on the terminal: {first_key}")), "{said}");
+
+    // A ledger that is not one cannot be compared: an error, not a verdict.
+    std::fs::write(&ledger, "not json\n").unwrap();
+    let unreadable = ctl.run(&["db", "check"]);
+    assert_eq!(unreadable.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unreadable.stderr).contains("sim-terminal.jsonl"), "{unreadable:?}");
+}
+
+#[test]
 fn repo_commands() {
     let ctl = Ctl::new();
     let dir = ctl.dir.path();

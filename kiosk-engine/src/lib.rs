@@ -22,6 +22,7 @@ use kiosk_store::journal::Chain;
 use kiosk_store::{Store, StoreError};
 
 mod alerts;
+mod books;
 mod checkout;
 mod clock;
 mod counter;
@@ -40,6 +41,7 @@ mod stock;
 mod training;
 
 pub use alerts::Alert;
+pub use books::BooksCheck;
 pub use checkout::{OrderDetails, PaymentOutcome, PlacedOrder, RecoveryReport};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use counter::CounterPayment;

@@ -11,6 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub mod alerts;
+pub mod books;
 pub mod journal;
 pub mod menus;
 pub mod meta;

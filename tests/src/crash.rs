@@ -9,9 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
-use kiosk_devices::terminal::{LedgerOutcome, SimTerminal};
+use kiosk_devices::terminal::SimTerminal;
 use kiosk_engine::{Actor, StockChange};
-use sqlx::Row;
 
 use crate::TestKiosk;
 
@@ -82,48 +81,14 @@ pub async fn check_after_restart(dir: &Path, initial: &BTreeMap<String, u32>, re
     report.resolved_not_charged_at_restart += kiosk.recovery.not_charged.len();
     ensure!(kiosk.recovery.still_in_doubt.is_empty(), "payments still in doubt: {:?}", kiosk.recovery.still_in_doubt);
 
+    let check = kiosk.engine.check_books(Some(&TestKiosk::ledger_path(dir))).await?;
+    ensure!(check.is_sound(), "{}", check.problems.join("; "));
+
     let store = kiosk.engine.store();
-    if let Err(problems) = store.integrity_check().await? {
-        bail!("PRAGMA integrity_check: {problems}");
-    }
     let mut conn = store.read().await?;
-
-    let ledger = SimTerminal::read_ledger(&TestKiosk::ledger_path(dir))?;
-    let charged: BTreeMap<String, i64> = ledger
-        .iter()
-        .filter(|e| e.outcome == LedgerOutcome::Approved)
-        .map(|e| (e.key.clone(), e.amount_minor))
-        .collect();
-    let approved: BTreeMap<String, i64> =
-        sqlx::query("SELECT key, amount_minor FROM payment_attempts WHERE state = 'approved'")
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| (row.get("key"), row.get("amount_minor")))
-            .collect();
-    let lost: Vec<&String> = charged.keys().filter(|k| !approved.contains_key(*k)).collect();
-    let invented: Vec<&String> = approved.keys().filter(|k| !charged.contains_key(*k)).collect();
-    ensure!(lost.is_empty(), "charged on the terminal but not recorded as paid: {lost:?}");
-    ensure!(invented.is_empty(), "recorded as paid without a charge on the terminal: {invented:?}");
-    ensure!(charged == approved, "amounts differ between the terminal and the kiosk");
-
     let paid_orders: Vec<String> =
         sqlx::query_scalar("SELECT quote FROM orders WHERE status = 'paid'").fetch_all(&mut *conn).await?;
-    let orders_with_approval: i64 =
-        sqlx::query_scalar("SELECT COUNT(DISTINCT order_id) FROM payment_attempts WHERE state = 'approved'")
-            .fetch_one(&mut *conn)
-            .await?;
-    ensure!(
-        paid_orders.len() == approved.len() && orders_with_approval as usize == approved.len(),
-        "{} paid orders, {} approvals, {} orders with an approval: not one to one",
-        paid_orders.len(),
-        approved.len(),
-        orders_with_approval
-    );
-
-    let holds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stock_holds").fetch_one(&mut *conn).await?;
-    ensure!(holds == 0, "{holds} stock holds left over");
-
+    ensure!(paid_orders.len() as u64 == check.books.settled_orders, "orders went past paid in a checkout loop");
     let mut sold: BTreeMap<String, u32> = BTreeMap::new();
     for quote in &paid_orders {
         let quote: serde_json::Value = serde_json::from_str(quote)?;
@@ -137,21 +102,9 @@ pub async fn check_after_restart(dir: &Path, initial: &BTreeMap<String, u32>, re
         ensure!(entry.level.on_hand == expected, "{item}: {} on hand, expected {expected}", entry.level.on_hand);
     }
 
-    kiosk.engine.verify_journal(None).await?;
-    let paid_entries: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE kind = 'order_paid'").fetch_one(&mut *conn).await?;
-    ensure!(
-        paid_entries as usize == paid_orders.len(),
-        "{paid_entries} paid entries for {} paid orders",
-        paid_orders.len()
-    );
-
     report.paid_orders = paid_orders.len();
-    report.approvals_in_ledger = charged.len();
-    report.not_charged_attempts =
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM payment_attempts WHERE state = 'not_charged'")
-            .fetch_one(&mut *conn)
-            .await? as usize;
+    report.approvals_in_ledger = check.ledger_approvals.unwrap_or_default();
+    report.not_charged_attempts = check.books.not_charged as usize;
     drop(conn);
     store.close().await;
     Ok(())

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kiosk_engine::devices::{COLUMNS, SimOutcome};
 use kiosk_engine::kiosk_core::cart::Cart;
+use kiosk_engine::kiosk_core::config::TerminalConfig;
 use kiosk_engine::kiosk_core::journal::ChainTail;
 use kiosk_engine::kiosk_core::order::OrderStatus;
 use kiosk_engine::kiosk_core::receipt::Block;
@@ -116,6 +117,10 @@ enum TrainingCommand {
 enum DbCommand {
     /// Copy the database to a file while the kiosk sells (the agent's backup before an update).
     Backup { out: PathBuf },
+    /// Check the books: SQLite's integrity, the journal, every approved payment paying one
+    /// order recorded once, no payment unresolved, no stray stock hold and, on a simulated
+    /// terminal, its ledger against the payments. Exits 6 when a rule is broken.
+    Check,
 }
 
 #[derive(Subcommand, Debug)]
@@ -398,6 +403,7 @@ fn parse_pay(text: &str) -> Result<SimOutcome, String> {
 const EXIT_NOT_CHARGED: u8 = 3;
 const EXIT_IN_DOUBT: u8 = 4;
 const EXIT_JOURNAL_BROKEN: u8 = 5;
+const EXIT_BOOKS_BROKEN: u8 = 6;
 /// A menu import or other change refused until a payment is resolved: try again later.
 const EXIT_PAYMENT_IN_PROGRESS: u8 = kiosk_agent::effects::EXIT_PAYMENT_IN_PROGRESS;
 
@@ -493,6 +499,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Db(DbCommand::Backup { out: path }) => {
             engine.backup(&path).await?;
             out.done(&format!("database copied to {}", path.display()));
+        }
+        Command::Db(DbCommand::Check) => {
+            let simulated = matches!(engine.device().terminal, TerminalConfig::Sim);
+            let check = engine.check_books(simulated.then(|| simulator_ledger(&cli)).as_deref()).await?;
+            out.books(&check);
+            if !check.is_sound() {
+                return Ok(ExitCode::from(EXIT_BOOKS_BROKEN));
+            }
         }
         Command::Stock(StockCommand::List) => out.stock(&engine.stock().await?),
         Command::Stock(StockCommand::Set { item, count, add, low, sold_out, available }) => {
@@ -613,12 +627,18 @@ impl Command {
     }
 }
 
+fn locations(cli: &Cli) -> Locations {
+    Locations::new(cli.dev, cli.db.clone(), cli.config.clone())
+}
+
+/// The simulated terminal's ledger: `--terminal-ledger`, else beside the database.
+fn simulator_ledger(cli: &Cli) -> PathBuf {
+    cli.terminal_ledger.clone().unwrap_or_else(|| locations(cli).sim_ledger())
+}
+
 async fn open_engine(cli: &Cli) -> Result<Engine> {
-    let locations = Locations::new(cli.dev, cli.db.clone(), cli.config.clone());
-    let mut builder = EngineBuilder::at(&locations)?;
-    if let Some(ledger) = &cli.terminal_ledger {
-        builder = builder.simulator_ledger(ledger);
-    }
+    let locations = locations(cli);
+    let mut builder = EngineBuilder::at(&locations)?.simulator_ledger(&simulator_ledger(cli));
     if let Some(key) = &cli.journal_key {
         builder = builder.journal_key(key);
     }

@@ -7,8 +7,8 @@ use kiosk_engine::kiosk_core::pricing::Quote;
 use kiosk_engine::kiosk_core::report::Report;
 use kiosk_engine::kiosk_core::status::DayStatus;
 use kiosk_engine::{
-    ActionRow, ActiveMenu, Alert, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome, PlacedOrder,
-    PrintRound, PrinterState, StaffMember, StockEntry, StoredOrder, Training, ZReport,
+    ActionRow, ActiveMenu, Alert, BooksCheck, ImportOutcome, JournalCheck, MenuFile, OrderDetails, PaymentOutcome,
+    PlacedOrder, PrintRound, PrinterState, StaffMember, StockEntry, StoredOrder, Training, ZReport,
 };
 use serde_json::{Value, json};
 
@@ -382,6 +382,40 @@ impl Output {
             (Some(version), Some(label)) => println!("menu: version {version} ({label})"),
             _ => println!("menu: none imported"),
         }
+    }
+
+    pub fn books(self, check: &BooksCheck) {
+        let books = &check.books;
+        if self.json {
+            print_json(&json!({
+                "sound": check.is_sound(),
+                "problems": check.problems,
+                "approved_payments": books.approvals,
+                "training_payments": books.training_approvals,
+                "ledger_approvals": check.ledger_approvals,
+                "settled_orders": books.settled_orders,
+                "not_charged": books.not_charged,
+                "unresolved": books.unresolved,
+                "orphan_holds": books.orphan_holds,
+                "journal_entries": check.journal_entries,
+            }));
+            return;
+        }
+        if check.is_sound() {
+            println!("books sound");
+        } else {
+            println!("books NOT sound:");
+            for problem in &check.problems {
+                println!("  - {problem}");
+            }
+        }
+        let ledger =
+            check.ledger_approvals.map(|n| format!(" ({n} in the simulated terminal's ledger)")).unwrap_or_default();
+        println!("approved payments: {}{ledger}", books.approvals);
+        println!("of which training sales: {}", books.training_approvals);
+        println!("orders paid or past payment: {}", books.settled_orders);
+        println!("payments not charged: {}", books.not_charged);
+        println!("journal entries verified: {}", check.journal_entries);
     }
 
     pub fn done(self, message: &str) {
