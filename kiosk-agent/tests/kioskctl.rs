@@ -462,7 +462,7 @@ fn the_books_check_compares_the_simulated_terminal_with_the_payments() {
         .to_owned();
     std::fs::write(&ledger, text.lines().skip(1).map(|line| format!("{line}\n")).collect::<String>()).unwrap();
     let broken = ctl.run(&["db", "check"]);
-    assert_eq!(broken.status.code(), Some(6));
+    assert_eq!(broken.status.code(), Some(7));
     let said = String::from_utf8_lossy(&broken.stdout);
     assert!(said.contains(&format!("recorded as paid without a charge on the terminal: {first_key}")), "{said}");
 

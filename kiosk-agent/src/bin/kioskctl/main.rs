@@ -119,7 +119,7 @@ enum DbCommand {
     Backup { out: PathBuf },
     /// Check the books: SQLite's integrity, the journal, every approved payment paying one
     /// order recorded once, no payment unresolved, no stray stock hold and, on a simulated
-    /// terminal, its ledger against the payments. Exits 6 when a rule is broken.
+    /// terminal, its ledger against the payments. Exits 7 when a rule is broken.
     Check,
 }
 
@@ -403,7 +403,7 @@ fn parse_pay(text: &str) -> Result<SimOutcome, String> {
 const EXIT_NOT_CHARGED: u8 = 3;
 const EXIT_IN_DOUBT: u8 = 4;
 const EXIT_JOURNAL_BROKEN: u8 = 5;
-const EXIT_BOOKS_BROKEN: u8 = 6;
+const EXIT_BOOKS_BROKEN: u8 = 7;
 /// A menu import or other change refused until a payment is resolved: try again later.
 const EXIT_PAYMENT_IN_PROGRESS: u8 = kiosk_agent::effects::EXIT_PAYMENT_IN_PROGRESS;
 
