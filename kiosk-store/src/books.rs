@@ -42,67 +42,78 @@ pub async fn read(conn: &mut Connection) -> Result<Books> {
     .fetch_all(&mut *tx)
     .await
     .map_err(doing("reading approved payments"))?;
-    let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
-    let approvals = count("SELECT COUNT(*) FROM payment_attempts WHERE state = 'approved' AND purpose = 'payment'")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(doing("counting approved payments"))?;
-    let orders_with_approval =
-        count("SELECT COUNT(DISTINCT order_id) FROM payment_attempts WHERE state = 'approved' AND purpose = 'payment'")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(doing("counting paid orders"))?;
-    let settled_orders =
-        count("SELECT COUNT(*) FROM orders WHERE status IN ('paid', 'sent_to_kitchen', 'completed', 'refunded')")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(doing("counting settled orders"))?;
-    let training_approvals = count(
-        "SELECT COUNT(*) FROM payment_attempts a JOIN orders o ON o.id = a.order_id \
-         WHERE a.state = 'approved' AND a.purpose = 'payment' AND o.training = 1",
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(doing("counting approved training payments"))?;
-    let paid_entries = count("SELECT COUNT(*) FROM journal WHERE kind = 'order_paid'")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(doing("counting the journal's paid entries"))?;
-    let training_paid_entries = count("SELECT COUNT(*) FROM training_journal WHERE kind = 'order_paid'")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(doing("counting the training journal's paid entries"))?;
-    let not_charged =
-        count("SELECT COUNT(*) FROM payment_attempts WHERE state = 'not_charged' AND purpose = 'payment'")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(doing("counting payments not charged"))?;
-    let unresolved = count("SELECT COUNT(*) FROM payment_attempts WHERE state IN ('requested', 'in_doubt')")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(doing("counting unresolved payments"))?;
-    let orphan_holds = count(
-        "SELECT COUNT(*) FROM stock_holds h \
-         WHERE NOT EXISTS (SELECT 1 FROM payment_attempts a \
-                           WHERE a.key = h.holder AND a.state IN ('requested', 'in_doubt')) \
-           AND NOT EXISTS (SELECT 1 FROM orders o \
-                           WHERE h.holder = 'counter:' || o.id AND o.status = 'placed')",
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(doing("counting stock holds"))?;
-    tx.commit().await.map_err(doing("reading the books"))?;
-    let whole = |n: i64| u64::try_from(n).unwrap_or_default();
-    Ok(Books {
+    let books = Books {
         terminal_approvals: terminal_approvals.into_iter().collect(),
-        approvals: whole(approvals),
-        orders_with_approval: whole(orders_with_approval),
-        settled_orders: whole(settled_orders),
-        training_approvals: whole(training_approvals),
-        paid_entries: whole(paid_entries),
-        training_paid_entries: whole(training_paid_entries),
-        not_charged: whole(not_charged),
-        unresolved: whole(unresolved),
-        orphan_holds: whole(orphan_holds),
-    })
+        approvals: count(
+            &mut tx,
+            "counting approved payments",
+            "SELECT COUNT(*) FROM payment_attempts WHERE state = 'approved' AND purpose = 'payment'",
+        )
+        .await?,
+        orders_with_approval: count(
+            &mut tx,
+            "counting paid orders",
+            "SELECT COUNT(DISTINCT order_id) FROM payment_attempts WHERE state = 'approved' AND purpose = 'payment'",
+        )
+        .await?,
+        settled_orders: count(
+            &mut tx,
+            "counting settled orders",
+            "SELECT COUNT(*) FROM orders WHERE status IN ('paid', 'sent_to_kitchen', 'completed', 'refunded')",
+        )
+        .await?,
+        training_approvals: count(
+            &mut tx,
+            "counting approved training payments",
+            "SELECT COUNT(*) FROM payment_attempts a JOIN orders o ON o.id = a.order_id \
+             WHERE a.state = 'approved' AND a.purpose = 'payment' AND o.training = 1",
+        )
+        .await?,
+        paid_entries: count(
+            &mut tx,
+            "counting the journal's paid entries",
+            "SELECT COUNT(*) FROM journal WHERE kind = 'order_paid'",
+        )
+        .await?,
+        training_paid_entries: count(
+            &mut tx,
+            "counting the training journal's paid entries",
+            "SELECT COUNT(*) FROM training_journal WHERE kind = 'order_paid'",
+        )
+        .await?,
+        not_charged: count(
+            &mut tx,
+            "counting payments not charged",
+            "SELECT COUNT(*) FROM payment_attempts WHERE state = 'not_charged' AND purpose = 'payment'",
+        )
+        .await?,
+        unresolved: count(
+            &mut tx,
+            "counting unresolved payments",
+            "SELECT COUNT(*) FROM payment_attempts WHERE state IN ('requested', 'in_doubt')",
+        )
+        .await?,
+        orphan_holds: count(
+            &mut tx,
+            "counting stock holds",
+            "SELECT COUNT(*) FROM stock_holds h \
+             WHERE NOT EXISTS (SELECT 1 FROM payment_attempts a \
+                               WHERE a.key = h.holder AND a.state IN ('requested', 'in_doubt')) \
+               AND NOT EXISTS (SELECT 1 FROM orders o \
+                               WHERE h.holder = 'counter:' || o.id AND o.status = 'placed')",
+        )
+        .await?,
+    };
+    tx.commit().await.map_err(doing("reading the books"))?;
+    Ok(books)
+}
+
+/// One `SELECT COUNT(*)` in the books' transaction.
+async fn count(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    doing_what: &'static str,
+    sql: &'static str,
+) -> Result<u64> {
+    let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut **tx).await.map_err(doing(doing_what))?;
+    Ok(u64::try_from(n).unwrap_or_default())
 }
