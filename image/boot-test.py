@@ -1,7 +1,8 @@
 """The image's boot test: boots the kiosk image in QEMU and checks it is a kiosk.
 
-Usage: boot-test.py IMAGE REFERENCE.png [--work DIR]
-       boot-test.py IMAGE --login-prompt [--work DIR]   (the yardstick: a stock Debian image)
+Usage: boot-test.py IMAGE REFERENCE.png [--work DIR] [--update-to VERSION REPO --failing-update VERSION REPO]
+       boot-test.py IMAGE --power-cuts N [--work DIR]  (the power-cut loop, image/power-cut-test.sh)
+       boot-test.py IMAGE --login-prompt [--work DIR]  (the yardstick: a stock Debian image)
 
 - QEMU boots a copy of IMAGE through UEFI firmware (OVMF) with a virtio GPU (portrait,
   1080x1920), no display window and no network; the image itself is never written.
@@ -16,6 +17,14 @@ Usage: boot-test.py IMAGE REFERENCE.png [--work DIR]
   command line says kiosk.test_channel; see image/rootfs/usr/lib/kiosk/test-channel): the
   app's memory (PSS) on its first screen, then one order paid on the simulated terminal in
   training mode, found in the database.
+- Updates as a USB stick brings them (--update-to, --failing-update): a stick (a FAT image
+  labelled KIOSKUPDATE) carrying a signed repository with release N+1 is plugged in through
+  the monitor; the agent installs it and the app runs it; the stick is pulled and another one
+  plugged, with a release that fails its health gate: the app is back on N+1 by itself.
+- Power cuts (--power-cuts N): the disk is opened so that only what the guest flushed
+  survives (cache=directsync); the channel runs a loop of payments and QEMU is killed at a
+  random moment, N times; after each boot the books are checked (kioskctl db check: integrity,
+  every approval in the simulated terminal's ledger one paid order, no stock hold left).
 
 Prints each step and the figures; exits 1 on the first failure. Python's standard library
 only (QMP is JSON on a Unix socket; PNG and PPM are read here).
@@ -24,6 +33,7 @@ only (QMP is JSON on a Unix socket; PNG and PPM are read here).
 import argparse
 import json
 import os
+import random
 import shutil
 import socket
 import struct
@@ -136,9 +146,18 @@ class Channel:
         def attempt():
             self.socket = connect_unix(path)
             try:
-                self.socket.settimeout(5)
+                self.socket.settimeout(10)
                 self.file = self.socket.makefile("rw")
-                self.ask("release")  # answered once the kiosk serves the channel
+                # Answered once the kiosk serves the channel. The answers to requests an earlier
+                # connection gave up on may come first: skip to this one's.
+                greeting = f"hello {os.getpid()}-{time.time_ns()}"
+                self.file.write(greeting + "\n")
+                self.file.flush()
+                while (line := self.file.readline()).strip() != greeting:
+                    if line == "":
+                        raise OSError("the channel closed")
+                self.file.readline()  # the answer's "."
+                self.socket.settimeout(120)  # a request may take a while under emulation
             except OSError:
                 self.socket.close()
                 raise
@@ -210,35 +229,18 @@ def kvm_works(kernel):
     return b"Linux version" in seen
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("image")
-    parser.add_argument("reference", nargs="?")
-    parser.add_argument("--login-prompt", action="store_true",
-                        help="only time the boot to a login prompt on the serial console")
-    parser.add_argument("--work", default=None)
-    parser.add_argument("--patience", type=int, default=600, help="seconds to wait for the first screen")
-    parser.add_argument("--kernel-args", default="",
-                        help="more kernel arguments for this boot (e.g. console=ttyS0 to read it in serial.log)")
-    args = parser.parse_args()
-    work = args.work or tempfile.mkdtemp(prefix="kiosk-boot-")
-    os.makedirs(work, exist_ok=True)
-    if not args.login_prompt:
-        reference = read_png(args.reference)
-        assert reference[:2] == (WIDTH, HEIGHT), f"the reference is {reference[:2]}, not {WIDTH}x{HEIGHT}"
-
+def prepare(args, work, test_channel):
+    """The boot file's kernel, the accelerator, and a copy of the image to boot (the image
+    itself is never written) whose boot file's command line also says kiosk.test_channel."""
     boot_file = os.path.join(work, "BOOTX64.EFI")
     kernel = os.path.join(work, "vmlinuz")
     subprocess.run(["mcopy", "-o", "-i", f"{args.image}@@1M", "::/EFI/BOOT/BOOTX64.EFI", boot_file], check=True)
     subprocess.run(["objcopy", "-O", "binary", "--only-section=.linux", boot_file, kernel], check=True)
     accelerator = ["-enable-kvm", "-cpu", "host"] if kvm_works(kernel) else ["-accel", "tcg"]
     print(f"boot test: {'KVM' if accelerator[0] == '-enable-kvm' else 'software emulation (KVM does not run a guest here)'}")
-
-    # A copy of the image (the image itself is never written) whose boot file's command line
-    # also says kiosk.test_channel.
     disk = os.path.join(work, "disk.img")
     subprocess.run(["cp", "--sparse=always", args.image, disk], check=True)
-    if not args.login_prompt:
+    if test_channel:
         for section in ("osrel", "cmdline", "initrd"):
             subprocess.run(["objcopy", "-O", "binary", f"--only-section=.{section}", boot_file,
                             os.path.join(work, section)], check=True)
@@ -253,79 +255,260 @@ def main():
         subprocess.run(["mcopy", "-o", "-i", f"{disk}@@1M", test_boot_file, "::/EFI/BOOT/BOOTX64.EFI"], check=True)
     variables = os.path.join(work, "OVMF_VARS.fd")
     shutil.copy(OVMF_VARS, variables)
-    qmp = os.path.join(work, "qmp.sock")
+    return accelerator, disk, variables
+
+
+def start_qemu(work, accelerator, disk, variables, cache="writeback"):
+    """QEMU on `disk`, its monitor at work/qmp.sock, the test channel at work/test.sock."""
+    for socket_file in ("qmp.sock", "test.sock"):
+        if os.path.exists(os.path.join(work, socket_file)):
+            os.remove(os.path.join(work, socket_file))
     command = ["qemu-system-x86_64", *accelerator, "-machine", "q35", "-m", "1024", "-smp", "2",
                "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
                "-drive", f"if=pflash,format=raw,file={variables}",
-               "-drive", f"file={disk},if=virtio,format=raw",
+               "-drive", f"file={disk},if=virtio,format=raw,cache={cache}",
+               "-device", "qemu-xhci,id=usb",
                "-device", "virtio-serial-pci",
                "-chardev", f"socket,id=test,path={os.path.join(work, 'test.sock')},server=on,wait=off",
                "-device", "virtserialport,chardev=test,name=kiosk.test",
                "-device", f"virtio-gpu-pci,xres={WIDTH},yres={HEIGHT}",
                "-vga", "none", "-display", "none", "-nic", "none", "-no-reboot",
                "-serial", f"file:{os.path.join(work, 'serial.log')}",
-               "-qmp", f"unix:{qmp},server=on,wait=off"]
+               "-qmp", f"unix:{os.path.join(work, 'qmp.sock')},server=on,wait=off"]
+    return subprocess.Popen(command, stderr=open(os.path.join(work, "qemu.log"), "wb"))
+
+
+def fail(message):
+    sys.exit(f"boot test: {message}")
+
+
+class Kiosk:
+    """A booted kiosk: its screen through the monitor, compared with the reference."""
+
+    def __init__(self, qemu, work, reference):
+        self.qemu, self.work, self.reference = qemu, work, reference
+        self.monitor = Monitor(os.path.join(work, "qmp.sock"))
+        self.shot = os.path.join(work, "screen.ppm")
+
+    def likeness(self):
+        self.monitor.execute("screendump", filename=self.shot)
+        return likeness(read_ppm(self.shot), self.reference)
+
+    def wait_for_screen(self, patience, started):
+        """Waits until the screen is the kiosk's first one; its best likeness."""
+        best = 0.0
+        while best < MATCH:
+            if self.qemu.poll() is not None:
+                fail(f"QEMU stopped ({self.qemu.returncode}) before the kiosk's screen")
+            if time.time() - started > patience:
+                fail(f"no kiosk screen after {patience} s (best likeness {best:.2f}; {self.shot})")
+            try:
+                best = max(best, self.likeness())
+            except (RuntimeError, AssertionError):
+                pass  # no display yet
+            if best < MATCH:
+                time.sleep(1)
+        return best
+
+    def still_the_kiosk(self, after):
+        alike = self.likeness()
+        if alike < MATCH:
+            shutil.copy(self.shot, os.path.join(self.work, f"not-the-kiosk-after-{after}.ppm"))
+            fail(f"after {after} the screen is no longer the kiosk's (likeness {alike:.3f})")
+        return alike
+
+
+def escape_keys(kiosk):
+    escapes = [("ctrl", "alt", f"f{n}") for n in range(1, 7)] + [
+        ("ctrl", "alt", "delete"), ("alt", "sysrq", "b"), ("alt", "f4"), ("ctrl", "alt", "backspace")]
+    for keys in escapes:
+        kiosk.monitor.keys(*keys)
+        time.sleep(3)
+        status = kiosk.monitor.execute("query-status")["status"]
+        name = "+".join(keys)
+        if kiosk.qemu.poll() is not None or status != "running":
+            fail(f"{name} stopped or restarted the machine ({status})")
+        print(f"boot test: {name}: still the kiosk (likeness {kiosk.still_the_kiosk(name):.3f})")
+
+
+def releases(channel):
+    """The release the app runs, and the releases' state (committed, failed...)."""
+    running, state = channel.ask("release").split("\n", 1)
+    return running, json.loads(state)
+
+
+def make_stick(path, repository):
+    """A USB stick's image: FAT, labelled KIOSKUPDATE, the repository at its root."""
+    if os.path.exists(path):
+        os.remove(path)
+    size = sum(os.path.getsize(os.path.join(folder, name))
+               for folder, _, names in os.walk(repository) for name in names)
+    subprocess.run(["mkfs.vfat", "-C", "-n", "KIOSKUPDATE", path, str(size // 1024 + 16 * 1024)],
+                   check=True, stdout=subprocess.DEVNULL)
+    entries = [os.path.join(repository, name) for name in os.listdir(repository)]
+    subprocess.run(["mcopy", "-s", "-i", path, *entries, "::/"], check=True)
+
+
+def plug_stick(monitor, name, path):
+    monitor.execute("blockdev-add", **{"driver": "raw", "node-name": name, "read-only": True,
+                                      "file": {"driver": "file", "filename": path, "read-only": True}})
+    monitor.execute("device_add", driver="usb-storage", id=name, bus="usb.0", drive=name, removable=True)
+
+
+def wait_for_releases(channel, patience, settled):
+    """Asks for the releases every few seconds until settled(running, state) holds."""
+    deadline = time.time() + patience
+    while True:
+        running, state = releases(channel)
+        if settled(running, state):
+            return running, state
+        if time.time() > deadline:
+            print("boot test: the agent's last lines:\n" + channel.ask("agent-log"))
+            fail(f"after {patience} s the app runs {running}, the releases' state is {state}")
+        time.sleep(5)
+
+
+def update_test(kiosk, channel, work, update_to, failing_update):
+    """Release N+1 from one stick, then a release failing its gate from another."""
+    (next_version, next_repo), (broken_version, broken_repo) = update_to, failing_update
+    stick = os.path.join(work, "stick-1.img")
+    make_stick(stick, next_repo)
     started = time.time()
-    qemu = subprocess.Popen(command, stderr=open(os.path.join(work, "qemu.log"), "wb"))
-    try:
-        if args.login_prompt:
+    plug_stick(kiosk.monitor, "stick1", stick)
+    wait_for_releases(channel, 600, lambda running, state: running == next_version and state["committed"] == next_version)
+    print(f"boot test: a stick with release {next_version}: installed, the app runs it after {time.time() - started:.0f} s")
+    print(f"boot test: release {next_version}: still the kiosk (likeness {kiosk.still_the_kiosk('the update'):.3f})")
+
+    kiosk.monitor.execute("device_del", id="stick1")
+    stick = os.path.join(work, "stick-2.img")
+    make_stick(stick, broken_repo)
+    time.sleep(5)  # the stick pulled out, as a person would
+    started = time.time()
+    plug_stick(kiosk.monitor, "stick2", stick)
+    running, state = wait_for_releases(
+        channel, 900, lambda running, state: broken_version in state.get("failed", {}) and running == next_version)
+    if state["committed"] != next_version or state.get("trying"):
+        fail(f"after the failed release the releases' state is {state}")
+    print(f"boot test: a stick with release {broken_version}, failing its health gate: back on {running} "
+          f"by itself after {time.time() - started:.0f} s ({state['failed'][broken_version]})")
+    print(f"boot test: back on {running}: still the kiosk (likeness {kiosk.still_the_kiosk('the rollback'):.3f})")
+
+
+def power_cuts(args, work):
+    """Boots, checks the books, starts a payment loop, kills QEMU at a random moment; N times."""
+    accelerator, disk, variables = prepare(args, work, test_channel=True)
+    seed = args.seed if args.seed is not None else random.randrange(1 << 32)
+    print(f"power cuts: {args.power_cuts}, seed {seed} (--seed to replay the same moments)", flush=True)
+    rng = random.Random(seed)
+    totals = {"kills": 0, "orders_while_cut": 0}
+    last = None
+    for cut in range(args.power_cuts + 1):
+        started = time.time()
+        qemu = start_qemu(work, accelerator, disk, variables, cache="directsync")
+        try:
+            channel = Channel(os.path.join(work, "test.sock"), patience=300)
+            answer = channel.ask("check")
+            try:
+                check = json.loads(answer)
+            except ValueError:
+                fail(f"after cut {cut} the books could not be checked: {answer}")
+            if not check["sound"]:
+                fail(f"after cut {cut} the books are not sound: {check}")
+            if last and check["approved_payments"] < last["approved_payments"]:
+                fail(f"after cut {cut} approved payments went back: {last} -> {check}")
+            totals["orders_while_cut"] += check["approved_payments"] - (last["approved_payments"] if last else 0)
+            last = check
+            if cut == args.power_cuts:
+                break
+            if cut == 0:
+                channel.ask("restock")
+            channel.ask("pay-loop")
+            time.sleep(rng.uniform(1, args.max_pay_seconds))
+        finally:
+            qemu.kill()
+            qemu.wait()
+        totals["kills"] += 1
+        print(f"power cut {cut + 1}/{args.power_cuts} after {time.time() - started:.0f} s: before it "
+              f"{check['approved_payments']} approved payments ({check['ledger_approvals']} in the terminal's "
+              f"ledger), {check['settled_orders']} paid orders, {check['not_charged']} not charged, books sound",
+              flush=True)
+    print(f"power cuts: {totals['kills']} kills; after the last boot: {last['approved_payments']} approved payments, "
+          f"{last['ledger_approvals']} in the terminal's ledger, {last['settled_orders']} paid orders, "
+          f"{last['not_charged']} not charged, {last['unresolved']} unresolved, {last['orphan_holds']} stock holds "
+          f"left, {last['journal_entries']} journal entries verified; integrity ok")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("image")
+    parser.add_argument("reference", nargs="?")
+    parser.add_argument("--login-prompt", action="store_true",
+                        help="only time the boot to a login prompt on the serial console")
+    parser.add_argument("--work", default=None)
+    parser.add_argument("--patience", type=int, default=600, help="seconds to wait for the first screen")
+    parser.add_argument("--kernel-args", default="",
+                        help="more kernel arguments for this boot (e.g. console=ttyS0 to read it in serial.log)")
+    parser.add_argument("--update-to", nargs=2, metavar=("VERSION", "REPO"),
+                        help="a repository with this release, to install from a stick")
+    parser.add_argument("--failing-update", nargs=2, metavar=("VERSION", "REPO"),
+                        help="then a repository with this release, which fails its health gate")
+    parser.add_argument("--power-cuts", type=int, default=0, help="run the power-cut loop this many times instead")
+    parser.add_argument("--max-pay-seconds", type=float, default=12,
+                        help="the longest a payment loop runs before the power is cut")
+    parser.add_argument("--seed", type=int, default=None, help="the power cuts' moments (default: a random seed)")
+    args = parser.parse_args()
+    work = args.work or tempfile.mkdtemp(prefix="kiosk-boot-")
+    os.makedirs(work, exist_ok=True)
+    if args.power_cuts:
+        power_cuts(args, work)
+        return
+    if args.login_prompt:
+        accelerator, disk, variables = prepare(args, work, test_channel=False)
+        started = time.time()
+        qemu = start_qemu(work, accelerator, disk, variables)
+        try:
             serial = os.path.join(work, "serial.log")
             while not (os.path.exists(serial) and b"login:" in open(serial, "rb").read()):
                 if qemu.poll() is not None or time.time() - started > args.patience:
-                    sys.exit("boot test: no login prompt")
+                    fail("no login prompt")
                 time.sleep(0.5)
             print(f"boot test: a login prompt after {time.time() - started:.1f} s")
-            return
-        monitor = Monitor(qmp)
-        shot = os.path.join(work, "screen.ppm")
+        finally:
+            qemu.kill()
+            qemu.wait()
+        return
 
-        def screen():
-            monitor.execute("screendump", filename=shot)
-            return read_ppm(shot)
-
-        best = 0.0
-        while True:
-            if qemu.poll() is not None:
-                sys.exit(f"boot test: QEMU stopped ({qemu.returncode}) before the kiosk's screen")
-            if time.time() - started > args.patience:
-                sys.exit(f"boot test: no kiosk screen after {args.patience} s (best likeness {best:.2f}; {shot})")
-            try:
-                best = max(best, likeness(screen(), reference))
-            except (RuntimeError, AssertionError):
-                pass  # no display yet
-            if best >= MATCH:
-                break
-            time.sleep(1)
+    reference = read_png(args.reference)
+    assert reference[:2] == (WIDTH, HEIGHT), f"the reference is {reference[:2]}, not {WIDTH}x{HEIGHT}"
+    accelerator, disk, variables = prepare(args, work, test_channel=True)
+    started = time.time()
+    qemu = start_qemu(work, accelerator, disk, variables)
+    try:
+        kiosk = Kiosk(qemu, work, reference)
+        best = kiosk.wait_for_screen(args.patience, started)
         boot_to_ui = time.time() - started
-        shutil.copy(shot, os.path.join(work, "first-screen.ppm"))
+        shutil.copy(kiosk.shot, os.path.join(work, "first-screen.ppm"))
         print(f"boot test: the kiosk's first screen after {boot_to_ui:.1f} s (likeness {best:.3f} to the app's own render)")
-
-        escapes = [("ctrl", "alt", f"f{n}") for n in range(1, 7)] + [
-            ("ctrl", "alt", "delete"), ("alt", "sysrq", "b"), ("alt", "f4"), ("ctrl", "alt", "backspace")]
-        for keys in escapes:
-            monitor.keys(*keys)
-            time.sleep(3)
-            status = monitor.execute("query-status")["status"]
-            alike = likeness(screen(), reference)
-            name = "+".join(keys)
-            if qemu.poll() is not None or status != "running":
-                sys.exit(f"boot test: {name} stopped or restarted the machine ({status})")
-            if alike < MATCH:
-                shutil.copy(shot, os.path.join(work, f"escaped-{name}.ppm"))
-                sys.exit(f"boot test: after {name} the screen is no longer the kiosk's (likeness {alike:.3f})")
-            print(f"boot test: {name}: still the kiosk (likeness {alike:.3f})")
+        escape_keys(kiosk)
 
         channel = Channel(os.path.join(work, "test.sock"))
-        release = channel.ask("release")
-        pss_kib, pid = channel.ask("pss").split()
-        print(f"boot test: app release {release}, PSS on its first screen {int(pss_kib) / 1024:.1f} MiB (pid {pid})")
+        running, _ = releases(channel)
+        total, *mappings = channel.ask("pss").split("\n")
+        pss_kib, pid = total.split()
+        print(f"boot test: app release {running}, PSS on its first screen {int(pss_kib) / 1024:.1f} MiB (pid {pid}); "
+              "by mapping:")
+        for mapping in mappings:
+            kib, name = mapping.split(" ", 1)
+            print(f"  {int(kib) / 1024:5.1f} MiB  {name}")
         before = int(channel.ask("orders"))
         placed = channel.ask("order")
         after = int(channel.ask("orders"))
         if "paid" not in placed or after != before + 1:
-            sys.exit(f"boot test: the order through the channel: {placed!r}, orders {before} -> {after}")
+            fail(f"the order through the channel: {placed!r}, orders {before} -> {after}")
         print(f"boot test: {placed.strip()}; orders in the database {before} -> {after}")
-        print(f"boot test: passed; boot-to-UI {boot_to_ui:.1f} s")
+        if args.update_to and args.failing_update:
+            update_test(kiosk, channel, work, args.update_to, args.failing_update)
+        print(f"boot test: passed; boot-to-UI {boot_to_ui:.1f} s, the whole boot {time.time() - started:.0f} s")
     finally:
         qemu.kill()
         qemu.wait()
