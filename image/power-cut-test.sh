@@ -3,7 +3,7 @@
 # only what the guest flushed survives, pays orders in a loop on the simulated terminal
 # (training sales) and kills QEMU at a random moment, N times; after each boot the books
 # are checked: integrity, every approval in the terminal's ledger one paid order, no stock
-# hold left. About 30 s a cut under software emulation; not part of CI for that reason.
+# hold left. 25-60 s a cut under software emulation; not part of CI for that reason.
 #
 #   image/power-cut-test.sh [CUTS] [IMAGE]     # default: 100 cuts, $KIOSK_IMAGE_WORK/kiosk.img
 set -euo pipefail
