@@ -4,6 +4,7 @@
 //! terminal is a simulator, its ledger against the payments (`kioskctl db check`, the crash
 //! tests, the image's power-cut test).
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use kiosk_devices::terminal::{LedgerKind, LedgerOutcome, SimTerminal};
@@ -117,8 +118,8 @@ fn ledger_differences(ledger: &[(String, i64)], books: &Books) -> Vec<String> {
     if !lost.is_empty() {
         problems.push(format!("charged on the terminal but not recorded as paid: {}", lost.join(", ")));
     }
-    let invented: Vec<&str> =
-        recorded.keys().filter(|key| !ledger.iter().any(|(charged, _)| charged == *key)).map(String::as_str).collect();
+    let charged: BTreeSet<&str> = ledger.iter().map(|(key, _)| key.as_str()).collect();
+    let invented: Vec<&str> = recorded.keys().map(String::as_str).filter(|key| !charged.contains(key)).collect();
     if !invented.is_empty() {
         problems.push(format!("recorded as paid without a charge on the terminal: {}", invented.join(", ")));
     }
@@ -132,7 +133,7 @@ fn ledger_differences(ledger: &[(String, i64)], books: &Books) -> Vec<String> {
     if !differing.is_empty() {
         problems.push(format!("amounts differ between the terminal and the kiosk: {}", differing.join(", ")));
     }
-    if ledger.len() != ledger.iter().map(|(key, _)| key).collect::<std::collections::BTreeSet<_>>().len() {
+    if ledger.len() != charged.len() {
         problems.push("the terminal charged one payment more than once".to_owned());
     }
     problems
