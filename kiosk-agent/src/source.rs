@@ -54,6 +54,20 @@ impl Location {
         }
     }
 
+    /// Whether this is a folder with nothing in place: a stick's mount point with no stick in
+    /// (its automount says "no such device", or the folder is made only while one is mounted).
+    /// That offers nothing and is no error; a folder that is there but holds no repository
+    /// the agent can read is one.
+    pub fn is_unplugged(&self) -> bool {
+        match self {
+            Location::Http(_) => false,
+            Location::Folder(path) => std::fs::read_dir(path).is_err_and(|error| {
+                error.kind() == std::io::ErrorKind::NotFound
+                    || rustix::io::Errno::from_io_error(&error) == Some(rustix::io::Errno::NODEV)
+            }),
+        }
+    }
+
     fn urls(&self) -> Result<(Url, Url)> {
         let base = match self {
             Location::Http(url) => url.clone(),

@@ -112,6 +112,10 @@ impl Updater {
     /// Reads the repository and acts on what it offers this kiosk, in this order: the app
     /// release, the agent release, the menu, the policy.
     pub async fn poll(&self) -> PollReport {
+        if self.source.location.is_unplugged() {
+            log::debug!("updates: nothing at {} (no stick plugged in)", self.source.location);
+            return PollReport { repository_error: None, outcomes: BTreeMap::new() };
+        }
         let repo = match self.source.load().await {
             Ok(repo) => repo,
             Err(error) => {
