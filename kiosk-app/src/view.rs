@@ -366,6 +366,7 @@ fn show_staff(ui: &KioskWindow, staff: &StaffMode, language: &str, masking: Mask
     adapter.set_alerts(rows(adapter.get_alerts(), alerts.collect(), equal));
     adapter.set_training(staff.training.is_some());
     adapter.set_training_fixed(staff.training == Some(Training::Simulator));
+    adapter.set_release(crate::release().into());
 }
 
 /// An order as staff see it, with what the signed-in member may do with it.

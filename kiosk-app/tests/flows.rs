@@ -414,8 +414,8 @@ async fn staff_restock(fixture: &Fixture) {
     fixture.reach(Screen::Attract).await;
 }
 
-/// A manager refunds the first order (its stock comes back), reads the X report and closes
-/// the day with a confirming second tap.
+/// A manager refunds the first order (its stock comes back), finds the release on the reports
+/// tab, reads the X report and closes the day with a confirming second tap.
 async fn manager_jobs(fixture: &Fixture) {
     let first = fixture.engine(fixture.engine.order_by_number("A001")).unwrap().order;
     assert_eq!(first.status, OrderStatus::Paid);
@@ -434,6 +434,8 @@ async fn manager_jobs(fixture: &Fixture) {
     assert_eq!(fixture.available("jambon-beurre"), Some(baguettes + 1), "the baguette went back to stock");
 
     fixture.tap("Rapports").await;
+    let release = format!("Version du kiosque {}", kiosk_app::release());
+    assert!(fixture.shown(&release), "the reports tab names the release the kiosk runs");
     fixture.tap("Rapport X").await;
     assert!(wait_until(PATIENCE, || staff.get_report().contains("X REPORT")).await);
     fixture.tap("Clôturer la journée (Z)").await;
