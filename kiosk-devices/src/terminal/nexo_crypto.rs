@@ -8,14 +8,16 @@
 
 use std::num::NonZeroU32;
 
-use aws_lc_rs::cipher::{
-    AES_256, DecryptionContext, EncryptionContext, PaddedBlockDecryptingKey, PaddedBlockEncryptingKey, UnboundCipherKey,
-};
-use aws_lc_rs::iv::FixedLength;
-use aws_lc_rs::{hmac, pbkdf2};
+use aes::cipher::block_padding::Pkcs7;
+use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::{hmac, pbkdf2};
 use serde_json::{Value, json};
+
+type Aes256CbcEncryptor = cbc::Encryptor<aes::Aes256>;
+type Aes256CbcDecryptor = cbc::Decryptor<aes::Aes256>;
 
 const SALT: &[u8] = b"AdyenNexoV1Salt";
 const ROUNDS: u32 = 4000;
@@ -48,10 +50,10 @@ impl DerivedKey {
         key
     }
 
-    fn iv_for(&self, nonce: &[u8; 16]) -> FixedLength<16> {
+    fn iv_for(&self, nonce: &[u8; 16]) -> [u8; 16] {
         let mut iv = self.iv;
         iv.iter_mut().zip(nonce).for_each(|(byte, mask)| *byte ^= mask);
-        FixedLength::from(iv)
+        iv
     }
 
     fn mac(&self, clear: &[u8]) -> hmac::Tag {
@@ -87,7 +89,7 @@ pub enum CryptoError {
 /// secured envelope under `key`, with a fresh nonce.
 pub fn seal(message: &Value, key: &NexoKey) -> Result<Value, CryptoError> {
     let mut nonce = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut nonce).map_err(|_| CryptoError::NoRandomness)?;
+    SystemRandom::new().fill(&mut nonce).map_err(|_| CryptoError::NoRandomness)?;
     seal_with_nonce(message, key, nonce)
 }
 
@@ -96,13 +98,8 @@ pub fn seal_with_nonce(message: &Value, key: &NexoKey, nonce: [u8; 16]) -> Resul
     let (top, body) = single_entry(message)?;
     let header = body.get("MessageHeader").ok_or(CryptoError::Envelope("no MessageHeader"))?;
     let clear = serde_json::to_vec(message).expect("JSON serializes");
-    let sealing = UnboundCipherKey::new(&AES_256, &key.derived.cipher)
-        .and_then(PaddedBlockEncryptingKey::cbc_pkcs7)
-        .expect("a 32-byte AES-256 key");
-    let mut blob = clear.clone();
-    sealing
-        .less_safe_encrypt(&mut blob, EncryptionContext::Iv128(key.derived.iv_for(&nonce)))
-        .map_err(|_| CryptoError::Undecryptable)?;
+    let blob = Aes256CbcEncryptor::new(&key.derived.cipher.into(), &key.derived.iv_for(&nonce).into())
+        .encrypt_padded_vec_mut::<Pkcs7>(&clear);
     Ok(json!({
         top: {
             "MessageHeader": header,
@@ -144,16 +141,13 @@ pub fn open(envelope: &Value, key: &NexoKey) -> Result<Value, CryptoError> {
     let nonce: [u8; 16] =
         decode("Nonce", field("Nonce")?)?.try_into().map_err(|_| CryptoError::Envelope("Nonce is not 16 bytes"))?;
     let hmac = decode("Hmac", field("Hmac")?)?;
-    let mut blob = decode("NexoBlob", body.get("NexoBlob").ok_or(CryptoError::Envelope("no NexoBlob"))?)?;
-    let opening = UnboundCipherKey::new(&AES_256, &key.derived.cipher)
-        .and_then(PaddedBlockDecryptingKey::cbc_pkcs7)
-        .expect("a 32-byte AES-256 key");
-    let clear = opening
-        .decrypt(&mut blob, DecryptionContext::Iv128(key.derived.iv_for(&nonce)))
+    let blob = decode("NexoBlob", body.get("NexoBlob").ok_or(CryptoError::Envelope("no NexoBlob"))?)?;
+    let clear = Aes256CbcDecryptor::new(&key.derived.cipher.into(), &key.derived.iv_for(&nonce).into())
+        .decrypt_padded_vec_mut::<Pkcs7>(&blob)
         .map_err(|_| CryptoError::Undecryptable)?;
-    hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, &key.derived.hmac), clear, &hmac)
+    hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, &key.derived.hmac), &clear, &hmac)
         .map_err(|_| CryptoError::BadHmac)?;
-    let message: Value = serde_json::from_slice(clear).map_err(|_| CryptoError::Undecryptable)?;
+    let message: Value = serde_json::from_slice(&clear).map_err(|_| CryptoError::Undecryptable)?;
     let (_, inner) = single_entry(&message)?;
     if inner.get("MessageHeader") != body.get("MessageHeader") {
         return Err(CryptoError::HeaderMismatch);

@@ -27,7 +27,7 @@ pub fn client_config(root_pem: &[u8], name: &str) -> Result<ClientConfig, String
         roots.add(certificate).map_err(|e| format!("the root certificate cannot be used: {e}"))?;
     }
     let name = ServerName::try_from(name.to_owned()).map_err(|_| format!("\"{name}\" is not a terminal name"))?;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Arc::new(TerminalName { roots, name, provider: provider.clone() });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
