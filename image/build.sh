@@ -23,6 +23,9 @@ mkdir -p "$work"
 packages=$(grep -v '^#' "$repo/image/packages" | awk '{print $1}' | paste -sd, -)
 
 step "building the release binaries (profile appliance)"
+# ICU4X's data without the CJK and South-East Asian word dictionaries (image/icu-data.py).
+(cd "$repo" && image/icu-data.py "$work/icu-data")
+export ICU4X_DATA_DIR="$work/icu-data"
 (cd "$repo" && cargo build -q --profile appliance -p kiosk-app --no-default-features --features linuxkms)
 (cd "$repo" && cargo build -q --profile appliance -p kiosk-agent --bin kiosk-agent --bin kioskctl)
 bin="$CARGO_TARGET_DIR/appliance"
