@@ -73,6 +73,10 @@ pub(crate) const MAINTENANCE: &str = "maintenance: ";
 /// Heartbeats sent in a row to acknowledge commands whose replies bring more commands.
 const COMMAND_ROUNDS: usize = 3;
 
+/// How long a poll may take beyond its releases' health gates (downloads, installing, a
+/// backup of the database) before the agent takes itself for hung.
+const POLL_ALLOWANCE: Duration = Duration::from_secs(15 * 60);
+
 impl Agent {
     pub fn new(
         updater: Updater,
@@ -338,6 +342,29 @@ impl Agent {
         }
     }
 
+    /// [`Agent::handle`], pinging the watchdog meanwhile: a poll rightly takes longer than the
+    /// watchdog's limit when it waits out a release's health gate or downloads on a slow line.
+    /// An event still running after the longest a poll may take is taken for hung: the pings
+    /// stop, and systemd restarts the agent (which finishes or undoes what it was doing).
+    async fn handle_pinging(&self, event: Event, watchdog: &mut tokio::time::Interval) -> bool {
+        let updates = &self.updater.config.updates;
+        let gates = Duration::from_secs(updates.gate_seconds + updates.agent_gate_seconds);
+        let hung = tokio::time::sleep(gates + POLL_ALLOWANCE);
+        let handled = self.handle(event);
+        tokio::pin!(hung, handled);
+        let mut pinging = true;
+        loop {
+            tokio::select! {
+                keep_going = &mut handled => return keep_going,
+                _ = watchdog.tick(), if pinging => self.notifier.ping(),
+                () = &mut hung, if pinging => {
+                    log::error!("{event:?} has run for {:?}: the watchdog is no longer pinged", gates + POLL_ALLOWANCE);
+                    pinging = false;
+                }
+            }
+        }
+    }
+
     /// How long until the next poll: the configured interval and up to the jitter more.
     fn next_poll(&self) -> Duration {
         let updates = &self.updater.config.updates;
@@ -388,7 +415,7 @@ pub async fn run(agent: Agent, shutdown: impl Future<Output = ()>) -> Result<()>
         if event == Event::Poll {
             poll.as_mut().reset(tokio::time::Instant::now() + agent.next_poll());
         }
-        if !agent.handle(event).await {
+        if !agent.handle_pinging(event, &mut watchdog).await {
             return Ok(());
         }
         let next_resolve = agent.next_name_refresh().await;

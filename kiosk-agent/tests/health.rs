@@ -19,7 +19,8 @@ use kiosk_protocol::{Heartbeat, Message};
 use kiosk_tests::http_server::FleetServer;
 
 struct Setup {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    repo: common::Repo,
     agent: Agent,
     fleet: FleetServer,
     app: Arc<SimulatedApp>,
@@ -51,7 +52,7 @@ async fn setup(queue_max: usize, metrics_port: Option<u16>) -> Setup {
     service_manager.set_nonblocking(true).unwrap();
     let notifier = ServiceNotifier::to(notify.to_str().unwrap(), Some(Duration::from_millis(200))).unwrap();
     let agent = Agent::new(updater, notifier, Some(common::http_fleet(&fleet.url)), Enforcement::default());
-    Setup { _dir: dir, agent, fleet, app, services, service_manager }
+    Setup { dir, repo, agent, fleet, app, services, service_manager }
 }
 
 fn received(fleet: &FleetServer) -> Vec<Heartbeat> {
@@ -146,16 +147,53 @@ async fn metrics_are_served_on_loopback() {
     let missing = reqwest::get(format!("http://127.0.0.1:{port}/")).await.unwrap();
     assert_eq!(missing.status(), 404);
     // systemd heard that the agent is ready, what it found, and its watchdog pings.
-    let mut heard = Vec::new();
-    let mut buffer = [0; 512];
-    while let Ok(length) = service_manager.recv(&mut buffer) {
-        heard.push(String::from_utf8_lossy(&buffer[..length]).into_owned());
-    }
+    let heard = heard(&service_manager);
     assert!(heard.iter().any(|message| message.starts_with("READY=1")), "{heard:?}");
     assert!(heard.iter().any(|message| message == "STATUS=updates: app up to date"), "{heard:?}");
     assert!(heard.iter().any(|message| message == "WATCHDOG=1"), "{heard:?}");
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(5), running).await.expect("the agent stops").unwrap().unwrap();
+}
+
+/// What the service manager heard, in order.
+fn heard(service_manager: &std::os::unix::net::UnixDatagram) -> Vec<String> {
+    let mut heard = Vec::new();
+    let mut buffer = [0; 512];
+    while let Ok(length) = service_manager.recv(&mut buffer) {
+        heard.push(String::from_utf8_lossy(&buffer[..length]).into_owned());
+    }
+    heard
+}
+
+#[tokio::test]
+async fn the_watchdog_is_pinged_while_a_release_waits_out_its_health_gate() {
+    // A release that never passes its gate: the first poll installs it, waits the gate out
+    // (2 s, ten times the watchdog's interval here) and rolls it back.
+    let setup = setup(10, None).await;
+    let next = common::app_release(setup.dir.path(), "1.1.0", &setup.dir.path().join("kiosk-app"));
+    setup.repo.add(kiosk_agent::catalog::Kind::App, "1.1.0", &next).await;
+    setup.app.broken.lock().unwrap().push("1.1.0".into());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service_manager = setup.service_manager;
+    let running = tokio::spawn(run(setup.agent, async move {
+        let _ = stopped.await;
+    }));
+    let mut messages = Vec::new();
+    let started = std::time::Instant::now();
+    while !messages.iter().any(|message: &String| message.starts_with("STATUS=updates:"))
+        && started.elapsed() < Duration::from_secs(20)
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        messages.extend(heard(&service_manager));
+    }
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), running).await.expect("the agent stops").unwrap().unwrap();
+    let status = messages.iter().position(|message| message.starts_with("STATUS=updates:")).expect("the poll ended");
+    assert!(messages[status].contains("rolled back"), "{messages:?}");
+    // Every 200 ms during the poll's 2 s: systemd (120 s limit, 90 s gate) killed the agent
+    // in the middle of a gate when the loop waited for the poll before pinging.
+    let pings = messages[..status].iter().filter(|message| *message == "WATCHDOG=1").count();
+    assert!(pings >= 5, "{pings} pings while the poll ran: {messages:?}");
 }
 
 #[tokio::test]
