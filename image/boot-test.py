@@ -377,7 +377,7 @@ def update_test(kiosk, channel, work, update_to, failing_update):
     plug_stick(kiosk.monitor, "stick1", stick)
     wait_for_releases(channel, 600, lambda running, state: running == next_version and state["committed"] == next_version)
     print(f"boot test: a stick with release {next_version}: installed, the app runs it after {time.time() - started:.0f} s")
-    print(f"boot test: release {next_version}: still the kiosk (likeness {kiosk.still_the_kiosk('the update'):.3f})")
+    screen_back(kiosk, f"release {next_version}")
 
     kiosk.monitor.execute("device_del", id="stick1")
     stick = os.path.join(work, "stick-2.img")
@@ -391,7 +391,16 @@ def update_test(kiosk, channel, work, update_to, failing_update):
         fail(f"after the failed release the releases' state is {state}")
     print(f"boot test: a stick with release {broken_version}, failing its health gate: back on {running} "
           f"by itself after {time.time() - started:.0f} s ({state['failed'][broken_version]})")
-    print(f"boot test: back on {running}: still the kiosk (likeness {kiosk.still_the_kiosk('the rollback'):.3f})")
+    screen_back(kiosk, f"back on {running}")
+    with open(os.path.join(work, "agent.log"), "w") as log:
+        log.write(channel.ask("agent-log"))
+
+
+def screen_back(kiosk, what):
+    """The kiosk's screen, once the app a switch restarted has drawn it (seconds, not more)."""
+    started = time.time()
+    alike = kiosk.wait_for_screen(60, started)
+    print(f"boot test: {what}: the kiosk's screen after {time.time() - started:.0f} s (likeness {alike:.3f})")
 
 
 def power_cuts(args, work):
