@@ -73,7 +73,7 @@ pub(crate) const MAINTENANCE: &str = "maintenance: ";
 /// Heartbeats sent in a row to acknowledge commands whose replies bring more commands.
 const COMMAND_ROUNDS: usize = 3;
 
-/// How long a poll may take beyond its releases' health gates (downloads, installing, a
+/// How long a poll may take beyond the health gates it waits out (downloads, installing, a
 /// backup of the database) before the agent takes itself for hung.
 const POLL_ALLOWANCE: Duration = Duration::from_secs(15 * 60);
 
@@ -342,15 +342,15 @@ impl Agent {
         }
     }
 
-    /// [`Agent::handle`], pinging the watchdog meanwhile: a poll rightly takes longer than the
-    /// watchdog's limit when it waits out a release's health gate or downloads on a slow line.
-    /// An event still running after the longest a poll may take is taken for hung: the pings
-    /// stop, and systemd restarts the agent (which finishes or undoes what it was doing).
-    async fn handle_pinging(&self, event: Event, watchdog: &mut tokio::time::Interval) -> bool {
-        let updates = &self.updater.config.updates;
-        let gates = Duration::from_secs(updates.gate_seconds + updates.agent_gate_seconds);
-        let hung = tokio::time::sleep(gates + POLL_ALLOWANCE);
-        let handled = self.handle(event);
+    /// A poll, pinging the watchdog meanwhile: a poll rightly takes longer than the watchdog's
+    /// limit when it waits out health gates (a new release's, then the one rolled back to) or
+    /// downloads on a slow line. A poll still running after the longest it may take is taken
+    /// for hung: the pings stop, and systemd restarts the agent, which finishes or undoes what
+    /// it was doing. The other events are short and ping nothing while they run.
+    async fn poll_pinging(&self, watchdog: &mut tokio::time::Interval) -> bool {
+        let longest = 2 * self.updater.config.gate_deadline() + POLL_ALLOWANCE;
+        let hung = tokio::time::sleep(longest);
+        let handled = self.handle(Event::Poll);
         tokio::pin!(hung, handled);
         let mut pinging = true;
         loop {
@@ -358,7 +358,7 @@ impl Agent {
                 keep_going = &mut handled => return keep_going,
                 _ = watchdog.tick(), if pinging => self.notifier.ping(),
                 () = &mut hung, if pinging => {
-                    log::error!("{event:?} has run for {:?}: the watchdog is no longer pinged", gates + POLL_ALLOWANCE);
+                    log::error!("a poll has run for {longest:?}: the watchdog is no longer pinged");
                     pinging = false;
                 }
             }
@@ -415,7 +415,11 @@ pub async fn run(agent: Agent, shutdown: impl Future<Output = ()>) -> Result<()>
         if event == Event::Poll {
             poll.as_mut().reset(tokio::time::Instant::now() + agent.next_poll());
         }
-        if !agent.handle_pinging(event, &mut watchdog).await {
+        let keep_going = match event {
+            Event::Poll => agent.poll_pinging(&mut watchdog).await,
+            _ => agent.handle(event).await,
+        };
+        if !keep_going {
             return Ok(());
         }
         let next_resolve = agent.next_name_refresh().await;
