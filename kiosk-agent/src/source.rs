@@ -54,17 +54,13 @@ impl Location {
         }
     }
 
-    /// Whether this is a folder with nothing in place: a stick's mount point with no stick in
-    /// (its automount says "no such device", or the folder is made only while one is mounted).
-    /// That offers nothing and is no error; a folder that is there but holds no repository
-    /// the agent can read is one.
+    /// Whether this is a stick's mount point with no stick in: its automount answers "no such
+    /// device". That offers nothing and is no error; a folder that is missing, or there but
+    /// without a repository the agent can read, is one.
     pub fn is_unplugged(&self) -> bool {
         match self {
             Location::Http(_) => false,
-            Location::Folder(path) => std::fs::read_dir(path).is_err_and(|error| {
-                error.kind() == std::io::ErrorKind::NotFound
-                    || rustix::io::Errno::from_io_error(&error) == Some(rustix::io::Errno::NODEV)
-            }),
+            Location::Folder(path) => std::fs::read_dir(path).is_err_and(|error| no_device(&error)),
         }
     }
 
@@ -293,6 +289,11 @@ impl Source {
     }
 }
 
+/// What an automount point without its device answers.
+fn no_device(error: &std::io::Error) -> bool {
+    rustix::io::Errno::from_io_error(error) == Some(rustix::io::Errno::NODEV)
+}
+
 /// An error and its causes in one line: tough's say what failed only in their sources.
 pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
@@ -356,4 +357,18 @@ pub async fn read_verified(repo: &tough::Repository, name: &TargetName) -> Resul
         .map_err(|error| anyhow!("{}: {}", name.raw(), chain(&error)))?
         .with_context(|| format!("{} is not in the repository", name.raw()))?;
     stream.into_vec().await.map_err(|error| anyhow!("{} is refused: {}", name.raw(), chain(&error)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustix::io::Errno;
+
+    #[test]
+    fn only_an_automount_point_without_its_device_is_a_stick_not_plugged_in() {
+        assert!(no_device(&std::io::Error::from_raw_os_error(Errno::NODEV.raw_os_error())));
+        // A mistyped or removed folder, or a stick that cannot be read, is an error to report.
+        assert!(!no_device(&std::io::Error::from(std::io::ErrorKind::NotFound)));
+        assert!(!no_device(&std::io::Error::from_raw_os_error(Errno::IO.raw_os_error())));
+    }
 }
