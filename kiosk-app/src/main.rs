@@ -76,6 +76,9 @@ fn main() -> Result<()> {
     let started = Instant::now();
     kiosk_engine::logging::init_service(log::LevelFilter::Info, kiosk_app::release());
     let args = Args::parse();
+    // The app links rustls with ring only (no aws-lc, see ARCHITECTURE): made the process's
+    // default, so that no HTTPS client the app builds can be left without a provider.
+    let _already_set = rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     if let Some(out) = &args.screenshots {
         return screenshots(&args, &runtime, out);

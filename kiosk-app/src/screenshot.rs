@@ -146,6 +146,9 @@ pub async fn render_screens(
             staff.invoke_show(StaffTab::Orders);
             wait_until(PATIENCE, || slint::Model::row_count(&staff.get_orders()) > 0).await;
             shoot("staff-orders")?;
+            staff.invoke_show(StaffTab::Reports);
+            wait_until(PATIENCE, || staff.get_tab() == StaffTab::Reports).await;
+            shoot("staff-reports")?;
             staff.invoke_leave();
             kiosk.handle(Command::OutOfService { reason: "screenshot walk".into() });
             shoot("out-of-service")?;

@@ -435,7 +435,7 @@ async fn manager_jobs(fixture: &Fixture) {
 
     fixture.tap("Rapports").await;
     let release = format!("Version du kiosque {}", kiosk_app::release());
-    assert!(fixture.shown(&release), "the reports tab names the release the kiosk runs");
+    assert!(wait_until(PATIENCE, || fixture.shown(&release)).await, "the reports tab names the release the kiosk runs");
     fixture.tap("Rapport X").await;
     assert!(wait_until(PATIENCE, || staff.get_report().contains("X REPORT")).await);
     fixture.tap("Clôturer la journée (Z)").await;
