@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the ICU4X data the image's binaries are built with (ICU4X_DATA_DIR, see image/README.md).
+"""Writes the ICU4X data the image's binaries are built with (ICU4X_DATA_DIR, see docs/appliance.md).
 
     image/icu-data.py OUT      # run from the repository; then ICU4X_DATA_DIR=OUT cargo build ...
 
@@ -63,7 +63,7 @@ include!(concat!(core::env!("ICU4X_DATA_DIR"), "/", core::env!("CARGO_PKG_NAME")
 def data_crates():
     """(name, data folder) of every ICU4X data crate in the workspace's dependency graph."""
     metadata = subprocess.run(
-        ["cargo", "metadata", "--format-version", "1", "--locked"],
+        ["cargo", "metadata", "--format-version", "1", "--locked", "--filter-platform", "x86_64-unknown-linux-gnu"],
         check=True,
         capture_output=True,
         text=True,
@@ -79,7 +79,13 @@ def write(out):
     with open(os.path.join(out, "mod.rs"), "w") as mod_rs:
         mod_rs.write(MOD_RS)
     left_out = set()
-    for crate, data in data_crates():
+    crates = list(data_crates())
+    names = [crate for crate, _ in crates]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        # One folder per crate name: two versions of a crate would read one's data.
+        sys.exit(f"icu-data: two versions of {', '.join(twice)} in Cargo.lock; one folder cannot serve both")
+    for crate, data in crates:
         folder = os.path.join(out, crate)
         os.makedirs(folder, exist_ok=True)
         for file in sorted(os.listdir(data)):
