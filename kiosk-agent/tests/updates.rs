@@ -15,6 +15,7 @@ use kiosk_agent::archive::Entry;
 use kiosk_agent::catalog::Kind;
 use kiosk_agent::effects::{AppLink, Kioskctl, ServiceManager};
 use kiosk_agent::updater::Outcome;
+use kiosk_engine::kiosk_core::money::Money;
 use kiosk_protocol::{Answer, Command};
 use kiosk_tests::http_server::StaticServer;
 
@@ -103,8 +104,11 @@ async fn releases_are_installed_committed_or_rolled_back_and_menus_pushed() {
     let report = updater.poll().await;
     assert!(matches!(report.outcomes.get(&Kind::App), Some(Outcome::FailedBefore { .. })), "not tried again");
 
-    // A menu push: the croque-monsieur costs more, and the app quotes the new price at once.
-    assert_eq!(test_order_price(&*app).await, "10.50");
+    // A menu push: whatever the self check prices at this hour (the demo menu has breakfast,
+    // lunch and all-day items), everything at that price costs 0.70 more, and the app quotes
+    // the new price at once.
+    let before = test_order_price(&*app).await;
+    let after = (Money::parse_price(&before).unwrap() + Money::parse_price("0.70").unwrap()).to_string();
     let menu_dir = scratch.join("menu");
     std::fs::create_dir_all(&menu_dir).unwrap();
     for image in std::fs::read_dir(common::workspace("menus/brasserie/images")).unwrap() {
@@ -113,14 +117,15 @@ async fn releases_are_installed_committed_or_rolled_back_and_menus_pushed() {
         std::fs::copy(&image, menu_dir.join("images").join(image.file_name().unwrap())).unwrap();
     }
     let menu = std::fs::read_to_string(common::workspace("menus/brasserie/menu.toml")).unwrap();
-    assert_eq!(menu.matches("price = \"10.50\"").count(), 1, "the demo menu changed: pick another item");
-    std::fs::write(menu_dir.join("menu.toml"), menu.replace("price = \"10.50\"", "price = \"11.20\"")).unwrap();
+    let (old_price, new_price) = (format!("price = \"{before}\""), format!("price = \"{after}\""));
+    assert!(menu.contains(&old_price), "the quoted {before} is a price in the menu");
+    std::fs::write(menu_dir.join("menu.toml"), menu.replace(&old_price, &new_price)).unwrap();
     repo.add(Kind::Menu, "2026.12.1", &Entry::folder(&menu_dir, std::path::Path::new("")).unwrap()).await;
     let report = updater.poll().await;
     assert!(
         matches!(report.outcomes.get(&Kind::Menu), Some(Outcome::Installed { .. })),
         "the menu is imported: {report:?}"
     );
-    assert_eq!(test_order_price(&*app).await, "11.20");
+    assert_eq!(test_order_price(&*app).await, after);
     services.stop();
 }
