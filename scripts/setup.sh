@@ -9,8 +9,10 @@ set -euo pipefail
 # python-tuf, the reference TUF implementation, installed from PyPI into a venv (python3-venv).
 # The network allowlist's test loads nftables rulesets into network namespaces (nftables,
 # iproute2). The units in systemd/ are checked with systemd-analyze (systemd; PID 1 need not
-# be systemd).
-packages=(gcc libc6-dev pkg-config libfontconfig1-dev fonts-dejavu-core binutils python3-venv nftables iproute2 systemd)
+# be systemd). The kiosk speaks with eSpeak NG's program (espeak-ng), which its speech test
+# and benchmark run.
+packages=(gcc libc6-dev pkg-config libfontconfig1-dev fonts-dejavu-core binutils python3-venv nftables iproute2 systemd
+    espeak-ng)
 
 missing=()
 for package in "${packages[@]}"; do

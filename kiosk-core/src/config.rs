@@ -35,6 +35,9 @@ pub struct DeviceConfig {
     /// The touch screen and how long the app waits for a customer.
     #[serde(default)]
     pub screen: ScreenConfig,
+    /// Speech through the headphone jack and the tactile keypad.
+    #[serde(default)]
+    pub accessibility: AccessibilityConfig,
 }
 
 /// The touch screen: its size in pixels and inches (touch targets are sized in millimetres
@@ -73,6 +76,113 @@ impl ScreenConfig {
     pub fn pixels_per_mm(&self) -> f64 {
         let diagonal_pixels = f64::from(self.width).hypot(f64::from(self.height));
         diagonal_pixels / (self.diagonal_inches * 25.4)
+    }
+}
+
+/// What a keypad key does while the kiosk speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeypadAction {
+    Next,
+    Previous,
+    Select,
+    Back,
+    Help,
+    Repeat,
+    Louder,
+    Quieter,
+    Slower,
+}
+
+/// Speech and the tactile keypad (EN 301 549): the headphone jack starts speech, the keypad
+/// moves through every control.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessibilityConfig {
+    /// The keypad among the input devices: part of its name, or its USB id "vvvv:pppp". None:
+    /// the headphone jack alone starts speech, and the touch screen stays the only input.
+    pub keypad: Option<String>,
+    /// The keys of each action, by their Linux names (`KEY_KP6`).
+    pub keys: KeypadKeys,
+    /// While the kiosk speaks, its time limits (inactivity, "are you still there?", the order
+    /// number) are this many times longer.
+    pub speech_time_factor: u32,
+}
+
+impl Default for AccessibilityConfig {
+    fn default() -> Self {
+        AccessibilityConfig { keypad: None, keys: KeypadKeys::default(), speech_time_factor: 3 }
+    }
+}
+
+/// The keys of each keypad action. The defaults suit a numeric keypad (arrows on 8, 4, 6 and
+/// 2 with the arrow keys, 5 or Enter to select) and a navigation keypad's arrows.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeypadKeys {
+    pub next: Vec<String>,
+    pub previous: Vec<String>,
+    pub select: Vec<String>,
+    pub back: Vec<String>,
+    pub help: Vec<String>,
+    pub repeat: Vec<String>,
+    pub louder: Vec<String>,
+    pub quieter: Vec<String>,
+    pub slower: Vec<String>,
+}
+
+impl Default for KeypadKeys {
+    fn default() -> Self {
+        let keys = |names: &[&str]| names.iter().map(|name| (*name).to_owned()).collect();
+        KeypadKeys {
+            next: keys(&["KEY_KP6", "KEY_KP2", "KEY_RIGHT", "KEY_DOWN"]),
+            previous: keys(&["KEY_KP4", "KEY_KP8", "KEY_LEFT", "KEY_UP"]),
+            select: keys(&["KEY_KP5", "KEY_KPENTER", "KEY_ENTER"]),
+            back: keys(&["KEY_KP0", "KEY_BACKSPACE", "KEY_ESC"]),
+            help: keys(&["KEY_KPASTERISK", "KEY_HELP"]),
+            repeat: keys(&["KEY_KPDOT", "KEY_KP7"]),
+            louder: keys(&["KEY_KPPLUS", "KEY_VOLUMEUP"]),
+            quieter: keys(&["KEY_KPMINUS", "KEY_VOLUMEDOWN"]),
+            slower: keys(&["KEY_KPSLASH", "KEY_KP9"]),
+        }
+    }
+}
+
+impl KeypadKeys {
+    /// Every action with its keys.
+    pub fn actions(&self) -> [(KeypadAction, &[String]); 9] {
+        [
+            (KeypadAction::Next, &self.next),
+            (KeypadAction::Previous, &self.previous),
+            (KeypadAction::Select, &self.select),
+            (KeypadAction::Back, &self.back),
+            (KeypadAction::Help, &self.help),
+            (KeypadAction::Repeat, &self.repeat),
+            (KeypadAction::Louder, &self.louder),
+            (KeypadAction::Quieter, &self.quieter),
+            (KeypadAction::Slower, &self.slower),
+        ]
+    }
+
+    /// Every key named once, like `KEY_KP5`, and every action with a key.
+    fn check(&self) -> Result<(), String> {
+        let mut seen = std::collections::BTreeMap::new();
+        for (action, keys) in self.actions() {
+            if keys.is_empty() {
+                return Err(format!("[accessibility.keys] {action:?} has no key").to_lowercase());
+            }
+            for key in keys {
+                let named = key.strip_prefix("KEY_").is_some_and(|rest| {
+                    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                });
+                if !named {
+                    return Err(format!("[accessibility.keys] \"{key}\" is not a key name like \"KEY_KP5\""));
+                }
+                if let Some(other) = seen.insert(key.as_str(), action) {
+                    return Err(format!("[accessibility.keys] {key} is given to both {other:?} and {action:?}"));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -397,6 +507,12 @@ impl DeviceConfig {
         if config.printing.kitchen_ticket_minutes == 0 {
             return Err(problem("[printing] kitchen_ticket_minutes must be at least 1".into()));
         }
+        if let Err(problem) = config.accessibility.keys.check() {
+            return Err(ConfigError { file: file.into(), message: problem });
+        }
+        if !(1..=10).contains(&config.accessibility.speech_time_factor) {
+            return Err(problem("[accessibility] speech_time_factor must be from 1 to 10".into()));
+        }
         if config.terminal_timeout_seconds == 0 {
             return Err(ConfigError {
                 file: file.into(),
@@ -488,6 +604,23 @@ mod tests {
         assert!(by_name.unwrap_err().message.contains("is not the terminal's IP address"));
         let bad_usb = parse("k.toml", &usb.replace("04b8:0e15", "epson")).unwrap_err();
         assert!(bad_usb.message.contains("is not a USB id"), "{bad_usb}");
+
+        let keys = |keys: &str| parse("k.toml", &format!("kiosk_id = \"k\"\norder_prefix = \"B\"\n{keys}"));
+        let config =
+            keys("[accessibility]\nkeypad = \"05ac:0250\"\n[accessibility.keys]\nnext = [\"KEY_N\"]\n").unwrap();
+        assert_eq!(config.accessibility.keypad.as_deref(), Some("05ac:0250"));
+        assert_eq!(config.accessibility.keys.next, ["KEY_N"]);
+        assert_eq!(config.accessibility.keys.select, KeypadKeys::default().select, "the other actions keep theirs");
+        let twice = keys("[accessibility.keys]\nnext = [\"KEY_KP5\"]\n").unwrap_err();
+        assert!(twice.message.contains("KEY_KP5 is given to both Next and Select"), "{twice}");
+        let misnamed = keys("[accessibility.keys]\nhelp = [\"F1\"]\n").unwrap_err();
+        assert!(misnamed.message.contains("\"F1\" is not a key name like \"KEY_KP5\""), "{misnamed}");
+        let keyless = keys("[accessibility.keys]\nrepeat = []\n").unwrap_err();
+        assert!(keyless.message.contains("repeat has no key"), "{keyless}");
+        let unknown = keys("[accessibility.keys]\nfaster = [\"KEY_F\"]\n").unwrap_err();
+        assert!(unknown.message.contains("unknown field `faster`"), "{unknown}");
+        let forever = keys("[accessibility]\nspeech_time_factor = 0\n").unwrap_err();
+        assert!(forever.message.contains("speech_time_factor must be from 1 to 10"), "{forever}");
 
         let receipt_url = |url: &str| {
             let source = format!("kiosk_id = \"k\"\norder_prefix = \"B\"\n[printing]\ne_receipt_url = \"{url}\"\n");

@@ -9,6 +9,8 @@ use std::time::Duration;
 use evdev::{EventSummary, KeyCode};
 use tokio::sync::mpsc;
 
+use crate::input::InputMatch;
+
 /// The keyboard layout the scanner is configured to type for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
@@ -187,18 +189,10 @@ impl ScanDecoder {
     }
 }
 
-/// How to find the scanner among the input devices.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ScannerMatch {
-    /// The device's name contains this text.
-    Name(String),
-    VidPid(u16, u16),
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ScannerError {
     #[error("no input device matches {0:?}")]
-    NotFound(ScannerMatch),
+    NotFound(InputMatch),
     #[error("cannot take the scanner {0} for the kiosk alone: {1}")]
     Grab(String, std::io::Error),
 }
@@ -206,19 +200,12 @@ pub enum ScannerError {
 /// Finds the scanner, grabs it and sends every good scan to `scans` until the device goes
 /// away. Dropped scans are logged.
 pub async fn read_scans(
-    which: &ScannerMatch,
+    which: &InputMatch,
     layout: Layout,
     rules: ScanRules,
     scans: mpsc::Sender<String>,
 ) -> Result<(), ScannerError> {
-    let (path, mut device) = evdev::enumerate()
-        .find(|(_, device)| match which {
-            ScannerMatch::Name(part) => device.name().is_some_and(|name| name.contains(part.as_str())),
-            ScannerMatch::VidPid(vendor, product) => {
-                device.input_id().vendor() == *vendor && device.input_id().product() == *product
-            }
-        })
-        .ok_or_else(|| ScannerError::NotFound(which.clone()))?;
+    let (path, mut device) = which.find().ok_or_else(|| ScannerError::NotFound(which.clone()))?;
     let name = path.display().to_string();
     device.grab().map_err(|e| ScannerError::Grab(name.clone(), e))?;
     let mut events = device.into_event_stream().map_err(|e| ScannerError::Grab(name.clone(), e))?;
@@ -346,7 +333,7 @@ mod tests {
     #[tokio::test]
     async fn a_real_scanner_when_there_is_one() {
         let (sender, _scans) = mpsc::channel(1);
-        let which = ScannerMatch::Name("Barcode".into());
+        let which = InputMatch::Name("Barcode".into());
         let reading = read_scans(&which, Layout::UsQwerty, ScanRules::default(), sender);
         match tokio::time::timeout(Duration::from_secs(1), reading).await {
             Ok(Err(ScannerError::NotFound(_))) => {

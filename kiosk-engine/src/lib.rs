@@ -66,12 +66,16 @@ pub use kiosk_store::payments::StoredAttempt;
 pub use kiosk_store::staff::ActionRow;
 pub use kiosk_store::stock::StockChange;
 
-/// The devices the app and the agent reach beside the engine: the barcode scanner the app
-/// reads, the USB devices the agent lists, how a development kiosk's simulated terminal
-/// answers, the paper width tickets are shown at, and the web-allowlisted HTTP client.
+/// The devices the app and the agent reach beside the engine: the barcode scanner, the
+/// accessibility keypad, the headphone jack and the speech the app uses, the USB devices the
+/// agent lists, how a development kiosk's simulated terminal answers, the paper width tickets
+/// are shown at, and the web-allowlisted HTTP client.
 pub mod devices {
+    pub use kiosk_devices::access::{AccessDecoder, AccessError, AccessEvent, read_headphone_jack, read_keypad};
+    pub use kiosk_devices::input::InputMatch;
     pub use kiosk_devices::printer::COLUMNS;
-    pub use kiosk_devices::scanner::{Layout as KeyboardLayout, ScanRules, ScannerMatch, read_scans};
+    pub use kiosk_devices::scanner::{Layout as KeyboardLayout, ScanRules, read_scans};
+    pub use kiosk_devices::speech::{Espeak, RecordingSpeaker, Speaker, Spoken, Utterance, espeak_command};
     pub use kiosk_devices::terminal::SimOutcome;
     pub use kiosk_devices::usb::{UsbDevice, UsbKind, list as usb_devices};
     pub use kiosk_devices::web::{WebClient, WebGate};
