@@ -11,7 +11,8 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use kiosk_engine::kiosk_core::config::VenueMode;
+use kiosk_engine::devices::{AccessEvent, Speaker};
+use kiosk_engine::kiosk_core::config::{KeypadAction, VenueMode};
 use kiosk_engine::kiosk_core::receipt::Block;
 use kiosk_engine::service::ServiceNotifier;
 use kiosk_engine::{Engine, EngineError};
@@ -19,7 +20,8 @@ use kiosk_protocol::{Answer, Command, StateSummary};
 use slint::{ComponentHandle, Image};
 
 use crate::model::staff::{StaffWork, TabRows};
-use crate::model::{Changes, Model, Settings, StaffAction, StaffOutcome, StaffTab, Work};
+use crate::model::{Changes, Model, Screen, Settings, StaffAction, StaffOutcome, StaffTab, Work};
+use crate::reader::{self, Place, Reader};
 use crate::ui::{KioskWindow, Session, Theme};
 use crate::view::Masking;
 use crate::{customer, staff, view};
@@ -75,6 +77,10 @@ pub(crate) struct Inner {
     refresh_started: Cell<Option<Instant>>,
     /// When the UI thread last ran its clock: it draws the frames, so a frozen screen shows.
     last_beat: Cell<SystemTime>,
+    /// Speech through the headphones and the keypad's moves.
+    reader: RefCell<Reader>,
+    /// The kiosk's order prefix, for saying order numbers.
+    order_prefix: String,
 }
 
 impl Kiosk {
@@ -92,7 +98,10 @@ impl Kiosk {
             receipts: device.printing.receipts,
             e_receipts: device.printing.e_receipt_url.is_some(),
             in_doubt_retry: options.in_doubt_retry,
+            speech_time_factor: device.accessibility.speech_time_factor,
         };
+        let reader = Reader::new(&device.accessibility.keys);
+        let order_prefix = String::from(device.order_prefix.clone());
         let inner = Rc::new(Inner {
             ui,
             engine,
@@ -103,6 +112,8 @@ impl Kiosk {
             words_language: RefCell::new(String::new()),
             refresh_started: Cell::new(None),
             last_beat: Cell::new(SystemTime::now()),
+            reader: RefCell::new(reader),
+            order_prefix,
         });
         customer::connect(&inner);
         staff::connect(&inner);
@@ -156,6 +167,32 @@ impl Kiosk {
         let timer = slint::Timer::default();
         timer.start(slint::TimerMode::Repeated, every, move || notifier.ping());
         self.timers.push(timer);
+    }
+
+    /// Speech goes to `speaker` (eSpeak NG on a kiosk, a recording in tests); without one the
+    /// kiosk never speaks.
+    pub fn speak_with(&self, speaker: Arc<dyn Speaker>) {
+        self.inner.reader.borrow_mut().speak_with(speaker);
+    }
+
+    /// A keypad key or the headphone jack.
+    pub fn access(&self, event: AccessEvent) {
+        self.inner.access(event);
+    }
+
+    /// Takes the keypad's and the jack's events from `events` (their readers run on the
+    /// runtime) for as long as the kiosk runs.
+    pub fn listen_to_access(&self, mut events: tokio::sync::mpsc::Receiver<AccessEvent>) {
+        let weak = Rc::downgrade(&self.inner);
+        let listening = slint::spawn_local(async move {
+            while let Some(event) = events.recv().await {
+                let Some(inner) = weak.upgrade() else { return };
+                inner.access(event);
+            }
+        });
+        if let Err(error) = listening {
+            log::error!("the keypad and the headphone jack are not listened to: {error}");
+        }
     }
 
     /// Serves the agent's requests on the Unix socket at `path` (see [`crate::socket`]).
@@ -265,6 +302,64 @@ impl Inner {
             language.clone_into(&mut self.words_language.borrow_mut());
         }
         view::render(self, &model, changes, Masking::Off);
+        self.reader.borrow_mut().after_render(&self.reading(&model));
+    }
+
+    /// What the screen reader reads with now.
+    fn reading<'a>(&'a self, model: &'a Model) -> reader::Context<'a> {
+        let (name, scope) = if model.is_still_there_asked() {
+            ("still-there", Some("StillThere"))
+        } else if self.ui.global::<Session>().get_accessibility_open() {
+            ("accessibility", Some("AccessibilityPanel"))
+        } else {
+            (place_name(model.screen), None)
+        };
+        let step = model.sheet.as_ref().map_or(0, |sheet| sheet.builder.step().0);
+        reader::Context {
+            ui: &self.ui,
+            place: Place { name, scope, step },
+            language: &model.language,
+            order_prefix: &self.order_prefix,
+            speaking: model.speaking,
+        }
+    }
+
+    /// A keypad key or the headphone jack. The first key starts speech; then keys move,
+    /// choose and go back, and count as touches, except that they answer "are you still
+    /// there?" only by its own buttons.
+    pub fn access(self: &Rc<Self>, event: AccessEvent) {
+        let (speaking, still_there) = {
+            let model = self.model.borrow();
+            (model.speaking, model.is_still_there_asked())
+        };
+        match event {
+            AccessEvent::Headphones(plugged) => self.answer(|model, now| {
+                if plugged {
+                    model.touched(now);
+                }
+                model.set_speaking(plugged);
+                Vec::new()
+            }),
+            AccessEvent::Key(_) if !speaking => self.intent(|model, _| {
+                model.set_speaking(true);
+                Vec::new()
+            }),
+            AccessEvent::Key(KeypadAction::Back) if self.ui.global::<Session>().get_accessibility_open() => {
+                self.ui.global::<Session>().set_accessibility_open(false);
+                self.answer(|_, _| Vec::new());
+            }
+            AccessEvent::Key(KeypadAction::Back) if !still_there => self.intent(|model, now| model.back(now)),
+            AccessEvent::Key(action) => {
+                if !still_there {
+                    self.model.borrow_mut().touched(Instant::now());
+                }
+                let chosen = self.reader.borrow_mut().key(action, &self.reading(&self.model.borrow()));
+                if let Some(control) = chosen {
+                    control.invoke_accessible_default_action();
+                    self.reader.borrow_mut().after_select(&self.reading(&self.model.borrow()));
+                }
+            }
+        }
     }
 
     /// Fills every screen from the model again (after the screenshot walk drew previews).
@@ -495,6 +590,22 @@ impl Inner {
             model.choose_language(language);
             work
         });
+    }
+}
+
+/// The name a screen is announced by (see `Words.speech-place`).
+fn place_name(screen: Screen) -> &'static str {
+    match screen {
+        Screen::Attract => "attract",
+        Screen::OrderMode => "order-mode",
+        Screen::Menu => "menu",
+        Screen::Product => "product",
+        Screen::Upsell => "upsell",
+        Screen::Cart => "cart",
+        Screen::Payment => "payment",
+        Screen::Done => "done",
+        Screen::StaffLogin | Screen::Staff => "staff",
+        Screen::OutOfService => "out-of-service",
     }
 }
 

@@ -10,8 +10,10 @@ mod format;
 pub mod headless;
 mod kiosk;
 mod model;
+mod reader;
 mod screenshot;
 mod socket;
+mod spoken;
 mod staff;
 mod view;
 
@@ -28,6 +30,7 @@ mod ui {
 
 pub use builder::ProductBuilder;
 pub use kiosk::{Kiosk, KioskOptions, ScanHandle};
+pub use reader::unnamed_controls;
 pub use screenshot::{Layout, SCREENSHOT_MANAGER, SCREENSHOT_PIN, render_screens};
 pub use ui::*;
 

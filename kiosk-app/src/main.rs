@@ -12,7 +12,11 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use kiosk_app::headless::Headless;
 use kiosk_app::{Kiosk, KioskOptions, Layout, SCREENSHOT_MANAGER, SCREENSHOT_PIN};
-use kiosk_engine::devices::{KeyboardLayout, ScanRules, ScannerMatch, SimOutcome, read_scans};
+use kiosk_engine::devices::{
+    AccessDecoder, Espeak, InputMatch, KeyboardLayout, ScanRules, SimOutcome, read_headphone_jack, read_keypad,
+    read_scans,
+};
+use kiosk_engine::kiosk_core::config::AccessibilityConfig;
 use kiosk_engine::kiosk_core::staff::{Pin, Role};
 use kiosk_engine::service::ServiceNotifier;
 use kiosk_engine::{Actor, Engine, EngineBuilder, EngineError, FixedClock, Locations};
@@ -109,6 +113,7 @@ fn main() -> Result<()> {
             if args.scanner_layout == "qwerty" { KeyboardLayout::UsQwerty } else { KeyboardLayout::FrenchAzerty };
         read_scanner(&kiosk, &runtime, scanner, layout)?;
     }
+    listen_to_accessibility_devices(&kiosk, &runtime, &engine.device().accessibility)?;
     // The kiosk sells without its agent: a socket that cannot be served is logged, and the
     // agent, finding no answer, reports the app unhealthy.
     if let Err(error) = kiosk.serve_agent(&args.socket()) {
@@ -218,12 +223,27 @@ fn report_startup(args: &Args, runtime: &tokio::runtime::Runtime, started: Insta
     Ok(())
 }
 
+/// Speech with eSpeak NG; the headphone jack, and the keypad when the device config names one,
+/// read on the runtime.
+fn listen_to_accessibility_devices(
+    kiosk: &Kiosk,
+    runtime: &tokio::runtime::Runtime,
+    accessibility: &AccessibilityConfig,
+) -> Result<()> {
+    let (events, received) = tokio::sync::mpsc::channel(16);
+    if let Some(keypad) = &accessibility.keypad {
+        let decoder = AccessDecoder::new(&accessibility.keys)?;
+        runtime.spawn(read_keypad(InputMatch::parse(keypad), decoder, events.clone()));
+    }
+    runtime.spawn(read_headphone_jack(events));
+    kiosk.speak_with(std::sync::Arc::new(Espeak::new()));
+    kiosk.listen_to_access(received);
+    Ok(())
+}
+
 /// Reads the barcode scanner on the runtime and hands each scan to the UI thread.
 fn read_scanner(kiosk: &Kiosk, runtime: &tokio::runtime::Runtime, scanner: &str, layout: KeyboardLayout) -> Result<()> {
-    let which = match scanner.split_once(':').map(|(v, p)| (u16::from_str_radix(v, 16), u16::from_str_radix(p, 16))) {
-        Some((Ok(vid), Ok(pid))) => ScannerMatch::VidPid(vid, pid),
-        _ => ScannerMatch::Name(scanner.to_owned()),
-    };
+    let which = InputMatch::parse(scanner);
     let (sender, mut scans) = tokio::sync::mpsc::channel(16);
     runtime.spawn(async move {
         if let Err(error) = read_scans(&which, layout, ScanRules::default(), sender).await {

@@ -1,5 +1,6 @@
 //! The screenshot mode: walks the customer flow on the demo menu and saves each screen as a
-//! PNG, for every layout and language asked, without a display.
+//! PNG, for every layout and language asked, without a display; a control without a spoken
+//! name on any screen stops the walk.
 
 use std::path::Path;
 use std::time::Duration;
@@ -61,7 +62,12 @@ pub async fn render_screens(
     for layout in layouts {
         headless.resize(layout.width, layout.height);
         for language in languages {
+            // Every control of every screen walked has a spoken name (src/reader.rs).
             let mut shoot = |name: &str| -> anyhow::Result<()> {
+                let unnamed = crate::reader::unnamed_controls(ui);
+                if !unnamed.is_empty() {
+                    bail!("{} {language} {name}: controls without a spoken name: {unnamed:?}", layout.name);
+                }
                 let path = out.join(format!("{}-{language}-{name}.png", layout.name));
                 headless.snapshot().save_png(&path)?;
                 written.push(path);

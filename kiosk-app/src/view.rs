@@ -119,6 +119,10 @@ fn show_session(ui: &KioskWindow, model: &Model, masking: Masking) {
     session.set_cinema(model.is_cinema());
     session.set_take_away(model.cart.mode == ConsumptionMode::TakeAway);
     session.set_still_there(model.is_still_there_asked());
+    session.set_speaking(model.speaking);
+    if !model.speaking {
+        session.set_screen_dark(false);
+    }
     session.set_countdown(int(model.countdown));
     let (notice, detail) =
         model.notice.as_ref().map_or((Notice::None, ""), |(notice, detail)| (notice_of(*notice), detail));

@@ -186,6 +186,8 @@ pub struct Settings {
     pub e_receipts: bool,
     /// How long to wait before asking the terminal again about a payment in doubt.
     pub in_doubt_retry: Duration,
+    /// While the kiosk speaks, its time limits are this many times longer.
+    pub speech_time_factor: u32,
 }
 
 /// Five taps on the attract screen's corner within this time open staff sign-in.
@@ -282,6 +284,9 @@ pub struct Model {
     pub out_of_service: Option<String>,
     /// When the activity on screen began.
     activity: (Activity, Instant),
+    /// The customer listens through the headphones: the kiosk speaks, and its time limits
+    /// are longer.
+    pub speaking: bool,
     changes: Changes,
 }
 
@@ -313,6 +318,7 @@ impl Model {
             notice_until: None,
             out_of_service: None,
             activity: (Activity::Attract, now),
+            speaking: false,
             changes: Changes::ALL,
         }
     }
@@ -434,12 +440,34 @@ impl Model {
 
     // ---- The clocks ----
 
-    /// Any touch: the inactivity clock starts again.
+    /// Any touch: the inactivity clock starts again. A customer listening to the order
+    /// number gets its whole time again with each key.
     pub fn touched(&mut self, now: Instant) {
         self.last_touch = now;
         if self.still_there_until.take().is_some() {
             self.changed(Changes::SESSION);
         }
+        let done_time = self.limit(self.settings.screen.done_seconds);
+        if self.speaking
+            && let Some(done) = &mut self.done
+        {
+            done.until = done.until.max(now + done_time);
+        }
+    }
+
+    /// Speech starts (headphones in, a keypad key) or stops (headphones out).
+    pub fn set_speaking(&mut self, on: bool) {
+        if self.speaking != on {
+            self.speaking = on;
+            self.changed(Changes::SESSION);
+        }
+    }
+
+    /// How long a time limit of `seconds` lasts for this customer: longer while the kiosk
+    /// speaks.
+    fn limit(&self, seconds: u32) -> Duration {
+        let factor = if self.speaking { self.settings.speech_time_factor.max(1) } else { 1 };
+        Duration::from_secs(u64::from(seconds) * u64::from(factor))
     }
 
     /// Inactivity ("are you still there?", then a reset), the order number's countdown, the
@@ -461,11 +489,12 @@ impl Model {
         if matches!(self.screen, Screen::Attract | Screen::OutOfService) || waiting {
             return Vec::new();
         }
-        let screen = &self.settings.screen;
+        let (idle, still_there) =
+            (self.limit(self.settings.screen.idle_seconds), self.limit(self.settings.screen.still_there_seconds));
         match self.still_there_until {
-            None if now.duration_since(self.last_touch) >= Duration::from_secs(screen.idle_seconds.into()) => {
-                self.still_there_until = Some(now + Duration::from_secs(screen.still_there_seconds.into()));
-                self.countdown = screen.still_there_seconds;
+            None if now.duration_since(self.last_touch) >= idle => {
+                self.still_there_until = Some(now + still_there);
+                self.countdown = u32::try_from(still_there.as_secs()).unwrap_or(u32::MAX);
                 self.changed(Changes::SESSION);
                 Vec::new()
             }
@@ -1189,13 +1218,13 @@ impl Model {
 
     /// The order number; for a paid order the receipt as the venue wants it and its QR code.
     fn show_done(&mut self, order: PlacedOrder, at_counter: bool, now: Instant) -> Vec<Work> {
-        let seconds = self.settings.screen.done_seconds;
+        let time = self.limit(self.settings.screen.done_seconds);
         let order_id = order.id;
         self.done = Some(Done {
             order,
             at_counter,
-            until: now + Duration::from_secs(seconds.into()),
-            seconds_left: seconds,
+            until: now + time,
+            seconds_left: u32::try_from(time.as_secs()).unwrap_or(u32::MAX),
             print: PrintState::NotAsked,
             qr: None,
             printer_ready: true,
@@ -1282,6 +1311,8 @@ impl Model {
         self.staff = StaffMode::default();
         self.notice = None;
         self.notice_until = None;
+        // The next customer hears nothing of this one: speech stops with the session.
+        self.speaking = false;
         if let Some(first) = self.menu().and_then(|menu| menu.venue.languages.first()).cloned() {
             self.language = first;
         }
@@ -1289,6 +1320,41 @@ impl Model {
         let screen = if self.out_of_service.is_some() { Screen::OutOfService } else { Screen::Attract };
         self.go(screen, now);
         work
+    }
+
+    /// The keypad's Back key: what the screen's own back or cancel control does. Nothing on
+    /// the order number, which Back must not make the customer lose.
+    pub fn back(&mut self, now: Instant) -> Vec<Work> {
+        match self.screen {
+            Screen::OrderMode => self.abandon(now),
+            Screen::Product if self.sheet.as_ref().is_some_and(|sheet| sheet.builder.step().0 > 0) => {
+                self.edit_sheet(SheetEdit::Previous)
+            }
+            Screen::Product => {
+                self.close_sheet(now);
+                Vec::new()
+            }
+            Screen::Upsell => {
+                self.decline_upsell(now);
+                Vec::new()
+            }
+            Screen::Cart => {
+                self.keep_ordering(now);
+                Vec::new()
+            }
+            Screen::Payment => match self.payment.as_ref().map(|paying| paying.phase) {
+                Some(PayPhase::Waiting) => self.cancel_payment(),
+                Some(
+                    PayPhase::Declined
+                    | PayPhase::TimedOut
+                    | PayPhase::Cancelled
+                    | PayPhase::NotCharged
+                    | PayPhase::Failed,
+                ) => self.give_up_payment(now),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
     }
 
     /// The customer walks away ("start over").

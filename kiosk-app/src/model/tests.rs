@@ -62,6 +62,7 @@ impl Kiosk {
             receipts: ReceiptPrinting::OnRequest,
             e_receipts: true,
             in_doubt_retry: Duration::from_secs(3),
+            speech_time_factor: 3,
         };
         let now = Instant::now();
         let shelf = Shelf { menu: menu_version(1, MENU), moment: noon(), stock: levels(&[]), training: false };
@@ -406,6 +407,69 @@ fn nobody_at_the_screen_resets_the_session_and_voids_an_unpaid_order() {
     // An answer meant for the last customer finds nobody.
     assert_eq!(kiosk.model.payment_ended(7, Ok(PaymentOutcome::InDoubt), kiosk.now), []);
     assert_eq!(kiosk.model.screen, Screen::Attract);
+}
+
+#[test]
+fn while_the_kiosk_speaks_its_time_limits_are_longer_and_keys_extend_them() {
+    let mut kiosk = Kiosk::new();
+    kiosk.start();
+    kiosk.model.set_speaking(true);
+    kiosk.add("cola");
+    let idle = u64::from(kiosk.model.settings().screen.idle_seconds);
+    let still_there = kiosk.model.settings().screen.still_there_seconds;
+    kiosk.later(idle);
+    kiosk.model.tick(kiosk.now);
+    assert!(!kiosk.model.is_still_there_asked(), "three times the idle time while speaking");
+    kiosk.later(2 * idle);
+    kiosk.model.tick(kiosk.now);
+    assert!(kiosk.model.is_still_there_asked());
+    assert_eq!(kiosk.model.countdown, 3 * still_there, "and three times the countdown");
+    kiosk.model.touched(kiosk.now);
+    assert!(!kiosk.model.is_still_there_asked(), "a key answers \"still here\"");
+
+    // The order number stays three times as long, and each key gives it its whole time again.
+    let placed = kiosk.pay_by_card("A001");
+    let paid = PaymentOutcome::Paid { approval: Approval::new("T-1".into(), "visa".into(), None) };
+    kiosk.model.payment_ended(placed.id, Ok(paid), kiosk.now);
+    assert_eq!(kiosk.model.screen, Screen::Done);
+    let done = u64::from(kiosk.model.settings().screen.done_seconds);
+    kiosk.later(3 * done - 1);
+    kiosk.model.touched(kiosk.now);
+    kiosk.later(3 * done - 1);
+    kiosk.model.tick(kiosk.now);
+    assert_eq!(kiosk.model.screen, Screen::Done, "extended by the key");
+    kiosk.later(1);
+    kiosk.model.tick(kiosk.now);
+    assert_eq!(kiosk.model.screen, Screen::Attract);
+    assert!(!kiosk.model.speaking, "the next customer hears nothing of this one");
+}
+
+#[test]
+fn the_keypad_back_key_does_what_each_screen_back_control_does() {
+    let mut kiosk = Kiosk::new();
+    kiosk.model.start("en", kiosk.now);
+    kiosk.model.back(kiosk.now);
+    assert_eq!(kiosk.model.screen, Screen::Attract, "from the eat-in question, back to the start");
+    kiosk.start();
+    kiosk.model.open_product("cola", false, kiosk.now);
+    kiosk.model.back(kiosk.now);
+    assert_eq!(kiosk.model.screen, Screen::Menu, "the sheet closes");
+    kiosk.add("burger");
+    assert_eq!(kiosk.model.screen, Screen::Upsell);
+    kiosk.model.back(kiosk.now);
+    assert_eq!(kiosk.model.screen, Screen::Menu, "the suggestion is declined");
+    kiosk.model.view_cart(kiosk.now);
+    kiosk.model.back(kiosk.now);
+    assert_eq!(kiosk.model.screen, Screen::Menu, "from the cart, back to the menu");
+    kiosk.model.view_cart(kiosk.now);
+    kiosk.pay_by_card("A001");
+    assert_eq!(kiosk.model.back(kiosk.now), [Work::CancelPayment { order: 7 }], "the card payment is cancelled");
+    let placed =
+        PlacedOrder { id: 7, number: "A001".into(), quote: kiosk.price(&kiosk.model.cart).unwrap(), training: false };
+    let paid = PaymentOutcome::Paid { approval: Approval::new("T-1".into(), "visa".into(), None) };
+    kiosk.model.payment_ended(placed.id, Ok(paid), kiosk.now);
+    assert_eq!(kiosk.model.back(kiosk.now), []);
+    assert_eq!(kiosk.model.screen, Screen::Done, "Back never loses the order number");
 }
 
 #[test]
