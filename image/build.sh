@@ -107,6 +107,9 @@ step "cleaning up what a kiosk never reads"
 rm -rf "$rootfs"/boot/* "$rootfs"/var/cache/apt/* "$rootfs"/var/lib/apt/lists/* \
     "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
     "$rootfs"/usr/share/locale/* "$rootfs"/var/log/*.log "$rootfs"/var/cache/debconf/*-old
+# eSpeak NG's dictionaries only for the languages a menu names a button for (Words.language-name).
+find "$rootfs"/usr/lib/x86_64-linux-gnu/espeak-ng-data -maxdepth 1 -name '*_dict' ! -name fr_dict ! -name en_dict \
+    ! -name de_dict ! -name es_dict ! -name it_dict ! -name nl_dict ! -name pt_dict -delete
 find "$rootfs/usr/share/zoneinfo" -mindepth 1 -maxdepth 1 ! -name Europe ! -name UTC ! -name Etc \
     ! -name zone.tab ! -name zone1970.tab ! -name tzdata.zi ! -name leap-seconds.list -exec rm -rf {} +
 
