@@ -3,6 +3,8 @@
 //! "11 euros 50", order numbers ("A042") "A 42", and a long run of digits, which could be
 //! card data, is never said.
 
+use crate::model::with_digit_runs;
+
 /// The currencies the kiosk writes, with their spoken names (singular, plural) and those of
 /// their cents, in French and in English.
 const CURRENCIES: [(&str, [&str; 4], [&str; 4]); 4] = [
@@ -150,29 +152,7 @@ fn amount(text: &str, decimal_mark: char) -> Option<(String, Option<u64>, usize)
 
 /// The text with every run of [`UNSPOKEN_DIGITS`] or more digits left out.
 fn without_long_numbers(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let mut digits = 0;
-    let flush = |out: &mut String, run: &mut String, digits: &mut usize| {
-        if *digits < UNSPOKEN_DIGITS {
-            out.push_str(run);
-        }
-        run.clear();
-        *digits = 0;
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            run.push(c);
-            digits += 1;
-        } else if (c == ' ' || c == '-') && digits > 0 {
-            run.push(c);
-        } else {
-            flush(&mut out, &mut run, &mut digits);
-            out.push(c);
-        }
-    }
-    flush(&mut out, &mut run, &mut digits);
-    out
+    with_digit_runs(text, |run, digits| if digits < UNSPOKEN_DIGITS { run.to_owned() } else { String::new() })
 }
 
 #[cfg(test)]

@@ -1429,14 +1429,24 @@ fn seconds_left(until: Instant, now: Instant) -> u32 {
 /// A text with anything that could be card data masked, for a screenshot leaving the kiosk:
 /// every run of four or more digits (spaces and dashes inside it included) becomes dots.
 pub fn masked(text: &str) -> String {
+    with_digit_runs(text, |run, digits| {
+        if digits >= 4 {
+            run.chars().map(|c| if c.is_ascii_digit() { '•' } else { c }).collect()
+        } else {
+            run.to_owned()
+        }
+    })
+}
+
+/// `text` with each run of digits (spaces and dashes inside it included, as card numbers are
+/// written) replaced by what `replace` makes of it and of its number of digits.
+pub fn with_digit_runs(text: &str, replace: impl Fn(&str, usize) -> String) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let mut digits = 0;
     let flush = |out: &mut String, run: &mut String, digits: &mut usize| {
-        if *digits >= 4 {
-            out.extend(run.chars().map(|c| if c.is_ascii_digit() { '•' } else { c }));
-        } else {
-            out.push_str(run);
+        if !run.is_empty() {
+            out.push_str(&replace(run, *digits));
         }
         run.clear();
         *digits = 0;
