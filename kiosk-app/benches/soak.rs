@@ -11,15 +11,11 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{at, millis, report, tap};
 use kiosk_app::headless::{Headless, proportional_memory_kib, wait_until};
-use kiosk_app::{
-    CartAdapter, DoneAdapter, Kiosk, KioskOptions, MenuAdapter, PaymentAdapter, Screen, Session, UpsellAdapter,
-};
-use kiosk_engine::FixedClock;
+use kiosk_app::{CartAdapter, DoneAdapter, Kiosk, MenuAdapter, PaymentAdapter, Screen, Session, UpsellAdapter};
 use slint::ComponentHandle;
 
 const ORDERS: usize = 10_000;
@@ -31,12 +27,7 @@ const PATIENCE: Duration = Duration::from_secs(10);
 fn main() -> anyhow::Result<()> {
     let orders = std::env::args().skip(1).find_map(|arg| arg.parse().ok()).unwrap_or(ORDERS);
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let clock = Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00"));
-    let engine = Arc::new(runtime.block_on(common::selling_engine(dir.path(), clock))?);
-    let headless = Headless::install()?;
-    headless.resize(1080, 1920);
-    let kiosk = Kiosk::new(engine.clone(), runtime.handle().clone(), &KioskOptions::default())?;
+    let common::Demo { runtime, engine, headless, kiosk } = common::demo_kiosk(dir.path())?;
     let started = Instant::now();
     let (taps, memory) = headless.clone().run(async move {
         assert!(wait_until(PATIENCE, || kiosk.is_ready()).await, "the menu did not load");

@@ -19,9 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::report;
-use kiosk_app::headless::{Headless, proportional_memory_kib, wait_until};
-use kiosk_app::{Kiosk, KioskOptions, Session};
-use kiosk_engine::FixedClock;
+use kiosk_app::Session;
+use kiosk_app::headless::{proportional_memory_kib, wait_until};
 use kiosk_engine::devices::{AccessEvent, Speaker, Utterance, espeak_command};
 use kiosk_engine::kiosk_core::config::KeypadAction;
 use slint::ComponentHandle;
@@ -49,12 +48,7 @@ impl Speaker for Stopwatch {
 
 fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let clock = Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00"));
-    let engine = Arc::new(runtime.block_on(common::selling_engine(dir.path(), clock))?);
-    let headless = Headless::install()?;
-    headless.resize(1080, 1920);
-    let kiosk = Kiosk::new(engine, runtime.handle().clone(), &KioskOptions::default())?;
+    let common::Demo { runtime: _runtime, headless, kiosk, .. } = common::demo_kiosk(dir.path())?;
     let stopwatch = Arc::new(Stopwatch::default());
     kiosk.speak_with(stopwatch.clone());
     let (app_part, memory, sample) = headless.clone().run(async move {

@@ -11,13 +11,11 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{report, start_ups, tap};
 use kiosk_app::headless::{Headless, wait_until};
-use kiosk_app::{Kiosk, KioskOptions, MenuAdapter, ProductAdapter, Screen, Session};
-use kiosk_engine::FixedClock;
+use kiosk_app::{Kiosk, MenuAdapter, ProductAdapter, Screen, Session};
 use slint::ComponentHandle;
 
 const FRAMES: usize = 60;
@@ -26,12 +24,7 @@ const STARTS: usize = 5;
 
 fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let clock = Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00"));
-    let engine = Arc::new(runtime.block_on(common::selling_engine(dir.path(), clock))?);
-    let headless = Headless::install()?;
-    headless.resize(1080, 1920);
-    let kiosk = Kiosk::new(engine, runtime.handle().clone(), &KioskOptions::default())?;
+    let common::Demo { runtime: _runtime, headless, kiosk, .. } = common::demo_kiosk(dir.path())?;
     let (repaints, taps) = headless.clone().run(async move {
         assert!(wait_until(Duration::from_secs(10), || kiosk.is_ready()).await, "the menu did not load");
         let ui = kiosk.window();

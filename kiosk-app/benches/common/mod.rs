@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use i_slint_backend_testing::ElementHandle;
-use kiosk_app::KioskWindow;
+use kiosk_app::headless::Headless;
+use kiosk_app::{Kiosk, KioskOptions, KioskWindow};
 use kiosk_engine::kiosk_core::config::DeviceConfig;
-use kiosk_engine::{Actor, Clock, Engine, EngineBuilder, StockChange};
+use kiosk_engine::{Actor, Clock, Engine, EngineBuilder, FixedClock, StockChange};
 use kiosk_tests::Approver;
 use slint::ComponentHandle;
 use slint::platform::{PointerEventButton, WindowEvent};
@@ -40,6 +41,25 @@ pub async fn selling_engine(dir: &Path, clock: Arc<dyn Clock>) -> anyhow::Result
         engine.change_stock(&Actor::Admin, item, &plenty).await?;
     }
     Ok(engine)
+}
+
+/// A kiosk selling from the demo menu at 12:30 on a Monday (see [`selling_engine`]), drawn
+/// at 1080x1920 without a display.
+pub struct Demo {
+    pub runtime: tokio::runtime::Runtime,
+    pub engine: Arc<Engine>,
+    pub headless: Headless,
+    pub kiosk: Kiosk,
+}
+
+pub fn demo_kiosk(dir: &Path) -> anyhow::Result<Demo> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let clock = Arc::new(FixedClock::at("2026-11-30T12:30:00+01:00"));
+    let engine = Arc::new(runtime.block_on(selling_engine(dir, clock))?);
+    let headless = Headless::install()?;
+    headless.resize(1080, 1920);
+    let kiosk = Kiosk::new(engine.clone(), runtime.handle().clone(), &KioskOptions::default())?;
+    Ok(Demo { runtime, engine, headless, kiosk })
 }
 
 /// Presses and releases the pointer in the middle of the control labelled `label`.
