@@ -268,10 +268,17 @@ impl Reader {
     /// on the first words of a session. Returns the words and that control's index.
     fn announce(&self, context: &Context<'_>, first: bool) -> (String, usize) {
         let mut text = if first { self.help(context) } else { String::new() };
-        push(&mut text, &context.ui.global::<Words>().invoke_speech_place(context.place.name.into()));
+        let place: String = context.ui.global::<Words>().invoke_speech_place(context.place.name.into()).into();
+        push(&mut text, &place);
         let stops = stops_of(context);
         let opening = stops.iter().position(|stop| !stop.in_banner).unwrap_or(0);
-        let leads: Vec<String> = stops.iter().take(opening + 1).flat_map(|stop| stop.lead.iter().cloned()).collect();
+        // The screen's title, when it is the place's name, is said once.
+        let leads: Vec<String> = stops
+            .iter()
+            .take(opening + 1)
+            .flat_map(|stop| stop.lead.iter().cloned())
+            .filter(|lead| *lead != place)
+            .collect();
         push(&mut text, &join(&leads));
         if let Some(stop) = stops.get(opening) {
             push(&mut text, &phrase(stop, context, false));

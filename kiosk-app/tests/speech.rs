@@ -153,7 +153,7 @@ const FRENCH: Expected = Expected {
     desserts: "Desserts, non sélectionné",
     add_dessert: "Ajouter à la commande",
     dessert_added: "Mousse au chocolat ajouté à votre commande",
-    cart: "Votre commande. Votre commande, Menu Burger, Le Classique: À point, Béarnaise (plus 50 centimes), Frites \
+    cart: "Votre commande. Menu Burger, Le Classique: À point, Béarnaise (plus 50 centimes), Frites \
            maison, Cola: Canette 33 cl. Moins de Menu Burger, bouton, indisponible",
     view_order: "Voir la commande",
     promo: "J'ai un code promo",
@@ -193,7 +193,7 @@ const ENGLISH: Expected = Expected {
     desserts: "Desserts, not selected",
     add_dessert: "Add to order",
     dessert_added: "Chocolate mousse added to your order",
-    cart: "Your order. Your order, Burger meal, The Classic: Medium, Béarnaise (plus 50 cents), Homemade fries, Cola: \
+    cart: "Your order. Burger meal, The Classic: Medium, Béarnaise (plus 50 cents), Homemade fries, Cola: \
            Can 33 cl. Fewer Burger meal, button, unavailable",
     view_order: "View order",
     promo: "I have a promo code",
