@@ -82,7 +82,10 @@ pub fn espeak_command(program: &std::path::Path, utterance: &Utterance) -> Comma
         .args(["-b", "1", "-v", &utterance.language])
         .args(["-s", &utterance.rate.to_string(), "-a", &utterance.volume.min(200).to_string()])
         .stdin(Stdio::piped())
-        .stdout(Stdio::null());
+        .stdout(Stdio::null())
+        // ALSA's complaints, once per utterance while no sound card answers, would flood the
+        // journal: the exit status is what the speaking thread logs.
+        .stderr(Stdio::null());
     command
 }
 
@@ -110,6 +113,8 @@ fn speak(program: &std::path::Path, orders: &std::sync::mpsc::Receiver<Order>) {
     use std::sync::mpsc::RecvTimeoutError;
     let mut speaking: Option<Child> = None;
     let mut waiting = std::collections::VecDeque::new();
+    // Whether the last utterance failed: a failure is logged when it starts, not each time.
+    let mut failing = false;
     loop {
         let order = if speaking.is_some() {
             match orders.recv_timeout(ENDED_POLL) {
@@ -138,8 +143,21 @@ fn speak(program: &std::path::Path, orders: &std::sync::mpsc::Receiver<Order>) {
             }
             None => {}
         }
-        if speaking.as_mut().is_some_and(|child| !matches!(child.try_wait(), Ok(None))) {
-            speaking = None;
+        if let Some(child) = speaking.as_mut() {
+            match child.try_wait() {
+                Ok(None) => {}
+                Ok(Some(status)) => {
+                    if !status.success() && !failing {
+                        log::warn!("{} could not speak ({status}): is a sound card there?", program.display());
+                    }
+                    failing = !status.success();
+                    speaking = None;
+                }
+                Err(error) => {
+                    log::warn!("cannot follow {}: {error}", program.display());
+                    speaking = None;
+                }
+            }
         }
         if speaking.is_none()
             && let Some(next) = waiting.pop_front()
