@@ -194,6 +194,7 @@ mod tests {
     #[test]
     fn card_data_is_never_said() {
         assert_eq!(spoken("Card 4970 1012 3456 7890 declined", "en", "A"), "Card declined");
+        assert_eq!(spoken("Card 4970\u{a0}1012\u{202f}3456-7890 declined", "en", "A"), "Card declined");
         assert_eq!(spoken("Ref 12345678", "en", "A"), "Ref ");
         assert_eq!(spoken("Order 1234567 seats", "en", "A"), "Order 1234567 seats", "seven digits are said");
     }

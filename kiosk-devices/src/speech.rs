@@ -49,6 +49,9 @@ enum Order {
     Stop,
 }
 
+/// The most utterances waiting their turn.
+const MOST_WAITING: usize = 16;
+
 /// How often the speaking thread looks whether an utterance has ended, while one speaks.
 const ENDED_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
@@ -135,7 +138,14 @@ fn speak(program: &std::path::Path, orders: &std::sync::mpsc::Receiver<Order>) {
                 waiting.clear();
                 waiting.push_back(utterance);
             }
-            Some(Order::Then(utterance)) => waiting.push_back(utterance),
+            Some(Order::Then(utterance)) => {
+                // A customer pressing keys faster than speech hears the newest: what waits
+                // beyond a few phrases is dropped, oldest first.
+                if waiting.len() >= MOST_WAITING {
+                    waiting.pop_front();
+                }
+                waiting.push_back(utterance);
+            }
             Some(Order::Stop) => {
                 speaking.as_mut().map(end);
                 speaking = None;
@@ -155,6 +165,7 @@ fn speak(program: &std::path::Path, orders: &std::sync::mpsc::Receiver<Order>) {
                 }
                 Err(error) => {
                     log::warn!("cannot follow {}: {error}", program.display());
+                    end(child);
                     speaking = None;
                 }
             }

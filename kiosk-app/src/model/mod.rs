@@ -1438,8 +1438,8 @@ pub fn masked(text: &str) -> String {
     })
 }
 
-/// `text` with each run of digits (spaces and dashes inside it included, as card numbers are
-/// written) replaced by what `replace` makes of it and of its number of digits.
+/// `text` with each run of digits (spaces, non-breaking ones and dashes inside it included, as
+/// card numbers are written) replaced by what `replace` makes of it and of its number of digits.
 pub fn with_digit_runs(text: &str, replace: impl Fn(&str, usize) -> String) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
@@ -1455,7 +1455,7 @@ pub fn with_digit_runs(text: &str, replace: impl Fn(&str, usize) -> String) -> S
         if c.is_ascii_digit() {
             run.push(c);
             digits += 1;
-        } else if (c == ' ' || c == '-') && digits > 0 {
+        } else if matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '-') && digits > 0 {
             run.push(c);
         } else {
             flush(&mut out, &mut run, &mut digits);
