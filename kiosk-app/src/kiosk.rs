@@ -81,6 +81,8 @@ pub(crate) struct Inner {
     reader: RefCell<Reader>,
     /// The kiosk's order prefix, for saying order numbers.
     order_prefix: String,
+    /// Whether headphones are in the jack, once the jack has said.
+    headphones: Cell<Option<bool>>,
 }
 
 impl Kiosk {
@@ -114,6 +116,7 @@ impl Kiosk {
             last_beat: Cell::new(SystemTime::now()),
             reader: RefCell::new(reader),
             order_prefix,
+            headphones: Cell::new(None),
         });
         customer::connect(&inner);
         staff::connect(&inner);
@@ -333,13 +336,21 @@ impl Inner {
             (model.speaking, model.is_still_there_asked())
         };
         match event {
-            AccessEvent::Headphones(plugged) => self.answer(|model, now| {
-                if plugged {
-                    model.touched(now);
-                }
-                model.set_speaking(plugged);
-                Vec::new()
-            }),
+            AccessEvent::Headphones(plugged) => {
+                self.headphones.set(Some(plugged));
+                self.answer(|model, now| {
+                    if plugged {
+                        model.touched(now);
+                    }
+                    model.set_speaking(plugged);
+                    Vec::new()
+                });
+            }
+            // What is said is for the customer's ears only: with a jack that says it is empty,
+            // a key starts nothing (a kiosk without a jack speaks where its sound goes).
+            AccessEvent::Key(_) if !speaking && self.headphones.get() == Some(false) => {
+                log::info!("a keypad key with no headphones in the jack: speech waits for them");
+            }
             AccessEvent::Key(_) if !speaking => self.intent(|model, _| {
                 model.set_speaking(true);
                 Vec::new()
@@ -348,7 +359,16 @@ impl Inner {
                 self.ui.global::<Session>().set_accessibility_open(false);
                 self.answer(|_, _| Vec::new());
             }
-            AccessEvent::Key(KeypadAction::Back) if !still_there => self.intent(|model, now| model.back(now)),
+            AccessEvent::Key(KeypadAction::Back) if !still_there => {
+                let before = self.reading(&self.model.borrow()).place;
+                self.intent(|model, now| model.back(now));
+                // Where Back does nothing (the order number), the customer hears where they are.
+                let model = self.model.borrow();
+                let reading = self.reading(&model);
+                if reading.place == before {
+                    self.reader.borrow_mut().key(KeypadAction::Repeat, &reading);
+                }
+            }
             AccessEvent::Key(action) => {
                 if !still_there {
                     self.model.borrow_mut().touched(Instant::now());

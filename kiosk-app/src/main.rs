@@ -113,7 +113,7 @@ fn main() -> Result<()> {
             if args.scanner_layout == "qwerty" { KeyboardLayout::UsQwerty } else { KeyboardLayout::FrenchAzerty };
         read_scanner(&kiosk, &runtime, scanner, layout)?;
     }
-    listen_to_accessibility_devices(&kiosk, &runtime, &engine.device().accessibility)?;
+    listen_to_accessibility_devices(&kiosk, &runtime, &engine.device().accessibility);
     // The kiosk sells without its agent: a socket that cannot be served is logged, and the
     // agent, finding no answer, reports the app unhealthy.
     if let Err(error) = kiosk.serve_agent(&args.socket()) {
@@ -229,16 +229,20 @@ fn listen_to_accessibility_devices(
     kiosk: &Kiosk,
     runtime: &tokio::runtime::Runtime,
     accessibility: &AccessibilityConfig,
-) -> Result<()> {
+) {
     let (events, received) = tokio::sync::mpsc::channel(16);
-    if let Some(keypad) = &accessibility.keypad {
-        let decoder = AccessDecoder::new(&accessibility.keys)?;
-        runtime.spawn(read_keypad(InputMatch::parse(keypad), decoder, events.clone()));
+    // A key name Linux does not know leaves the keypad unread, not the kiosk closed: the jack
+    // still starts speech.
+    match (&accessibility.keypad, AccessDecoder::new(&accessibility.keys)) {
+        (Some(keypad), Ok(decoder)) => {
+            runtime.spawn(read_keypad(InputMatch::parse(keypad), decoder, events.clone()));
+        }
+        (Some(_), Err(error)) => log::error!("the keypad is not read: {error}"),
+        (None, _) => {}
     }
     runtime.spawn(read_headphone_jack(events));
     kiosk.speak_with(std::sync::Arc::new(Espeak::new()));
     kiosk.listen_to_access(received);
-    Ok(())
 }
 
 /// Reads the barcode scanner on the runtime and hands each scan to the UI thread.

@@ -187,8 +187,17 @@ impl Reader {
                     _ => (self.cursor - 1, None),
                 };
                 self.cursor = cursor;
+                // Round to the top: the lists go back to their start, and their first
+                // controls with them.
+                let stops = if cursor == 0 {
+                    scroll_to_start(context);
+                    stops_of(context)
+                } else {
+                    stops
+                };
+                let stop = stops.get(cursor)?;
                 let mut text = wrapped.map(|edge| context.word(edge)).unwrap_or_default();
-                push(&mut text, &phrase(&stops[cursor], context, true));
+                push(&mut text, &phrase(stop, context, true));
                 self.then(context, &text);
                 None
             }
@@ -204,7 +213,8 @@ impl Reader {
                 }
                 None => None,
             },
-            KeypadAction::Repeat => {
+            // Back reaches the reader only where it does nothing: where the customer is, again.
+            KeypadAction::Repeat | KeypadAction::Back => {
                 let (mut text, opening) = self.announce(context, false);
                 if self.cursor != opening
                     && let Some(stop) = stops.get(self.cursor)
@@ -236,7 +246,6 @@ impl Reader {
                 self.then(context, &context.word(word));
                 None
             }
-            KeypadAction::Back => None,
         }
     }
 
@@ -405,26 +414,28 @@ fn reveal(stops: &[Stop], cursor: usize, forward: bool, context: &Context<'_>) -
     if neighbour.is_some_and(same_list) {
         return None;
     }
-    let seen: Vec<&str> = stops.iter().filter(|stop| same_list(stop)).map(|stop| stop.label.as_str()).collect();
+    // Two lines of one product share their controls' names, not the texts leading to them.
+    let seen: Vec<(&str, &[String])> =
+        stops.iter().filter(|stop| same_list(stop)).map(|stop| (stop.label.as_str(), stop.lead.as_slice())).collect();
     let (across, down) = page(list.size(), forward);
     list.scroll(across, down);
     let now = stops_of(context);
     let mut fresh = now
         .iter()
         .enumerate()
-        .filter(|(_, stop)| same_list(stop) && !seen.contains(&stop.label.as_str()))
+        .filter(|(_, stop)| same_list(stop) && !seen.contains(&(stop.label.as_str(), stop.lead.as_slice())))
         .map(|(at, _)| at);
     let found = if forward { fresh.next() } else { fresh.next_back() };
     found.map(|at| (now, at))
 }
 
-/// The scroll that moves a list of `size` by most of its length, across a row, down a column:
-/// a wheel turned towards the user moves the content up, so negative deltas reveal what is
-/// below and to the right.
+/// The scroll that moves a list of `size` by most of its width and height (a list moves only
+/// the way it scrolls): a wheel turned towards the user moves the content up, so negative
+/// deltas reveal what is below and to the right.
 #[allow(clippy::float_arithmetic, reason = "lengths on screen")]
 fn page(size: slint::LogicalSize, forward: bool) -> (f32, f32) {
     let sign = if forward { -0.8 } else { 0.8 };
-    if size.width > 2.0 * size.height { (size.width * sign, 0.0) } else { (0.0, size.height * sign) }
+    (size.width * sign, size.height * sign)
 }
 
 /// Whether an element at `position` of `size` is drawn inside `outer`.

@@ -331,6 +331,9 @@ async fn an_order_end_to_end(fixture: &Fixture, ears: &Ears, words: &Expected) {
         assert!(heard.contains(words.number), "the order number: {heard}");
         let repeated = fixture.press(ears, Repeat).await;
         assert!(repeated.contains(words.number), "repeated on request: {repeated}");
+        let back = fixture.press(ears, Back).await;
+        assert!(back.contains(words.number), "Back keeps the number, and says it again: {back}");
+        assert_eq!(fixture.screen(), Screen::Done);
         fixture.press(ears, Louder).await;
         fixture.choose(ears, "Terminer").await;
     } else {
@@ -381,8 +384,9 @@ async fn pulling_the_headphones_out_stops_speech_and_the_dark_screen(fixture: &F
     assert_eq!(fixture.screen(), Screen::Menu, "the order goes on by touch");
     fixture.kiosk.access(AccessEvent::Headphones(true));
     assert!(ears.heard().contains("Carte"), "plugged in again, the place is said");
-    fixture.press(ears, Back).await;
     fixture.kiosk.access(AccessEvent::Headphones(false));
+    assert_eq!(fixture.press(ears, Next).await, "", "no headphones: a key starts nothing aloud");
+    assert!(!fixture.ui().global::<Session>().get_speaking());
     fixture.tap("Recommencer").await;
     fixture.reach(Screen::Attract).await;
 }
