@@ -158,9 +158,10 @@ impl Reader {
         self.live.clear();
     }
 
-    /// A key while the kiosk speaks (Back and the start of speech are the model's): returns the
-    /// control to activate for Select, which the caller invokes once the reader is released
-    /// (activating it fills the screens again) and then calls [`Reader::after_select`].
+    /// A key while the kiosk speaks (the start of speech is the model's, and so is Back where
+    /// it goes somewhere): returns the control to activate for Select, which the caller invokes
+    /// once the reader is released (activating it fills the screens again) and then calls
+    /// [`Reader::after_select`].
     pub fn key(&mut self, action: KeypadAction, context: &Context<'_>) -> Option<ElementHandle> {
         if !self.on {
             return None;
