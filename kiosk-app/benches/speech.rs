@@ -114,10 +114,11 @@ fn main() -> anyhow::Result<()> {
 /// WAV header and a first block of samples) and its PSS then, in KiB.
 fn espeak_first_sound(program: &std::path::Path, utterance: &Utterance) -> anyhow::Result<(Duration, f64)> {
     let started = Instant::now();
-    let mut command = espeak_command(program, utterance);
+    // The keys' utterances carry no warning tone.
+    let (mut command, input) = espeak_command(program, utterance, None);
     command.arg("--stdout").stdout(Stdio::piped());
     let mut child = command.spawn()?;
-    child.stdin.take().expect("piped").write_all(utterance.text.as_bytes())?;
+    child.stdin.take().expect("piped").write_all(input.as_bytes())?;
     let mut stdout = child.stdout.take().expect("piped");
     let mut first = [0u8; 1024];
     stdout.read_exact(&mut first)?;

@@ -38,6 +38,13 @@ pub struct Place {
     pub step: usize,
 }
 
+impl Place {
+    /// A time limit running out ("are you still there?"): heard as a tone as well as said.
+    pub fn is_warning(&self) -> bool {
+        self.name == "still-there"
+    }
+}
+
 /// A control on screen.
 #[derive(Clone)]
 pub struct Stop {
@@ -142,7 +149,7 @@ impl Reader {
             said = text;
             self.cursor = cursor;
             self.stop();
-            self.then(context, &said);
+            self.utter(context, &said, context.place.is_warning());
         }
         self.say_live(context, &said);
     }
@@ -332,13 +339,18 @@ impl Reader {
     }
 
     fn then(&self, context: &Context<'_>, text: &str) {
+        self.utter(context, text, false);
+    }
+
+    /// Says `text` after what is being said; a `warning` opens with the warning tone.
+    fn utter(&self, context: &Context<'_>, text: &str, warning: bool) {
         let text = context.said(text);
         if text.trim().is_empty() {
             return;
         }
         if let Some(speaker) = &self.speaker {
-            let utterance =
-                Utterance { text, language: context.language.to_owned(), rate: RATES[self.rate], volume: self.volume };
+            let language = context.language.to_owned();
+            let utterance = Utterance { text, language, rate: RATES[self.rate], volume: self.volume, warning };
             speaker.then(&utterance);
         }
     }

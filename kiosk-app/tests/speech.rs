@@ -40,6 +40,12 @@ impl Ears {
         self.everything.borrow()[since..].contains(&Spoken::Stopped)
     }
 
+    /// The texts said so far that opened with the warning tone.
+    fn warned(&self) -> Vec<String> {
+        self.heard();
+        utterances(&self.everything.borrow()).filter(|utterance| utterance.warning).map(|u| u.text.clone()).collect()
+    }
+
     fn mark(&self) -> usize {
         self.heard();
         self.everything.borrow().len()
@@ -366,6 +372,12 @@ async fn time_limits_are_longer_and_extended_by_a_key(fixture: &Fixture, ears: &
         ),
         "{heard}"
     );
+    let warned = ears.warned();
+    assert!(
+        warned.last().is_some_and(|text| text.starts_with("Le temps est bientôt écoulé")),
+        "the question opens with the warning tone: {warned:?}"
+    );
+    assert!(warned.iter().all(|text| text.starts_with("Le temps")), "and nothing else does: {warned:?}");
     fixture.press(ears, Select).await;
     assert!(!fixture.ui().global::<Session>().get_still_there(), "extended");
     let heard = ears.heard();

@@ -7,9 +7,14 @@
 //! of it stay out of the app; and no C binding or unsafe code is needed. Starting the program
 //! costs a few tens of milliseconds (the speech benchmark measures it), well inside the time a
 //! key press may take to be heard.
+//!
+//! A warning (a time limit running out) is heard as a tone as well as said: eSpeak NG plays
+//! the tone before the words, from a sound file named in SSML (`<audio src>`), so tone and
+//! words come from one process, in order, and stop together. The tone is made here
+//! ([`warning_tone`]) and written to a temporary file while the speaking thread runs.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -23,6 +28,8 @@ pub struct Utterance {
     pub rate: u32,
     /// 0 to 200, 100 being the voice's own.
     pub volume: u32,
+    /// Opened by the warning tone: a time limit is running out.
+    pub warning: bool,
 }
 
 /// Says things out loud.
@@ -78,8 +85,9 @@ impl Espeak {
     }
 }
 
-/// The command that says `utterance` with `program` (its text goes to the standard input).
-pub fn espeak_command(program: &std::path::Path, utterance: &Utterance) -> Command {
+/// The command that says `utterance` with `program`, and what goes to its standard input:
+/// the text, or for a warning with a `tone` file, SSML that plays the tone and then says it.
+pub fn espeak_command(program: &Path, utterance: &Utterance, tone: Option<&Path>) -> (Command, String) {
     let mut command = Command::new(program);
     command
         .args(["-b", "1", "-v", &utterance.language])
@@ -89,13 +97,100 @@ pub fn espeak_command(program: &std::path::Path, utterance: &Utterance) -> Comma
         // ALSA's complaints, once per utterance while no sound card answers, would flood the
         // journal: the exit status is what the speaking thread logs.
         .stderr(Stdio::null());
-    command
+    let input = match tone.filter(|_| utterance.warning) {
+        Some(tone) => {
+            command.arg("-m");
+            let source = escape_markup(&tone.to_string_lossy());
+            format!("<speak><audio src=\"{source}\"/>{}</speak>", escape_markup(&utterance.text))
+        }
+        None => utterance.text.clone(),
+    };
+    (command, input)
 }
 
-/// Starts saying `utterance`: the program's process, with the text written to it.
-fn start(program: &std::path::Path, utterance: &Utterance) -> std::io::Result<Child> {
-    let mut child = espeak_command(program, utterance).spawn()?;
-    let written = child.stdin.take().map(|mut stdin| stdin.write_all(utterance.text.as_bytes()));
+/// `text` as SSML's text and attribute values carry it.
+fn escape_markup(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            _ => escaped.push(character),
+        }
+    }
+    escaped
+}
+
+/// The warning tone: two rising notes, as a WAV file in the form eSpeak NG plays without
+/// converting it (mono, 16-bit, at its voices' 22,050 Hz). Faded in and out, so that it
+/// starts and ends without a click; eSpeak NG scales it with the speech's volume.
+#[allow(clippy::float_arithmetic, reason = "a sound's samples, not money")]
+pub fn warning_tone() -> Vec<u8> {
+    const RATE: u32 = 22_050;
+    const NOTES: [f64; 2] = [880.0, 1174.7];
+    const NOTE_SECONDS: f64 = 0.15;
+    const GAP_SECONDS: f64 = 0.05;
+    const FADE_SECONDS: f64 = 0.01;
+    const PEAK: f64 = 12_000.0;
+    let note_samples = (f64::from(RATE) * NOTE_SECONDS) as usize;
+    let gap_samples = (f64::from(RATE) * GAP_SECONDS) as usize;
+    let fade_samples = f64::from(RATE) * FADE_SECONDS;
+    let mut samples: Vec<i16> = Vec::new();
+    for frequency in NOTES {
+        for index in 0..note_samples {
+            let fade = (index.min(note_samples - index) as f64 / fade_samples).min(1.0);
+            let phase = std::f64::consts::TAU * frequency * index as f64 / f64::from(RATE);
+            samples.push((PEAK * fade * phase.sin()) as i16);
+        }
+        samples.extend(std::iter::repeat_n(0, gap_samples));
+    }
+    let data_bytes = u32::try_from(samples.len() * 2).expect("a short tone");
+    let mut wave = Vec::with_capacity(44 + samples.len() * 2);
+    wave.extend_from_slice(b"RIFF");
+    wave.extend_from_slice(&(36 + data_bytes).to_le_bytes());
+    wave.extend_from_slice(b"WAVEfmt ");
+    wave.extend_from_slice(&16u32.to_le_bytes());
+    // PCM, one channel, the rate, bytes a second, bytes a frame, bits a sample.
+    wave.extend_from_slice(&1u16.to_le_bytes());
+    wave.extend_from_slice(&1u16.to_le_bytes());
+    wave.extend_from_slice(&RATE.to_le_bytes());
+    wave.extend_from_slice(&(RATE * 2).to_le_bytes());
+    wave.extend_from_slice(&2u16.to_le_bytes());
+    wave.extend_from_slice(&16u16.to_le_bytes());
+    wave.extend_from_slice(b"data");
+    wave.extend_from_slice(&data_bytes.to_le_bytes());
+    for sample in samples {
+        wave.extend_from_slice(&sample.to_le_bytes());
+    }
+    wave
+}
+
+/// The warning tone written to a temporary file, removed when dropped.
+struct ToneFile(PathBuf);
+
+impl ToneFile {
+    fn write() -> std::io::Result<ToneFile> {
+        static WRITTEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let number = WRITTEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("kiosk-warning-tone-{}-{number}.wav", std::process::id()));
+        std::fs::write(&path, warning_tone())?;
+        Ok(ToneFile(path))
+    }
+}
+
+impl Drop for ToneFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Starts saying `utterance`: the program's process, with its input written to it.
+fn start(program: &Path, utterance: &Utterance, tone: Option<&Path>) -> std::io::Result<Child> {
+    let (mut command, input) = espeak_command(program, utterance, tone);
+    let mut child = command.spawn()?;
+    let written = child.stdin.take().map(|mut stdin| stdin.write_all(input.as_bytes()));
     if let Some(Err(error)) = written {
         end(&mut child);
         return Err(error);
@@ -112,8 +207,12 @@ fn end(child: &mut Child) {
 
 /// The speaking thread: one process at a time, the next utterance when it has ended, until
 /// the [`Espeak`] is dropped.
-fn speak(program: &std::path::Path, orders: &std::sync::mpsc::Receiver<Order>) {
+fn speak(program: &Path, orders: &std::sync::mpsc::Receiver<Order>) {
     use std::sync::mpsc::RecvTimeoutError;
+    let tone = ToneFile::write()
+        .map_err(|error| log::warn!("cannot write the warning tone: warnings are said without it: {error}"))
+        .ok();
+    let tone = tone.as_ref().map(|file| file.0.as_path());
     let mut speaking: Option<Child> = None;
     let mut waiting = std::collections::VecDeque::new();
     // Whether the last utterance failed: a failure is logged when it starts, not each time.
@@ -173,7 +272,7 @@ fn speak(program: &std::path::Path, orders: &std::sync::mpsc::Receiver<Order>) {
         if speaking.is_none()
             && let Some(next) = waiting.pop_front()
         {
-            match start(program, &next) {
+            match start(program, &next, tone) {
                 Ok(child) => speaking = Some(child),
                 Err(error) => log::error!("cannot speak with {}: {error}", program.display()),
             }
@@ -256,36 +355,106 @@ mod tests {
     use super::*;
 
     fn hello(language: &str, text: &str) -> Utterance {
-        Utterance { text: text.into(), language: language.into(), rate: 175, volume: 100 }
+        Utterance { text: text.into(), language: language.into(), rate: 175, volume: 100, warning: false }
+    }
+
+    fn warning(language: &str, text: &str) -> Utterance {
+        Utterance { warning: true, ..hello(language, text) }
+    }
+
+    fn args(command: &Command) -> Vec<String> {
+        command.get_args().map(|arg| arg.to_string_lossy().into_owned()).collect()
     }
 
     #[test]
     fn the_program_is_asked_for_the_voice_rate_and_volume() {
-        let command = espeak_command("espeak-ng".as_ref(), &Utterance { volume: 500, ..hello("fr", "Bonjour") });
-        let args: Vec<_> = command.get_args().map(|arg| arg.to_string_lossy().into_owned()).collect();
+        let utterance = Utterance { volume: 500, ..hello("fr", "Bonjour") };
+        let (command, input) = espeak_command("espeak-ng".as_ref(), &utterance, Some(Path::new("/tmp/tone.wav")));
         assert_eq!(command.get_program(), "espeak-ng");
-        assert_eq!(args, ["-b", "1", "-v", "fr", "-s", "175", "-a", "200"], "the volume is capped at 200");
+        assert_eq!(args(&command), ["-b", "1", "-v", "fr", "-s", "175", "-a", "200"], "the volume is capped at 200");
+        assert_eq!(input, "Bonjour", "the text as it is");
+    }
+
+    #[test]
+    fn a_warning_is_markup_that_plays_the_tone_first() {
+        let utterance = warning("fr", "Temps écoulé <bientôt> & \"vite\"");
+        let (command, input) = espeak_command("espeak-ng".as_ref(), &utterance, Some(Path::new("/tmp/a&b.wav")));
+        assert_eq!(args(&command), ["-b", "1", "-v", "fr", "-s", "175", "-a", "100", "-m"]);
+        assert_eq!(
+            input,
+            "<speak><audio src=\"/tmp/a&amp;b.wav\"/>Temps écoulé &lt;bientôt&gt; &amp; &quot;vite&quot;</speak>"
+        );
+        let (command, input) = espeak_command("espeak-ng".as_ref(), &utterance, None);
+        assert_eq!(args(&command).len(), 8, "without a tone file, no markup");
+        assert_eq!(input, utterance.text, "and the words alone");
+    }
+
+    #[test]
+    #[allow(clippy::float_arithmetic, reason = "the tone's length in seconds")]
+    fn the_warning_tone_is_a_wave_espeak_ng_plays_as_it_is() {
+        let wave = warning_tone();
+        assert_eq!(&wave[..4], b"RIFF");
+        assert_eq!(&wave[8..16], b"WAVEfmt ");
+        let word = |at: usize| u16::from_le_bytes([wave[at], wave[at + 1]]);
+        let long = |at: usize| u32::from_le_bytes(wave[at..at + 4].try_into().unwrap());
+        assert_eq!((word(20), word(22), long(24), word(34)), (1, 1, 22_050, 16), "PCM, mono, 22,050 Hz, 16-bit");
+        assert_eq!(long(4) as usize, wave.len() - 8);
+        assert_eq!(long(40) as usize, wave.len() - 44);
+        let samples: Vec<i16> = wave[44..].chunks(2).map(|pair| i16::from_le_bytes([pair[0], pair[1]])).collect();
+        let seconds = samples.len() as f64 / 22_050.0;
+        assert!((0.35..=0.45).contains(&seconds), "{seconds} s");
+        let peak = samples.iter().map(|sample| sample.unsigned_abs()).max().unwrap();
+        assert!((10_000..=12_000).contains(&peak), "heard, with room for eSpeak NG's volume: {peak}");
+        assert!(samples[0].unsigned_abs() < 500, "faded in: no click");
+        assert_eq!(samples.last(), Some(&0), "ends in silence");
+    }
+
+    /// The sound `utterance` makes with the real `espeak-ng`, written to a pipe instead of the
+    /// speakers, as 16-bit samples.
+    fn sound(utterance: &Utterance, tone: Option<&Path>) -> Vec<i16> {
+        let (mut command, input) = espeak_command("espeak-ng".as_ref(), utterance, tone);
+        command.arg("--stdout").stdout(Stdio::piped());
+        let mut child = command.spawn().expect("espeak-ng is installed (scripts/setup.sh)");
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let mut wave = Vec::new();
+        child.stdout.take().unwrap().read_to_end(&mut wave).unwrap();
+        assert!(child.wait().unwrap().success());
+        assert_eq!(&wave[..4], b"RIFF", "a WAV stream");
+        wave[44..].chunks(2).map(|pair| i16::from_le_bytes([pair[0], pair[1]])).collect()
     }
 
     #[test]
     fn espeak_ng_speaks_french_and_english() {
-        // The same program and arguments, the sound written to a pipe instead of the speakers.
         for (language, text) in [("fr", "Menu Burger, 11 euros 50, bouton, 2 sur 9"), ("en", "Total, 14 euros 20")] {
-            let mut command = espeak_command("espeak-ng".as_ref(), &hello(language, text));
-            command.arg("--stdout").stdout(Stdio::piped());
-            let mut child = command.spawn().expect("espeak-ng is installed (scripts/setup.sh)");
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-            let mut wave = Vec::new();
-            child.stdout.take().unwrap().read_to_end(&mut wave).unwrap();
-            assert!(child.wait().unwrap().success());
-            assert_eq!(&wave[..4], b"RIFF", "a WAV stream");
-            assert!(wave.len() > 22_050, "{language}: at least half a second of sound, got {} bytes", wave.len());
+            let samples = sound(&hello(language, text), None);
+            assert!(
+                samples.len() > 11_025,
+                "{language}: at least half a second of sound, got {} samples",
+                samples.len()
+            );
         }
+    }
+
+    #[test]
+    fn espeak_ng_plays_the_warning_tone_before_the_words() {
+        let tone = ToneFile::write().unwrap();
+        let text = "Le temps est bientôt écoulé. Êtes-vous toujours là ?";
+        let words = sound(&hello("fr", text), Some(&tone.0));
+        let warned = sound(&warning("fr", text), Some(&tone.0));
+        let tone_samples = (warning_tone().len() - 44) / 2;
+        assert!(
+            warned.len() >= words.len() + tone_samples * 9 / 10,
+            "the tone ({tone_samples} samples) comes on top of the words ({} samples): {} samples",
+            words.len(),
+            warned.len()
+        );
+        let opening = warned[..tone_samples / 3].iter().map(|sample| sample.unsigned_abs()).max().unwrap();
+        assert!(opening > 5_000, "it opens with the tone, loud enough to hear: peak {opening}");
     }
 
     /// A stand-in for the program: notes each text it is given with its process id in `log`,
     /// then talks for `seconds`.
-    fn talker(dir: &std::path::Path, seconds: &str) -> (Espeak, std::path::PathBuf) {
+    fn talker(dir: &Path, seconds: &str) -> (Espeak, PathBuf) {
         let program = dir.join("talker");
         let log = dir.join("log");
         let script = format!("#!/bin/sh\necho \"$$ $(cat)\" >> {}\nexec sleep {seconds}\n", log.display());
@@ -295,7 +464,7 @@ mod tests {
     }
 
     /// The lines of `log` once it has `count` of them: process id and text.
-    fn heard(log: &std::path::Path, count: usize) -> Vec<(u32, String)> {
+    fn heard(log: &Path, count: usize) -> Vec<(u32, String)> {
         for _ in 0..200 {
             let lines: Vec<(u32, String)> = std::fs::read_to_string(log)
                 .unwrap_or_default()
@@ -311,7 +480,7 @@ mod tests {
     }
 
     fn alive(pid: u32) -> bool {
-        std::path::Path::new(&format!("/proc/{pid}")).exists()
+        Path::new(&format!("/proc/{pid}")).exists()
     }
 
     #[test]
@@ -337,6 +506,25 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         assert!(!alive(second), "stopped at once");
+    }
+
+    #[test]
+    fn the_speaking_thread_keeps_the_tone_file_while_it_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let (espeak, log) = talker(dir.path(), "0");
+        espeak.say(&warning("en", "Time is nearly up & then?"));
+        let [(_, input)] = &heard(&log, 1)[..] else { panic!("one utterance") };
+        let source = input.strip_prefix("<speak><audio src=\"").and_then(|rest| rest.split_once('"')).unwrap().0;
+        assert!(input.ends_with("/>Time is nearly up &amp; then?</speak>"), "{input}");
+        assert_eq!(std::fs::read(source).unwrap(), warning_tone());
+        drop(espeak);
+        for _ in 0..100 {
+            if !Path::new(source).exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(!Path::new(source).exists(), "removed when speech ends");
     }
 
     #[test]
