@@ -508,6 +508,8 @@ def main():
         for mapping in mappings:
             kib, name = mapping.split(" ", 1)
             print(f"  {int(kib) / 1024:5.1f} MiB  {name}")
+        threads = ", ".join(" ".join(line.split()[::-1]) for line in channel.ask("threads").splitlines())
+        print(f"boot test: the app's threads (name count): {threads}")
         before = int(channel.ask("orders"))
         placed = channel.ask("order")
         after = int(channel.ask("orders"))
