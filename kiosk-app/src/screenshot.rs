@@ -121,7 +121,6 @@ pub async fn render_screens(
             for (phase, name) in
                 [(PayPhase::Waiting, "payment"), (PayPhase::Declined, "declined"), (PayPhase::InDoubt, "in-doubt")]
             {
-                payment.set_reason("51 insufficient funds".into());
                 payment.set_phase(phase);
                 session.set_screen(Screen::Payment);
                 shoot(name)?;

@@ -82,7 +82,7 @@ pub fn render(inner: &Inner, model: &Model, changes: Changes, masking: Masking) 
         cart.set_promo_applied(applied.unwrap_or_default().into());
     }
     if changes.contains(Changes::PAYMENT) {
-        show_payment(ui, model, masking);
+        show_payment(ui, model);
     }
     if changes.contains(Changes::DONE) {
         show_done(inner, model, masking);
@@ -231,7 +231,7 @@ fn show_product(
     adapter.set_total(total.into());
 }
 
-fn show_payment(ui: &KioskWindow, model: &Model, masking: Masking) {
+fn show_payment(ui: &KioskWindow, model: &Model) {
     let adapter = ui.global::<PaymentAdapter>();
     let Some(paying) = &model.payment else { return };
     adapter.set_phase(match paying.phase {
@@ -249,7 +249,6 @@ fn show_payment(ui: &KioskWindow, model: &Model, masking: Masking) {
     let amount = paying.amount.map(|(total, currency)| price(total, currency, &model.language)).unwrap_or_default();
     adapter.set_amount(amount.into());
     adapter.set_number(paying.order.as_ref().map(|order| order.number.as_str()).unwrap_or_default().into());
-    adapter.set_reason(masking.text(&paying.reason));
 }
 
 fn show_done(inner: &Inner, model: &Model, masking: Masking) {

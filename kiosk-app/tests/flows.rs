@@ -18,6 +18,7 @@ use kiosk_app::{Screen, Session};
 use kiosk_engine::Actor;
 use kiosk_engine::devices::SimOutcome;
 use kiosk_engine::kiosk_core::order::OrderStatus;
+use kiosk_engine::kiosk_core::payment::{NotCharged, PaymentState};
 use kiosk_protocol::{Activity, Answer, Command, PaymentPhase, StateSummary};
 use slint::ComponentHandle;
 use slint::platform::PointerEventButton;
@@ -186,12 +187,29 @@ async fn make_it_a_meal(fixture: &Fixture) {
     fixture.tap("Start again").await;
 }
 
-/// A declined card says so, charges nothing, and the customer goes back to the same cart.
+/// A declined card says so in plain words (the terminal's reason is for staff and the logs,
+/// not for the queue), charges nothing, and the customer goes back to the same cart.
 async fn declined_payment(fixture: &Fixture) {
     let baguettes = fixture.available("jambon-beurre").unwrap();
     fixture.terminal.script([SimOutcome::Decline]);
     let payment = fixture.pay_baguette_until(kiosk_app::PayPhase::Declined).await;
     let number = payment.get_number().to_string();
+    assert!(fixture.shown("Card not accepted. Try another card or pay at the counter. Nothing was charged."));
+    let texts: Vec<String> = fixture
+        .ui()
+        .root_element()
+        .query_descendants()
+        .find_all()
+        .into_iter()
+        .filter_map(|element| element.accessible_label())
+        .map(String::from)
+        .collect();
+    assert!(!texts.iter().any(|text| text.contains("issuer")), "the terminal's reason is not shown: {texts:?}");
+    let details = fixture.engine(fixture.engine.order_by_number(&number)).unwrap();
+    let kept = details.attempts.iter().any(|attempt| {
+        matches!(&attempt.state, PaymentState::NotCharged(NotCharged::Declined(why)) if why.contains("issuer"))
+    });
+    assert!(kept, "the reason is kept with the attempt, for staff: {:?}", details.attempts);
     fixture.tap("Back to my order").await;
     fixture.reach(Screen::Cart).await;
     assert_eq!(fixture.ui().global::<kiosk_app::MenuAdapter>().get_cart_count(), 1, "the cart is kept");

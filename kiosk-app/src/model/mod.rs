@@ -204,8 +204,6 @@ pub struct Paying {
     /// `None` until the order is placed.
     pub order: Option<PlacedOrder>,
     pub phase: PayPhase,
-    /// The terminal's words for a decline.
-    pub reason: String,
     /// The amount on screen, from the cart's quote until the order has its own.
     pub amount: Option<(Money, kiosk_engine::kiosk_core::money::Currency)>,
     /// The terminal is being asked again about the payment in doubt; tries left after it.
@@ -942,8 +940,7 @@ impl Model {
         if self.quoting.take().is_some() {
             self.cart_generation += 1;
         }
-        self.payment =
-            Some(Paying { order: None, phase, reason: String::new(), amount: self.total(), following: None });
+        self.payment = Some(Paying { order: None, phase, amount: self.total(), following: None });
         self.changed(Changes::PAYMENT);
         self.go(Screen::Payment, now);
     }
@@ -1046,13 +1043,11 @@ impl Model {
         match outcome {
             Ok(PaymentOutcome::Paid { .. }) => self.show_done(placed, false, now),
             Ok(PaymentOutcome::NotCharged { reason }) => {
+                // The terminal's words for a decline ("51 insufficient funds") are for staff
+                // and the logs (the engine keeps them with the attempt and logs them), not
+                // for the queue behind the customer.
                 let phase = match &reason {
-                    NotCharged::Declined(why) => {
-                        if let Some(paying) = &mut self.payment {
-                            paying.reason = why.clone();
-                        }
-                        PayPhase::Declined
-                    }
+                    NotCharged::Declined(_) => PayPhase::Declined,
                     NotCharged::TimedOut => PayPhase::TimedOut,
                     NotCharged::Cancelled => PayPhase::Cancelled,
                     NotCharged::NeverReceived => PayPhase::Failed,
