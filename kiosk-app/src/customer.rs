@@ -36,6 +36,11 @@ pub fn connect(inner: &Rc<Inner>) {
     on!(inner, Session, on_choose_mode, |m, now, take_away| m.choose_mode(take_away, now));
     on!(inner, Session, on_still_here, |m, now| Vec::new());
     on!(inner, Session, on_abandon, |m, now| m.abandon(now));
+    on!(inner, Session, on_start_again, |m, now| m.start_again(now));
+    on!(inner, Session, on_keep_order, |m, now| {
+        m.keep_order();
+        Vec::new()
+    });
     on!(inner, Session, on_dismiss_notice, |m, now| {
         m.dismiss_notice();
         Vec::new()

@@ -312,6 +312,8 @@ impl Inner {
     fn reading<'a>(&'a self, model: &'a Model) -> reader::Context<'a> {
         let (name, scope) = if model.is_still_there_asked() {
             ("still-there", Some("StillThere"))
+        } else if model.is_clear_asked() {
+            ("clear-order", Some("ClearOrder"))
         } else if self.ui.global::<Session>().get_accessibility_open() {
             ("accessibility", Some("AccessibilityPanel"))
         } else {

@@ -113,6 +113,9 @@ pub async fn render_screens(
             ui.global::<crate::ui::Theme>().set_high_contrast(true);
             shoot("cart-contrast")?;
             ui.global::<crate::ui::Theme>().set_high_contrast(false);
+            session.invoke_start_again();
+            shoot("clear-order")?;
+            session.invoke_keep_order();
             // The terminal's other endings, drawn as previews over the cart (the demo
             // terminal approves); the screens are then drawn from the session again.
             let payment = ui.global::<PaymentAdapter>();

@@ -18,7 +18,7 @@ use crate::model::{self, Changes, Model, PrintState, StaffMode};
 use crate::ui::{
     AlertRow, Card, CartAdapter, CartRow, Category, DoneAdapter, GroupRow, KioskWindow, MenuAdapter, Notice, OptionRow,
     OrderRow, PayPhase, PaymentAdapter, PrinterRow, ProductAdapter, Screen, Session, StaffAdapter, StaffNote, StaffTab,
-    StockRow, TaxRow, Theme, UpsellAdapter,
+    StockRow, TaxRow, Theme, UpsellAdapter, Words,
 };
 
 /// Whether free text that could hold card data is masked (a screenshot leaving the kiosk).
@@ -119,6 +119,7 @@ fn show_session(ui: &KioskWindow, model: &Model, masking: Masking) {
     session.set_cinema(model.is_cinema());
     session.set_take_away(model.cart.mode == ConsumptionMode::TakeAway);
     session.set_still_there(model.is_still_there_asked());
+    session.set_clear_asked(model.is_clear_asked());
     session.set_speaking(model.speaking);
     if !model.speaking {
         session.set_screen_dark(false);
@@ -173,11 +174,17 @@ fn show_product(
     adapter.set_name(info.name.get(language).into());
     adapter.set_description(info.description.get(language).into());
     adapter.set_image(images.get(&info.image).cloned().unwrap_or_default());
-    let badges = match product {
-        Product::Item(item) => item.tags.iter().chain(&item.allergens).map(SharedString::from).collect(),
-        Product::Combo(_) => Vec::new(),
+    let (badges, allergens) = match product {
+        Product::Item(item) => {
+            let words = ui.global::<Words>();
+            let named: Vec<String> =
+                item.allergens.iter().map(|id| words.invoke_badge(id.into()).to_lowercase()).collect();
+            (item.tags.iter().map(SharedString::from).collect(), named.join(", "))
+        }
+        Product::Combo(_) => (Vec::new(), String::new()),
     };
     adapter.set_badges(rows(adapter.get_badges(), badges, equal));
+    adapter.set_allergens(allergens.into());
     adapter.set_price(price(info.price, currency, language).into());
     let (step, steps) = builder.step();
     adapter.set_combo(steps > 0);
@@ -533,7 +540,9 @@ fn line_details(line: &QuoteLine, menu: &Menu, language: &str) -> String {
         let mut text = option(part.name.get(language), part.supplement);
         let options: Vec<String> = part.options.iter().map(|o| option(o.name.get(language), o.price)).collect();
         if !options.is_empty() {
-            text = format!("{text}: {}", options.join(", "));
+            // French puts a non-breaking space before a colon.
+            let colon = if language == "fr" { "\u{a0}:" } else { ":" };
+            text = format!("{text}{colon} {}", options.join(", "));
         }
         parts.push(text);
     }

@@ -132,6 +132,10 @@ async fn full_order(fixture: &Fixture) {
     fixture.tap("The Classic").await;
     fixture.reach(Screen::Product).await;
     assert!(!fixture.shown("Add to order"), "a burger cannot be added before its cooking is chosen");
+    // Allergens are written out, apart from the dietary badges.
+    let product = fixture.ui().global::<kiosk_app::ProductAdapter>();
+    assert!(fixture.shown("Contains: gluten, milk, eggs, mustard, sesame"));
+    assert_eq!(slint::Model::row_count(&product.get_badges()), 0, "no allergen among the badges");
     fixture.tap("Medium").await;
     fixture.tap("Add to order").await;
     fixture.reach(Screen::Upsell).await;
@@ -184,7 +188,17 @@ async fn make_it_a_meal(fixture: &Fixture) {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0].name, "Burger meal");
     assert!(lines[0].details.contains("The Classic") && lines[0].details.contains("Medium"), "{}", lines[0].details);
+    // One tap on ✕ does not lose a basket: the kiosk asks, and keeping it keeps the meal.
+    // (The "added" notice still lies over the header for its few seconds: OK first.)
+    fixture.tap("OK").await;
     fixture.tap("Start again").await;
+    assert!(fixture.ui().global::<Session>().get_clear_asked(), "asked before the basket is cleared");
+    assert_eq!(fixture.screen(), Screen::Menu);
+    fixture.tap("No, keep my order").await;
+    assert!(!fixture.ui().global::<Session>().get_clear_asked());
+    assert_eq!(slint::Model::row_count(&cart.get_lines()), 1, "the meal is kept");
+    fixture.start_again().await;
+    assert_eq!(fixture.ui().global::<kiosk_app::MenuAdapter>().get_cart_count(), 0, "cleared once confirmed");
 }
 
 /// A declined card says so in plain words (the terminal's reason is for staff and the logs,
@@ -218,7 +232,7 @@ async fn declined_payment(fixture: &Fixture) {
     });
     assert!(voided.await, "the declined order is voided");
     assert_eq!(fixture.available("jambon-beurre"), Some(baguettes), "nothing was taken from stock");
-    fixture.tap("Start again").await;
+    fixture.start_again().await;
 }
 
 /// After a declined card the customer pays at the counter instead: the card order is voided
@@ -306,7 +320,7 @@ async fn sold_out_while_ordering(fixture: &Fixture) {
     assert_touch_targets(fixture);
     let back = kiosk_engine::StockChange { sold_out: Some(false), ..Default::default() };
     fixture.engine(fixture.engine.change_stock(&Actor::Admin, "jambon-beurre", &back)).unwrap();
-    fixture.tap("Start again").await;
+    fixture.start_again().await;
 }
 
 /// A new menu with a dearer baguette is imported while one is in the cart: the cart is
@@ -338,7 +352,7 @@ async fn new_menu_while_ordering(fixture: &Fixture, scratch: &Path) {
     assert_eq!(cart.get_total(), "€6.00");
     assert_eq!(fixture.screen(), Screen::Cart, "the customer stays where they were");
     fixture.engine(fixture.engine.import_menu(&demo.join("menu.toml"))).unwrap();
-    fixture.tap("Start again").await;
+    fixture.start_again().await;
 }
 
 /// Every button on screen is at least 9 mm tall on a 21.5-inch 1080x1920 screen (37 pixels).
@@ -378,8 +392,7 @@ async fn reach_mode(fixture: &Fixture) {
         assert!(top >= REACH_TOP, "{:?} is out of reach at y = {top}", button.accessible_label());
     }
     assert_touch_targets(fixture);
-    fixture.tap("Start again").await;
-    fixture.reach(Screen::Attract).await;
+    fixture.start_again().await;
     assert!(!theme.get_reach_mode() && !theme.get_large_text(), "the next customer starts with the defaults");
 }
 
@@ -402,7 +415,7 @@ async fn staff_restock(fixture: &Fixture) {
     assert_eq!(staff.get_note_detail(), "4", "tries left before the lock");
     assert_eq!(fixture.screen(), Screen::StaffLogin);
     fixture.sign_in_as("Camille", "2468").await;
-    fixture.tap("Un de plus : Croissant au beurre").await;
+    fixture.tap("Un de plus\u{a0}: Croissant au beurre").await;
     assert!(wait_until(PATIENCE, || fixture.available("croissant") == Some(croissants + 1)).await);
 
     // The counter order of the earlier customer is paid in cash.
@@ -428,8 +441,7 @@ async fn staff_restock(fixture: &Fixture) {
     session.invoke_scanned(STAFF_BADGE.into());
     sleep(Duration::from_millis(300)).await;
     assert_eq!(fixture.screen(), Screen::Menu, "a customer's order is never interrupted");
-    fixture.tap("Start again").await;
-    fixture.reach(Screen::Attract).await;
+    fixture.start_again().await;
 }
 
 /// A manager refunds the first order (its stock comes back), finds the release on the reports

@@ -138,8 +138,8 @@ const FRENCH: Expected = Expected {
     eat_in: "Sur place, bouton",
     burgers: "Burgers & frites, non sélectionné, 2 sur 5",
     burger: "Le Classique, 9 euros 50, bouton, 1 sur 5",
-    product: "Le Classique, Steak de bœuf français 150 g, cheddar, salade, tomate, oignons rouges. 9 euros 50, Gluten, \
-              Lait, Œufs, Moutarde, Sésame, Cuisson du steak, choisissez-en 1. Saignant, non sélectionné, 1 sur 3",
+    product: "Le Classique, Steak de bœuf français 150 g, cheddar, salade, tomate, oignons rouges. 9 euros 50, Contient : \
+              gluten, lait, œufs, moutarde, sésame, Cuisson du steak, choisissez-en 1. Saignant, non sélectionné, 1 sur 3",
     medium: "À point, non sélectionné, 2 sur 3",
     medium_selected: "À point, sélectionné, 2 sur 3",
     sauces: "Béarnaise, plus 50 centimes, non sélectionné, 4 sur 6",
@@ -159,8 +159,8 @@ const FRENCH: Expected = Expected {
     desserts: "Desserts, non sélectionné",
     add_dessert: "Ajouter à la commande",
     dessert_added: "Mousse au chocolat ajouté à votre commande",
-    cart: "Votre commande. Menu Burger, Le Classique: À point, Béarnaise (plus 50 centimes), Frites \
-           maison, Cola: Canette 33 cl. Moins de Menu Burger, bouton, indisponible",
+    cart: "Votre commande. Menu Burger, Le Classique : À point, Béarnaise (plus 50 centimes), Frites \
+           maison, Cola : Canette 33 cl. Moins de Menu Burger, bouton, indisponible",
     view_order: "Voir la commande",
     promo: "J'ai un code promo",
     apply: "Appliquer, bouton",
@@ -399,6 +399,5 @@ async fn pulling_the_headphones_out_stops_speech_and_the_dark_screen(fixture: &F
     fixture.kiosk.access(AccessEvent::Headphones(false));
     assert_eq!(fixture.press(ears, Next).await, "", "no headphones: a key starts nothing aloud");
     assert!(!fixture.ui().global::<Session>().get_speaking());
-    fixture.tap("Recommencer").await;
-    fixture.reach(Screen::Attract).await;
+    fixture.start_again().await;
 }

@@ -274,6 +274,9 @@ pub struct Model {
     last_touch: Instant,
     /// "Are you still there?" is on screen until then.
     still_there_until: Option<Instant>,
+    /// The customer asked to start again with something in the basket: the kiosk asks
+    /// before clearing it.
+    clear_asked: bool,
     pub countdown: u32,
     corner_taps: Vec<Instant>,
     pub notice: Option<(Notice, String)>,
@@ -310,6 +313,7 @@ impl Model {
             staff: StaffMode::default(),
             last_touch: now,
             still_there_until: None,
+            clear_asked: false,
             countdown: 0,
             corner_taps: Vec::new(),
             notice: None,
@@ -361,6 +365,10 @@ impl Model {
 
     pub fn is_still_there_asked(&self) -> bool {
         self.still_there_until.is_some()
+    }
+
+    pub fn is_clear_asked(&self) -> bool {
+        self.clear_asked
     }
 
     fn go(&mut self, screen: Screen, now: Instant) {
@@ -1302,6 +1310,7 @@ impl Model {
         self.category = 0;
         self.promo_entry.clear();
         self.still_there_until = None;
+        self.clear_asked = false;
         self.done = None;
         self.staff = StaffMode::default();
         self.notice = None;
@@ -1320,6 +1329,10 @@ impl Model {
     /// The keypad's Back key: what the screen's own back or cancel control does. Nothing on
     /// the order number, which Back must not make the customer lose.
     pub fn back(&mut self, now: Instant) -> Vec<Work> {
+        if self.clear_asked {
+            self.keep_order();
+            return Vec::new();
+        }
         match self.screen {
             Screen::OrderMode => self.abandon(now),
             Screen::Product if self.sheet.as_ref().is_some_and(|sheet| sheet.builder.step().0 > 0) => {
@@ -1349,6 +1362,26 @@ impl Model {
                 _ => Vec::new(),
             },
             _ => Vec::new(),
+        }
+    }
+
+    /// The header's ✕: an empty basket starts again at once; one with something in it is
+    /// cleared only once the customer says so (one tap must not lose a full order).
+    pub fn start_again(&mut self, now: Instant) -> Vec<Work> {
+        if self.cart.lines.is_empty() {
+            return self.abandon(now);
+        }
+        if !self.clear_asked {
+            self.clear_asked = true;
+            self.changed(Changes::SESSION);
+        }
+        Vec::new()
+    }
+
+    /// "No, keep my order" to the question of [`Model::start_again`].
+    pub fn keep_order(&mut self) {
+        if std::mem::take(&mut self.clear_asked) {
+            self.changed(Changes::SESSION);
         }
     }
 

@@ -173,6 +173,34 @@ fn an_order_is_built_quoted_and_merged() {
 }
 
 #[test]
+fn starting_again_asks_before_clearing_a_basket() {
+    let mut kiosk = Kiosk::new();
+    kiosk.start();
+    assert_eq!(kiosk.model.start_again(kiosk.now), [], "an empty basket starts again at once");
+    assert_eq!(kiosk.model.screen, Screen::Attract);
+    assert!(!kiosk.model.is_clear_asked());
+
+    kiosk.start();
+    kiosk.add("cola");
+    assert_eq!(kiosk.model.start_again(kiosk.now), []);
+    assert!(kiosk.model.is_clear_asked(), "asked first");
+    assert_eq!((kiosk.model.screen, kiosk.model.cart.lines.len()), (Screen::Menu, 1), "nothing cleared yet");
+    kiosk.model.keep_order();
+    assert!(!kiosk.model.is_clear_asked());
+    assert_eq!(kiosk.model.cart.lines.len(), 1, "kept");
+
+    // The keypad's Back answers "keep"; confirming clears the basket and the question.
+    kiosk.model.start_again(kiosk.now);
+    assert_eq!(kiosk.model.back(kiosk.now), []);
+    assert!(!kiosk.model.is_clear_asked());
+    assert_eq!((kiosk.model.screen, kiosk.model.cart.lines.len()), (Screen::Menu, 1), "Back only closed the question");
+    kiosk.model.start_again(kiosk.now);
+    kiosk.model.abandon(kiosk.now);
+    assert_eq!((kiosk.model.screen, kiosk.model.cart.lines.len()), (Screen::Attract, 0));
+    assert!(!kiosk.model.is_clear_asked(), "the next customer is not asked");
+}
+
+#[test]
 fn make_it_a_meal_replaces_the_item_it_was_made_from() {
     let mut kiosk = Kiosk::new();
     kiosk.start();

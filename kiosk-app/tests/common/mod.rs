@@ -65,6 +65,19 @@ impl Fixture {
         self.runtime.block_on(work)
     }
 
+    /// The header's ✕, and "yes" when the kiosk asks before clearing a basket with something
+    /// in it: back to the attract screen.
+    pub async fn start_again(&self) {
+        let french = self.ui().global::<Session>().get_language() == "fr";
+        let (start_again, yes) =
+            if french { ("Recommencer", "Oui, effacer ma commande") } else { ("Start again", "Yes, clear my order") };
+        self.tap(start_again).await;
+        if self.ui().global::<Session>().get_clear_asked() {
+            self.tap(yes).await;
+        }
+        self.reach(Screen::Attract).await;
+    }
+
     pub fn available(&self, item: &str) -> Option<u32> {
         self.engine(self.engine.shelf()).expect("shelf").stock.available(item)
     }
