@@ -529,7 +529,7 @@ fn show_menu(ui: &KioskWindow, shelf: &Shelf, language: &str, images: &HashMap<S
 }
 
 /// "Frites, Cola" for a combo's parts; "Cheddar, +Bacon" for options.
-fn line_details(line: &QuoteLine, menu: &Menu, language: &str) -> String {
+fn line_details(words: &Words<'_>, line: &QuoteLine, menu: &Menu, language: &str) -> String {
     let currency = menu.venue.currency;
     let option = |name: &str, extra: kiosk_engine::kiosk_core::money::Money| {
         let extra = supplement(extra, currency, language);
@@ -540,9 +540,7 @@ fn line_details(line: &QuoteLine, menu: &Menu, language: &str) -> String {
         let mut text = option(part.name.get(language), part.supplement);
         let options: Vec<String> = part.options.iter().map(|o| option(o.name.get(language), o.price)).collect();
         if !options.is_empty() {
-            // French puts a non-breaking space before a colon.
-            let colon = if language == "fr" { "\u{a0}:" } else { ":" };
-            text = format!("{text}{colon} {}", options.join(", "));
+            text = words.invoke_with_options(text.into(), options.join(", ").into()).into();
         }
         parts.push(text);
     }
@@ -571,7 +569,7 @@ fn show_quote(ui: &KioskWindow, quote: Option<&Quote>, menu: Option<&Menu>, lang
             .iter()
             .map(|line| CartRow {
                 name: line.name.get(language).into(),
-                details: line_details(line, menu, language).into(),
+                details: line_details(&ui.global::<Words>(), line, menu, language).into(),
                 quantity: i32::try_from(line.quantity).unwrap_or(i32::MAX),
                 amount: money(line.amount),
             })
