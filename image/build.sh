@@ -77,9 +77,14 @@ fi
 install -D -m 0644 "$work/updates/metadata/1.root.json" "$rootfs/etc/kiosk/trust/root.json"
 
 step "locking the system down"
-for unit in getty@.service serial-getty@.service autovt@.service console-getty.service \
-    ctrl-alt-del.target apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
-    systemd-networkd-wait-online.service; do
+# Then what a kiosk never uses and a boot would spend time on: gettys started by hand, LVM
+# scrubbing, kernel debugging and tracing, FUSE, configfs, foreign binaries, hugetlbfs,
+# dpkg's backups.
+for unit in getty@.service serial-getty@.service autovt@.service console-getty.service getty-static.service \
+    ctrl-alt-del.target apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
+    systemd-networkd-wait-online.service sys-kernel-debug.mount sys-kernel-tracing.mount \
+    sys-kernel-config.mount sys-fs-fuse-connections.mount proc-sys-fs-binfmt_misc.automount \
+    systemd-binfmt.service dev-hugepages.mount dpkg-db-backup.timer; do
     ln -sfn /dev/null "$rootfs/etc/systemd/system/$unit"
 done
 rm -f "$rootfs"/etc/systemd/system/getty.target.wants/*
@@ -101,7 +106,9 @@ step "making the boot file (kernel, initrd and command line in one EFI program)"
 # Transparent huge pages only where a program asks (madvise), not Debian's "always": with
 # "always", a thread's 2 MiB stack that happens to lie on a 2 MiB boundary is backed by one
 # huge page at its first touch, and the app's memory jumped by 2 MiB in some boots.
-printf 'root=PARTUUID=%s rw quiet loglevel=3 systemd.show_status=false vt.global_cursor_default=0 fbcon=map:9 transparent_hugepage=madvise %s\n' \
+# panic=10: a boot that cannot go on (no root partition) restarts after 10 s rather than
+# leave the initrd's shell on the screen.
+printf 'root=PARTUUID=%s rw quiet loglevel=3 systemd.show_status=false vt.global_cursor_default=0 fbcon=map:9 transparent_hugepage=madvise panic=10 %s\n' \
     "$ROOT_A_UUID" "${KIOSK_IMAGE_CMDLINE:-}" >"$work/cmdline"
 "$repo/image/boot-file.sh" "$rootfs/etc/os-release" "$work/cmdline" "$rootfs/boot/vmlinuz-$kernel" \
     "$rootfs/boot/initrd.img-$kernel" "$work/BOOTX64.EFI"
@@ -115,6 +122,11 @@ find "$rootfs"/usr/lib/x86_64-linux-gnu/espeak-ng-data -maxdepth 1 -name '*_dict
     ! -name de_dict ! -name es_dict ! -name it_dict ! -name nl_dict ! -name pt_dict -delete
 find "$rootfs/usr/share/zoneinfo" -mindepth 1 -maxdepth 1 ! -name Europe ! -name UTC ! -name Etc \
     ! -name zone.tab ! -name zone1970.tab ! -name tzdata.zi ! -name leap-seconds.list -exec rm -rf {} +
+
+# The image is complete as built: the services that finish an update of /usr at the next
+# boot (ConditionNeedsUpdate=, e.g. systemd-sysusers; build.sh applied sysusers and tmpfiles
+# already) find these stamps as new as /usr and skip, as they do on every later boot.
+touch -r "$rootfs/usr" "$rootfs/etc/.updated" "$rootfs/var/.updated"
 
 step "making the disk"
 "$repo/image/disk.sh" "$rootfs" "$work/BOOTX64.EFI" "$work/kiosk.img"
