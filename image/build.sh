@@ -46,6 +46,9 @@ cp -r "$repo/image/rootfs/." "$rootfs/"
 mkdir -p "$rootfs/usr/lib/kiosk" "$rootfs/media/kiosk-updates"
 systemd-sysusers --root="$rootfs"
 systemd-tmpfiles --root="$rootfs" --create kiosk.conf
+# The place kept for the journal key's registration at the app's first start (not a tmpfiles
+# entry: tmpfiles would give it back to the kiosk user at every boot).
+chroot "$rootfs" install -o kiosk -g kiosk -m 0600 /dev/null /etc/kiosk/journal.pub
 
 # The releases, laid out as the agent installs them: releases/<version>/, `current`, state.
 app_release="$rootfs/var/lib/kiosk/releases/$version"
@@ -77,9 +80,9 @@ fi
 install -D -m 0644 "$work/updates/metadata/1.root.json" "$rootfs/etc/kiosk/trust/root.json"
 
 step "locking the system down"
-# Then what a kiosk never uses and a boot would spend time on: gettys started by hand, LVM
-# scrubbing, kernel debugging and tracing, FUSE, configfs, foreign binaries, hugetlbfs,
-# dpkg's backups.
+# Masked: every getty, Ctrl+Alt+Del, apt's timers, and what a kiosk never uses but a boot
+# would spend time on: gettys started by hand, LVM scrubbing, kernel debugging and tracing,
+# FUSE, configfs, foreign binaries, hugetlbfs, dpkg's backups.
 for unit in getty@.service serial-getty@.service autovt@.service console-getty.service getty-static.service \
     ctrl-alt-del.target apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
     systemd-networkd-wait-online.service sys-kernel-debug.mount sys-kernel-tracing.mount \
