@@ -53,6 +53,8 @@ pub fn connect(inner: &Rc<Inner>) {
         Vec::new()
     });
     on!(inner, MenuAdapter, on_open_product, |m, now, id| m.open_product(&id, false, now));
+    on!(inner, MenuAdapter, on_add_one, |m, now, id| m.add_one(&id, now));
+    on!(inner, MenuAdapter, on_remove_one, |m, now, id| m.remove_one(&id));
     on!(inner, MenuAdapter, on_view_cart, |m, now| {
         m.view_cart(now);
         Vec::new()
@@ -73,7 +75,7 @@ pub fn connect(inner: &Rc<Inner>) {
         Vec::new()
     });
 
-    on!(inner, UpsellAdapter, on_take, |m, now, id| m.open_product(&id, true, now));
+    on!(inner, UpsellAdapter, on_take, |m, now, id| m.take_upsell(&id, now));
     on!(inner, UpsellAdapter, on_decline, |m, now| {
         m.decline_upsell(now);
         Vec::new()

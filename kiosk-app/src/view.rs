@@ -16,9 +16,9 @@ use crate::format::{price, rate, supplement};
 use crate::kiosk::Inner;
 use crate::model::{self, Changes, Model, PrintState, StaffMode};
 use crate::ui::{
-    AlertRow, Card, CartAdapter, CartRow, Category, DoneAdapter, GroupRow, KioskWindow, MenuAdapter, Notice, OptionRow,
-    OrderRow, PayPhase, PaymentAdapter, PrinterRow, ProductAdapter, Screen, Session, StaffAdapter, StaffNote, StaffTab,
-    StockRow, TaxRow, Theme, UpsellAdapter, Words,
+    AlertRow, Card, CartAdapter, CartRow, Category, DoneAdapter, GroupRow, KioskWindow, MenuAdapter, Notice, Offer,
+    OptionRow, OrderRow, PayPhase, PaymentAdapter, PrinterRow, ProductAdapter, Screen, Session, StaffAdapter,
+    StaffNote, StaffTab, StockRow, TaxRow, Theme, UpsellAdapter, Words,
 };
 
 /// Whether free text that could hold card data is masked (a screenshot leaving the kiosk).
@@ -54,10 +54,11 @@ pub fn render(inner: &Inner, model: &Model, changes: Changes, masking: Masking) 
         show_session(ui, model, masking);
     }
     let shelf = model.shelf.as_ref();
-    if changes.contains(Changes::MENU)
+    // The cards say how many of an item added in one tap the cart holds.
+    if (changes.contains(Changes::MENU) || changes.contains(Changes::CART))
         && let Some(shelf) = shelf
     {
-        show_menu(ui, shelf, language, &images, model.category);
+        show_menu(ui, model, shelf, language, &images);
     }
     if changes.contains(Changes::PRODUCT)
         && let (Some(shelf), Some(sheet)) = (shelf, &model.sheet)
@@ -67,15 +68,19 @@ pub fn render(inner: &Inner, model: &Model, changes: Changes, masking: Masking) 
     if changes.contains(Changes::UPSELL)
         && let Some(shelf) = shelf
     {
-        let menu = &shelf.menu.menu;
-        let cards = model.upsell.iter().filter_map(|id| menu.product(id)).map(|p| card(shelf, p, language, &images));
-        let adapter = ui.global::<UpsellAdapter>();
-        adapter.set_meal(model.upsell_is_a_meal());
-        adapter.set_cards(rows(adapter.get_cards(), cards.collect(), same_card));
+        show_upsell(ui, model, shelf, language, &images);
     }
     if changes.contains(Changes::CART) {
         show_quote(ui, model.quote.as_ref(), model.menu(), language);
         let cart = ui.global::<CartAdapter>();
+        let completions = shelf.map_or_else(Vec::new, |shelf| {
+            model
+                .completions()
+                .into_iter()
+                .map(|product| order_card(model, shelf, product, language, &images))
+                .collect()
+        });
+        cart.set_completions(rows(cart.get_completions(), completions, same_card));
         cart.set_quoting(model.is_quoting());
         cart.set_promo_entry(masking.text(&model.promo_entry));
         let applied = model.quote.as_ref().and_then(|quote| quote.discount.as_ref()).map(|d| d.code.as_str());
@@ -467,8 +472,18 @@ fn same_rows<T: PartialEq + Clone + 'static>(one: &ModelRc<T>, other: &ModelRc<T
 
 /// Cards and option groups hold rows of their own, compared by content.
 fn same_card(one: &Card, other: &Card) -> bool {
-    (&one.id, &one.name, &one.price, &one.image, one.sold_out, &one.showtime, one.seats_left)
-        == (&other.id, &other.name, &other.price, &other.image, other.sold_out, &other.showtime, other.seats_left)
+    (&one.id, &one.name, &one.price, &one.image, one.sold_out, &one.showtime, one.seats_left, one.quick, one.in_order)
+        == (
+            &other.id,
+            &other.name,
+            &other.price,
+            &other.image,
+            other.sold_out,
+            &other.showtime,
+            other.seats_left,
+            other.quick,
+            other.in_order,
+        )
         && same_rows(&one.badges, &other.badges)
 }
 
@@ -507,21 +522,70 @@ fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMap<St
         sold_out: shelf.is_sold_out(product),
         showtime: showtime.into(),
         seats_left: i32::try_from(seats_left).unwrap_or(i32::MAX),
+        quick: false,
+        in_order: 0,
     }
 }
 
-/// Fills the menu screen: the category bar and the cards of the chosen category.
-fn show_menu(ui: &KioskWindow, shelf: &Shelf, language: &str, images: &HashMap<String, Image>, category: usize) {
+/// Fills the suggestion's screen: what was just added, and each suggestion with what it adds.
+fn show_upsell(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, images: &HashMap<String, Image>) {
+    let menu = &shelf.menu.menu;
+    let currency = menu.venue.currency;
+    let offers = model
+        .upsell_offers()
+        .into_iter()
+        .map(|(product, extra)| {
+            let info = product.info();
+            Offer {
+                id: info.id.as_str().into(),
+                name: info.name.get(language).into(),
+                description: info.description.get(language).into(),
+                image: images.get(&info.image).cloned().unwrap_or_default(),
+                extra: format!("+{}", price(extra, currency, language)).into(),
+                meal: matches!(product, Product::Combo(_)),
+            }
+        })
+        .collect();
+    let added = model.upsell_after().and_then(|id| menu.product(id)).map(|product| product.info().name.get(language));
+    let adapter = ui.global::<UpsellAdapter>();
+    adapter.set_added(added.unwrap_or_default().into());
+    adapter.set_meal(model.upsell_is_a_meal());
+    adapter.set_offers(rows(adapter.get_offers(), offers, equal));
+}
+
+/// A product's card on a screen of the order: added in one tap or not, and how many the
+/// order holds.
+fn order_card(
+    model: &Model,
+    shelf: &Shelf,
+    product: Product<'_>,
+    language: &str,
+    images: &HashMap<String, Image>,
+) -> Card {
+    let id = product.info().id.as_str();
+    let in_order = i32::try_from(model.quick_count(id)).unwrap_or(i32::MAX);
+    Card { quick: model.is_quick(id), in_order, ..card(shelf, product, language, images) }
+}
+
+/// Fills the menu screen: the category rail and the cards of the chosen category.
+fn show_menu(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, images: &HashMap<String, Image>) {
+    let category = model.category;
     let categories = shelf.categories();
     let chosen = categories.get(category).or(categories.first()).map(|c| c.id.clone());
     let cards: Vec<Card> = shelf
         .on_sale()
         .filter(|product| Some(&product.info().category) == chosen.as_ref())
-        .map(|product| card(shelf, product, language, images))
+        .map(|product| order_card(model, shelf, product, language, images))
         .collect();
     let adapter = ui.global::<MenuAdapter>();
-    let categories: Vec<Category> =
-        categories.iter().map(|c| Category { id: c.id.as_str().into(), name: c.name.get(language).into() }).collect();
+    let picture = |category| {
+        let mut pictures = shelf.on_sale().filter(|product| &product.info().category == category);
+        pictures.find_map(|product| images.get(&product.info().image)).cloned().unwrap_or_default()
+    };
+    let categories: Vec<Category> = categories
+        .iter()
+        .map(|c| Category { id: c.id.as_str().into(), name: c.name.get(language).into(), image: picture(&c.id) })
+        .collect();
     let count = categories.len();
     adapter.set_categories(rows(adapter.get_categories(), categories, equal));
     adapter.set_category(i32::try_from(category.min(count.saturating_sub(1))).unwrap_or(0));

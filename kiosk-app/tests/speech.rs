@@ -116,7 +116,6 @@ struct Expected {
     add_meal: &'static str,
     meal_added: &'static str,
     desserts: &'static str,
-    add_dessert: &'static str,
     dessert_added: &'static str,
     cart: &'static str,
     view_order: &'static str,
@@ -144,8 +143,9 @@ const FRENCH: Expected = Expected {
     medium_selected: "À point, sélectionné, 2 sur 3",
     sauces: "Béarnaise, plus 50 centimes, non sélectionné, 4 sur 6",
     add: "Ajouter à la commande, 10 euros",
-    meal: "Menu Burger",
-    upsell: "Une suggestion. En menu ? Menu Burger, 13 euros 90, bouton, 1 sur 1",
+    meal: "Oui, en menu",
+    upsell: "Une suggestion. Le Classique est dans votre commande, En menu ? Menu Burger, Un burger, des frites ou une \
+             salade, et une boisson. plus 4 euros 40. Oui, en menu, bouton, 1 sur 1",
     burger_step: "Étape 1 sur 3 : Burger",
     side_step: "Étape 2 sur 3 : Accompagnement",
     next_step: "Étape suivante, bouton",
@@ -157,7 +157,6 @@ const FRENCH: Expected = Expected {
     add_meal: "Ajouter à la commande, 14 euros",
     meal_added: "Menu Burger ajouté à votre commande",
     desserts: "Desserts, non sélectionné",
-    add_dessert: "Ajouter à la commande",
     dessert_added: "Mousse au chocolat ajouté à votre commande",
     cart: "Votre commande. Menu Burger, Le Classique : À point, Béarnaise (plus 50 centimes), Frites \
            maison, Cola : Canette 33 cl. Moins de Menu Burger, bouton, indisponible",
@@ -184,8 +183,9 @@ const ENGLISH: Expected = Expected {
     medium_selected: "Medium, selected, 2 of 3",
     sauces: "Béarnaise, plus 50 cents, not selected, 4 of 6",
     add: "Add to order, 10 euros",
-    meal: "Burger meal",
-    upsell: "A suggestion. Make it a meal? Burger meal, 13 euros 90, button, 1 of 1",
+    meal: "Yes, make it a meal",
+    upsell: "A suggestion. The Classic is in your order, Make it a meal? Burger meal, A burger, fries or a salad, and a \
+             drink. plus 4 euros 40. Yes, make it a meal, button, 1 of 1",
     burger_step: "Step 1 of 3: Burger",
     side_step: "Step 2 of 3: Side",
     next_step: "Next step, button",
@@ -197,7 +197,6 @@ const ENGLISH: Expected = Expected {
     add_meal: "Add to order, 14 euros",
     meal_added: "Burger meal added to your order",
     desserts: "Desserts, not selected",
-    add_dessert: "Add to order",
     dessert_added: "Chocolate mousse added to your order",
     cart: "Your order. Burger meal, The Classic: Medium, Béarnaise (plus 50 cents), Homemade fries, Cola: \
            Can 33 cl. Fewer Burger meal, button, unavailable",
@@ -305,9 +304,8 @@ async fn an_order_end_to_end(fixture: &Fixture, ears: &Ears, words: &Expected) {
     let heard = fixture.choose(ears, words.add_meal).await + &fixture.hear_on(ears, Screen::Menu).await;
     assert!(heard.contains(words.meal_added), "{heard}");
     fixture.choose(ears, words.desserts).await;
-    fixture.choose(ears, words.dessert).await;
-    fixture.hear_on(ears, Screen::Product).await;
-    let heard = fixture.choose(ears, words.add_dessert).await + &fixture.hear_on(ears, Screen::Menu).await;
+    // A dessert has no options: its card adds it.
+    let heard = fixture.choose(ears, words.dessert).await + &fixture.hear_on(ears, Screen::Menu).await;
     assert!(heard.contains(words.dessert_added), "{heard}");
     let heard = fixture.choose(ears, words.view_order).await + &fixture.hear_on(ears, Screen::Cart).await;
     assert!(heard.contains(words.cart), "the cart is announced: {heard}");

@@ -325,6 +325,27 @@ pub struct Combo {
     pub slots: Vec<ComboSlot>,
 }
 
+impl Combo {
+    /// What a meal of this combo made from `item` costs over the item alone, at the least:
+    /// the combo's price with the item's supplement in the slot that takes it and the
+    /// cheapest choice of every other slot, less the item's price (the item's options cost
+    /// the same in both). None when no slot takes the item.
+    pub fn price_over(&self, item: &Item) -> Option<Money> {
+        let mut extra = self.info.price;
+        let mut taken = false;
+        for slot in &self.slots {
+            match slot.choices.iter().find(|choice| choice.item == item.info.id) {
+                Some(choice) if !taken => {
+                    taken = true;
+                    extra += choice.supplement;
+                }
+                _ => extra += slot.choices.iter().map(|choice| choice.supplement).min().unwrap_or(Money::ZERO),
+            }
+        }
+        taken.then(|| extra - item.info.price)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComboSlot {
     pub id: Id,

@@ -122,6 +122,26 @@ fn a_combo_with_supplements_splits_its_whole_price() {
     assert_eq!(taxes, vec![(rate("10"), m("1.55")), (rate("20"), m("1.80"))]);
 }
 
+/// "Make it a meal" says what the meal adds to the item just chosen, not the meal's price.
+#[test]
+fn a_meal_made_from_an_item_costs_the_difference() {
+    let menu = menu();
+    let combo = menu.combo("menu").unwrap();
+    // 11.90 with the burger and a cola (no supplements), less the burger's 9.50.
+    assert_eq!(combo.price_over(menu.item("burger").unwrap()), Some(m("2.40")));
+    // The salad's 0.50 supplement counts, and it is quoted at the same total.
+    assert_eq!(combo.price_over(menu.item("salad").unwrap()), Some(m("4.50")));
+    let with_salad = price(&menu, &cart(ConsumptionMode::DineIn, vec![meal("salad", "cola", 1)])).unwrap();
+    assert_eq!(with_salad.total, m("7.90") + m("4.50"));
+    // The beer is in the drinks' slot: the main's cheapest choice (the burger, no supplement)
+    // is added.
+    assert_eq!(combo.price_over(menu.item("beer").unwrap()), Some(m("11.90") + m("1.50") - m("5.00")));
+    // A combo without a slot for the item has no such price.
+    let mut other = combo.clone();
+    other.slots.retain(|slot| slot.id.as_str() != "main");
+    assert_eq!(other.price_over(menu.item("burger").unwrap()), None);
+}
+
 #[test]
 fn tax_exclusive_menus_add_tax_on_top() {
     let source = SMALL_MENU.replace("version = \"test-1\"", "version = \"test-1\"\nprices_include_tax = false");

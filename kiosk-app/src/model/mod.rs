@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use kiosk_engine::kiosk_core::cart::{Cart, CartLine};
 use kiosk_engine::kiosk_core::config::{ReceiptPrinting, ScreenConfig};
-use kiosk_engine::kiosk_core::menu::{ConsumptionMode, Menu};
+use kiosk_engine::kiosk_core::menu::{ConsumptionMode, Menu, Product};
 use kiosk_engine::kiosk_core::money::Money;
 use kiosk_engine::kiosk_core::payment::{NotCharged, Standing};
 use kiosk_engine::kiosk_core::pricing::{LineProblem, PromoProblem, Quote, QuoteError};
@@ -683,16 +683,66 @@ impl Model {
         self.go(Screen::Menu, now);
     }
 
-    /// Puts the sheet's line in the cart (merged with the same one, or in place of what a
-    /// meal was made from), then offers the product's suggestions not in the cart yet.
+    /// Puts the sheet's line in the cart, then offers its suggestions (not after a sheet
+    /// opened from one).
     pub fn add_to_cart(&mut self, now: Instant) -> Vec<Work> {
-        let (Some(shelf), Some(sheet)) = (&self.shelf, &self.sheet) else { return Vec::new() };
-        let menu = &shelf.menu.menu;
+        let (Some(menu), Some(sheet)) = (self.menu(), &self.sheet) else { return Vec::new() };
         let Some(line) = sheet.builder.line(menu) else { return Vec::new() };
-        let product = menu.product(sheet.builder.product());
+        let suggest = !sheet.from_upsell;
+        self.sheet = None;
+        self.put_in_cart(line, suggest, now)
+    }
+
+    /// Whether a product is added in one tap, from its card: an item with no options to
+    /// choose (a showtime is chosen on its sheet).
+    pub fn is_quick(&self, id: &str) -> bool {
+        self.menu()
+            .and_then(|menu| menu.item(id))
+            .is_some_and(|item| item.modifier_groups.is_empty() && item.showtime.is_none())
+    }
+
+    /// The cart's line of an item added in one tap, if it has one.
+    fn quick_line(&self, id: &str) -> Option<usize> {
+        self.cart
+            .lines
+            .iter()
+            .position(|line| line.product == id && line.modifiers.is_empty() && line.choices.is_empty())
+    }
+
+    /// How many of an item added in one tap the cart holds.
+    pub fn quick_count(&self, id: &str) -> u32 {
+        self.quick_line(id).map_or(0, |line| self.cart.lines[line].quantity)
+    }
+
+    /// One more of an item with no options, straight from its card or the cart's "complete
+    /// your meal" row: no sheet, and its suggestions as after one (not on the cart, where
+    /// the customer is about to pay). Anything else opens its sheet.
+    pub fn add_one(&mut self, id: &str, now: Instant) -> Vec<Work> {
+        if !self.is_quick(id) {
+            return self.open_product(id, false, now);
+        }
+        let suggest = self.screen != Screen::Cart;
+        self.put_in_cart(CartLine::item(id, 1), suggest, now)
+    }
+
+    /// One fewer of an item added in one tap (its line goes at none).
+    pub fn remove_one(&mut self, id: &str) -> Vec<Work> {
+        let Some(line) = self.quick_line(id) else { return Vec::new() };
+        match self.cart.lines[line].quantity {
+            1 => self.remove_line(line),
+            more => self.change_quantity(line, more - 1),
+        }
+    }
+
+    /// Puts a line in the cart (merged with the same one, or in place of what a meal was made
+    /// from), then offers the product's suggestions not in the cart yet, if `suggest`.
+    fn put_in_cart(&mut self, line: CartLine, suggest: bool, now: Instant) -> Vec<Work> {
+        let Some(shelf) = &self.shelf else { return Vec::new() };
+        let menu = &shelf.menu.menu;
+        let product = menu.product(&line.product);
         let name = product.map(|product| product.info().name.get(&self.language).to_owned()).unwrap_or_default();
         let upsell: Vec<String> = match product {
-            Some(product) if !sheet.from_upsell => product
+            Some(product) if suggest => product
                 .info()
                 .upsell
                 .iter()
@@ -707,17 +757,63 @@ impl Model {
             Some(made_from) => self.cart.make_a_meal(&made_from, line.clone()),
             None => self.cart.add(line.clone()),
         }
-        self.sheet = None;
-        self.notify(Notice::Added, name, now);
         if upsell.is_empty() {
-            self.go(Screen::Menu, now);
+            self.notify(Notice::Added, name, now);
+            if self.screen != Screen::Cart {
+                self.go(Screen::Menu, now);
+            }
         } else {
+            // The suggestion's screen says what was added: no notice over its question.
             self.replaces = Some(line);
             self.upsell = upsell;
             self.changed(Changes::UPSELL);
             self.go(Screen::Upsell, now);
         }
         self.cart_changed(before)
+    }
+
+    /// What would complete the order, from the menu's suggestions for what the cart holds:
+    /// items added in one tap, on sale, of a category the order has nothing of (a meal's
+    /// parts count); three at most.
+    pub fn completions(&self) -> Vec<Product<'_>> {
+        let Some(shelf) = &self.shelf else { return Vec::new() };
+        let menu = &shelf.menu.menu;
+        let category = |id: &str| menu.product(id).map(|product| product.info().category.clone());
+        let held: Vec<_> = self
+            .cart
+            .lines
+            .iter()
+            .flat_map(|line| {
+                std::iter::once(line.product.as_str()).chain(line.choices.values().map(|c| c.item.as_str()))
+            })
+            .filter_map(category)
+            .collect();
+        let mut found: Vec<Product<'_>> = Vec::new();
+        let suggested =
+            self.cart.lines.iter().filter_map(|line| menu.product(&line.product)).flat_map(|p| &p.info().upsell);
+        for id in suggested {
+            let Some(product) = shelf.on_sale().find(|product| product.info().id == *id) else { continue };
+            let fresh = !found.iter().any(|other| other.info().id == *id);
+            if fresh
+                && self.is_quick(id.as_str())
+                && !held.contains(&product.info().category)
+                && !shelf.is_sold_out(product)
+            {
+                found.push(product);
+            }
+        }
+        found.truncate(3);
+        found
+    }
+
+    /// A suggestion taken: an item with no options goes straight into the order; anything
+    /// else opens its sheet (a meal, with the item just added in its slot).
+    pub fn take_upsell(&mut self, id: &str, now: Instant) -> Vec<Work> {
+        if self.is_quick(id) {
+            self.replaces = None;
+            return self.put_in_cart(CartLine::item(id, 1), false, now);
+        }
+        self.open_product(id, true, now)
     }
 
     pub fn decline_upsell(&mut self, now: Instant) {
@@ -728,6 +824,28 @@ impl Model {
     /// Whether the suggestions on screen include a combo ("make it a meal").
     pub fn upsell_is_a_meal(&self) -> bool {
         self.menu().is_some_and(|menu| self.upsell.iter().any(|id| menu.combo(id).is_some()))
+    }
+
+    /// The product just added, which the suggestions on screen go with.
+    pub fn upsell_after(&self) -> Option<&str> {
+        self.replaces.as_ref().map(|line| line.product.as_str())
+    }
+
+    /// The suggestions on screen and what each adds to the order: a meal made of the item
+    /// just added costs the difference (the item is paid for already), anything else its
+    /// price.
+    pub fn upsell_offers(&self) -> Vec<(Product<'_>, Money)> {
+        let Some(menu) = self.menu() else { return Vec::new() };
+        let made_from = self.upsell_after().and_then(|id| menu.item(id));
+        let extra = |product: Product<'_>| match (product, made_from) {
+            (Product::Combo(combo), Some(item)) => combo.price_over(item),
+            _ => None,
+        };
+        self.upsell
+            .iter()
+            .filter_map(|id| menu.product(id))
+            .map(|product| (product, extra(product).unwrap_or(product.info().price)))
+            .collect()
     }
 
     pub fn change_quantity(&mut self, line: usize, quantity: u32) -> Vec<Work> {

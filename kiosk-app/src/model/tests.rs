@@ -151,6 +151,72 @@ impl Kiosk {
     }
 }
 
+/// An item with no options is added from its card in one tap, its suggestions following;
+/// its card takes it away again one at a time.
+#[test]
+fn an_item_without_options_is_added_in_one_tap() {
+    let mut kiosk = Kiosk::new();
+    kiosk.start();
+    assert!(kiosk.model.is_quick("cola") && kiosk.model.is_quick("salad"));
+    assert!(!kiosk.model.is_quick("burger"), "options to choose: its sheet");
+    assert!(!kiosk.model.is_quick("menu"), "a combo: its sheet");
+    let work = kiosk.model.add_one("cola", kiosk.now);
+    assert_eq!(kiosk.engine(work), []);
+    assert_eq!(kiosk.model.screen, Screen::Menu, "no sheet, and the cola suggests nothing");
+    assert_eq!(kiosk.model.notice.as_ref().map(|(notice, _)| *notice), Some(Notice::Added));
+    let work = kiosk.model.add_one("cola", kiosk.now);
+    kiosk.engine(work);
+    assert_eq!(kiosk.model.quick_count("cola"), 2);
+    assert_eq!(kiosk.total(), Some(euros("6.00")));
+    let work = kiosk.model.remove_one("cola");
+    kiosk.engine(work);
+    assert_eq!(kiosk.model.quick_count("cola"), 1);
+    let work = kiosk.model.remove_one("cola");
+    kiosk.engine(work);
+    assert_eq!(kiosk.model.cart.lines, [], "the last one takes the line away");
+    assert_eq!(kiosk.model.remove_one("cola"), [], "none left: nothing to take away");
+    // A product with options opens its sheet instead.
+    kiosk.model.add_one("burger", kiosk.now);
+    assert_eq!(kiosk.model.screen, Screen::Product);
+}
+
+/// The cart offers what the menu suggests with the order and it lacks: items added in one
+/// tap, of a category the order has nothing of; added there, they leave the row.
+#[test]
+fn the_cart_offers_what_completes_the_order() {
+    let mut kiosk = Kiosk::new();
+    kiosk.start();
+    let work = kiosk.model.add_one("salad", kiosk.now);
+    kiosk.engine(work);
+    assert_eq!(kiosk.model.screen, Screen::Upsell, "a salad suggests drinks and a meal");
+    let offers: Vec<(&str, Money)> =
+        kiosk.model.upsell_offers().iter().map(|(product, extra)| (product.info().id.as_str(), *extra)).collect();
+    assert_eq!(offers, [("cola", euros("3.00")), ("beer", euros("5.00")), ("menu", euros("4.50"))]);
+    // A suggestion with no options goes straight in, without another suggestion.
+    let work = kiosk.model.take_upsell("beer", kiosk.now);
+    kiosk.engine(work);
+    assert_eq!(kiosk.model.screen, Screen::Menu);
+    assert_eq!(kiosk.model.quick_count("beer"), 1);
+    kiosk.model.view_cart(kiosk.now);
+    let ids = |kiosk: &Kiosk| -> Vec<String> {
+        kiosk.model.completions().iter().map(|product| product.info().id.as_str().to_owned()).collect()
+    };
+    assert_eq!(ids(&kiosk), Vec::<String>::new(), "a drink is in the order: no drink offered");
+    let work = kiosk.model.remove_one("beer");
+    kiosk.engine(work);
+    assert_eq!(ids(&kiosk), ["cola", "beer"], "the combo is not an item added in one tap");
+    let work = kiosk.model.add_one("cola", kiosk.now);
+    kiosk.engine(work);
+    assert_eq!(kiosk.model.screen, Screen::Cart, "added from the cart, the customer stays there");
+    assert_eq!(ids(&kiosk), Vec::<String>::new());
+    // A sold-out suggestion is not offered.
+    let work = kiosk.model.remove_one("cola");
+    kiosk.engine(work);
+    let shelf = Shelf { stock: levels(&[("beer", 0)]), ..kiosk.shelf.clone() };
+    kiosk.reads(shelf);
+    assert_eq!(ids(&kiosk), ["cola"]);
+}
+
 #[test]
 fn an_order_is_built_quoted_and_merged() {
     let mut kiosk = Kiosk::new();
@@ -159,7 +225,12 @@ fn an_order_is_built_quoted_and_merged() {
     assert_eq!(work, []);
     assert_eq!(kiosk.model.screen, Screen::Upsell, "a burger suggests its meal");
     assert!(kiosk.model.upsell_is_a_meal());
-    assert_eq!(kiosk.model.notice.as_ref().map(|(notice, _)| *notice), Some(Notice::Added));
+    // The suggestion says what was added, and what the meal adds to it: no notice over it.
+    assert_eq!(kiosk.model.notice, None);
+    assert_eq!(kiosk.model.upsell_after(), Some("burger"));
+    let offers: Vec<(&str, Money)> =
+        kiosk.model.upsell_offers().iter().map(|(product, extra)| (product.info().id.as_str(), *extra)).collect();
+    assert_eq!(offers, [("menu", euros("2.40"))]);
     kiosk.model.decline_upsell(kiosk.now);
     kiosk.add("burger");
     kiosk.model.decline_upsell(kiosk.now);
