@@ -44,27 +44,52 @@ impl<'m> Missing<'m> {
 }
 
 impl ProductBuilder {
-    /// A new line for a product of the menu; a combo slot with a single choice is filled in.
+    /// A new line for a product of the menu, with the menu's defaults chosen: an item's
+    /// default options, and in each combo slot its default item (or its only one) with that
+    /// item's default options.
     pub fn new(menu: &Menu, product: &str) -> Option<ProductBuilder> {
         let shape = match menu.product(product)? {
-            Product::Item(_) => Shape::Item { modifiers: Choices::new() },
+            Product::Item(_) => Shape::Item { modifiers: default_options(menu, product) },
             Product::Combo(combo) => Shape::Combo {
                 step: 0,
                 slots: combo
                     .slots
                     .iter()
-                    .map(|slot| SlotState {
-                        id: slot.id.as_str().to_owned(),
-                        item: match slot.choices.as_slice() {
+                    .map(|slot| {
+                        let item = match slot.choices.as_slice() {
                             [only] => Some(only.item.as_str().to_owned()),
-                            _ => None,
-                        },
-                        modifiers: Choices::new(),
+                            choices => choices.iter().find(|c| c.default).map(|c| c.item.as_str().to_owned()),
+                        };
+                        let modifiers = item.as_deref().map_or_else(Choices::new, |item| default_options(menu, item));
+                        SlotState { id: slot.id.as_str().to_owned(), item, modifiers }
                     })
                     .collect(),
             },
         };
         Some(ProductBuilder { product: product.to_owned(), quantity: 1, shape })
+    }
+
+    /// Takes back the defaults that cannot be sold now: a slot's item sold out (the slot is
+    /// empty again) and options sold out.
+    pub fn drop_unavailable(&mut self, item_out: impl Fn(&str) -> bool, option_out: impl Fn(&str, &str) -> bool) {
+        let keep = |choices: &mut Choices| {
+            for (group, options) in choices.iter_mut() {
+                options.retain(|option| !option_out(group, option));
+            }
+            choices.retain(|_, options| !options.is_empty());
+        };
+        match &mut self.shape {
+            Shape::Item { modifiers } => keep(modifiers),
+            Shape::Combo { slots, .. } => {
+                for slot in slots {
+                    if slot.item.as_deref().is_some_and(&item_out) {
+                        slot.item = None;
+                        slot.modifiers.clear();
+                    }
+                    keep(&mut slot.modifiers);
+                }
+            }
+        }
     }
 
     pub fn product(&self) -> &str {
@@ -160,7 +185,7 @@ impl ProductBuilder {
             && slot.item.as_deref() != Some(item)
         {
             slot.item = Some(item.to_owned());
-            slot.modifiers.clear();
+            slot.modifiers = default_options(menu, item);
         }
     }
 
@@ -252,6 +277,24 @@ impl ProductBuilder {
     }
 }
 
+/// An item's default options, by group.
+fn default_options(menu: &Menu, item: &str) -> Choices {
+    let Some(item) = menu.item(item) else { return Choices::new() };
+    item.modifier_groups
+        .iter()
+        .filter_map(|group| menu.modifier_group(group.as_str()))
+        .filter_map(|group| {
+            let defaults: Vec<String> = group
+                .options
+                .iter()
+                .filter(|option| option.default)
+                .map(|option| option.id.as_str().to_owned())
+                .collect();
+            (!defaults.is_empty()).then(|| (group.id.as_str().to_owned(), defaults))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,8 +312,11 @@ mod tests {
     fn an_item_needs_its_required_options_and_respects_maximums() {
         let menu = demo();
         let mut burger = ProductBuilder::new(&menu, "burger-classic").unwrap();
-        assert_eq!(missing(&burger, &menu).as_deref(), Some("Steak cooking"));
-        assert_eq!(burger.line(&menu), None, "no line before the cooking is chosen");
+        assert!(burger.is_selected("cuisson", "a-point"), "the menu's default cooking is chosen already");
+        assert_eq!(missing(&burger, &menu), None);
+        burger.toggle(&menu, "cuisson", "a-point");
+        assert_eq!(missing(&burger, &menu).as_deref(), Some("Steak cooking"), "a default can be dropped");
+        assert_eq!(burger.line(&menu), None, "no line without a cooking");
         burger.toggle(&menu, "cuisson", "saignant");
         burger.toggle(&menu, "cuisson", "a-point");
         assert!(!burger.is_selected("cuisson", "saignant"), "a group of one replaces its choice");
@@ -294,35 +340,51 @@ mod tests {
     }
 
     #[test]
-    fn a_combo_walks_through_its_slots() {
+    fn a_combo_starts_with_its_defaults_and_walks_through_its_slots() {
         let menu = demo();
         let mut meal = ProductBuilder::new(&menu, "menu-burger").unwrap();
         assert_eq!(meal.step(), (0, 3));
-        assert_eq!(missing(&meal, &menu).as_deref(), Some("Burger"));
-        assert!(!meal.next_step(&menu), "no next step before the burger is chosen");
+        assert_eq!(meal.current_slot(), Some(("burger", Some("burger-classic"))), "the slot's default");
+        assert!(meal.is_selected("cuisson", "a-point"), "with its item's default options");
+        let line = meal.line(&menu).expect("every slot has a default: the meal can be added at once");
+        let chosen: Vec<_> = line.choices.iter().map(|(slot, choice)| (slot.as_str(), choice.item.as_str())).collect();
+        assert_eq!(chosen, [("burger", "burger-classic"), ("drink", "cola"), ("side", "frites")]);
+        assert_eq!(line.choices["drink"].modifiers["taille-boisson"], ["33cl"]);
         meal.choose_slot_item(&menu, "cola");
-        assert_eq!(meal.current_slot(), Some(("burger", None)), "a drink cannot be the burger");
-        meal.choose_slot_item(&menu, "burger-classic");
-        assert_eq!(missing(&meal, &menu).as_deref(), Some("Steak cooking"), "the burger's own options");
+        assert_eq!(meal.current_slot(), Some(("burger", Some("burger-classic"))), "a drink cannot be the burger");
         meal.toggle(&menu, "cuisson", "bien-cuit");
-        assert!(meal.next_step(&menu));
-        meal.choose_slot_item(&menu, "frites");
-        assert!(meal.next_step(&menu));
-        assert_eq!(meal.line(&menu), None, "the drink is still missing");
-        meal.previous_step();
-        meal.previous_step();
         meal.choose_slot_item(&menu, "burger-veggie");
         assert_eq!(meal.current_slot(), Some(("burger", Some("burger-veggie"))));
-        assert!(!meal.is_selected("cuisson", "bien-cuit"), "a new burger starts without options");
-        while meal.next_step(&menu) {}
-        assert_eq!(meal.step(), (2, 3), "the walk stops at the slot still empty");
-        assert_eq!(missing(&meal, &menu).as_deref(), Some("Drink"));
-        meal.choose_slot_item(&menu, "cola");
-        meal.toggle(&menu, "taille-boisson", "33cl");
+        assert!(!meal.is_selected("cuisson", "bien-cuit"), "a new burger starts with its own defaults");
+        meal.choose_slot_item(&menu, "burger-bacon-cheese");
+        assert!(meal.is_selected("cuisson", "a-point"));
+        meal.toggle(&menu, "cuisson", "a-point");
+        assert_eq!(missing(&meal, &menu).as_deref(), Some("Steak cooking"), "the burger's own options");
+        assert!(!meal.next_step(&menu), "no next step before the cooking is chosen");
+        meal.toggle(&menu, "cuisson", "bien-cuit");
+        assert!(meal.next_step(&menu));
+        meal.choose_slot_item(&menu, "salade-verte");
+        assert!(meal.next_step(&menu));
+        assert!(!meal.next_step(&menu), "the last step");
+        meal.choose_slot_item(&menu, "the-glace");
         let line = meal.line(&menu).expect("every slot is filled");
         let chosen: Vec<_> = line.choices.iter().map(|(slot, choice)| (slot.as_str(), choice.item.as_str())).collect();
-        assert_eq!(chosen, [("burger", "burger-veggie"), ("drink", "cola"), ("side", "frites")]);
+        assert_eq!(chosen, [("burger", "burger-bacon-cheese"), ("drink", "the-glace"), ("side", "salade-verte")]);
         assert!(line.modifiers.is_empty(), "a combo's options belong to its parts");
+    }
+
+    #[test]
+    fn defaults_sold_out_are_not_chosen() {
+        let menu = demo();
+        let mut meal = ProductBuilder::new(&menu, "menu-burger").unwrap();
+        meal.drop_unavailable(|item| item == "frites", |group, option| (group, option) == ("cuisson", "a-point"));
+        assert!(!meal.is_selected("cuisson", "a-point"));
+        assert_eq!(missing(&meal, &menu).as_deref(), Some("Steak cooking"));
+        assert_eq!(meal.line(&menu), None);
+        meal.toggle(&menu, "cuisson", "saignant");
+        assert!(meal.next_step(&menu));
+        assert_eq!(meal.current_slot(), Some(("side", None)), "the side's default is sold out: the slot is empty");
+        assert_eq!(missing(&meal, &menu).as_deref(), Some("Side"));
     }
 
     #[test]

@@ -239,6 +239,7 @@ fn show_product(
     adapter.set_quantity(int(builder.quantity()));
     adapter
         .set_missing(builder.missing_now(menu).map_or("", |missing: Missing<'_>| missing.name().get(language)).into());
+    adapter.set_complete(builder.line(menu).is_some());
     let total = sheet.total.map(|(total, currency)| price(total, currency, language)).unwrap_or_default();
     adapter.set_total(total.into());
 }

@@ -103,6 +103,7 @@ fn customer_and_staff_flows() {
     common::run(fixture.clone(), async move |fixture| {
         full_order(fixture).await;
         make_it_a_meal(fixture).await;
+        taps_to_pay_for_a_meal(fixture).await;
         declined_payment(fixture).await;
         cancelled_payment(fixture).await;
         declined_then_counter(fixture).await;
@@ -121,20 +122,23 @@ fn customer_and_staff_flows() {
     assert_eq!(fixture.screen(), Screen::Attract);
 }
 
-/// Attract to order number: a burger whose cooking must be chosen, the meal declined, a
-/// baguette; paid by card; the order is paid in the database and the stock dropped.
+/// Attract to order number: a burger whose cooking is changed from the menu's default, the
+/// meal declined, a baguette; paid by card; the order is paid in the database and the stock
+/// dropped.
 async fn full_order(fixture: &Fixture) {
     let baguettes = fixture.available("jambon-beurre").unwrap();
     fixture.start_in_english().await;
     fixture.tap("Burgers & fries").await;
     fixture.tap("The Classic").await;
     fixture.reach(Screen::Product).await;
-    assert!(!fixture.shown("Add to order"), "a burger cannot be added before its cooking is chosen");
+    assert!(fixture.shown("Add to order"), "the menu's default cooking is chosen already");
     // Allergens are written out, apart from the dietary badges.
     let product = fixture.ui().global::<kiosk_app::ProductAdapter>();
     assert!(fixture.shown("Contains: gluten, milk, eggs, mustard, sesame"));
     assert_eq!(slint::Model::row_count(&product.get_badges()), 0, "no allergen among the badges");
     fixture.tap("Medium").await;
+    assert!(!fixture.shown("Add to order"), "a burger cannot be added without its cooking");
+    fixture.tap("Rare").await;
     fixture.tap("Add to order").await;
     fixture.reach(Screen::Upsell).await;
     fixture.tap("No, thank you").await;
@@ -160,13 +164,52 @@ async fn full_order(fixture: &Fixture) {
     fixture.reach(Screen::Attract).await;
 }
 
+/// The taps from the attract screen to the payment screen for a burger meal with a drink and
+/// one sauce, counted and printed (target: 7 at most). The menu's defaults (the burger, its
+/// cooking, the fries, the cola and its size) cost no tap; the suggestion after the meal is
+/// turned down.
+async fn taps_to_pay_for_a_meal(fixture: &Fixture) {
+    fixture.reach(Screen::Attract).await;
+    // In the screen's language, French, as a customer who does not change it.
+    let path = [
+        "Sur place",
+        "Menu Burger",
+        "Ketchup",
+        "Ajouter à la commande",
+        "Non merci",
+        "Voir la commande",
+        "Payer par carte",
+    ];
+    for label in path {
+        fixture.tap(label).await;
+    }
+    println!(
+        "taps from the attract screen to the payment screen, a burger meal with a drink and a sauce: {} ({})",
+        path.len(),
+        path.join(" > ")
+    );
+    assert!(path.len() <= 7);
+    fixture.reach(Screen::Done).await;
+    let number = fixture.ui().global::<kiosk_app::DoneAdapter>().get_number().to_string();
+    let order = fixture.engine(fixture.engine.order_by_number(&number)).unwrap().order;
+    let [line] = order.quote.lines.as_slice() else { panic!("one line: {:?}", order.quote.lines) };
+    assert_eq!(line.product.as_str(), "menu-burger");
+    let parts: Vec<(&str, Vec<&str>)> = line
+        .parts
+        .iter()
+        .map(|part| (part.item.as_str(), part.options.iter().map(|option| option.option.as_str()).collect()))
+        .collect();
+    assert_eq!(parts, [("burger-classic", vec!["a-point", "ketchup"]), ("frites", vec![]), ("cola", vec!["33cl"])]);
+    fixture.tap("Terminer").await;
+    fixture.reach(Screen::Attract).await;
+}
+
 /// "Make it a meal": the burger just added becomes the meal's burger, with its cooking, and
 /// the meal takes its place in the cart.
 async fn make_it_a_meal(fixture: &Fixture) {
     fixture.start_in_english().await;
     fixture.tap("Burgers & fries").await;
     fixture.tap("The Classic").await;
-    fixture.tap("Medium").await;
     fixture.tap("Add to order").await;
     fixture.reach(Screen::Upsell).await;
     // The suggestion says what the meal adds to the burger, not the meal's price.
@@ -179,11 +222,11 @@ async fn make_it_a_meal(fixture: &Fixture) {
     fixture.reach(Screen::Product).await;
     let product = fixture.ui().global::<kiosk_app::ProductAdapter>();
     assert_eq!(product.get_slot_item(), "burger-classic", "the burger is in its slot already");
+    assert!(product.get_complete(), "the side and the drink are the menu's defaults: it can be added now");
+    // The drink changed: two steps on, an iced tea, whose size has its default too.
     fixture.tap("Next step").await;
-    fixture.tap("Homemade fries").await;
     fixture.tap("Next step").await;
-    fixture.tap("Cola").await;
-    fixture.tap("Can 33 cl").await;
+    fixture.tap("Peach iced tea").await;
     fixture.tap("Add to order").await;
     fixture.reach(Screen::Menu).await;
     let cart = fixture.ui().global::<kiosk_app::CartAdapter>();
@@ -191,7 +234,11 @@ async fn make_it_a_meal(fixture: &Fixture) {
     let lines: Vec<_> = slint::Model::iter(&cart.get_lines()).collect();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0].name, "Burger meal");
-    assert!(lines[0].details.contains("The Classic") && lines[0].details.contains("Medium"), "{}", lines[0].details);
+    let details = &lines[0].details;
+    assert!(
+        details.contains("The Classic") && details.contains("Medium") && details.contains("Peach iced tea"),
+        "{details}"
+    );
     // One tap on ✕ does not lose a basket: the kiosk asks, and keeping it keeps the meal. The
     // "added" notice has its own room at the foot of the screen, over nothing.
     assert!(fixture.shown("Burger meal added to your order"));

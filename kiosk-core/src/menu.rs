@@ -316,6 +316,8 @@ pub struct ModifierOption {
     /// Counted (under its own id, unique among what is counted): a sold-out option cannot be
     /// chosen.
     pub stock: Option<StockRule>,
+    /// Chosen already when the item's sheet opens (the customer may change it).
+    pub default: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -357,6 +359,8 @@ pub struct ComboSlot {
 pub struct ComboChoice {
     pub item: Id,
     pub supplement: Money,
+    /// The slot's item when the combo's sheet opens (the customer may change it).
+    pub default: bool,
 }
 
 /// A promotion, used through its code.

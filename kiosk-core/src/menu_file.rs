@@ -135,6 +135,8 @@ struct RawOption {
     price: String,
     stock: Option<u32>,
     low_stock: Option<u32>,
+    #[serde(default)]
+    default: bool,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +213,8 @@ struct RawSlot {
 struct RawChoice {
     item: String,
     supplement: Option<String>,
+    #[serde(default)]
+    default: bool,
 }
 
 /// Parses a menu file. `file` names it in messages; `image_exists` answers for each image
@@ -609,7 +613,15 @@ impl Checker<'_> {
                         self.report(&at, "stock", "is counted under its id, which another counted option has");
                     }
                 }
-                options.push(ModifierOption { id: option_id, name, price, stock });
+                options.push(ModifierOption { id: option_id, name, price, stock, default: option.default });
+            }
+            let defaults = options.iter().filter(|option| option.default).count();
+            if defaults > group.max as usize {
+                self.report(
+                    &at,
+                    "option",
+                    format!("{defaults} options are defaults, more than the group's max {}", group.max),
+                );
             }
             groups.push(ModifierGroup { id, name, min: group.min, max: group.max, options });
         }
@@ -751,9 +763,12 @@ impl Checker<'_> {
                     Some(item) if choices.iter().any(|c| c.item == item) => {
                         self.report(&slot_at, "choices", format!("names \"{item}\" twice"))
                     }
-                    Some(item) => choices.push(ComboChoice { item, supplement }),
+                    Some(item) => choices.push(ComboChoice { item, supplement, default: choice.default }),
                     None => self.report(&slot_at, "choices", format!("unknown item \"{}\"", choice.item)),
                 }
+            }
+            if choices.iter().filter(|choice| choice.default).count() > 1 {
+                self.report(&slot_at, "choices", "names more than one default: a slot holds one item");
             }
             slots.push(ComboSlot { id, name, choices });
         }

@@ -143,6 +143,30 @@ fn each_bad_input_names_file_line_key_and_problem() {
             ),
         ),
         (
+            broken(
+                "  name = { fr = \"Saignant\", en = \"Rare\" }\n",
+                "  name = { fr = \"Saignant\", en = \"Rare\" }\n  default = true\n",
+            )
+            .replace(
+                "  name = { fr = \"Bien cuit\", en = \"Well done\" }\n",
+                "  name = { fr = \"Bien cuit\", en = \"Well done\" }\n  default = true\n",
+            ),
+            format!(
+                "menu.toml:{}: modifier_group \"cooking\".option: 2 options are defaults, more than the group's max 1",
+                line_of(SMALL_MENU, "id = \"cooking\"")
+            ),
+        ),
+        (
+            broken("{ item = \"cola\" }", "{ item = \"cola\", default = true }").replace(
+                "{ item = \"beer\", supplement = \"1.50\" }",
+                "{ item = \"beer\", supplement = \"1.50\", default = true }",
+            ),
+            format!(
+                "menu.toml:{}: combo \"menu\".slot \"drink\".choices: names more than one default: a slot holds one item",
+                line_of(SMALL_MENU, "id = \"drink\"")
+            ),
+        ),
+        (
             broken("[[category]]", "[[category]"),
             format!("menu.toml:{}: syntax: unclosed array table, expected `]`", line_of(SMALL_MENU, "[[category]]")),
         ),

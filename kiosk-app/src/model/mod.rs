@@ -613,8 +613,16 @@ impl Model {
     /// Opens the item sheet. From a suggestion after an item ("make it a meal"), the item just
     /// added goes into the combo's slot that takes it, and the combo will take its place.
     pub fn open_product(&mut self, id: &str, from_upsell: bool, now: Instant) -> Vec<Work> {
-        let Some(menu) = self.menu() else { return Vec::new() };
+        let Some(shelf) = &self.shelf else { return Vec::new() };
+        let menu = &shelf.menu.menu;
         let Some(mut builder) = ProductBuilder::new(menu, id) else { return Vec::new() };
+        builder.drop_unavailable(
+            |item| menu.item(item).is_some_and(|item| shelf.is_sold_out(Product::Item(item))),
+            |group, option| {
+                let option = menu.modifier_group(group).and_then(|group| group.option(option));
+                option.is_some_and(|option| shelf.is_option_sold_out(option))
+            },
+        );
         let replaced = self.replaces.as_ref().filter(|_| from_upsell);
         let makes_a_meal = replaced.is_some_and(|line| builder.prefill(menu, &line.product, &line.modifiers));
         if !makes_a_meal {
