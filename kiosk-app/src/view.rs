@@ -612,6 +612,16 @@ fn line_details(words: &Words<'_>, line: &QuoteLine, menu: &Menu, language: &str
     parts.join(" · ")
 }
 
+/// The mini-basket's last three lines, newest last: "2 × The Classic · Cola".
+fn recent_lines(quote: &Quote, language: &str) -> String {
+    let named = quote.lines.iter().map(|line| match line.quantity {
+        1 => line.name.get(language).to_owned(),
+        many => format!("{many}\u{a0}×\u{a0}{}", line.name.get(language)),
+    });
+    let named: Vec<String> = named.collect();
+    named[named.len().saturating_sub(3)..].join(" · ")
+}
+
 /// Fills the cart screen and the menu screen's cart bar from a quote (or empties them).
 fn show_quote(ui: &KioskWindow, quote: Option<&Quote>, menu: Option<&Menu>, language: &str) {
     let cart = ui.global::<CartAdapter>();
@@ -623,6 +633,7 @@ fn show_quote(ui: &KioskWindow, quote: Option<&Quote>, menu: Option<&Menu>, lang
         cart.set_total(SharedString::new());
         bar.set_cart_count(0);
         bar.set_cart_total(SharedString::new());
+        bar.set_recent(SharedString::new());
         return;
     };
     let currency = quote.currency;
@@ -664,4 +675,5 @@ fn show_quote(ui: &KioskWindow, quote: Option<&Quote>, menu: Option<&Menu>, lang
     let count: u32 = quote.lines.iter().map(|line| line.quantity).sum();
     bar.set_cart_count(i32::try_from(count).unwrap_or(i32::MAX));
     bar.set_cart_total(money(quote.total));
+    bar.set_recent(recent_lines(quote, language).into());
 }

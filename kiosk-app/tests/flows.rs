@@ -143,6 +143,9 @@ async fn full_order(fixture: &Fixture) {
     fixture.reach(Screen::Upsell).await;
     fixture.tap("No, thank you").await;
     fixture.add_baguette().await;
+    // The mini-basket shows the last items while browsing.
+    let bar = fixture.ui().global::<kiosk_app::MenuAdapter>();
+    assert_eq!(bar.get_recent(), "The Classic · Ham & butter baguette");
     // Switching language keeps the cart: the menu's names and the UI's words change.
     fixture.tap("Français").await;
     assert!(wait_until(PATIENCE, || fixture.shown("Voir la commande")).await);
