@@ -54,8 +54,8 @@ async fn a_bad_menu_is_refused_and_the_menu_in_use_stays() {
         ("price = \"11.90\"", "price = \"-11.90\"", "item \"salade-nicoise\".price: \"-11.90\" is negative"),
         ("id = \"frites\"", "id = \"cola\"", "item \"cola\".id: is used twice"),
         (
-            "{ item = \"frites\" }",
-            "{ item = \"potatoes\" }",
+            "{ item = \"frites\", default = true }",
+            "{ item = \"potatoes\", default = true }",
             "combo \"menu-burger\".slot \"side\".choices: unknown item \"potatoes\"",
         ),
         ("min = 1\nmax = 1", "min = 2\nmax = 1", "modifier_group \"cuisson\".min: min 2 is larger than max 1"),
