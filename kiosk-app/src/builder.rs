@@ -4,13 +4,23 @@
 use std::collections::BTreeMap;
 
 use kiosk_engine::kiosk_core::cart::{CartLine, Choices, SlotChoice};
-use kiosk_engine::kiosk_core::menu::{Menu, ModifierGroup, Product, Text};
+use kiosk_engine::kiosk_core::menu::{Menu, ModifierGroup, ModifierOption, Product, Text};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProductBuilder {
     product: String,
     quantity: u32,
     shape: Shape,
+    /// A showing sells several tickets at once: how many of each of its ticket types.
+    tickets: Option<Tickets>,
+}
+
+/// The ticket types of a showing (its showtime's group), in the menu's order, and how many
+/// of each are wanted: one line each in the cart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Tickets {
+    group: String,
+    counts: Vec<(String, u32)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,9 +57,21 @@ impl ProductBuilder {
     /// A new line for a product of the menu, with the menu's defaults chosen: an item's
     /// default options, and in each combo slot its default item (or its only one) with that
     /// item's default options.
+    /// A showing starts with one ticket of its default type.
     pub fn new(menu: &Menu, product: &str) -> Option<ProductBuilder> {
+        let mut tickets = None;
         let shape = match menu.product(product)? {
-            Product::Item(_) => Shape::Item { modifiers: default_options(menu, product) },
+            Product::Item(item) => {
+                let mut modifiers = default_options(menu, product);
+                let types = item.showtime.as_ref().and_then(|show| show.tickets.as_ref());
+                if let Some(group) = types.and_then(|group| menu.modifier_group(group.as_str())) {
+                    modifiers.remove(group.id.as_str());
+                    let counts =
+                        group.options.iter().map(|o| (o.id.as_str().to_owned(), u32::from(o.default))).collect();
+                    tickets = Some(Tickets { group: group.id.as_str().to_owned(), counts });
+                }
+                Shape::Item { modifiers }
+            }
             Product::Combo(combo) => Shape::Combo {
                 step: 0,
                 slots: combo
@@ -66,7 +88,7 @@ impl ProductBuilder {
                     .collect(),
             },
         };
-        Some(ProductBuilder { product: product.to_owned(), quantity: 1, shape })
+        Some(ProductBuilder { product: product.to_owned(), quantity: 1, shape, tickets })
     }
 
     /// Takes back the defaults that cannot be sold now: a slot's item sold out (the slot is
@@ -142,10 +164,41 @@ impl ProductBuilder {
         }
     }
 
-    /// The modifier groups shown now, in the menu's order.
+    /// The modifier groups shown now, in the menu's order (a showing's ticket types apart).
     pub fn groups<'m>(&self, menu: &'m Menu) -> Vec<&'m ModifierGroup> {
         let Some(item) = self.current_item().and_then(|id| menu.item(id)) else { return Vec::new() };
-        item.modifier_groups.iter().filter_map(|group| menu.modifier_group(group.as_str())).collect()
+        let tickets = self.tickets.as_ref().map(|tickets| tickets.group.as_str());
+        item.modifier_groups
+            .iter()
+            .filter(|group| Some(group.as_str()) != tickets)
+            .filter_map(|group| menu.modifier_group(group.as_str()))
+            .collect()
+    }
+
+    /// A showing's ticket types, each with how many are wanted; `None` for anything else.
+    pub fn ticket_types<'m>(&self, menu: &'m Menu) -> Option<Vec<(&'m ModifierOption, u32)>> {
+        let tickets = self.tickets.as_ref()?;
+        let group = menu.modifier_group(&tickets.group)?;
+        Some(tickets.counts.iter().filter_map(|(id, count)| Some((group.option(id)?, *count))).collect())
+    }
+
+    /// How many tickets in all (0 for anything but a showing).
+    pub fn ticket_count(&self) -> u32 {
+        self.tickets.as_ref().map_or(0, |tickets| tickets.counts.iter().map(|(_, count)| count).sum())
+    }
+
+    /// How many tickets of one type; the whole stays within a line's most units.
+    pub fn set_tickets(&mut self, ticket_type: &str, count: u32) {
+        let others = self.ticket_count() - self.tickets_of(ticket_type);
+        let Some(tickets) = &mut self.tickets else { return };
+        if let Some((_, wanted)) = tickets.counts.iter_mut().find(|(id, _)| id == ticket_type) {
+            *wanted = count.min(kiosk_engine::kiosk_core::cart::MAX_QUANTITY.saturating_sub(others));
+        }
+    }
+
+    fn tickets_of(&self, ticket_type: &str) -> u32 {
+        let counts = self.tickets.iter().flat_map(|tickets| &tickets.counts);
+        counts.filter(|(id, _)| id == ticket_type).map(|(_, count)| count).sum()
     }
 
     pub fn is_selected(&self, group: &str, option: &str) -> bool {
@@ -239,8 +292,23 @@ impl ProductBuilder {
         }
     }
 
-    /// The cart line, once every step is complete.
-    pub fn line(&self, menu: &Menu) -> Option<CartLine> {
+    /// What goes in the cart once every step is complete: the line, or a showing's line
+    /// per ticket type wanted (none when no ticket is).
+    pub fn lines(&self, menu: &Menu) -> Vec<CartLine> {
+        let Some(line) = self.line(menu) else { return Vec::new() };
+        let Some(tickets) = &self.tickets else { return vec![line] };
+        let wanted = tickets.counts.iter().filter(|(_, count)| *count > 0);
+        wanted
+            .map(|(ticket_type, count)| {
+                let mut modifiers = line.modifiers.clone();
+                modifiers.insert(tickets.group.clone(), vec![ticket_type.clone()]);
+                CartLine { modifiers, quantity: *count, ..line.clone() }
+            })
+            .collect()
+    }
+
+    /// The cart line, once every step is complete (a showing's, without its ticket type).
+    fn line(&self, menu: &Menu) -> Option<CartLine> {
         match &self.shape {
             Shape::Item { modifiers } => self.missing_now(menu).is_none().then(|| CartLine {
                 product: self.product.clone(),
@@ -301,6 +369,11 @@ mod tests {
 
     fn demo() -> Menu {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../menus/brasserie/menu.toml");
+        kiosk_engine::kiosk_core::menu_file::parse(path, &std::fs::read_to_string(path).unwrap(), &|_| true).unwrap()
+    }
+
+    fn cinema() -> Menu {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../menus/cinema/menu.toml");
         kiosk_engine::kiosk_core::menu_file::parse(path, &std::fs::read_to_string(path).unwrap(), &|_| true).unwrap()
     }
 
@@ -399,5 +472,45 @@ mod tests {
         assert!(!meal.prefill(&menu, "croissant", &Choices::new()), "no slot of the meal takes a croissant");
         let mut croissant = ProductBuilder::new(&menu, "croissant").unwrap();
         assert!(!croissant.prefill(&menu, "croissant", &Choices::new()), "an item has no slots");
+    }
+
+    #[test]
+    fn a_showing_sells_tickets_of_several_types_at_once() {
+        let menu = cinema();
+        let mut showing = ProductBuilder::new(&menu, "orbite-basse-1615").unwrap();
+        let counts = |showing: &ProductBuilder| -> Vec<(String, u32)> {
+            let types = showing.ticket_types(&menu).unwrap();
+            types.into_iter().map(|(option, count)| (option.id.as_str().to_owned(), count)).collect()
+        };
+        let wanted = |list: &[(&str, u32)]| -> Vec<(String, u32)> {
+            list.iter().map(|(id, count)| ((*id).to_owned(), *count)).collect()
+        };
+        assert_eq!(
+            counts(&showing),
+            wanted(&[("plein", 1), ("reduit", 0), ("moins-14", 0)]),
+            "one of the default type"
+        );
+        let groups: Vec<&str> = showing.groups(&menu).iter().map(|group| group.id.as_str()).collect();
+        assert_eq!(groups, ["lunettes-3d"], "the ticket types are not a group to tick");
+        showing.set_tickets("plein", 0);
+        assert_eq!(showing.lines(&menu), [], "no ticket, nothing to add");
+        showing.set_tickets("reduit", 1);
+        showing.set_tickets("moins-14", 2);
+        showing.set_tickets("no-such-type", 4);
+        showing.toggle(&menu, "lunettes-3d", "location");
+        assert_eq!(showing.ticket_count(), 3);
+        let lines: Vec<(String, u32, Vec<String>)> = showing
+            .lines(&menu)
+            .into_iter()
+            .map(|line| (line.product, line.quantity, line.modifiers.into_values().flatten().collect()))
+            .collect();
+        let line = |quantity: u32, options: [&str; 2]| {
+            ("orbite-basse-1615".to_owned(), quantity, options.map(str::to_owned).to_vec())
+        };
+        assert_eq!(lines, [line(1, ["location", "reduit"]), line(2, ["location", "moins-14"])], "a line per type");
+        showing.set_tickets("plein", 1000);
+        assert_eq!(showing.ticket_count(), kiosk_engine::kiosk_core::cart::MAX_QUANTITY, "within a line's most units");
+        let popcorn = ProductBuilder::new(&menu, "popcorn-sucre").unwrap();
+        assert_eq!((popcorn.ticket_count(), popcorn.ticket_types(&menu)), (0, None), "not a showing");
     }
 }

@@ -52,6 +52,10 @@ pub fn connect(inner: &Rc<Inner>) {
         m.choose_category(usize::try_from(index).unwrap_or(0));
         Vec::new()
     });
+    on!(inner, MenuAdapter, on_choose_day, |m, now, day| {
+        m.choose_day(&day);
+        Vec::new()
+    });
     on!(inner, MenuAdapter, on_open_product, |m, now, id| m.open_product(&id, false, now));
     on!(inner, MenuAdapter, on_add_one, |m, now, id| m.add_one(&id, now));
     on!(inner, MenuAdapter, on_remove_one, |m, now, id| m.remove_one(&id));
@@ -66,6 +70,9 @@ pub fn connect(inner: &Rc<Inner>) {
     on!(inner, ProductAdapter, on_choose_slot_item, |m, now, item| m.edit_sheet(SheetEdit::SlotItem(item.into())));
     on!(inner, ProductAdapter, on_change_quantity, |m, now, quantity| {
         m.edit_sheet(SheetEdit::Quantity(count(quantity)))
+    });
+    on!(inner, ProductAdapter, on_change_tickets, |m, now, ticket_type, tickets| {
+        m.edit_sheet(SheetEdit::Tickets { ticket_type: ticket_type.into(), count: count(tickets) })
     });
     on!(inner, ProductAdapter, on_next_step, |m, now| m.edit_sheet(SheetEdit::Next));
     on!(inner, ProductAdapter, on_previous_step, |m, now| m.edit_sheet(SheetEdit::Previous));

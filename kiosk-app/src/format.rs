@@ -32,6 +32,16 @@ pub fn rate(rate: TaxRate, language: &str) -> String {
     if language == "fr" { format!("{}\u{a0}%", number.replace('.', ",")) } else { format!("{number}%") }
 }
 
+/// A day of the week ahead as a chip names it: "lun. 8" in French, "Mon 8" in English.
+pub fn day(date: chrono::NaiveDate, language: &str) -> String {
+    use chrono::Datelike;
+    const FRENCH: [&str; 7] = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."];
+    const ENGLISH: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let names = if language == "fr" { FRENCH } else { ENGLISH };
+    let weekday = names[date.weekday().num_days_from_monday() as usize];
+    format!("{weekday}\u{a0}{}", date.day())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +55,7 @@ mod tests {
         assert_eq!(supplement(Money::from_minor(0), Currency::Eur, "fr"), "");
         assert_eq!(supplement(Money::from_minor(150), Currency::Eur, "en"), "+€1.50");
         assert_eq!(rate(TaxRate::parse("5.5").unwrap(), "fr"), "5,5\u{a0}%");
+        let monday = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        assert_eq!((day(monday, "fr"), day(monday, "en")), ("lun.\u{a0}7".to_owned(), "Mon\u{a0}7".to_owned()));
     }
 }

@@ -69,8 +69,8 @@ pub(crate) struct Inner {
     pub model: RefCell<Model>,
     /// The menu's images, decoded, by path; read again with each new menu version.
     pub images: RefCell<HashMap<String, Image>>,
-    /// The QR code drawn for the done screen, with the text it says.
-    pub qr: RefCell<Option<(String, Image)>>,
+    /// The QR codes drawn for the done screen (the e-receipt's, the tickets'), by what they say.
+    pub qr: RefCell<HashMap<String, Image>>,
     /// The language the UI's own words are in now.
     words_language: RefCell<String>,
     /// When the read of the menu and stock under way started.
@@ -110,7 +110,7 @@ impl Kiosk {
             runtime,
             model: RefCell::new(Model::new(settings, Instant::now())),
             images: RefCell::new(HashMap::new()),
-            qr: RefCell::new(None),
+            qr: RefCell::new(HashMap::new()),
             words_language: RefCell::new(String::new()),
             refresh_started: Cell::new(None),
             last_beat: Cell::new(SystemTime::now()),

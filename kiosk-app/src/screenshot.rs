@@ -81,9 +81,13 @@ pub async fn render_screens(
                 ui.global::<Session>().invoke_choose_mode(false);
             }
             shoot("menu")?;
-            let first_card = slint::Model::row_data(&ui.global::<MenuAdapter>().get_cards(), 0);
-            let Some(first) = first_card else { bail!("the menu shows no product") };
-            ui.global::<MenuAdapter>().invoke_open_product(first.id.clone());
+            // A cinema's first film's first showing, or the first card.
+            let menu = ui.global::<MenuAdapter>();
+            let first_film = slint::Model::row_data(&menu.get_films(), 0);
+            let first_showing = first_film.and_then(|film| slint::Model::row_data(&film.showings, 0)).map(|s| s.id);
+            let first = first_showing.or_else(|| slint::Model::row_data(&menu.get_cards(), 0).map(|card| card.id));
+            let Some(first) = first else { bail!("the menu shows no product") };
+            menu.invoke_open_product(first);
             shoot("product")?;
             let product = ui.global::<ProductAdapter>();
             choose_everything(&product);

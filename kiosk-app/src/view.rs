@@ -6,19 +6,19 @@ use std::collections::HashMap;
 use std::io::Cursor;
 
 use kiosk_engine::kiosk_core::cart::MAX_QUANTITY;
-use kiosk_engine::kiosk_core::menu::{ConsumptionMode, Menu, Product};
+use kiosk_engine::kiosk_core::menu::{ConsumptionMode, Date, Film, Item, Menu, Product, Showtime};
 use kiosk_engine::kiosk_core::pricing::{Quote, QuoteLine};
-use kiosk_engine::{PrinterState, Shelf, StoredOrder, Training};
+use kiosk_engine::{PlacedOrder, PrinterState, Shelf, StoredOrder, Training};
 use slint::{ComponentHandle, Image, Model as _, ModelRc, SharedString, VecModel};
 
 use crate::builder::Missing;
-use crate::format::{price, rate, supplement};
+use crate::format::{self, price, rate, supplement};
 use crate::kiosk::Inner;
 use crate::model::{self, Changes, Model, PrintState, StaffMode};
 use crate::ui::{
-    AlertRow, Card, CartAdapter, CartRow, Category, DoneAdapter, GroupRow, KioskWindow, MenuAdapter, Notice, Offer,
-    OptionRow, OrderRow, PayPhase, PaymentAdapter, PrinterRow, ProductAdapter, Screen, Session, StaffAdapter,
-    StaffNote, StaffTab, StockRow, TaxRow, Theme, UpsellAdapter, Words,
+    AlertRow, Card, CartAdapter, CartRow, Category, Day, DoneAdapter, FilmCard, GroupRow, KioskWindow, MenuAdapter,
+    Notice, Offer, OptionRow, OrderRow, PayPhase, PaymentAdapter, PrinterRow, ProductAdapter, Screen, Session, Showing,
+    StaffAdapter, StaffNote, StaffTab, StockRow, TaxRow, Theme, TicketPass, TicketRow, UpsellAdapter, Words,
 };
 
 /// Whether free text that could hold card data is masked (a screenshot leaving the kiosk).
@@ -77,7 +77,8 @@ pub fn render(inner: &Inner, model: &Model, changes: Changes, masking: Masking) 
             model
                 .completions()
                 .into_iter()
-                .map(|product| order_card(model, shelf, product, language, &images))
+                // Each is added as its defaults make it, in one tap.
+                .map(|product| Card { quick: true, ..order_card(model, shelf, product, language, &images) })
                 .collect()
         });
         cart.set_completions(rows(cart.get_completions(), completions, same_card));
@@ -239,7 +240,28 @@ fn show_product(
     adapter.set_quantity(int(builder.quantity()));
     adapter
         .set_missing(builder.missing_now(menu).map_or("", |missing: Missing<'_>| missing.name().get(language)).into());
-    adapter.set_complete(builder.line(menu).is_some());
+    adapter.set_complete(!builder.lines(menu).is_empty());
+    let tickets = builder.ticket_types(menu).unwrap_or_default().into_iter().map(|(ticket, count)| TicketRow {
+        id: ticket.id.as_str().into(),
+        name: ticket.name.get(language).into(),
+        // The showing's own price comes on top of every ticket (0.00 as a rule).
+        price: price(info.price + ticket.price, currency, language).into(),
+        count: int(count),
+    });
+    adapter.set_tickets(rows(adapter.get_tickets(), tickets.collect(), equal));
+    adapter.set_tickets_wanted(int(builder.ticket_count()));
+    let showtime = match product {
+        Product::Item(item) => item.showtime.as_ref(),
+        Product::Combo(_) => None,
+    };
+    let film = showtime.and_then(|show| menu.film(show.film.as_str()));
+    let details = showtime.map(|show| showing_details(show, film, shelf.moment.date, language));
+    adapter.set_showing(details.unwrap_or_default().into());
+    adapter.set_rating(film.map_or("", |film| film.rating.as_str()).into());
+    if let Some(film) = film.filter(|_| info.description.get(language).is_empty()) {
+        adapter.set_description(film.description.get(language).into());
+    }
+    adapter.set_seats_left(int(shelf.stock.available(info.id.as_str()).unwrap_or(0)));
     let total = sheet.total.map(|(total, currency)| price(total, currency, language)).unwrap_or_default();
     adapter.set_total(total.into());
 }
@@ -284,16 +306,84 @@ fn show_done(inner: &Inner, model: &Model, masking: Masking) {
     adapter.set_printer_ready(done.printer_ready);
     adapter.set_offer_qr(!done.at_counter && model.settings().e_receipts);
     adapter.set_seconds_left(int(done.seconds_left));
-    // The e-receipt link opens the customer's receipt: it never leaves in a screenshot.
-    let qr = done.qr.as_deref().filter(|_| masking == Masking::Off).and_then(|text| {
-        let mut drawn = inner.qr.borrow_mut();
-        if drawn.as_ref().is_none_or(|(for_text, _)| for_text != text) {
-            *drawn = qr_pixels(text).map(|pixels| (text.to_owned(), Image::from_rgb8(pixels)));
-        }
-        drawn.as_ref().map(|(_, image)| image.clone())
-    });
+    // The e-receipt link opens the customer's receipt and a ticket's code lets one in: they
+    // never leave in a screenshot.
+    let menu = model.menu();
+    // Tickets paid at the counter are not tickets yet.
+    let today = model.shelf.as_ref().map(|shelf| shelf.moment.date);
+    let tickets = match (menu, today) {
+        (Some(menu), Some(today)) if !done.at_counter => tickets(order, menu, today, &model.language),
+        _ => Vec::new(),
+    };
+    let mut codes: Vec<&str> = tickets.iter().map(|(_, code)| code.as_str()).collect();
+    codes.extend(done.qr.as_deref());
+    if masking == Masking::On {
+        codes.clear();
+    }
+    let drawn = qr_codes(inner, &codes);
+    let qr = done.qr.as_ref().and_then(|text| drawn.get(text)).cloned();
     adapter.set_has_qr(qr.is_some());
     adapter.set_qr(qr.unwrap_or_default());
+    let passes = tickets
+        .into_iter()
+        .map(|(pass, code)| TicketPass { qr: drawn.get(&code).cloned().unwrap_or_default(), ..pass });
+    adapter.set_tickets(rows(adapter.get_tickets(), passes.collect(), equal));
+    let snacks =
+        order.quote.lines.iter().any(|line| {
+            menu.and_then(|menu| menu.item(line.product.as_str())).is_none_or(|item| item.showtime.is_none())
+        });
+    adapter.set_other_items(snacks);
+}
+
+/// An order's tickets, one per seat, each with the code the entrance scans: "TICKET T0042
+/// gardiens-du-phare-1400 plein 1/3" (the order, the showing, the ticket type, which of the
+/// order's tickets for that showing).
+fn tickets(order: &PlacedOrder, menu: &Menu, today: Date, language: &str) -> Vec<(TicketPass, String)> {
+    let showing = |line: &QuoteLine| {
+        let item = menu.item(line.product.as_str())?;
+        Some((item, item.showtime.as_ref()?))
+    };
+    let mut passes = Vec::new();
+    let mut seen: HashMap<&str, u32> = HashMap::new();
+    for line in &order.quote.lines {
+        let Some((item, show)) = showing(line) else { continue };
+        let of_showing: u32 =
+            order.quote.lines.iter().filter(|other| other.product == line.product).map(|other| other.quantity).sum();
+        let ticket_type =
+            show.tickets.as_ref().and_then(|group| line.options.iter().find(|option| option.group == *group));
+        let film =
+            menu.film(show.film.as_str()).map_or_else(|| item.info.name.get(language), |f| f.title.get(language));
+        for _ in 0..line.quantity {
+            let index = seen.entry(line.product.as_str()).or_default();
+            *index += 1;
+            let type_id = ticket_type.map_or("-", |option| option.option.as_str());
+            let code = format!("TICKET {} {} {type_id} {index}/{of_showing}", order.number, line.product);
+            let pass = TicketPass {
+                film: film.into(),
+                screen: show.screen.as_str().into(),
+                time: starts(show, today, language).into(),
+                kind: ticket_type.map_or("", |option| option.name.get(language)).into(),
+                number: format!("{index}/{of_showing}").into(),
+                qr: Image::default(),
+            };
+            passes.push((pass, code));
+        }
+    }
+    passes
+}
+
+/// The QR codes on screen, each drawn once and kept while it is shown.
+fn qr_codes(inner: &Inner, texts: &[&str]) -> HashMap<String, Image> {
+    let mut drawn = inner.qr.borrow_mut();
+    drawn.retain(|text, _| texts.contains(&text.as_str()));
+    for text in texts {
+        if !drawn.contains_key(*text)
+            && let Some(pixels) = qr_pixels(text)
+        {
+            drawn.insert((*text).to_owned(), Image::from_rgb8(pixels));
+        }
+    }
+    drawn.clone()
 }
 
 /// The QR code of a text as black modules on white, one pixel per module and a quiet zone.
@@ -473,18 +563,8 @@ fn same_rows<T: PartialEq + Clone + 'static>(one: &ModelRc<T>, other: &ModelRc<T
 
 /// Cards and option groups hold rows of their own, compared by content.
 fn same_card(one: &Card, other: &Card) -> bool {
-    (&one.id, &one.name, &one.price, &one.image, one.sold_out, &one.showtime, one.seats_left, one.quick, one.in_order)
-        == (
-            &other.id,
-            &other.name,
-            &other.price,
-            &other.image,
-            other.sold_out,
-            &other.showtime,
-            other.seats_left,
-            other.quick,
-            other.in_order,
-        )
+    (&one.id, &one.name, &one.price, &one.image, one.sold_out, one.quick, one.in_order)
+        == (&other.id, &other.name, &other.price, &other.image, other.sold_out, other.quick, other.in_order)
         && same_rows(&one.badges, &other.badges)
 }
 
@@ -500,29 +580,17 @@ fn texts(items: &[String]) -> Vec<SharedString> {
 fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMap<String, Image>) -> Card {
     let info = product.info();
     let currency = shelf.menu.menu.venue.currency;
-    let (badges, showtime) = match product {
-        Product::Item(item) => {
-            let showtime = item
-                .showtime
-                .as_ref()
-                .map_or_else(String::new, |show| format!("{} · {} · {}", show.starts, show.screen, show.language));
-            (item.tags.clone(), showtime)
-        }
-        Product::Combo(_) => (Vec::new(), String::new()),
-    };
-    let seats_left = match product {
-        Product::Item(item) if item.showtime.is_some() => shelf.stock.available(item.info.id.as_str()).unwrap_or(0),
-        _ => 0,
+    let badges = match product {
+        Product::Item(item) => item.tags.as_slice(),
+        Product::Combo(_) => &[],
     };
     Card {
         id: info.id.as_str().into(),
         name: info.name.get(language).into(),
         price: price(info.price, currency, language).into(),
         image: images.get(&info.image).cloned().unwrap_or_default(),
-        badges: model(texts(&badges)),
+        badges: model(texts(badges)),
         sold_out: shelf.is_sold_out(product),
-        showtime: showtime.into(),
-        seats_left: i32::try_from(seats_left).unwrap_or(i32::MAX),
         quick: false,
         in_order: 0,
     }
@@ -573,12 +641,36 @@ fn show_menu(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, ima
     let category = model.category;
     let categories = shelf.categories();
     let chosen = categories.get(category).or(categories.first()).map(|c| c.id.clone());
-    let cards: Vec<Card> = shelf
+    let (showings, others): (Vec<_>, Vec<_>) = shelf
         .on_sale()
         .filter(|product| Some(&product.info().category) == chosen.as_ref())
-        .map(|product| order_card(model, shelf, product, language, images))
-        .collect();
+        .partition(|product| matches!(product, Product::Item(item) if item.showtime.is_some()));
+    let cards: Vec<Card> =
+        others.into_iter().map(|product| order_card(model, shelf, product, language, images)).collect();
     let adapter = ui.global::<MenuAdapter>();
+    // A cinema selling ahead shows one day's showings at a time.
+    let today = shelf.moment.date;
+    let day_of = |product: &Product<'_>| match product {
+        Product::Item(item) => item.showtime.as_ref().and_then(|show| show.date).unwrap_or(today),
+        Product::Combo(_) => today,
+    };
+    let mut days: Vec<Date> = showings.iter().map(day_of).collect();
+    days.sort_unstable();
+    days.dedup();
+    days.truncate(MAX_DAYS);
+    let chosen = model.day.filter(|day| days.contains(day)).or(days.first().copied());
+    let showings: Vec<Product<'_>> = showings.into_iter().filter(|product| Some(day_of(product)) == chosen).collect();
+    let days = days.into_iter().filter_map(|day| {
+        let (date, first) = (calendar(day)?, calendar(today)?);
+        Some(Day {
+            date: day.to_string().into(),
+            offset: i32::try_from((date - first).num_days()).unwrap_or(i32::MAX),
+            name: format::day(date, language).into(),
+        })
+    });
+    adapter.set_days(rows(adapter.get_days(), days.collect(), equal));
+    adapter.set_day(chosen.map(|day| day.to_string()).unwrap_or_default().into());
+    adapter.set_films(rows(adapter.get_films(), films(shelf, &showings, language, images), same_film));
     let picture = |category| {
         let mut pictures = shelf.on_sale().filter(|product| &product.info().category == category);
         pictures.find_map(|product| images.get(&product.info().image)).cloned().unwrap_or_default()
@@ -593,6 +685,84 @@ fn show_menu(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, ima
     adapter.set_cards(rows(adapter.get_cards(), cards, same_card));
 }
 
+/// The most days of a cinema's programme its day picker offers.
+const MAX_DAYS: usize = 7;
+
+/// A menu's date as the calendar counts it.
+fn calendar(date: Date) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(&date.to_string(), "%Y-%m-%d").ok()
+}
+
+/// When a showing starts: "14:00" today, "lun. 7 · 14:00" another day.
+fn starts(show: &Showtime, today: Date, language: &str) -> String {
+    match show.date.filter(|date| *date != today).and_then(calendar) {
+        Some(day) => format!("{} · {}", format::day(day, language), show.starts),
+        None => show.starts.to_string(),
+    }
+}
+
+/// "14:00 · Salle 1 · VF · 1 h 52"
+fn showing_details(show: &Showtime, film: Option<&Film>, today: Date, language: &str) -> String {
+    let running = film.map(|film| running_time(film.duration_minutes)).unwrap_or_default();
+    [starts(show, today, language), show.screen.clone(), show.language.clone(), running]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// "1 h 52"
+fn running_time(minutes: u32) -> String {
+    format!("{}\u{a0}h\u{a0}{:02}", minutes / 60, minutes % 60)
+}
+
+/// A cinema's showings on sale, by film in the menu's order, each film's by time.
+fn films(shelf: &Shelf, showings: &[Product<'_>], language: &str, images: &HashMap<String, Image>) -> Vec<FilmCard> {
+    let menu = &shelf.menu.menu;
+    let mut films: Vec<(&Film, Vec<(&Item, Showing)>)> = Vec::new();
+    for product in showings {
+        let Product::Item(item) = product else { continue };
+        let Some(show) = &item.showtime else { continue };
+        let Some(film) = menu.film(show.film.as_str()) else { continue };
+        let id = item.info.id.as_str();
+        let seats = shelf.stock.available(id).unwrap_or(0);
+        let few = item.stock.as_ref().is_some_and(|rule| seats <= rule.low_threshold);
+        let details = [show.language.as_str(), show.screen.as_str()].into_iter().filter(|part| !part.is_empty());
+        let showing = Showing {
+            id: id.into(),
+            time: show.starts.to_string().into(),
+            details: details.collect::<Vec<_>>().join(" · ").into(),
+            seats_left: int(seats),
+            few,
+            sold_out: shelf.is_sold_out(*product),
+        };
+        match films.iter_mut().find(|(known, _)| known.id == film.id) {
+            Some((_, shown)) => shown.push((item, showing)),
+            None => films.push((film, vec![(item, showing)])),
+        }
+    }
+    films
+        .into_iter()
+        .map(|(film, mut shown)| {
+            shown.sort_by_key(|(item, _)| item.showtime.as_ref().map(|show| show.starts));
+            FilmCard {
+                id: film.id.as_str().into(),
+                title: film.title.get(language).into(),
+                poster: images.get(&film.poster).cloned().unwrap_or_default(),
+                rating: film.rating.as_str().into(),
+                duration: running_time(film.duration_minutes).into(),
+                showings: model(shown.into_iter().map(|(_, showing)| showing).collect()),
+            }
+        })
+        .collect()
+}
+
+fn same_film(one: &FilmCard, other: &FilmCard) -> bool {
+    (&one.id, &one.title, &one.poster, &one.rating, &one.duration)
+        == (&other.id, &other.title, &other.poster, &other.rating, &other.duration)
+        && same_rows(&one.showings, &other.showings)
+}
+
 /// "Frites, Cola" for a combo's parts; "Cheddar, +Bacon" for options.
 fn line_details(words: &Words<'_>, line: &QuoteLine, menu: &Menu, language: &str) -> String {
     let currency = menu.venue.currency;
@@ -600,7 +770,19 @@ fn line_details(words: &Words<'_>, line: &QuoteLine, menu: &Menu, language: &str
         let extra = supplement(extra, currency, language);
         if extra.is_empty() { name.to_owned() } else { format!("{name} ({extra})") }
     };
-    let mut parts: Vec<String> = line.options.iter().map(|o| option(o.name.get(language), o.price)).collect();
+    // A ticket's type is its price, already the line's: named only.
+    let tickets = menu.item(line.product.as_str()).and_then(|item| item.showtime.as_ref()?.tickets.as_ref());
+    let mut parts: Vec<String> = line
+        .options
+        .iter()
+        .map(|o| {
+            if Some(&o.group) == tickets {
+                o.name.get(language).to_owned()
+            } else {
+                option(o.name.get(language), o.price)
+            }
+        })
+        .collect();
     for part in &line.parts {
         let mut text = option(part.name.get(language), part.supplement);
         let options: Vec<String> = part.options.iter().map(|o| option(o.name.get(language), o.price)).collect();

@@ -253,12 +253,72 @@ pub struct StockRule {
     pub low_threshold: u32,
 }
 
+/// One showing of a film: an item whose stock is the room's seats left.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Showtime {
+    pub film: Id,
+    /// The day of the showing, sold ahead until it starts; `None`: every day the menu is in
+    /// use, its availability windows ending its sale.
+    pub date: Option<Date>,
     pub starts: TimeOfDay,
     pub screen: String,
     pub language: String,
+    /// The modifier group whose options are the showing's ticket types (full price,
+    /// reduced...), the item's first group; chosen per ticket, several of them in one step.
+    pub tickets: Option<Id>,
+}
+
+/// A film, which its showings (items with a showtime) name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Film {
+    pub id: Id,
+    pub title: Text,
+    pub description: Text,
+    /// Path of the poster, relative to the menu file.
+    pub poster: String,
+    pub rating: AgeRating,
     pub duration_minutes: u32,
+}
+
+/// Who may see a film (the French classification).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum AgeRating {
+    #[serde(rename = "tous-publics")]
+    AllAudiences,
+    #[serde(rename = "-12")]
+    Over12,
+    #[serde(rename = "-16")]
+    Over16,
+    #[serde(rename = "-18")]
+    Over18,
+}
+
+impl AgeRating {
+    pub const ALL: [AgeRating; 4] = [AgeRating::AllAudiences, AgeRating::Over12, AgeRating::Over16, AgeRating::Over18];
+
+    /// As the menu file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgeRating::AllAudiences => "tous-publics",
+            AgeRating::Over12 => "-12",
+            AgeRating::Over16 => "-16",
+            AgeRating::Over18 => "-18",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AgeRating> {
+        AgeRating::ALL.into_iter().find(|rating| rating.as_str() == text)
+    }
+
+    /// The youngest age admitted (0 for all audiences).
+    pub fn minimum_age(self) -> u32 {
+        match self {
+            AgeRating::AllAudiences => 0,
+            AgeRating::Over12 => 12,
+            AgeRating::Over16 => 16,
+            AgeRating::Over18 => 18,
+        }
+    }
 }
 
 /// Things a product (item or combo) has in common.
@@ -272,12 +332,15 @@ pub struct ProductInfo {
     /// Path of the image, relative to the menu file.
     pub image: String,
     pub availability: Vec<Window>,
+    /// No sale from this day and time on: a dated showing's start.
+    pub ends: Option<(Date, TimeOfDay)>,
     pub upsell: Vec<Id>,
 }
 
 impl ProductInfo {
     pub fn is_available_at(&self, moment: LocalMoment) -> bool {
-        self.availability.is_empty() || self.availability.iter().any(|w| w.contains(moment))
+        let ended = self.ends.is_some_and(|end| (moment.date, moment.time) >= end);
+        !ended && (self.availability.is_empty() || self.availability.iter().any(|w| w.contains(moment)))
     }
 }
 
@@ -431,6 +494,7 @@ pub struct Menu {
     pub items: Vec<Item>,
     pub combos: Vec<Combo>,
     pub promos: Vec<Promo>,
+    pub films: Vec<Film>,
     #[serde(skip)]
     pub(crate) index: MenuIndex,
 }
@@ -497,6 +561,10 @@ impl Menu {
         self.item(id).map(Product::Item).or_else(|| self.combo(id).map(Product::Combo))
     }
 
+    pub fn film(&self, id: &str) -> Option<&Film> {
+        self.films.iter().find(|film| film.id.as_str() == id)
+    }
+
     pub fn modifier_group(&self, id: &str) -> Option<&ModifierGroup> {
         self.index.groups.get(id).map(|&i| &self.modifier_groups[i])
     }
@@ -518,6 +586,7 @@ impl Menu {
             .iter()
             .map(|i| i.info.image.as_str())
             .chain(self.combos.iter().map(|c| c.info.image.as_str()))
+            .chain(self.films.iter().map(|f| f.poster.as_str()))
             .collect();
         images.sort_unstable();
         images.dedup();

@@ -10,8 +10,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::menu::{
-    Category, Combo, ComboChoice, ComboSlot, Date, Discount, Id, Item, Menu, MenuIndex, ModifierGroup, ModifierOption,
-    ProductInfo, Promo, PromoTarget, Showtime, StockRule, TaxCategory, Text, TimeOfDay, Venue, Weekday, Window,
+    AgeRating, Category, Combo, ComboChoice, ComboSlot, Date, Discount, Film, Id, Item, Menu, MenuIndex, ModifierGroup,
+    ModifierOption, ProductInfo, Promo, PromoTarget, Showtime, StockRule, TaxCategory, Text, TimeOfDay, Venue, Weekday,
+    Window,
 };
 use crate::money::{Currency, Money, TaxRate};
 
@@ -66,6 +67,19 @@ struct RawMenu {
     combo: Vec<RawCombo>,
     #[serde(default)]
     promo: Vec<RawPromo>,
+    #[serde(default)]
+    film: Vec<RawFilm>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFilm {
+    id: Spanned<String>,
+    title: Texts,
+    description: Option<Texts>,
+    poster: String,
+    rating: String,
+    duration_minutes: u32,
 }
 
 #[derive(Deserialize)]
@@ -151,11 +165,13 @@ struct RawWindow {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawShowtime {
+    film: String,
+    date: Option<String>,
     starts: String,
     screen: String,
     #[serde(default)]
     language: String,
-    duration_minutes: u32,
+    tickets: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -314,16 +330,17 @@ impl Checker<'_> {
         texts.map(|t| self.text(at, field, t)).unwrap_or_default()
     }
 
-    fn image(&mut self, at: &At<'_>, path: String) -> String {
+    /// An image's path (`field` is "image" or a film's "poster").
+    fn image(&mut self, at: &At<'_>, field: &str, path: String) -> String {
         let escapes = path.starts_with('/') || path.split(['/', '\\']).any(|part| part == "..");
         if path.trim().is_empty() {
-            self.report(at, "image", "is empty");
+            self.report(at, field, "is empty");
         } else if escapes {
-            self.report(at, "image", format!("\"{path}\" must be a path inside the menu's folder"));
+            self.report(at, field, format!("\"{path}\" must be a path inside the menu's folder"));
         } else if !IMAGE_TYPES.iter().any(|ext| path.to_ascii_lowercase().ends_with(ext)) {
-            self.report(at, "image", format!("\"{path}\" is not an SVG, PNG or JPEG file"));
+            self.report(at, field, format!("\"{path}\" is not an SVG, PNG or JPEG file"));
         } else if !(self.image_exists)(&path) {
-            self.report(at, "image", format!("file \"{path}\" not found"));
+            self.report(at, field, format!("file \"{path}\" not found"));
         }
         path
     }
@@ -367,11 +384,12 @@ impl Checker<'_> {
         let all_products: HashSet<String> =
             item_ids.iter().cloned().chain(raw.combo.iter().map(|c| c.id.get_ref().clone())).collect();
         let modifier_groups = self.groups(raw.modifier_group, &all_products);
+        let films = self.films(raw.film);
 
         let tax_ids: HashSet<&Id> = taxes.iter().map(|t| &t.id).collect();
         let category_ids: HashSet<&Id> = categories.iter().map(|c| &c.id).collect();
-        let group_ids: HashSet<&Id> = modifier_groups.iter().map(|g| &g.id).collect();
-        let references = References { taxes: tax_ids, categories: category_ids, groups: group_ids };
+        let references =
+            References { taxes: tax_ids, categories: category_ids, groups: &modifier_groups, films: &films };
 
         let mut product_ids = BTreeSet::new();
 
@@ -394,8 +412,17 @@ impl Checker<'_> {
             combos.push(self.combo(&at, raw_combo, &references, &item_ids, &all_products));
         }
         let promos = self.promos(raw.promo, &item_ids, &references);
-        let mut menu =
-            Menu { venue, taxes, categories, modifier_groups, items, combos, promos, index: MenuIndex::default() };
+        let mut menu = Menu {
+            venue,
+            taxes,
+            categories,
+            modifier_groups,
+            items,
+            combos,
+            promos,
+            films,
+            index: MenuIndex::default(),
+        };
         menu.index = MenuIndex::build(&menu);
         menu
     }
@@ -556,6 +583,29 @@ impl Checker<'_> {
         taxes
     }
 
+    fn films(&mut self, raw: Vec<RawFilm>) -> Vec<Film> {
+        let mut seen = HashSet::new();
+        let mut films = Vec::new();
+        for film in raw {
+            let key = format!("film \"{}\"", film.id.get_ref());
+            let at = At { span: film.id.span(), key: &key };
+            let id = self.unique_id(&at, &film.id, &mut seen, " by another film");
+            let title = self.text(&at, "title", film.title);
+            let description = self.optional_text(&at, "description", film.description);
+            let poster = self.image(&at, "poster", film.poster);
+            let rating = AgeRating::parse(&film.rating).unwrap_or_else(|| {
+                let known = AgeRating::ALL.map(|rating| format!("\"{}\"", rating.as_str())).join(", ");
+                self.report(&at, "rating", format!("\"{}\" is not a rating: one of {known}", film.rating));
+                AgeRating::AllAudiences
+            });
+            if film.duration_minutes == 0 {
+                self.report(&at, "duration_minutes", "must be at least 1");
+            }
+            films.push(Film { id, title, description, poster, rating, duration_minutes: film.duration_minutes });
+        }
+        films
+    }
+
     fn categories(&mut self, raw: Vec<RawCategory>) -> Vec<Category> {
         let mut seen = HashSet::new();
         let mut categories = Vec::new();
@@ -666,7 +716,7 @@ impl Checker<'_> {
         let name = self.text(at, "name", name);
         let description = self.optional_text(at, "description", description);
         let price = self.price(at, "price", price);
-        let image = self.image(at, image);
+        let image = self.image(at, "image", image);
         let availability = self.windows(at, available);
         let mut suggestions = Vec::new();
         for suggestion in upsell {
@@ -676,7 +726,7 @@ impl Checker<'_> {
                 None => self.report(at, "upsell", format!("unknown item or combo \"{suggestion}\"")),
             }
         }
-        ProductInfo { id, category, name, description, price, image, availability, upsell: suggestions }
+        ProductInfo { id, category, name, description, price, image, availability, ends: None, upsell: suggestions }
     }
 
     fn item(&mut self, at: &At<'_>, raw: RawItem, references: &References<'_>, products: &HashSet<String>) -> Item {
@@ -700,25 +750,60 @@ impl Checker<'_> {
                 info.id.clone()
             }
         };
-        let mut modifier_groups = Vec::new();
+        let showtime = raw.showtime.map(|show| self.showtime(at, show, references));
+        let info = ProductInfo { ends: showtime.as_ref().and_then(|show| Some((show.date?, show.starts))), ..info };
+        // A showing's ticket types come first among its groups.
+        let mut modifier_groups: Vec<Id> = showtime.iter().filter_map(|show| show.tickets.clone()).collect();
         for group in raw.modifiers {
-            match Id::parse(&group).filter(|g| references.groups.contains(g)) {
+            match Id::parse(&group).filter(|g| references.group(g).is_some()) {
                 Some(g) if modifier_groups.contains(&g) => {
-                    self.report(at, "modifiers", format!("names \"{group}\" twice"))
+                    let tickets = showtime.as_ref().is_some_and(|show| show.tickets.as_ref() == Some(&g));
+                    let why = if tickets { ", the showtime's tickets already" } else { " twice" };
+                    self.report(at, "modifiers", format!("names \"{group}\"{why}"))
                 }
                 Some(g) => modifier_groups.push(g),
                 None => self.report(at, "modifiers", format!("unknown modifier group \"{group}\"")),
             }
         }
         let stock = self.stock_rule(at, raw.stock, raw.low_stock);
-        let showtime = raw.showtime.map(|show| {
-            let starts = TimeOfDay::parse(&show.starts).unwrap_or_else(|| {
-                self.report(at, "showtime.starts", format!("\"{}\" is not a time like \"20:30\"", show.starts));
-                TimeOfDay::default()
-            });
-            Showtime { starts, screen: show.screen, language: show.language, duration_minutes: show.duration_minutes }
-        });
         Item { info, tax, allergens: raw.allergens, tags: raw.tags, modifier_groups, stock, showtime }
+    }
+
+    /// A showing: its film known, its ticket types a group of single choices.
+    fn showtime(&mut self, at: &At<'_>, show: RawShowtime, references: &References<'_>) -> Showtime {
+        let film = match Id::parse(&show.film).filter(|film| references.films.iter().any(|f| f.id == *film)) {
+            Some(film) => film,
+            None => {
+                self.report(at, "showtime.film", format!("unknown film \"{}\"", show.film));
+                Id::parse("unknown").expect("a valid id")
+            }
+        };
+        let starts = TimeOfDay::parse(&show.starts).unwrap_or_else(|| {
+            self.report(at, "showtime.starts", format!("\"{}\" is not a time like \"20:30\"", show.starts));
+            TimeOfDay::default()
+        });
+        let tickets = show.tickets.and_then(|tickets| {
+            let Some(group) = Id::parse(&tickets).and_then(|id| references.group(&id)) else {
+                self.report(at, "showtime.tickets", format!("unknown modifier group \"{tickets}\""));
+                return None;
+            };
+            if (group.min, group.max) != (1, 1) {
+                self.report(
+                    at,
+                    "showtime.tickets",
+                    format!("\"{tickets}\" must have min = 1 and max = 1: a ticket is of one type"),
+                );
+            }
+            Some(group.id.clone())
+        });
+        let date = show.date.and_then(|date| {
+            let parsed = Date::parse(&date);
+            if parsed.is_none() {
+                self.report(at, "showtime.date", format!("\"{date}\" is not a date like \"2026-12-31\""));
+            }
+            parsed
+        });
+        Showtime { film, date, starts, screen: show.screen, language: show.language, tickets }
     }
 
     fn combo(
@@ -785,5 +870,12 @@ impl Default for TimeOfDay {
 struct References<'a> {
     taxes: HashSet<&'a Id>,
     categories: HashSet<&'a Id>,
-    groups: HashSet<&'a Id>,
+    groups: &'a [ModifierGroup],
+    films: &'a [Film],
+}
+
+impl References<'_> {
+    fn group(&self, id: &Id) -> Option<&ModifierGroup> {
+        self.groups.iter().find(|group| group.id == *id)
+    }
 }

@@ -1,6 +1,7 @@
 //! Menu files: the fixture parses, and each kind of bad input is refused with the file, the
 //! line, the key and the problem.
 
+use kiosk_core::menu::{AgeRating, Date, LocalMoment, TimeOfDay, Weekday};
 use kiosk_core::menu_file::{self, MenuError};
 
 const SMALL_MENU: &str = include_str!("fixtures/small-menu.toml");
@@ -224,4 +225,149 @@ fn all_problems_are_reported_at_once() {
 fn unknown_fields_are_typos_not_silence() {
     let error = parse(&broken("low_stock = 3", "low_stok = 3")).unwrap_err();
     assert!(error.to_string().contains("unknown field `low_stok`"), "{error}");
+}
+
+/// A cinema's programme: a film, a showing of it with its ticket types.
+const CINEMA: &str = r#"
+[venue]
+name = { fr = "Cinéma", en = "Cinema" }
+currency = "EUR"
+languages = ["fr", "en"]
+version = "semaine-49"
+
+[[tax]]
+id = "ticket"
+dine_in = "5.5"
+take_away = "5.5"
+
+[[category]]
+id = "showings"
+name = { fr = "Séances", en = "Showtimes" }
+
+[[modifier_group]]
+id = "prices"
+name = { fr = "Billets", en = "Tickets" }
+min = 1
+max = 1
+
+  [[modifier_group.option]]
+  id = "full"
+  name = { fr = "Plein tarif", en = "Full price" }
+  price = "12.50"
+  default = true
+
+  [[modifier_group.option]]
+  id = "under-14"
+  name = { fr = "Moins de 14 ans", en = "Under 14" }
+  price = "6.00"
+
+[[modifier_group]]
+id = "glasses"
+name = { fr = "Lunettes 3D", en = "3D glasses" }
+min = 0
+max = 1
+
+  [[modifier_group.option]]
+  id = "rental"
+  name = { fr = "Location", en = "Rental" }
+  price = "1.50"
+
+[[film]]
+id = "keepers"
+title = { fr = "Les Gardiens", en = "The Keepers" }
+poster = "keepers.svg"
+rating = "-12"
+duration_minutes = 112
+
+[[item]]
+id = "keepers-1400"
+category = "showings"
+name = { fr = "Les Gardiens — 14:00", en = "The Keepers — 14:00" }
+price = "0.00"
+image = "keepers.svg"
+tax = "ticket"
+modifiers = ["glasses"]
+stock = 180
+showtime = { film = "keepers", starts = "14:00", screen = "Salle 1", language = "VF", tickets = "prices" }
+"#;
+
+#[test]
+fn a_showing_names_its_film_and_its_ticket_types() {
+    let menu = parse_cinema(CINEMA).unwrap();
+    let showing = menu.item("keepers-1400").unwrap();
+    let show = showing.showtime.as_ref().unwrap();
+    let film = menu.film(show.film.as_str()).unwrap();
+    assert_eq!((film.rating, film.duration_minutes), (AgeRating::Over12, 112));
+    assert_eq!(film.title.get("en"), "The Keepers");
+    let groups: Vec<&str> = showing.modifier_groups.iter().map(|group| group.as_str()).collect();
+    assert_eq!(groups, ["prices", "glasses"], "the ticket types come first");
+    assert_eq!(menu.images(), ["keepers.svg"], "the poster is an image the menu needs, once");
+    assert_eq!(show.date, None, "a showing without a date is every day's");
+}
+
+#[test]
+fn a_dated_showing_is_sold_ahead_until_it_starts() {
+    let menu = parse_cinema(
+        &CINEMA.replace("film = \"keepers\", starts", "film = \"keepers\", date = \"2026-12-07\", starts"),
+    )
+    .unwrap();
+    let showing = &menu.item("keepers-1400").unwrap().info;
+    let at = |date: &str, weekday: Weekday, time: &str| LocalMoment {
+        date: Date::parse(date).unwrap(),
+        weekday,
+        time: TimeOfDay::parse(time).unwrap(),
+    };
+    assert!(showing.is_available_at(at("2026-12-05", Weekday::Sat, "22:00")), "two days ahead");
+    assert!(showing.is_available_at(at("2026-12-07", Weekday::Mon, "13:59")));
+    assert!(!showing.is_available_at(at("2026-12-07", Weekday::Mon, "14:00")), "it has started");
+    assert!(!showing.is_available_at(at("2026-12-08", Weekday::Tue, "10:00")));
+    let error = parse_cinema(&CINEMA.replace("starts = \"14:00\"", "date = \"7/12\", starts = \"14:00\"")).unwrap_err();
+    assert!(error.to_string().contains("showtime.date: \"7/12\" is not a date like \"2026-12-31\""), "{error}");
+}
+
+#[test]
+fn bad_films_and_ticket_types_are_refused() {
+    let cases = [
+        (
+            "film = \"keepers\", starts",
+            "film = \"keeper\", starts",
+            "item \"keepers-1400\".showtime.film: unknown film \"keeper\"",
+        ),
+        (
+            "rating = \"-12\"",
+            "rating = \"12\"",
+            "film \"keepers\".rating: \"12\" is not a rating: one of \"tous-publics\", \"-12\", \"-16\", \"-18\"",
+        ),
+        ("duration_minutes = 112", "duration_minutes = 0", "film \"keepers\".duration_minutes: must be at least 1"),
+        (
+            "poster = \"keepers.svg\"",
+            "poster = \"missing.svg\"",
+            "film \"keepers\".poster: file \"missing.svg\" not found",
+        ),
+        (
+            "tickets = \"prices\"",
+            "tickets = \"glasses\"",
+            "item \"keepers-1400\".showtime.tickets: \"glasses\" must have min = 1 and max = 1: a ticket is of one type",
+        ),
+        (
+            "tickets = \"prices\"",
+            "tickets = \"tarifs\"",
+            "item \"keepers-1400\".showtime.tickets: unknown modifier group \"tarifs\"",
+        ),
+        (
+            "modifiers = [\"glasses\"]",
+            "modifiers = [\"prices\", \"glasses\"]",
+            "item \"keepers-1400\".modifiers: names \"prices\", the showtime's tickets already",
+        ),
+        ("id = \"keepers\"\ntitle", "id = \"Keepers\"\ntitle", "film \"Keepers\".id:"),
+    ];
+    for (from, to, expected) in cases {
+        assert!(CINEMA.contains(from), "the cinema menu has no {from:?}");
+        let error = parse_cinema(&CINEMA.replacen(from, to, 1)).unwrap_err().to_string();
+        assert!(error.contains(expected), "{error}\nshould say: {expected}");
+    }
+}
+
+fn parse_cinema(source: &str) -> Result<kiosk_core::menu::Menu, MenuError> {
+    menu_file::parse("menu.toml", source, &|path| path == "keepers.svg")
 }

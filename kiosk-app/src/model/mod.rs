@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use kiosk_engine::kiosk_core::cart::{Cart, CartLine};
 use kiosk_engine::kiosk_core::config::{ReceiptPrinting, ScreenConfig};
-use kiosk_engine::kiosk_core::menu::{ConsumptionMode, Menu, Product};
+use kiosk_engine::kiosk_core::menu::{ConsumptionMode, Date, Menu, Product};
 use kiosk_engine::kiosk_core::money::Money;
 use kiosk_engine::kiosk_core::payment::{NotCharged, Standing};
 use kiosk_engine::kiosk_core::pricing::{LineProblem, PromoProblem, Quote, QuoteError};
@@ -262,6 +262,8 @@ pub struct Model {
     /// Why the quote under way was asked for; `None` when none is.
     quoting: Option<Requote>,
     pub category: usize,
+    /// The day whose showings a cinema shows (`None`: the first with any).
+    pub day: Option<Date>,
     pub sheet: Option<Sheet>,
     /// The line a "make it a meal" combo replaces once added.
     replaces: Option<CartLine>,
@@ -304,6 +306,7 @@ impl Model {
             cart_generation: 0,
             quoting: None,
             category: 0,
+            day: None,
             sheet: None,
             replaces: None,
             upsell: Vec::new(),
@@ -602,6 +605,12 @@ impl Model {
         self.changed(Changes::MENU);
     }
 
+    /// A cinema's day picker: the showings of that day.
+    pub fn choose_day(&mut self, day: &str) {
+        self.day = Date::parse(day);
+        self.changed(Changes::MENU);
+    }
+
     pub fn view_cart(&mut self, now: Instant) {
         self.go(Screen::Cart, now);
     }
@@ -613,16 +622,8 @@ impl Model {
     /// Opens the item sheet. From a suggestion after an item ("make it a meal"), the item just
     /// added goes into the combo's slot that takes it, and the combo will take its place.
     pub fn open_product(&mut self, id: &str, from_upsell: bool, now: Instant) -> Vec<Work> {
-        let Some(shelf) = &self.shelf else { return Vec::new() };
-        let menu = &shelf.menu.menu;
-        let Some(mut builder) = ProductBuilder::new(menu, id) else { return Vec::new() };
-        builder.drop_unavailable(
-            |item| menu.item(item).is_some_and(|item| shelf.is_sold_out(Product::Item(item))),
-            |group, option| {
-                let option = menu.modifier_group(group).and_then(|group| group.option(option));
-                option.is_some_and(|option| shelf.is_option_sold_out(option))
-            },
-        );
+        let Some(menu) = self.menu() else { return Vec::new() };
+        let Some(mut builder) = self.builder(id) else { return Vec::new() };
         let replaced = self.replaces.as_ref().filter(|_| from_upsell);
         let makes_a_meal = replaced.is_some_and(|line| builder.prefill(menu, &line.product, &line.modifiers));
         if !makes_a_meal {
@@ -632,6 +633,29 @@ impl Model {
         self.sheet = Some(Sheet { builder, generation, from_upsell, total: None });
         self.go(Screen::Product, now);
         self.sheet_changed()
+    }
+
+    /// A new line for a product, with the menu's defaults that can be sold now.
+    fn builder(&self, id: &str) -> Option<ProductBuilder> {
+        let shelf = self.shelf.as_ref()?;
+        let menu = &shelf.menu.menu;
+        let mut builder = ProductBuilder::new(menu, id)?;
+        builder.drop_unavailable(
+            |item| menu.item(item).is_some_and(|item| shelf.is_sold_out(Product::Item(item))),
+            |group, option| {
+                let option = menu.modifier_group(group).and_then(|group| group.option(option));
+                option.is_some_and(|option| shelf.is_option_sold_out(option))
+            },
+        );
+        Some(builder)
+    }
+
+    /// A product's line as its defaults make it (an item without options, a popcorn of the
+    /// default size, a meal of the default parts), if they make a whole one.
+    fn default_line(&self, id: &str) -> Option<CartLine> {
+        let menu = self.menu()?;
+        let builder = self.builder(id).filter(|builder| builder.ticket_count() == 0)?;
+        builder.lines(menu).pop()
     }
 
     /// A change on the item sheet. An option sold out cannot be picked (only dropped).
@@ -652,6 +676,7 @@ impl Model {
             }
             SheetEdit::SlotItem(item) => builder.choose_slot_item(menu, &item),
             SheetEdit::Quantity(quantity) => builder.set_quantity(quantity),
+            SheetEdit::Tickets { ticket_type, count } => builder.set_tickets(&ticket_type, count),
             SheetEdit::Next => {
                 builder.next_step(menu);
             }
@@ -669,10 +694,11 @@ impl Model {
         };
         sheet.generation += 1;
         sheet.total = None;
-        match sheet.builder.line(menu) {
-            Some(line) => vec![Work::QuoteLine { cart: Cart::new(mode, vec![line]), generation: sheet.generation }],
-            None => Vec::new(),
+        let lines = sheet.builder.lines(menu);
+        if lines.is_empty() {
+            return Vec::new();
         }
+        vec![Work::QuoteLine { cart: Cart::new(mode, lines), generation: sheet.generation }]
     }
 
     pub fn line_quoted(&mut self, generation: u64, quote: Result<Quote, EngineError>) {
@@ -692,13 +718,27 @@ impl Model {
     }
 
     /// Puts the sheet's line in the cart, then offers its suggestions (not after a sheet
-    /// opened from one).
+    /// opened from one). A showing's tickets go in and the order is shown: what goes with a
+    /// film is offered there, and the customer is one tap from paying.
     pub fn add_to_cart(&mut self, now: Instant) -> Vec<Work> {
         let (Some(menu), Some(sheet)) = (self.menu(), &self.sheet) else { return Vec::new() };
-        let Some(line) = sheet.builder.line(menu) else { return Vec::new() };
-        let suggest = !sheet.from_upsell;
+        let mut lines = sheet.builder.lines(menu);
+        if sheet.builder.ticket_count() == 0 {
+            let Some(line) = lines.pop() else { return Vec::new() };
+            let suggest = !sheet.from_upsell;
+            self.sheet = None;
+            return self.put_in_cart(line, suggest, now);
+        }
+        let name = menu.product(sheet.builder.product()).map(|p| p.info().name.get(&self.language).to_owned());
+        let before = self.cart.clone();
+        for line in lines {
+            self.cart.add(line);
+        }
         self.sheet = None;
-        self.put_in_cart(line, suggest, now)
+        self.replaces = None;
+        self.notify(Notice::Added, name.unwrap_or_default(), now);
+        self.go(Screen::Cart, now);
+        self.cart_changed(before)
     }
 
     /// Whether a product is added in one tap, from its card: an item with no options to
@@ -722,15 +762,20 @@ impl Model {
         self.quick_line(id).map_or(0, |line| self.cart.lines[line].quantity)
     }
 
-    /// One more of an item with no options, straight from its card or the cart's "complete
-    /// your meal" row: no sheet, and its suggestions as after one (not on the cart, where
-    /// the customer is about to pay). Anything else opens its sheet.
+    /// One more of an item with no options, straight from its card: no sheet, and its
+    /// suggestions as after one. On the cart's "complete your meal" row, a product as its
+    /// defaults make it, without suggestions (the customer is about to pay). Anything else
+    /// opens its sheet.
     pub fn add_one(&mut self, id: &str, now: Instant) -> Vec<Work> {
+        if self.screen == Screen::Cart
+            && let Some(line) = self.default_line(id)
+        {
+            return self.put_in_cart(line, false, now);
+        }
         if !self.is_quick(id) {
             return self.open_product(id, false, now);
         }
-        let suggest = self.screen != Screen::Cart;
-        self.put_in_cart(CartLine::item(id, 1), suggest, now)
+        self.put_in_cart(CartLine::item(id, 1), true, now)
     }
 
     /// One fewer of an item added in one tap (its line goes at none).
@@ -781,8 +826,8 @@ impl Model {
     }
 
     /// What would complete the order, from the menu's suggestions for what the cart holds:
-    /// items added in one tap, on sale, of a category the order has nothing of (a meal's
-    /// parts count); three at most.
+    /// products their defaults make whole (added in one tap), on sale, of a category the
+    /// order has nothing of (a meal's parts count); three at most.
     pub fn completions(&self) -> Vec<Product<'_>> {
         let Some(shelf) = &self.shelf else { return Vec::new() };
         let menu = &shelf.menu.menu;
@@ -803,7 +848,7 @@ impl Model {
             let Some(product) = shelf.on_sale().find(|product| product.info().id == *id) else { continue };
             let fresh = !found.iter().any(|other| other.info().id == *id);
             if fresh
-                && self.is_quick(id.as_str())
+                && self.default_line(id.as_str()).is_some()
                 && !held.contains(&product.info().category)
                 && !shelf.is_sold_out(product)
             {
@@ -1434,6 +1479,7 @@ impl Model {
         self.replaces = None;
         self.upsell.clear();
         self.category = 0;
+        self.day = None;
         self.promo_entry.clear();
         self.still_there_until = None;
         self.clear_asked = false;
@@ -1567,9 +1613,17 @@ impl Model {
 /// A change on the item sheet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SheetEdit {
-    Toggle { group: String, option: String },
+    Toggle {
+        group: String,
+        option: String,
+    },
     SlotItem(String),
     Quantity(u32),
+    /// How many tickets of one type for a showing.
+    Tickets {
+        ticket_type: String,
+        count: u32,
+    },
     Next,
     Previous,
 }
