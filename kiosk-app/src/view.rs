@@ -221,6 +221,7 @@ fn show_product(
             name: group.name.get(language).into(),
             min: int(group.min),
             max: int(group.max),
+            pictures: group.options.iter().any(|option| option.image.is_some()),
             options: model(
                 group
                     .options
@@ -228,6 +229,7 @@ fn show_product(
                     .map(|option| OptionRow {
                         id: option.id.as_str().into(),
                         name: option.name.get(language).into(),
+                        image: option.image.as_ref().and_then(|path| images.get(path)).cloned().unwrap_or_default(),
                         price: supplement(option.price, currency, language).into(),
                         selected: builder.is_selected(group.id.as_str(), option.id.as_str()),
                         available: !shelf.is_option_sold_out(option),
@@ -327,7 +329,7 @@ fn show_done(inner: &Inner, model: &Model, masking: Masking) {
     let passes = tickets
         .into_iter()
         .map(|(pass, code)| TicketPass { qr: drawn.get(&code).cloned().unwrap_or_default(), ..pass });
-    adapter.set_tickets(rows(adapter.get_tickets(), passes.collect(), equal));
+    adapter.set_tickets(rows(adapter.get_tickets(), passes.collect(), same_ticket));
     let snacks =
         order.quote.lines.iter().any(|line| {
             menu.and_then(|menu| menu.item(line.product.as_str())).is_none_or(|item| item.showtime.is_none())
@@ -563,14 +565,34 @@ fn same_rows<T: PartialEq + Clone + 'static>(one: &ModelRc<T>, other: &ModelRc<T
 
 /// Cards and option groups hold rows of their own, compared by content.
 fn same_card(one: &Card, other: &Card) -> bool {
-    (&one.id, &one.name, &one.price, &one.image, one.sold_out, one.quick, one.in_order)
-        == (&other.id, &other.name, &other.price, &other.image, other.sold_out, other.quick, other.in_order)
+    (&one.id, &one.name, &one.price, one.sold_out, one.quick, one.in_order)
+        == (&other.id, &other.name, &other.price, other.sold_out, other.quick, other.in_order)
+        && same_image(&one.image, &other.image)
         && same_rows(&one.badges, &other.badges)
 }
 
+/// Slint's images are equal when they share their pixels, and two empty ones never are.
+fn same_image(one: &Image, other: &Image) -> bool {
+    one == other || (one.size().width == 0 && other.size().width == 0)
+}
+
+fn same_option(one: &OptionRow, other: &OptionRow) -> bool {
+    (&one.id, &one.name, &one.price, one.selected, one.available)
+        == (&other.id, &other.name, &other.price, other.selected, other.available)
+        && same_image(&one.image, &other.image)
+}
+
+fn same_ticket(one: &TicketPass, other: &TicketPass) -> bool {
+    (&one.film, &one.screen, &one.time, &one.kind, &one.number)
+        == (&other.film, &other.screen, &other.time, &other.kind, &other.number)
+        && same_image(&one.qr, &other.qr)
+}
+
 fn same_group(one: &GroupRow, other: &GroupRow) -> bool {
-    (&one.id, &one.name, one.min, one.max) == (&other.id, &other.name, other.min, other.max)
-        && same_rows(&one.options, &other.options)
+    (&one.id, &one.name, one.min, one.max, one.pictures)
+        == (&other.id, &other.name, other.min, other.max, other.pictures)
+        && one.options.row_count() == other.options.row_count()
+        && one.options.iter().zip(other.options.iter()).all(|(a, b)| same_option(&a, &b))
 }
 
 fn texts(items: &[String]) -> Vec<SharedString> {
@@ -619,7 +641,12 @@ fn show_upsell(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, i
     let adapter = ui.global::<UpsellAdapter>();
     adapter.set_added(added.unwrap_or_default().into());
     adapter.set_meal(model.upsell_is_a_meal());
-    adapter.set_offers(rows(adapter.get_offers(), offers, equal));
+    let same_offer = |one: &Offer, other: &Offer| {
+        (&one.id, &one.name, &one.description, &one.extra, one.meal)
+            == (&other.id, &other.name, &other.description, &other.extra, other.meal)
+            && same_image(&one.image, &other.image)
+    };
+    adapter.set_offers(rows(adapter.get_offers(), offers, same_offer));
 }
 
 /// A product's card on a screen of the order: added in one tap or not, and how many the
@@ -680,7 +707,10 @@ fn show_menu(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, ima
         .map(|c| Category { id: c.id.as_str().into(), name: c.name.get(language).into(), image: picture(&c.id) })
         .collect();
     let count = categories.len();
-    adapter.set_categories(rows(adapter.get_categories(), categories, equal));
+    let same_category = |one: &Category, other: &Category| {
+        (&one.id, &one.name) == (&other.id, &other.name) && same_image(&one.image, &other.image)
+    };
+    adapter.set_categories(rows(adapter.get_categories(), categories, same_category));
     adapter.set_category(i32::try_from(category.min(count.saturating_sub(1))).unwrap_or(0));
     adapter.set_cards(rows(adapter.get_cards(), cards, same_card));
 }
@@ -758,8 +788,8 @@ fn films(shelf: &Shelf, showings: &[Product<'_>], language: &str, images: &HashM
 }
 
 fn same_film(one: &FilmCard, other: &FilmCard) -> bool {
-    (&one.id, &one.title, &one.poster, &one.rating, &one.duration)
-        == (&other.id, &other.title, &other.poster, &other.rating, &other.duration)
+    (&one.id, &one.title, &one.rating, &one.duration) == (&other.id, &other.title, &other.rating, &other.duration)
+        && same_image(&one.poster, &other.poster)
         && same_rows(&one.showings, &other.showings)
 }
 

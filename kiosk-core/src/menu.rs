@@ -381,6 +381,8 @@ pub struct ModifierOption {
     pub stock: Option<StockRule>,
     /// Chosen already when the item's sheet opens (the customer may change it).
     pub default: bool,
+    /// Path of its picture on the sheet's tile, relative to the menu file.
+    pub image: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -587,6 +589,7 @@ impl Menu {
             .map(|i| i.info.image.as_str())
             .chain(self.combos.iter().map(|c| c.info.image.as_str()))
             .chain(self.films.iter().map(|f| f.poster.as_str()))
+            .chain(self.modifier_groups.iter().flat_map(|g| &g.options).filter_map(|o| o.image.as_deref()))
             .collect();
         images.sort_unstable();
         images.dedup();

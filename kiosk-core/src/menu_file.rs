@@ -151,6 +151,7 @@ struct RawOption {
     low_stock: Option<u32>,
     #[serde(default)]
     default: bool,
+    image: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -663,7 +664,8 @@ impl Checker<'_> {
                         self.report(&at, "stock", "is counted under its id, which another counted option has");
                     }
                 }
-                options.push(ModifierOption { id: option_id, name, price, stock, default: option.default });
+                let image = option.image.map(|path| self.image(&at, "image", path));
+                options.push(ModifierOption { id: option_id, name, price, stock, default: option.default, image });
             }
             let defaults = options.iter().filter(|option| option.default).count();
             if defaults > group.max as usize {
