@@ -21,10 +21,11 @@ use slint::{ComponentHandle, Image};
 
 use crate::model::staff::{StaffWork, TabRows};
 use crate::model::{Changes, Model, Screen, Settings, StaffAction, StaffOutcome, StaffTab, Work};
+use crate::pictures::MenuImages;
 use crate::reader::{self, Place, Reader};
 use crate::ui::{KioskWindow, Session, Theme};
 use crate::view::Masking;
-use crate::{customer, staff, view};
+use crate::{customer, pictures, staff, view};
 
 /// How often the kiosk looks at its clocks and at the database.
 #[derive(Clone, Debug)]
@@ -67,8 +68,8 @@ pub(crate) struct Inner {
     pub engine: Arc<Engine>,
     pub runtime: tokio::runtime::Handle,
     pub model: RefCell<Model>,
-    /// The menu's images, decoded, by path; read again with each new menu version.
-    pub images: RefCell<HashMap<String, Image>>,
+    /// The menu's images, by path; read again with each new menu version.
+    pub images: MenuImages,
     /// The QR codes drawn for the done screen (the e-receipt's, the tickets'), by what they say.
     pub qr: RefCell<HashMap<String, Image>>,
     /// The language the UI's own words are in now.
@@ -109,7 +110,7 @@ impl Kiosk {
             engine,
             runtime,
             model: RefCell::new(Model::new(settings, Instant::now())),
-            images: RefCell::new(HashMap::new()),
+            images: MenuImages::default(),
             qr: RefCell::new(HashMap::new()),
             words_language: RefCell::new(String::new()),
             refresh_started: Cell::new(None),
@@ -120,6 +121,7 @@ impl Kiosk {
         });
         customer::connect(&inner);
         staff::connect(&inner);
+        pictures::connect(&inner.ui);
         let timers = vec![
             repeat(&inner, options.tick, |inner| {
                 inner.last_beat.set(SystemTime::now());
@@ -577,7 +579,7 @@ impl Inner {
             if known_version != Some(shelf.menu.version) {
                 for path in shelf.menu.menu.images() {
                     if let Some(bytes) = engine.menu_image(path).await? {
-                        images.push((path.to_owned(), view::decode_image(path, bytes)));
+                        images.push((path.to_owned(), pictures::decode_image(path, bytes)));
                     }
                 }
             }
@@ -591,8 +593,7 @@ impl Inner {
             match loaded {
                 Ok(Ok((shelf, images, read_for))) => {
                     if read_for != Some(shelf.menu.version) {
-                        *inner.images.borrow_mut() =
-                            images.into_iter().filter_map(|(path, image)| Some((path, image.into_image()?))).collect();
+                        inner.images.replace(images);
                     }
                     inner.answer(|model, now| model.shelf_read(shelf, now));
                 }

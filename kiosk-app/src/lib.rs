@@ -10,6 +10,7 @@ mod format;
 pub mod headless;
 mod kiosk;
 mod model;
+mod pictures;
 mod reader;
 mod screenshot;
 mod socket;

@@ -15,6 +15,7 @@ use crate::builder::Missing;
 use crate::format::{self, price, rate, supplement};
 use crate::kiosk::Inner;
 use crate::model::{self, Changes, Model, PrintState, StaffMode};
+use crate::pictures::MenuImages;
 use crate::ui::{
     AlertRow, Card, CartAdapter, CartRow, Category, Day, DoneAdapter, FilmCard, GroupRow, KioskWindow, MenuAdapter,
     Notice, Offer, OptionRow, OrderRow, PayPhase, PaymentAdapter, PrinterRow, ProductAdapter, Screen, Session, Showing,
@@ -41,7 +42,7 @@ impl Masking {
 pub fn render(inner: &Inner, model: &Model, changes: Changes, masking: Masking) {
     let ui = &inner.ui;
     let language = model.language.as_str();
-    let images = inner.images.borrow();
+    let images = &inner.images;
     if changes.contains(Changes::RESET) {
         let theme = ui.global::<Theme>();
         theme.set_reach_mode(false);
@@ -58,17 +59,17 @@ pub fn render(inner: &Inner, model: &Model, changes: Changes, masking: Masking) 
     if (changes.contains(Changes::MENU) || changes.contains(Changes::CART))
         && let Some(shelf) = shelf
     {
-        show_menu(ui, model, shelf, language, &images);
+        show_menu(ui, model, shelf, language, images);
     }
     if changes.contains(Changes::PRODUCT)
         && let (Some(shelf), Some(sheet)) = (shelf, &model.sheet)
     {
-        show_product(ui, shelf, sheet, language, &images);
+        show_product(ui, shelf, sheet, language, images);
     }
     if changes.contains(Changes::UPSELL)
         && let Some(shelf) = shelf
     {
-        show_upsell(ui, model, shelf, language, &images);
+        show_upsell(ui, model, shelf, language, images);
     }
     if changes.contains(Changes::CART) {
         show_quote(ui, model.quote.as_ref(), model.menu(), language);
@@ -78,7 +79,7 @@ pub fn render(inner: &Inner, model: &Model, changes: Changes, masking: Masking) 
                 .completions()
                 .into_iter()
                 // Each is added as its defaults make it, in one tap.
-                .map(|product| Card { quick: true, ..order_card(model, shelf, product, language, &images) })
+                .map(|product| Card { quick: true, ..order_card(model, shelf, product, language, images) })
                 .collect()
         });
         cart.set_completions(rows(cart.get_completions(), completions, same_card));
@@ -164,13 +165,7 @@ fn int(value: impl TryInto<i32>) -> i32 {
 }
 
 /// Fills the item sheet from its builder; the line's price is the engine's quote of it.
-fn show_product(
-    ui: &KioskWindow,
-    shelf: &Shelf,
-    sheet: &model::Sheet,
-    language: &str,
-    images: &HashMap<String, Image>,
-) {
+fn show_product(ui: &KioskWindow, shelf: &Shelf, sheet: &model::Sheet, language: &str, images: &MenuImages) {
     let menu = &shelf.menu.menu;
     let builder = &sheet.builder;
     let Some(product) = menu.product(builder.product()) else { return };
@@ -179,7 +174,7 @@ fn show_product(
     let adapter = ui.global::<ProductAdapter>();
     adapter.set_name(info.name.get(language).into());
     adapter.set_description(info.description.get(language).into());
-    adapter.set_image(images.get(&info.image).cloned().unwrap_or_default());
+    adapter.set_image(images.get(&info.image).unwrap_or_default());
     let (badges, allergens) = match product {
         Product::Item(item) => {
             let words = ui.global::<Words>();
@@ -229,7 +224,7 @@ fn show_product(
                     .map(|option| OptionRow {
                         id: option.id.as_str().into(),
                         name: option.name.get(language).into(),
-                        image: option.image.as_ref().and_then(|path| images.get(path)).cloned().unwrap_or_default(),
+                        image: option.image.as_ref().and_then(|path| images.get(path)).unwrap_or_default(),
                         price: supplement(option.price, currency, language).into(),
                         selected: builder.is_selected(group.id.as_str(), option.id.as_str()),
                         available: !shelf.is_option_sold_out(option),
@@ -507,43 +502,6 @@ pub fn screenshot(inner: &Inner) -> anyhow::Result<Vec<u8>> {
     Ok(png.into_inner())
 }
 
-/// A menu image read off the UI thread: SVG stays source (Slint draws it at the size shown),
-/// PNG and JPEG are decoded to pixels.
-#[derive(Debug)]
-pub enum DecodedImage {
-    Svg(Vec<u8>),
-    Pixels(slint::SharedPixelBuffer<slint::Rgba8Pixel>),
-    Unreadable,
-}
-
-pub fn decode_image(path: &str, bytes: Vec<u8>) -> DecodedImage {
-    if path.to_ascii_lowercase().ends_with(".svg") {
-        return DecodedImage::Svg(bytes);
-    }
-    match image::load_from_memory(&bytes) {
-        Ok(decoded) => {
-            let rgba = decoded.into_rgba8();
-            DecodedImage::Pixels(slint::SharedPixelBuffer::clone_from_slice(rgba.as_raw(), rgba.width(), rgba.height()))
-        }
-        Err(error) => {
-            log::warn!("menu image {path} cannot be decoded: {error}");
-            DecodedImage::Unreadable
-        }
-    }
-}
-
-impl DecodedImage {
-    pub fn into_image(self) -> Option<Image> {
-        match self {
-            DecodedImage::Svg(bytes) => {
-                Image::load_from_svg_data(&bytes).map_err(|error| log::warn!("a menu SVG cannot be read: {error}")).ok()
-            }
-            DecodedImage::Pixels(buffer) => Some(Image::from_rgba8(buffer)),
-            DecodedImage::Unreadable => None,
-        }
-    }
-}
-
 fn model<T: Clone + 'static>(rows: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(rows))
 }
@@ -599,7 +557,7 @@ fn texts(items: &[String]) -> Vec<SharedString> {
     items.iter().map(SharedString::from).collect()
 }
 
-fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMap<String, Image>) -> Card {
+fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &MenuImages) -> Card {
     let info = product.info();
     let currency = shelf.menu.menu.venue.currency;
     let badges = match product {
@@ -610,7 +568,7 @@ fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMap<St
         id: info.id.as_str().into(),
         name: info.name.get(language).into(),
         price: price(info.price, currency, language).into(),
-        image: images.get(&info.image).cloned().unwrap_or_default(),
+        image: images.get(&info.image).unwrap_or_default(),
         badges: model(texts(badges)),
         sold_out: shelf.is_sold_out(product),
         quick: false,
@@ -619,7 +577,7 @@ fn card(shelf: &Shelf, product: Product<'_>, language: &str, images: &HashMap<St
 }
 
 /// Fills the suggestion's screen: what was just added, and each suggestion with what it adds.
-fn show_upsell(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, images: &HashMap<String, Image>) {
+fn show_upsell(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, images: &MenuImages) {
     let menu = &shelf.menu.menu;
     let currency = menu.venue.currency;
     let offers = model
@@ -631,7 +589,7 @@ fn show_upsell(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, i
                 id: info.id.as_str().into(),
                 name: info.name.get(language).into(),
                 description: info.description.get(language).into(),
-                image: images.get(&info.image).cloned().unwrap_or_default(),
+                image: images.get(&info.image).unwrap_or_default(),
                 extra: format!("+{}", price(extra, currency, language)).into(),
                 meal: matches!(product, Product::Combo(_)),
             }
@@ -651,20 +609,14 @@ fn show_upsell(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, i
 
 /// A product's card on a screen of the order: added in one tap or not, and how many the
 /// order holds.
-fn order_card(
-    model: &Model,
-    shelf: &Shelf,
-    product: Product<'_>,
-    language: &str,
-    images: &HashMap<String, Image>,
-) -> Card {
+fn order_card(model: &Model, shelf: &Shelf, product: Product<'_>, language: &str, images: &MenuImages) -> Card {
     let id = product.info().id.as_str();
     let in_order = i32::try_from(model.quick_count(id)).unwrap_or(i32::MAX);
     Card { quick: model.is_quick(id), in_order, ..card(shelf, product, language, images) }
 }
 
 /// Fills the menu screen: the category rail and the cards of the chosen category.
-fn show_menu(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, images: &HashMap<String, Image>) {
+fn show_menu(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, images: &MenuImages) {
     let category = model.category;
     let categories = shelf.categories();
     let chosen = categories.get(category).or(categories.first()).map(|c| c.id.clone());
@@ -700,7 +652,7 @@ fn show_menu(ui: &KioskWindow, model: &Model, shelf: &Shelf, language: &str, ima
     adapter.set_films(rows(adapter.get_films(), films(shelf, &showings, language, images), same_film));
     let picture = |category| {
         let mut pictures = shelf.on_sale().filter(|product| &product.info().category == category);
-        pictures.find_map(|product| images.get(&product.info().image)).cloned().unwrap_or_default()
+        pictures.find_map(|product| images.get(&product.info().image)).unwrap_or_default()
     };
     let categories: Vec<Category> = categories
         .iter()
@@ -747,7 +699,7 @@ fn running_time(minutes: u32) -> String {
 }
 
 /// A cinema's showings on sale, by film in the menu's order, each film's by time.
-fn films(shelf: &Shelf, showings: &[Product<'_>], language: &str, images: &HashMap<String, Image>) -> Vec<FilmCard> {
+fn films(shelf: &Shelf, showings: &[Product<'_>], language: &str, images: &MenuImages) -> Vec<FilmCard> {
     let menu = &shelf.menu.menu;
     let mut films: Vec<(&Film, Vec<(&Item, Showing)>)> = Vec::new();
     for product in showings {
@@ -778,7 +730,7 @@ fn films(shelf: &Shelf, showings: &[Product<'_>], language: &str, images: &HashM
             FilmCard {
                 id: film.id.as_str().into(),
                 title: film.title.get(language).into(),
-                poster: images.get(&film.poster).cloned().unwrap_or_default(),
+                poster: images.get(&film.poster).unwrap_or_default(),
                 rating: film.rating.as_str().into(),
                 duration: running_time(film.duration_minutes).into(),
                 showings: model(shown.into_iter().map(|(_, showing)| showing).collect()),
