@@ -76,13 +76,13 @@ impl MenuImages {
     pub fn get(&self, path: &str) -> Option<Image> {
         let mut images = self.0.borrow_mut();
         let image = images.get_mut(path)?;
-        if let MenuImage::Read(read) = image {
-            let read = std::mem::replace(read, DecodedImage::Unreadable);
-            *image = MenuImage::Shown(read.into_image());
-        }
         match image {
             MenuImage::Shown(shown) => shown.clone(),
-            MenuImage::Read(_) => None,
+            MenuImage::Read(read) => {
+                let shown = std::mem::replace(read, DecodedImage::Unreadable).into_image();
+                *image = MenuImage::Shown(shown.clone());
+                shown
+            }
         }
     }
 }
@@ -115,16 +115,16 @@ fn physical(logical: f32, scale: f32) -> u32 {
 /// A picture as a screen asks for it: which, the box it fits in (physical pixels), and the
 /// colour under it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Wanted {
+struct Wanted {
     /// Slint's images are equal when they are the same picture, which the kept one holds on
     /// to, so it cannot be mistaken for another read later.
-    pub source: Image,
-    pub size: (u32, u32),
-    pub backdrop: Color,
+    source: Image,
+    size: (u32, u32),
+    backdrop: Color,
 }
 
 #[derive(Debug, Default)]
-pub struct SizedPictures {
+struct SizedPictures {
     /// Least recently asked for first.
     drawn: VecDeque<Drawn>,
     bytes: usize,
@@ -140,7 +140,7 @@ struct Drawn {
 impl SizedPictures {
     /// The picture drawn to fit in its box, on its backdrop when that is opaque. A picture that
     /// is already pixels (PNG, JPEG) is given back as it is: the renderer only samples it.
-    pub fn sized(&mut self, wanted: &Wanted) -> Image {
+    fn sized(&mut self, wanted: &Wanted) -> Image {
         let inner: &ImageInner = (&wanted.source).into();
         let (width, height) = wanted.size;
         if !matches!(inner, ImageInner::Svg(_)) || width == 0 || height == 0 {
