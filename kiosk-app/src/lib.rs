@@ -7,7 +7,6 @@
 mod builder;
 mod customer;
 mod format;
-pub mod headless;
 mod kiosk;
 mod model;
 mod pictures;
@@ -31,6 +30,7 @@ mod ui {
 
 pub use builder::ProductBuilder;
 pub use kiosk::{Kiosk, KioskOptions, ScanHandle};
+pub use kiosk_headless as headless;
 pub use reader::unnamed_controls;
 pub use screenshot::{Layout, SCREENSHOT_MANAGER, SCREENSHOT_PIN, render_screens};
 pub use ui::*;

@@ -11,7 +11,8 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     ("kiosk-devices", &["kiosk-core"], &["sqlx", "slint"]),
     ("kiosk-protocol", &["kiosk-core"], &["sqlx", "tokio", "slint", "reqwest"]),
     ("kiosk-engine", &["kiosk-core", "kiosk-store", "kiosk-devices"], &["slint"]),
-    ("kiosk-app", &["kiosk-engine", "kiosk-protocol"], &["sqlx", "escpos", "evdev", "nusb"]),
+    ("kiosk-headless", &[], &["sqlx", "reqwest", "escpos", "evdev", "nusb"]),
+    ("kiosk-app", &["kiosk-engine", "kiosk-protocol", "kiosk-headless"], &["sqlx", "escpos", "evdev", "nusb"]),
     ("kiosk-agent", &["kiosk-engine", "kiosk-protocol"], &["slint", "sqlx", "escpos", "evdev", "nusb"]),
     (
         "kiosk-tests",
@@ -79,9 +80,9 @@ fn a_forbidden_dependency_is_named() {
     assert_eq!(
         violations(&metadata),
         [
-            r#"kiosk-app depends on kiosk-store: it may use only ["kiosk-engine", "kiosk-protocol"]"#,
+            r#"kiosk-app depends on kiosk-store: it may use only ["kiosk-engine", "kiosk-protocol", "kiosk-headless"]"#,
             "kiosk-app depends on sqlx, which it must never use",
-            r#"kiosk-app depends on kiosk-tests: it may use only ["kiosk-engine", "kiosk-protocol"]"#,
+            r#"kiosk-app depends on kiosk-tests: it may use only ["kiosk-engine", "kiosk-protocol", "kiosk-headless"]"#,
         ]
     );
 }

@@ -1,6 +1,11 @@
 //! A Slint platform without a display: the software renderer draws into memory, and a small
-//! event loop runs timers and the work the engine hands back. Used for screenshots and the
-//! UI benchmarks; the flow tests use Slint's own testing backend.
+//! event loop runs timers and the work the engine hands back. The app's `--headless`,
+//! `--screenshots` and `--report-startup` modes and the UI benchmarks run on it; the flow
+//! tests use Slint's own testing backend.
+//!
+//! A crate of its own because the renderer's drawing loops are compiled where the pixel type
+//! is named, here: built for speed, as a backend's are, while the app's crate is built for
+//! size (the release profile in Cargo.toml).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
