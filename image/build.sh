@@ -29,6 +29,13 @@ export ICU4X_DATA_DIR="$work/icu-data"
 (cd "$repo" && cargo build -q --profile appliance -p kiosk-app --no-default-features --features linuxkms)
 (cd "$repo" && cargo build -q --profile appliance -p kiosk-agent --bin kiosk-agent --bin kioskctl)
 bin="$CARGO_TARGET_DIR/appliance"
+# The profile strips them; a package override in Cargo.toml once undid that for the app.
+for program in kiosk-app kiosk-agent kioskctl; do
+    if readelf -S "$bin/$program" | grep '\.symtab' >/dev/null; then
+        echo "image/build.sh: $bin/$program still has its symbol table: check [profile.appliance] in Cargo.toml" >&2
+        exit 1
+    fi
+done
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -1)
 
 step "installing Debian into the root file system"
